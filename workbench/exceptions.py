@@ -1,0 +1,198 @@
+"""Errors and warnings raised by the workbench.
+
+Every error a user can cause is a :class:`WorkbenchError`; each also subclasses
+the matching builtin so ``except ValueError`` keeps working::
+
+    WorkbenchError (Exception)
+    ├── LakeNotFoundError (FileNotFoundError)       no lake, no workbench.yaml
+    ├── ManifestError (ValueError)                  invalid workbench.yaml
+    ├── DataFileNotFoundError (FileNotFoundError)   a path or glob matches no file
+    ├── UnsupportedFormatError (ValueError)         a file that is not Parquet, CSV or NDJSON
+    ├── CorruptFileError (OSError)                  a file that cannot be read (names the file)
+    ├── TelemetrySchemaError (ValueError)           columns of a table break the contract
+    │   ├── ColumnNotFoundError                     a role, feature or segment column is missing
+    │   ├── ColumnTypeError (TypeError)             a column has the wrong dtype
+    │   └── ColumnCollisionError                    a role would overwrite another column
+    ├── TimestampError (ValueError)                 unparsable or tz-mixed timestamps
+    ├── EmptyDataError (ValueError)                 no prediction rows
+    ├── LineageError (ValueError)                   lineage/ tables break the contract
+    │   └── OpenLineageError                        a line of openlineage.ndjson (names the line)
+    ├── LabelJoinError (ValueError)                 labels that join no prediction
+    └── RequestNotFoundError (LookupError)          lineage_of() for an unknown request id
+
+    WorkbenchWarning (UserWarning)
+    ├── DuplicateRequestIdWarning                   request ids seen more than once (with a count)
+    └── LakeValidationWarning                       a contract detail worth knowing, not fatal
+
+Messages follow one shape: what went wrong (lower case), the file, column or
+line, what was expected and what was found, then a hint after a blank line.
+Messages never contain values of sensitive columns.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "WorkbenchError",
+    "LakeNotFoundError",
+    "ManifestError",
+    "DataFileNotFoundError",
+    "UnsupportedFormatError",
+    "CorruptFileError",
+    "TelemetrySchemaError",
+    "ColumnNotFoundError",
+    "ColumnTypeError",
+    "ColumnCollisionError",
+    "TimestampError",
+    "EmptyDataError",
+    "LineageError",
+    "OpenLineageError",
+    "LabelJoinError",
+    "RequestNotFoundError",
+    "WorkbenchWarning",
+    "DuplicateRequestIdWarning",
+    "LakeValidationWarning",
+]
+
+
+class WorkbenchError(Exception):
+    """Base of every error a user of the workbench can cause.
+
+    Parameters
+    ----------
+    message : str
+        What went wrong, in lower case.
+    file, column, line : optional
+        Where: the file (relative to the lake when possible), the column, the line.
+    expected, found : str, optional
+        The contract and what the data had instead.
+    hint : str, optional
+        How to fix it.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        column: str | None = None,
+        line: int | None = None,
+        expected: str | None = None,
+        found: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = None if file is None else str(file)
+        self.column = column
+        self.line = line
+        self.expected = expected
+        self.found = found
+        self.hint = hint
+        super().__init__(self._format())
+
+    def _format(self) -> str:
+        where = []
+        if self.file is not None:
+            where.append(f"file: {self.file}")
+        if self.line is not None:
+            where.append(f"line: {self.line}")
+        if self.column is not None:
+            where.append(f"column: {self.column}")
+        msg = self.message
+        if where:
+            msg += f" ({', '.join(where)})"
+        details = []
+        if self.expected is not None:
+            details.append(f"Expected: {self.expected}")
+        if self.found is not None:
+            details.append(f"Found: {self.found}")
+        if details:
+            msg += "\n\n" + "\n".join(details)
+        if self.hint:
+            msg += "\n\n" + f"Hint: {self.hint}"
+        return msg
+
+    def __str__(self) -> str:
+        return self._format()
+
+    def __reduce__(self):  # pragma: no cover - exercised by pickling in multiprocessing
+        kwargs = dict(
+            file=self.file, column=self.column, line=self.line,
+            expected=self.expected, found=self.found, hint=self.hint,
+        )
+        return (_rebuild, (type(self), self.message, kwargs))
+
+
+def _rebuild(cls, message, kwargs):  # pragma: no cover
+    return cls(message, **kwargs)
+
+
+class LakeNotFoundError(WorkbenchError, FileNotFoundError):
+    """The lake directory or its ``workbench.yaml`` does not exist."""
+
+
+class ManifestError(WorkbenchError, ValueError):
+    """``workbench.yaml`` is not valid YAML or breaks the manifest contract."""
+
+
+class DataFileNotFoundError(WorkbenchError, FileNotFoundError):
+    """A path or glob of the manifest matches no data file."""
+
+
+class UnsupportedFormatError(WorkbenchError, ValueError):
+    """A data file whose format the workbench cannot read."""
+
+
+class CorruptFileError(WorkbenchError, OSError):
+    """A data file that exists but cannot be read (truncated, not Parquet, ...)."""
+
+
+class TelemetrySchemaError(WorkbenchError, ValueError):
+    """The columns of a table break the contract."""
+
+
+class ColumnNotFoundError(TelemetrySchemaError):
+    """A column the manifest names is not in the table."""
+
+
+class ColumnTypeError(TelemetrySchemaError, TypeError):
+    """A column has a dtype the contract does not allow."""
+
+
+class ColumnCollisionError(TelemetrySchemaError):
+    """Mapping a role onto a column would overwrite another column of the same name."""
+
+
+class TimestampError(WorkbenchError, ValueError):
+    """Timestamps that cannot be parsed, or that mix time-zone-aware and naive values."""
+
+
+class EmptyDataError(WorkbenchError, ValueError):
+    """A table that must have rows has none."""
+
+
+class LineageError(WorkbenchError, ValueError):
+    """A lineage table (deployments, features, dependencies, traffic) breaks the contract."""
+
+
+class OpenLineageError(LineageError):
+    """A line of the OpenLineage file is not a valid RunEvent."""
+
+
+class LabelJoinError(WorkbenchError, ValueError):
+    """Labels exist but none of them joins a prediction on ``request_id``."""
+
+
+class RequestNotFoundError(WorkbenchError, LookupError):
+    """No prediction has the requested ``request_id``."""
+
+
+class WorkbenchWarning(UserWarning):
+    """Base of the workbench's warnings."""
+
+
+class DuplicateRequestIdWarning(WorkbenchWarning):
+    """Some request ids occur more than once in the predictions."""
+
+
+class LakeValidationWarning(WorkbenchWarning):
+    """A detail of the lake worth knowing that does not stop the analysis."""

@@ -1,0 +1,253 @@
+"""Finding and scanning the data files of a lake: Parquet (hive partitions too), CSV, NDJSON.
+
+Everything here is lazy: files are resolved, their schemas read (Parquet footers,
+CSV headers, the first lines of NDJSON), and a polars ``LazyFrame`` is built.
+Failures are turned into errors that name the file.
+"""
+
+from __future__ import annotations
+
+import glob as _glob
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import polars as pl
+
+from workbench.exceptions import (
+    CorruptFileError,
+    DataFileNotFoundError,
+    UnsupportedFormatError,
+)
+
+__all__ = ["FORMATS", "DataFiles", "resolve_files", "scan_files", "read_table", "sanitize"]
+
+FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",
+           ".jsonl": "ndjson"}
+_INFER_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class DataFiles:
+    """The files behind one table of the lake, and their format."""
+
+    what: str
+    spec: str
+    format: str
+    paths: tuple[Path, ...]
+    root: Path
+
+    def rel(self, p: Path) -> str:
+        try:
+            return str(p.relative_to(self.root))
+        except ValueError:
+            return str(p)
+
+    @property
+    def hive(self) -> bool:
+        return any("=" in part for p in self.paths for part in p.relative_to(self.root).parts[:-1]) \
+            if self.paths and all(_is_under(p, self.root) for p in self.paths) else False
+
+
+def _is_under(p: Path, root: Path) -> bool:
+    try:
+        p.relative_to(root)
+        return True
+    except ValueError:
+        return False
+
+
+def resolve_files(root: Path, spec: str, *, what: str, required: bool = True) -> DataFiles | None:
+    """Resolve a manifest path (file, directory or glob) to data files.
+
+    Directories are searched recursively; files whose name starts with ``.`` or ``_``
+    (``_SUCCESS``, ``.DS_Store``) are skipped, as Spark and Hive do.
+    """
+    base = Path(spec) if Path(spec).is_absolute() else root / spec
+    if any(ch in spec for ch in "*?["):
+        candidates = [Path(p) for p in sorted(_glob.glob(str(base), recursive=True))]
+        candidates = [p for p in candidates if p.is_file()]
+        explicit = False
+    elif base.is_dir():
+        candidates = sorted(p for p in base.rglob("*") if p.is_file())
+        explicit = False
+    elif base.is_file():
+        candidates = [base]
+        explicit = True
+    else:
+        candidates = []
+        explicit = False
+    candidates = [p for p in candidates if not _hidden(p, base)]
+    data = [p for p in candidates if p.suffix.lower() in FORMATS]
+    if explicit and not data:
+        msg = f"cannot read the {what} file: unknown format"
+        raise UnsupportedFormatError(msg, file=_rel(base, root),
+                                     expected="a .parquet, .csv, .ndjson or .jsonl file",
+                                     found=f"suffix {base.suffix or '(none)'}")
+    if not data:
+        if not required:
+            return None
+        found = ("nothing at that path" if not candidates
+                 else "only " + ", ".join(sorted({p.suffix or p.name for p in candidates}))[:200])
+        msg = f"no {what} files found"
+        raise DataFileNotFoundError(
+            msg, file=_rel(base, root), expected="Parquet, CSV or NDJSON files", found=found,
+            hint=f"check `{what}:` in workbench.yaml; paths are relative to the lake root and may be globs.",
+        )
+    formats = {FORMATS[p.suffix.lower()] for p in data}
+    if len(formats) > 1:
+        examples = ", ".join(_rel(next(p for p in data if FORMATS[p.suffix.lower()] == f), root)
+                             for f in sorted(formats))
+        msg = f"{what} mixes file formats"
+        raise UnsupportedFormatError(msg, file=_rel(base, root), expected="one format per table",
+                                     found=f"{', '.join(sorted(formats))} ({examples})",
+                                     hint="point the manifest at one format with a glob, e.g. predictions/*.parquet")
+    return DataFiles(what=what, spec=spec, format=formats.pop(), paths=tuple(data), root=root)
+
+
+def _hidden(p: Path, base: Path) -> bool:
+    try:
+        parts = p.relative_to(base).parts
+    except ValueError:
+        parts = (p.name,)
+    return any(part.startswith((".", "_")) for part in parts)
+
+
+def _rel(p: Path, root: Path) -> str:
+    try:
+        return str(p.relative_to(root))
+    except ValueError:
+        return str(p)
+
+
+def scan_files(files: DataFiles, *, string_columns: frozenset[str] = frozenset()) -> pl.LazyFrame:
+    """A lazy scan of every file; files whose schemas differ are combined diagonally.
+
+    ``string_columns`` are read as text from CSV (so codes like ``05`` and versions
+    like ``1.10`` survive, and text parse errors cannot show a value).
+    """
+    if files.format == "parquet":
+        return _scan_parquet(files)
+    if files.format == "csv":
+        return _scan_text(files, string_columns, _scan_csv_one)
+    return _scan_text(files, string_columns, _scan_ndjson_one)
+
+
+def _scan_parquet(files: DataFiles) -> pl.LazyFrame:
+    groups: dict[tuple, list[Path]] = {}
+    for p in files.paths:
+        try:
+            schema = pl.read_parquet_schema(p)
+        except Exception as exc:  # polars raises ComputeError/OSError for many corruptions
+            msg = f"cannot read a Parquet file of {files.what}"
+            raise CorruptFileError(msg, file=files.rel(p), expected="a valid Parquet file",
+                                   found=sanitize(str(exc)),
+                                   hint="the file is truncated or not Parquet; rewrite or remove it.") from None
+        groups.setdefault(tuple(schema.items()), []).append(p)
+    hive = files.hive
+    frames = []
+    for paths in groups.values():
+        kwargs = {"hive_partitioning": True} if hive else {}
+        frames.append(pl.scan_parquet([str(p) for p in paths], **kwargs))
+    if len(frames) == 1:
+        return frames[0]
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _scan_csv_one(p: Path, overrides: dict) -> pl.LazyFrame:
+    return pl.scan_csv(p, infer_schema_length=_INFER_ROWS, schema_overrides=overrides or None)
+
+
+def _scan_ndjson_one(p: Path, overrides: dict) -> pl.LazyFrame:
+    return pl.scan_ndjson(p, infer_schema_length=_INFER_ROWS, schema_overrides=overrides or None)
+
+
+def _scan_text(files: DataFiles, string_columns, scan_one) -> pl.LazyFrame:
+    frames = []
+    for p in files.paths:
+        try:
+            names = _text_columns(p, files.format, files.rel(p))
+            overrides = {c: pl.String for c in names if c in string_columns}
+            lf = scan_one(p, overrides)
+            lf.collect_schema()
+        except CorruptFileError:
+            raise
+        except Exception as exc:
+            msg = f"cannot read a {files.format.upper()} file of {files.what}"
+            raise CorruptFileError(msg, file=files.rel(p), found=sanitize(str(exc)),
+                                   hint="check that the file is complete and well-formed.") from None
+        if hive_parts := _hive_parts(p, files):
+            lf = lf.with_columns(pl.lit(v).alias(k) for k, v in hive_parts.items())
+        frames.append(lf)
+    if len(frames) == 1:
+        return frames[0]
+    return pl.concat(frames, how="diagonal_relaxed")
+
+
+def _hive_parts(p: Path, files: DataFiles) -> dict[str, str]:
+    try:
+        parts = p.relative_to(files.root).parts[:-1]
+    except ValueError:
+        return {}
+    out = {}
+    for part in parts:
+        if "=" in part:
+            k, _, v = part.partition("=")
+            out[k] = v
+    return out
+
+
+def _text_columns(p: Path, fmt: str, name: str) -> list[str]:
+    """Column names from a CSV header or the keys of the first NDJSON objects."""
+    if fmt == "csv":
+        try:
+            return list(pl.scan_csv(p, n_rows=0, infer_schema_length=0).collect_schema().names())
+        except Exception:
+            return []
+    names: list[str] = []
+    with open(p, encoding="utf-8", errors="replace") as fh:
+        for lineno, line in enumerate(fh, start=1):
+            if lineno > 200:
+                break
+            if not line.strip():
+                continue
+            try:
+                obj = json.loads(line)
+            except json.JSONDecodeError as exc:
+                msg = "a line of an NDJSON file is not JSON"
+                raise CorruptFileError(msg, file=name, line=lineno,
+                                       expected="one JSON object per line",
+                                       found=f"{exc.msg} at character {exc.pos}",
+                                       hint="fix or remove that line.") from None
+            if not isinstance(obj, dict):
+                msg = "a line of an NDJSON file is not a JSON object"
+                raise CorruptFileError(msg, file=name, line=lineno,
+                                       expected="one JSON object per line", found=type(obj).__name__)
+            names.extend(k for k in obj if k not in names)
+    return names
+
+
+def read_table(files: DataFiles, *, string_columns: frozenset[str] = frozenset()) -> pl.DataFrame:
+    """Read a small table (lineage) eagerly, naming the file when it fails."""
+    lf = scan_files(files, string_columns=string_columns)
+    try:
+        return lf.collect()
+    except Exception as exc:
+        msg = f"cannot read {files.what}"
+        raise CorruptFileError(msg, file=files.rel(files.paths[0]) if len(files.paths) == 1 else files.spec,
+                               found=sanitize(str(exc)),
+                               hint="check that the file is complete and well-formed.") from None
+
+
+_QUOTED = re.compile(r"(`[^`]*`|'[^']*'|\"[^\"]*\")")
+
+
+def sanitize(text: str, *, limit: int = 300) -> str:
+    """A library's error message made safe to show: quoted values redacted, one line, short.
+
+    Polars quotes offending values in its messages; those may be personal data.
+    """
+    first = text.strip().splitlines()[0] if text.strip() else text
+    first = _QUOTED.sub("<value>", first)
+    return first[:limit]

@@ -1,0 +1,406 @@
+"""The manifest, ``workbench.yaml``: roles of columns, features, segments, SLOs, lineage paths.
+
+:func:`read_manifest` parses and validates it against the telemetry-lake contract
+and fills in every default, so the rest of the package never looks at raw YAML.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from workbench.exceptions import LakeNotFoundError, ManifestError
+
+__all__ = [
+    "MANIFEST_NAME",
+    "TASKS",
+    "ROLE_DEFAULTS",
+    "REQUIRED_ROLES",
+    "Roles",
+    "Features",
+    "SLO",
+    "LineagePaths",
+    "Manifest",
+    "read_manifest",
+    "parse_manifest",
+]
+
+MANIFEST_NAME = "workbench.yaml"
+
+Task = Literal["binary_classification", "multiclass", "regression"]
+TASKS: tuple[str, ...] = ("binary_classification", "multiclass", "regression")
+
+#: role -> default column name (the contract's defaults).
+ROLE_DEFAULTS: dict[str, str] = {
+    "request_id": "request_id",
+    "trace_id": "trace_id",
+    "timestamp": "timestamp",
+    "model_version": "model_version",
+    "route": "route",
+    "latency_ms": "latency_ms",
+    "fallback": "is_fallback",
+    "prediction": "prediction",
+    "score": "score",
+    "label": "label",
+    "embedding": "embedding",
+    "feature_set_version": "feature_set_version",
+}
+
+#: Roles without which predictions cannot be analysed at all.
+REQUIRED_ROLES: tuple[str, ...] = ("request_id", "timestamp", "model_version")
+
+_TOP_KEYS = (
+    "name", "task", "predictions", "labels", "columns", "features",
+    "segments", "sensitive", "slo", "lineage",
+)
+_FEATURE_KEYS = ("numeric", "categorical")
+_SLO_DEFAULTS = {"latency_p95_ms": 300.0, "fallback_rate": 0.01, "capture_rate": 0.99}
+_LINEAGE_DEFAULTS = {
+    "deployments": "lineage/deployments.csv",
+    "features": "lineage/features.csv",
+    "openlineage": "lineage/openlineage.ndjson",
+    "dependencies": "lineage/dependencies.csv",
+    "traffic": "metrics/traffic.csv",
+}
+
+
+@dataclass(frozen=True)
+class Roles:
+    """Role -> column name in the lake's files, with the set of roles the manifest named."""
+
+    request_id: str = "request_id"
+    trace_id: str = "trace_id"
+    timestamp: str = "timestamp"
+    model_version: str = "model_version"
+    route: str = "route"
+    latency_ms: str = "latency_ms"
+    fallback: str = "is_fallback"
+    prediction: str = "prediction"
+    score: str = "score"
+    label: str = "label"
+    embedding: str = "embedding"
+    feature_set_version: str = "feature_set_version"
+    explicit: frozenset[str] = frozenset()
+
+    def mapping(self) -> dict[str, str]:
+        """Role -> source column name."""
+        return {role: getattr(self, role) for role in ROLE_DEFAULTS}
+
+
+@dataclass(frozen=True)
+class Features:
+    """Feature columns by kind."""
+
+    numeric: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        return self.numeric + self.categorical
+
+
+@dataclass(frozen=True)
+class SLO:
+    """Service-level objectives (the contract's defaults when not given)."""
+
+    latency_p95_ms: float = 300.0
+    fallback_rate: float = 0.01
+    capture_rate: float = 0.99
+
+
+@dataclass(frozen=True)
+class LineagePaths:
+    """Paths (or globs) of the lineage tables, relative to the lake root.
+
+    ``explicit`` holds the tables the manifest named: a missing explicit table is an
+    error, a missing default one only means the lake has no such lineage.
+    """
+
+    deployments: str = _LINEAGE_DEFAULTS["deployments"]
+    features: str = _LINEAGE_DEFAULTS["features"]
+    openlineage: str = _LINEAGE_DEFAULTS["openlineage"]
+    dependencies: str = _LINEAGE_DEFAULTS["dependencies"]
+    traffic: str = _LINEAGE_DEFAULTS["traffic"]
+    explicit: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A validated ``workbench.yaml`` with every default filled in."""
+
+    name: str
+    task: Task = "binary_classification"
+    predictions: str = "predictions/"
+    labels: str | None = None
+    labels_explicit: bool = False
+    columns: Roles = field(default_factory=Roles)
+    features: Features = field(default_factory=Features)
+    segments: tuple[str, ...] = ()
+    sensitive: tuple[str, ...] = ()
+    slo: SLO = field(default_factory=SLO)
+    lineage: LineagePaths = field(default_factory=LineagePaths)
+    path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form, shaped like the YAML it came from."""
+        d = asdict(self)
+        d["columns"] = self.columns.mapping()
+        d["features"] = {"numeric": list(self.features.numeric),
+                         "categorical": list(self.features.categorical)}
+        d["segments"] = list(self.segments)
+        d["sensitive"] = list(self.sensitive)
+        d["lineage"] = {k: getattr(self.lineage, k) for k in _LINEAGE_DEFAULTS}
+        d.pop("labels_explicit")
+        return d
+
+
+def read_manifest(root: str | Path) -> Manifest:
+    """Read and validate ``<root>/workbench.yaml``.
+
+    Parameters
+    ----------
+    root : str or Path
+        The lake directory.
+
+    Returns
+    -------
+    Manifest
+
+    Raises
+    ------
+    LakeNotFoundError
+        When ``root`` or its manifest does not exist.
+    ManifestError
+        When the manifest is not valid YAML or breaks the contract.
+
+    Examples
+    --------
+    >>> m = read_manifest("datasets/demo-lake")  # doctest: +SKIP
+    >>> m.columns.score
+    'score'
+    """
+    root = Path(root)
+    if not root.exists():
+        msg = "no telemetry lake at this path"
+        raise LakeNotFoundError(
+            msg, file=str(root), expected=f"a directory holding {MANIFEST_NAME}",
+            found="nothing", hint="check the path; `workbench synth OUT` makes a sample lake.",
+        )
+    path = root / MANIFEST_NAME if root.is_dir() else root
+    if not path.is_file():
+        msg = f"the lake has no {MANIFEST_NAME}"
+        raise LakeNotFoundError(
+            msg, file=str(path), expected=f"{MANIFEST_NAME} at the lake root",
+            found=_listing(root),
+            hint="every lake needs a manifest; see docs/telemetry-lake.md for its fields.",
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        msg = "cannot read the manifest"
+        raise ManifestError(msg, file=str(path), found=type(exc).__name__,
+                            hint="the manifest must be a UTF-8 text file.") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or "invalid YAML"
+        msg = "the manifest is not valid YAML"
+        raise ManifestError(msg, file=str(path), line=line, found=str(problem),
+                            hint="fix the YAML syntax at that line.") from None
+    return parse_manifest(raw, source=str(path), default_name=root.resolve().name)
+
+
+def parse_manifest(raw: Any, *, source: str = MANIFEST_NAME, default_name: str = "lake") -> Manifest:
+    """Validate a manifest already loaded from YAML (a mapping) and fill defaults."""
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        msg = "the manifest must be a mapping of keys to values"
+        raise ManifestError(msg, file=source, expected="a YAML mapping such as `name: my-model`",
+                            found=_typename(raw))
+    _check_keys(raw, _TOP_KEYS, source, where="top level")
+
+    name = _opt_str(raw, "name", source) or default_name
+    task = raw.get("task", "binary_classification")
+    if task not in TASKS:
+        msg = "unknown task"
+        raise ManifestError(msg, file=source, column="task", expected=" | ".join(TASKS),
+                            found=repr(task), hint=_suggest(task, TASKS))
+    predictions = _opt_str(raw, "predictions", source) or "predictions/"
+    labels_explicit = raw.get("labels") is not None
+    labels = _opt_str(raw, "labels", source) if labels_explicit else "labels/"
+
+    columns = _parse_columns(raw.get("columns"), source)
+    features = _parse_features(raw.get("features"), source)
+    segments = _str_list(raw.get("segments"), "segments", source)
+    sensitive = _str_list(raw.get("sensitive"), "sensitive", source)
+    slo = _parse_slo(raw.get("slo"), source)
+    lineage = _parse_lineage(raw.get("lineage"), source)
+
+    dup = sorted(set(features.numeric) & set(features.categorical))
+    if dup:
+        msg = "a feature is listed as both numeric and categorical"
+        raise ManifestError(msg, file=source, column=dup[0],
+                            expected="each feature under one kind", found=", ".join(dup))
+    return Manifest(
+        name=name, task=task, predictions=predictions, labels=labels,
+        labels_explicit=labels_explicit, columns=columns, features=features,
+        segments=segments, sensitive=sensitive, slo=slo, lineage=lineage, path=source,
+    )
+
+
+def _parse_columns(value: Any, source: str) -> Roles:
+    if value is None:
+        return Roles()
+    if not isinstance(value, dict):
+        msg = "`columns` must map roles to column names"
+        raise ManifestError(msg, file=source, column="columns",
+                            expected="a mapping such as `score: proba`", found=_typename(value))
+    _check_keys(value, tuple(ROLE_DEFAULTS), source, where="columns")
+    mapped = {}
+    for role, col in value.items():
+        if not isinstance(col, str) or not col:
+            msg = "a role must map to a column name"
+            raise ManifestError(msg, file=source, column=f"columns.{role}",
+                                expected="a non-empty string", found=_typename(col))
+        mapped[role] = col
+    inverse: dict[str, str] = {}
+    for role in ROLE_DEFAULTS:
+        col = mapped.get(role, ROLE_DEFAULTS[role])
+        if col in inverse and (role in mapped or inverse[col] in mapped):
+            msg = "two roles map to the same column"
+            raise ManifestError(msg, file=source, column=col,
+                                expected="one column per role",
+                                found=f"{inverse[col]} and {role} both -> {col}")
+        inverse.setdefault(col, role)
+    return Roles(**mapped, explicit=frozenset(mapped))
+
+
+def _parse_features(value: Any, source: str) -> Features:
+    if value is None:
+        return Features()
+    if not isinstance(value, dict):
+        msg = "`features` must have `numeric` and/or `categorical` lists"
+        raise ManifestError(msg, file=source, column="features",
+                            expected="numeric: [...], categorical: [...]", found=_typename(value))
+    _check_keys(value, _FEATURE_KEYS, source, where="features")
+    return Features(
+        numeric=_str_list(value.get("numeric"), "features.numeric", source),
+        categorical=_str_list(value.get("categorical"), "features.categorical", source),
+    )
+
+
+def _parse_slo(value: Any, source: str) -> SLO:
+    if value is None:
+        return SLO()
+    if not isinstance(value, dict):
+        msg = "`slo` must be a mapping"
+        raise ManifestError(msg, file=source, column="slo",
+                            expected="latency_p95_ms / fallback_rate / capture_rate",
+                            found=_typename(value))
+    _check_keys(value, tuple(_SLO_DEFAULTS), source, where="slo")
+    out = {}
+    for key, v in value.items():
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v or v < 0:
+            msg = "an SLO must be a non-negative number"
+            raise ManifestError(msg, file=source, column=f"slo.{key}",
+                                expected="a number >= 0", found=repr(v) if _is_scalar(v) else _typename(v))
+        if key in ("fallback_rate", "capture_rate") and v > 1:
+            msg = "a rate SLO must be a share between 0 and 1"
+            raise ManifestError(msg, file=source, column=f"slo.{key}", expected="0 <= value <= 1",
+                                found=repr(v), hint="write 0.99, not 99.")
+        out[key] = float(v)
+    return SLO(**out)
+
+
+def _parse_lineage(value: Any, source: str) -> LineagePaths:
+    if value is None:
+        return LineagePaths()
+    if not isinstance(value, dict):
+        msg = "`lineage` must map lineage tables to paths"
+        raise ManifestError(msg, file=source, column="lineage",
+                            expected="deployments / features / openlineage / dependencies / traffic",
+                            found=_typename(value))
+    _check_keys(value, tuple(_LINEAGE_DEFAULTS), source, where="lineage")
+    out = {}
+    for key, v in value.items():
+        if not isinstance(v, str) or not v:
+            msg = "a lineage path must be a string"
+            raise ManifestError(msg, file=source, column=f"lineage.{key}",
+                                expected="a path relative to the lake root", found=_typename(v))
+        out[key] = v
+    return LineagePaths(**out, explicit=frozenset(out))
+
+
+def _check_keys(d: dict, valid: tuple[str, ...], source: str, *, where: str) -> None:
+    unknown = [k for k in d if k not in valid]
+    if unknown:
+        first = unknown[0]
+        msg = f"unknown key{'s' if len(unknown) > 1 else ''} in the manifest ({where})"
+        raise ManifestError(
+            msg, file=source, column=", ".join(map(str, unknown)),
+            expected="one of " + ", ".join(valid), found=", ".join(map(repr, unknown)),
+            hint=_suggest(first, valid) or "remove the key or fix its spelling.",
+        )
+
+
+def _opt_str(raw: dict, key: str, source: str) -> str | None:
+    v = raw.get(key)
+    if v is None:
+        return None
+    if not isinstance(v, str) or not v.strip():
+        msg = f"`{key}` must be a non-empty string"
+        raise ManifestError(msg, file=source, column=key, expected="a string", found=_typename(v))
+    return v
+
+
+def _str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        msg = f"`{key}` must be a list of column names"
+        raise ManifestError(msg, file=source, column=key, expected="a list of strings, e.g. [a, b]",
+                            found=_typename(value))
+    dup = sorted({v for v in value if value.count(v) > 1})
+    if dup:
+        msg = f"`{key}` lists a column twice"
+        raise ManifestError(msg, file=source, column=key, expected="each column once",
+                            found=", ".join(dup))
+    return tuple(value)
+
+
+def _suggest(word: Any, choices) -> str | None:
+    if not isinstance(word, str):
+        return None
+    close = difflib.get_close_matches(word, list(choices), n=1)
+    return f"did you mean `{close[0]}`?" if close else None
+
+
+def _typename(v: Any) -> str:
+    if isinstance(v, dict):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if v is None:
+        return "nothing (null)"
+    return f"{type(v).__name__} {v!r}"[:80]
+
+
+def _is_scalar(v: Any) -> bool:
+    return isinstance(v, (int, float, str, bool)) or v is None
+
+
+def _listing(root: Path) -> str:
+    try:
+        names = sorted(p.name for p in root.iterdir())[:12]
+    except OSError:
+        return "an unreadable directory"
+    return ", ".join(names) if names else "an empty directory"

@@ -1,0 +1,333 @@
+"""Predictions and labels: checked against the contract and normalised, lazily.
+
+After normalisation a predictions frame has the canonical role names
+(``request_id``, ``timestamp``, ``model_version``, ``route``, ...), UTC
+timestamps, string ids and codes, masked sensitive columns, and every other
+column as written. Nothing is collected here except schemas and a small sample.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from workbench.exceptions import (
+    ColumnCollisionError,
+    ColumnNotFoundError,
+    ColumnTypeError,
+    CorruptFileError,
+    EmptyDataError,
+    TelemetrySchemaError,
+)
+from workbench.lake.files import DataFiles, resolve_files, sanitize, scan_files
+from workbench.lake.manifest import REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
+from workbench.lake.masking import Masker
+from workbench.lake.timestamps import UTC_DT, check_timestamp_values, timestamp_expr
+
+__all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels"]
+
+# Roles stored as text whatever the writer used (ids, versions, codes).
+_STRING_ROLES = ("request_id", "trace_id", "model_version", "route", "feature_set_version")
+_SAMPLE_FILES = 50
+_SAMPLE_ROWS = 2_000
+
+
+@dataclass(frozen=True)
+class PredictionsTable:
+    """The normalised predictions of a lake (lazy) and what is known about them."""
+
+    files: DataFiles
+    frame: pl.LazyFrame
+    roles: tuple[str, ...]              # roles present (canonical names)
+    numeric: tuple[str, ...]
+    categorical: tuple[str, ...]
+    segments: tuple[str, ...]
+    sensitive: tuple[str, ...]
+    other: tuple[str, ...]
+    schema: dict[str, pl.DataType] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LabelsTable:
+    """Delayed ground truth: ``request_id``, ``label``, ``labeled_at`` (lazy)."""
+
+    files: DataFiles | None
+    frame: pl.LazyFrame
+    inline: bool
+
+
+def _kind(dtype: pl.DataType) -> str:
+    if dtype == pl.Boolean:
+        return "bool"
+    if dtype.is_integer():
+        return "int"
+    if dtype.is_float() or dtype.is_decimal():
+        return "float"
+    if dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
+        return "str"
+    if isinstance(dtype, (pl.Datetime, pl.Date)):
+        return "time"
+    if isinstance(dtype, (pl.List, pl.Array)):
+        return "list"
+    return "other"
+
+
+def _suggest(name: str, names) -> str:
+    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
+    return f"did you mean `{close[0]}`? " if close else ""
+
+
+def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> PredictionsTable:
+    """Resolve, scan and normalise ``predictions/`` (lazy)."""
+    roles = manifest.columns
+    role_src = roles.mapping()
+    string_src = {role_src[r] for r in _STRING_ROLES} | {role_src["timestamp"]}
+    string_src |= set(manifest.features.categorical) | set(manifest.segments) | set(manifest.sensitive)
+    files = resolve_files(root, manifest.predictions, what="predictions")
+    lf = scan_files(files, string_columns=frozenset(string_src))
+    schema = _schema(lf, files)
+    where = manifest.predictions
+    names = list(schema)
+
+    # Roles: required ones and the ones the manifest named must exist.
+    present: dict[str, str] = {}
+    for role, src in role_src.items():
+        if src in schema:
+            present[role] = src
+        elif role in REQUIRED_ROLES or role in roles.explicit:
+            msg = f"column `{src}` not found in {where} (role `{role}`)"
+            raise ColumnNotFoundError(
+                msg, file=where, column=src, expected=f"a column for the `{role}` role",
+                found=", ".join(names)[:400],
+                hint=_suggest(src, names) + f"map it in workbench.yaml: columns: {{{role}: <column>}}",
+            )
+    if manifest.task == "regression" and "prediction" not in present:
+        _missing_output(where, names, "prediction", role_src)
+    if "score" not in present and "prediction" not in present:
+        _missing_output(where, names, "score", role_src)
+
+    rename = {src: role for role, src in present.items()}
+    for role, src in present.items():
+        if role != src and role in schema and role not in rename:
+            msg = f"mapping role `{role}` onto column `{src}` would hide the column `{role}`"
+            raise ColumnCollisionError(
+                msg, file=where, column=role, expected=f"no other column named `{role}`",
+                found=f"both `{src}` (mapped to {role}) and `{role}`",
+                hint=f"rename `{role}` in the writer, or map the `{role}` role to it.",
+            )
+
+    def canon(c: str) -> str:
+        return rename.get(c, c)
+
+    feats = manifest.features
+    for kind, cols in (("numeric feature", feats.numeric), ("categorical feature", feats.categorical),
+                       ("segment", manifest.segments), ("sensitive column", manifest.sensitive)):
+        for c in cols:
+            if c not in schema:
+                msg = f"{kind} `{c}` not found in {where}"
+                raise ColumnNotFoundError(
+                    msg, file=where, column=c, expected=f"the {kind} the manifest lists",
+                    found=", ".join(names)[:400],
+                    hint=_suggest(c, names) + "fix the name in workbench.yaml or in the writer.",
+                )
+
+    sensitive = set(manifest.sensitive)
+    exprs: list[pl.Expr] = []
+    for role, src in present.items():
+        exprs.append(_role_expr(role, src, schema[src], where, sensitive, masker))
+    role_cols = set(present.values())
+    for c in feats.numeric:
+        if c in role_cols:
+            continue
+        k = _kind(schema[c])
+        if c in sensitive:
+            exprs.append(masker.expr(c))
+        elif k in ("int", "float"):
+            exprs.append(pl.col(c).cast(pl.Float64))
+        else:
+            _bad_type(where, c, schema[c], "a number (int or float)",
+                      "declare it under features.categorical, or write numbers")
+    listed = set(feats.numeric)
+    for c in (*feats.categorical, *manifest.segments, *manifest.sensitive, *names):
+        if c in role_cols or c in listed:
+            continue
+        listed.add(c)
+        if c in sensitive:
+            exprs.append(masker.expr(c))
+            continue
+        k = _kind(schema[c])
+        if c in feats.categorical or c in manifest.segments:
+            if k in ("str", "int", "bool"):
+                exprs.append(pl.col(c).cast(pl.String))
+            elif k == "float" and c in manifest.segments:
+                exprs.append(pl.col(c))  # numeric segment (e.g. a score band): kept as is
+            else:
+                _bad_type(where, c, schema[c], "text, integer or boolean codes",
+                          "declare numeric features under features.numeric")
+        else:
+            exprs.append(pl.col(c))
+    if "timestamp" in present and _kind(schema[present["timestamp"]]) == "str":
+        _check_timestamp_samples(files, present["timestamp"])
+    frame = lf.select(exprs)
+    if "route" not in present:
+        frame = frame.with_columns(pl.lit("primary").alias("route"))
+        present["route"] = "route"
+    out_schema = dict(_schema(frame, files))
+    mapped = set(present.values()) | set(feats.all) | set(manifest.segments) | sensitive
+    other = tuple(canon(c) for c in names if c not in mapped)
+    return PredictionsTable(
+        files=files, frame=frame, roles=tuple(r for r in ROLE_DEFAULTS if r in present),
+        numeric=tuple(canon(c) for c in feats.numeric),
+        categorical=tuple(canon(c) for c in feats.categorical),
+        segments=tuple(canon(c) for c in manifest.segments),
+        sensitive=tuple(canon(c) for c in manifest.sensitive),
+        other=other, schema=out_schema,
+    )
+
+
+def _missing_output(where, names, role, role_src) -> None:
+    msg = f"no model output column in {where}"
+    raise ColumnNotFoundError(
+        msg, file=where, column=role_src[role],
+        expected=f"a `{role_src['score']}` (score) or `{role_src['prediction']}` (prediction) column",
+        found=", ".join(names)[:400],
+        hint="map the output in workbench.yaml: columns: {score: <column>, prediction: <column>}",
+    )
+
+
+def _bad_type(where, column, dtype, expected, hint) -> None:
+    msg = f"column `{column}` of {where} has the wrong type"
+    raise ColumnTypeError(msg, file=where, column=column, expected=expected, found=str(dtype), hint=hint)
+
+
+def _role_expr(role: str, src: str, dtype: pl.DataType, where: str, sensitive: set[str],
+               masker: Masker | None = None) -> pl.Expr:
+    k = _kind(dtype)
+    col = pl.col(src)
+    if src in sensitive and role in _STRING_ROLES and masker is not None:
+        # A role column declared sensitive (e.g. request_id) is masked like any other;
+        # equality is kept, so labels (masked with the same key) still join.
+        return masker.expr(src).alias(role)
+    if role == "timestamp":
+        if k not in ("str", "time", "int", "float"):
+            _bad_type(where, src, dtype, "a timestamp (datetime, ISO-8601 text or epoch number)",
+                      "write UTC times, e.g. 2026-03-10T14:00:00Z")
+        return timestamp_expr(src, dtype, alias=role)
+    if role in _STRING_ROLES:
+        if k not in ("str", "int", "bool"):
+            _bad_type(where, src, dtype, "text or integer ids", f"write `{src}` as text")
+        return col.cast(pl.String).alias(role)
+    if role in ("latency_ms", "score"):
+        if k not in ("int", "float"):
+            _bad_type(where, src, dtype, "a number", f"write `{src}` as a number")
+        return col.cast(pl.Float64).alias(role)
+    if role == "fallback":
+        if k == "bool":
+            return col.alias(role)
+        if k == "int":
+            return (col != 0).alias(role)
+        if k == "str":
+            low = col.cast(pl.String).str.to_lowercase().str.strip_chars()
+            return (pl.when(low.is_in(["true", "1", "yes", "t", "y"])).then(True)
+                    .when(low.is_in(["false", "0", "no", "f", "n", ""])).then(False)
+                    .otherwise(None)).alias(role)
+        _bad_type(where, src, dtype, "a boolean (true/false or 0/1)", f"write `{src}` as true/false")
+    if role in ("prediction", "label"):
+        if k not in ("str", "int", "float", "bool"):
+            _bad_type(where, src, dtype, "a class label or a number", f"write `{src}` as a scalar")
+        return col.alias(role)
+    if role == "embedding":
+        if k == "list":
+            inner = dtype.inner if hasattr(dtype, "inner") else None
+            if inner is not None and not (inner.is_numeric()):
+                _bad_type(where, src, dtype, "a list of numbers", "write the embedding as list<float>")
+            return col.cast(pl.List(pl.Float32)).alias(role)
+        if k == "str":
+            return col.str.json_decode(pl.List(pl.Float32)).alias(role)
+        _bad_type(where, src, dtype, "a list of numbers", "write the embedding as list<float>")
+    return col.alias(role)  # pragma: no cover - every role is handled above
+
+
+def _schema(lf: pl.LazyFrame, files: DataFiles) -> dict[str, pl.DataType]:
+    try:
+        return dict(lf.collect_schema())
+    except Exception as exc:
+        msg = f"cannot read the schema of {files.what}"
+        raise TelemetrySchemaError(msg, file=files.spec, found=sanitize(str(exc)),
+                                   hint="files of one table must have compatible columns.") from None
+
+
+def _check_timestamp_samples(files: DataFiles, column: str) -> None:
+    """Check text timestamps on the first rows of (up to) the first files."""
+    for p in files.paths[:_SAMPLE_FILES]:
+        if files.format == "csv":
+            lf = pl.scan_csv(p, infer_schema=False, n_rows=_SAMPLE_ROWS)
+            first_line = 2
+        elif files.format == "ndjson":
+            lf = pl.scan_ndjson(p, n_rows=_SAMPLE_ROWS, schema_overrides={column: pl.String})
+            first_line = 1
+        else:
+            lf = pl.scan_parquet(p, n_rows=_SAMPLE_ROWS)
+            first_line = 1
+        try:
+            values = lf.select(pl.col(column).cast(pl.String)).collect().to_series().to_list()
+        except Exception as exc:
+            msg = f"cannot read timestamps of {files.what}"
+            raise CorruptFileError(msg, file=files.rel(p), column=column, found=sanitize(str(exc))) from None
+        check_timestamp_values(values, file=files.rel(p), column=column, first_line=first_line)
+
+
+def check_not_empty(table: PredictionsTable) -> int:
+    """Raise :class:`EmptyDataError` when there are no prediction rows; returns 0/1 (has rows)."""
+    try:
+        n = table.frame.select(pl.col("request_id")).head(1).collect().height
+    except Exception as exc:
+        msg = "cannot read predictions"
+        raise CorruptFileError(msg, file=table.files.spec, found=sanitize(str(exc))) from None
+    if n == 0:
+        msg = "the lake has no prediction rows"
+        raise EmptyDataError(msg, file=table.files.spec, expected="at least one row",
+                             found=f"{len(table.files.paths)} file(s) with 0 rows",
+                             hint="point `predictions:` at the files your serving path writes.")
+    return n
+
+
+def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: PredictionsTable) -> LabelsTable | None:
+    """The labels table, or the inline label column of predictions, or None."""
+    spec = manifest.labels
+    files = resolve_files(root, spec, what="labels", required=manifest.labels_explicit) if spec else None
+    if files is None:
+        if "label" in preds.roles:
+            frame = preds.frame.select("request_id", "label", pl.col("timestamp").alias("labeled_at"))
+            return LabelsTable(files=None, frame=frame, inline=True)
+        return None
+    role_src = manifest.columns.mapping()
+    rid, lab = role_src["request_id"], role_src["label"]
+    lf = scan_files(files, string_columns=frozenset({rid, "request_id", "labeled_at"}))
+    schema = _schema(lf, files)
+    names = list(schema)
+    rid = rid if rid in schema else "request_id"
+    lab = lab if lab in schema else "label"
+    for role, src in (("request_id", rid), ("label", lab)):
+        if src not in schema:
+            msg = f"column `{src}` not found in {spec} (role `{role}`)"
+            raise ColumnNotFoundError(msg, file=spec, column=src, expected=f"a `{role}` column",
+                                      found=", ".join(names)[:400],
+                                      hint=_suggest(src, names) + "labels need request_id, label, labeled_at.")
+    sensitive = set(manifest.sensitive)
+    exprs = [masker.expr(rid).alias("request_id") if rid in sensitive
+             else _role_expr("request_id", rid, schema[rid], spec, set()),
+             _role_expr("label", lab, schema[lab], spec, set())]
+    if "labeled_at" in schema:
+        k = _kind(schema["labeled_at"])
+        if k not in ("str", "time", "int", "float"):
+            _bad_type(spec, "labeled_at", schema["labeled_at"], "a timestamp", "write UTC times")
+        if k == "str":
+            _check_timestamp_samples(files, "labeled_at")
+        exprs.append(timestamp_expr("labeled_at", schema["labeled_at"]))
+    else:
+        exprs.append(pl.lit(None, dtype=UTC_DT).alias("labeled_at"))
+    return LabelsTable(files=files, frame=lf.select(exprs), inline=False)

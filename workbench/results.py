@@ -1,0 +1,70 @@
+"""Leaf helpers for result objects shared by every layer.
+
+Results are frozen dataclasses; :class:`Result` gives them a JSON-safe
+``to_dict()`` (times as ISO-8601 UTC strings), a one-line ``__repr__`` and a
+short ``_repr_html_`` that never computes anything.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import html
+import json
+import math
+from typing import Any
+
+__all__ = ["Result", "jsonable", "iso"]
+
+
+def iso(t: dt.datetime | dt.date | None) -> str | None:
+    """ISO-8601 in UTC with a trailing ``Z`` (``None`` stays ``None``)."""
+    if t is None:
+        return None
+    if isinstance(t, dt.datetime):
+        if t.tzinfo is not None:
+            t = t.astimezone(dt.timezone.utc).replace(tzinfo=None)
+        return t.isoformat(timespec="seconds" if t.microsecond == 0 else "microseconds") + "Z"
+    return t.isoformat()
+
+
+def jsonable(v: Any) -> Any:
+    """Convert a value to JSON-safe builtins (recursively)."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: jsonable(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if isinstance(v, dict):
+        return {str(k): jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple, set, frozenset)):
+        return [jsonable(x) for x in v]
+    if isinstance(v, (dt.datetime, dt.date)):
+        return iso(v)
+    if isinstance(v, dt.timedelta):
+        return v.total_seconds()
+    if isinstance(v, float):
+        return None if math.isnan(v) or math.isinf(v) else v
+    if hasattr(v, "item") and callable(v.item):  # numpy scalars
+        return jsonable(v.item())
+    if v is None or isinstance(v, (str, int, bool)):
+        return v
+    return str(v)
+
+
+class Result:
+    """Mixin for frozen-dataclass results."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict of every field."""
+        return jsonable(self)
+
+    def to_json(self, **kwargs) -> str:
+        return json.dumps(self.to_dict(), **({"indent": 2} | kwargs))
+
+    def _summary(self) -> str:  # one line; subclasses refine
+        return ""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self._summary()})"
+
+    def _repr_html_(self) -> str:
+        text = html.escape(str(self))
+        return f"<pre class='workbench-result'>{text}</pre>"
