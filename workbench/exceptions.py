@@ -18,7 +18,8 @@ the matching builtin so ``except ValueError`` keeps working::
     ├── LineageError (ValueError)                   lineage/ tables break the contract
     │   └── OpenLineageError                        a line of openlineage.ndjson (names the line)
     ├── LabelJoinError (ValueError)                 labels that join no prediction
-    └── RequestNotFoundError (LookupError)          lineage_of() for an unknown request id
+    ├── RequestNotFoundError (LookupError)          lineage_of() for an unknown request id
+    └── UsageError (ValueError)                     a function argument or command option out of range
 
     WorkbenchWarning (UserWarning)
     ├── DuplicateRequestIdWarning                   request ids seen more than once (with a count)
@@ -48,6 +49,7 @@ __all__ = [
     "OpenLineageError",
     "LabelJoinError",
     "RequestNotFoundError",
+    "UsageError",
     "WorkbenchWarning",
     "DuplicateRequestIdWarning",
     "LakeValidationWarning",
@@ -184,6 +186,10 @@ class LabelJoinError(WorkbenchError, ValueError):
 
 class RequestNotFoundError(WorkbenchError, LookupError):
     """No prediction has the requested ``request_id``."""
+
+
+class UsageError(WorkbenchError, ValueError):
+    """An argument or command-line option with a value that cannot be used."""
 
 
 class WorkbenchWarning(UserWarning):

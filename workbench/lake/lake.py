@@ -83,6 +83,7 @@ class LakeProfile(Result):
     label_rows: int | None = None
     labeled_predictions: int | None = None
     orphan_labels: int | None = None
+    label_lag_hours_median: float | None = None
     warnings: tuple[str, ...] = field(default=())
 
     def _summary(self) -> str:
@@ -259,8 +260,11 @@ class Lake:
             ids = lf.select("request_id")
             queries.append(lab.select(pl.len().alias("label_rows")))
             queries.append(lab.join(ids, on="request_id", how="semi").select(pl.len().alias("joined")))
-            queries.append(ids.join(lab.select("request_id"), on="request_id", how="semi")
-                           .select(pl.len().alias("labeled")))
+            queries.append(lf.select("request_id", "timestamp")
+                           .join(lab.select("request_id", "labeled_at"), on="request_id", how="inner")
+                           .select(pl.len().alias("labeled"),
+                                   ((pl.col("labeled_at") - pl.col("timestamp")).dt.total_seconds() / 3600)
+                                   .median().alias("lag_h")))
         res = self._collect_all(queries)
         by_df, g = res[0], res[1].row(0, named=True)
         versions: dict[str, int] = {}
@@ -274,7 +278,7 @@ class Lake:
             label_rows = res[2]["label_rows"][0]
             joined = res[3]["joined"][0]
             kw = {"label_rows": label_rows, "labeled_predictions": res[4]["labeled"][0],
-                  "orphan_labels": label_rows - joined}
+                  "orphan_labels": label_rows - joined, "label_lag_hours_median": res[4]["lag_h"][0]}
         return LakeProfile(
             rows=g["rows"], start=by_df["start"].min(), end=by_df["end"].max(),
             versions=versions, routes=routes, version_routes=vr,

@@ -19,6 +19,7 @@ __all__ = ["UTC_DT", "timestamp_expr", "check_timestamp_values", "to_utc", "pars
 
 UTC_DT = pl.Datetime("us", "UTC")
 _AWARE = re.compile(r"(Z|z|[+-]\d\d:?\d\d)$")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # Epoch numbers: pick the unit by magnitude (seconds around 1.7e9 in the 2020s).
 _EPOCH_UNITS = ((1e17, "ns"), (1e14, "us"), (1e11, "ms"), (0, "s"))
 
@@ -42,14 +43,16 @@ def timestamp_expr(name: str, dtype: pl.DataType, *, alias: str | None = None) -
         expr = _epoch_expr(col)
     elif dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         text = col.cast(pl.String).str.strip_chars()
-        expr = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
+        iso_expr = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
+        is_epoch = text.str.contains(r"^-?\d+(\.\d+)?$")
+        expr = pl.when(is_epoch).then(_epoch_expr(text)).otherwise(iso_expr)
     else:  # callers check dtypes before building expressions
         raise TypeError(f"cannot read {dtype} as a timestamp")
     return expr.alias(alias or name)
 
 
 def _epoch_expr(col: pl.Expr) -> pl.Expr:
-    v = col.cast(pl.Float64)
+    v = col.cast(pl.Float64, strict=False)
     a = v.abs()
     us = (
         pl.when(a >= 1e17).then(v / 1e3)
@@ -72,11 +75,11 @@ def check_timestamp_values(
     ``values`` are raw strings in file order; ``first_line`` is the line of the
     first value (2 for a CSV with a header, 1 for NDJSON) so errors name a line.
     """
+    cleaned = [None if v is None else str(v).strip() for v in values]
     aware_at = naive_at = None
-    for i, v in enumerate(values):
-        if v is None:
-            continue
-        s = str(v).strip()
+    for i, s in enumerate(cleaned):
+        if s is None or not _DATE_LIKE.match(s):
+            continue  # non-dates are reported as unparsable below
         if _AWARE.search(s):
             aware_at = aware_at if aware_at is not None else i
         else:
@@ -90,11 +93,12 @@ def check_timestamp_values(
                 found=f"line {first_line + aware_at} has a zone, line {first_line + naive_at} has none",
                 hint="write every timestamp in UTC with a trailing Z.",
             )
-    if not values:
+    if not cleaned:
         return
-    s = pl.Series("t", [None if v is None else str(v).strip() for v in values], dtype=pl.String)
+    s = pl.Series("t", cleaned, dtype=pl.String)
     parsed = s.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
-    bad = (parsed.is_null() & s.is_not_null()).arg_true()
+    numeric = s.str.contains(r"^-?\d+(\.\d+)?$")  # epoch numbers written as text are fine
+    bad = (parsed.is_null() & s.is_not_null() & ~numeric.fill_null(False)).arg_true()
     if len(bad):
         i = int(bad[0])
         msg = "timestamp cannot be parsed"

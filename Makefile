@@ -1,0 +1,48 @@
+# Two commands do all set-up on a fresh machine with only Python on it:
+#   make demo   create .venv, install workbench with all extras, build the demo lake if missing, run the main job
+#   make test   the same set-up, then the whole test suite
+PYTHON ?= $(shell command -v python3 || command -v python)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := datasets/demo-lake
+# The demo lake: regenerate with `make demo-lake-rebuild`.
+DEMO_ARGS := --cause schema_mismatch --variant 0 --rows 60000 --days 21 --seed 7
+
+.PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help
+
+help:
+	@echo "make demo   - set up .venv, build the demo lake if missing, run the main job"
+	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make bench  - run the benchmarks (slow; figures go to benchmarks/README.md by hand)"
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[all]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(DEMO)/workbench.yaml: | $(STAMP)
+	$(BIN)/workbench synth $(DEMO) $(DEMO_ARGS)
+
+demo-lake: $(DEMO)/workbench.yaml
+
+demo-lake-rebuild: $(STAMP)
+	$(BIN)/workbench synth $(DEMO) $(DEMO_ARGS) --overwrite
+
+demo: install demo-lake
+	$(BIN)/workbench lake-info $(DEMO)
+
+test: install
+	$(BIN)/python -m pytest
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow"
+
+bench: install
+	$(BIN)/python benchmarks/bench_lake_scan.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

@@ -1,0 +1,136 @@
+"""The ``workbench`` command: argument parsing only; the work is done by the package.
+
+Exit status: 0 on success, 2 when the input is wrong (the message says what to
+fix), 1 for an unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import warnings
+from collections.abc import Sequence
+
+from workbench._version import __version__
+from workbench.exceptions import UsageError, WorkbenchError
+
+__all__ = ["main"]
+
+
+def _fmt_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="workbench",
+        description="Debug machine-learning models in production from a telemetry lake.",
+        epilog="Run `workbench COMMAND --help` for the options of a command.",
+    )
+    p.add_argument("--version", action="version", version=f"workbench {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    info = sub.add_parser(
+        "lake-info", help="summarise a telemetry lake and check it against the contract",
+        description="Open a lake, check every file against the contract and print rows, time span, "
+                    "model versions and routes, features, segments, lineage counts and warnings.",
+    )
+    info.add_argument("lake", metavar="LAKE", help="lake directory (holding workbench.yaml)")
+    info.add_argument("--json", dest="json_path", metavar="PATH",
+                      help="also write the summary as JSON to PATH ('-' for standard output only)")
+    info.set_defaults(func=_lake_info)
+
+    synth = sub.add_parser(
+        "synth", help="generate a synthetic lake with an injected incident (tests, demos, docs)",
+        description="Write a realistic, seeded telemetry lake to OUT, optionally with one injected "
+                    "incident, and OUT/truth.json naming the cause, culprit and onset.",
+    )
+    synth.add_argument("out", metavar="OUT", help="directory to create (the lake root)")
+    synth.add_argument("--cause", default="none", help="cause to inject (see --list-causes); default: none")
+    synth.add_argument("--variant", type=int, default=0, help="variant of the cause, 0-based (default 0)")
+    synth.add_argument("--rows", type=int, default=200_000, help="approximate prediction rows (default 200000)")
+    synth.add_argument("--seed", type=int, default=0, help="random seed: names, sizes, timing (default 0)")
+    synth.add_argument("--days", type=int, default=21, help="days of data (default 21)")
+    synth.add_argument("--task", default="binary_classification",
+                       choices=["binary_classification", "multiclass", "regression"], help="model task")
+    synth.add_argument("--format", dest="fmt", default="parquet", choices=["parquet", "csv", "ndjson"],
+                       help="file format of predictions and labels (default parquet)")
+    synth.add_argument("--n-numeric", type=int, default=None, help="number of numeric features (default: by seed)")
+    synth.add_argument("--overwrite", action="store_true", help="replace OUT if it is an existing lake")
+    synth.add_argument("--list-causes", action="store_true", help="list causes and their variants, then exit")
+    synth.set_defaults(func=_synth)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``workbench`` command."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 0
+    warnings.showwarning = _fmt_warning
+    try:
+        return args.func(args) or 0
+    except WorkbenchError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:  # pragma: no cover
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _lake_info(args) -> int:
+    from workbench.lake.info import lake_info
+
+    info = lake_info(args.lake)
+    if args.json_path == "-":
+        print(json.dumps(info.to_dict(), indent=2))
+        return 0
+    print(info.render())
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as fh:
+            json.dump(info.to_dict(), fh, indent=2)
+    return 0
+
+
+def _synth(args) -> int:
+    from workbench.synthetic import CAUSES, generate_lake
+
+    if args.list_causes:
+        for cause, n in CAUSES.items():
+            print(f"{cause:20s} variants 0..{n - 1}")
+        return 0
+    if args.cause not in CAUSES:
+        raise _usage("unknown cause", "--cause", " | ".join(CAUSES), repr(args.cause))
+    if not 0 <= args.variant < CAUSES[args.cause]:
+        raise _usage("unknown variant", "--variant", f"0..{CAUSES[args.cause] - 1} for {args.cause}",
+                     str(args.variant))
+    if args.rows < 1000:
+        raise _usage("too few rows", "--rows", "at least 1000", str(args.rows))
+    t0 = time.perf_counter()
+    try:
+        truth = generate_lake(args.out, cause=args.cause, variant=args.variant, rows=args.rows,
+                              seed=args.seed, days=args.days, task=args.task, fmt=args.fmt,
+                              n_numeric=args.n_numeric, overwrite=args.overwrite)
+    except (ValueError, FileExistsError) as exc:
+        raise _usage(str(exc).splitlines()[0], "OUT", "a new directory, or --overwrite for a lake", args.out)
+    took = time.perf_counter() - t0
+    print(f"wrote {args.out} in {took:.1f}s: {truth.rows} rows, cause {truth.cause} (variant {truth.variant})")
+    if truth.onset is not None:
+        from workbench.results import iso
+
+        print(f"onset {iso(truth.onset)}; subject "
+              + ", ".join(f"{k}={v}" for k, v in truth.to_dict()["subject"].items() if v))
+    print(f"truth: {args.out}/truth.json")
+    return 0
+
+
+def _usage(message, option, expected, found) -> WorkbenchError:
+    return UsageError(message, column=option, expected=expected, found=found)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
