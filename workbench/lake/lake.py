@@ -29,7 +29,7 @@ from workbench.exceptions import (
     TimestampError,
 )
 from workbench.lake.chain import LineageChain
-from workbench.lake.files import sanitize
+from workbench.lake.files import sanitize, scan_files
 from workbench.lake.lineage import Lineage, load_lineage
 from workbench.lake.manifest import Manifest, read_manifest
 from workbench.lake.masking import Masker, resolve_mask_key
@@ -80,6 +80,7 @@ class LakeProfile(Result):
     version_routes: list[dict[str, Any]]
     duplicate_request_ids: int
     null_timestamps: int
+    null_counts: dict[str, int] = field(default_factory=dict)
     label_rows: int | None = None
     labeled_predictions: int | None = None
     orphan_labels: int | None = None
@@ -252,8 +253,10 @@ class Lake:
             pl.len().alias("rows"), pl.col("timestamp").min().alias("start"),
             pl.col("timestamp").max().alias("end"),
         )
+        # Null counts of every column make this one pass read (and so check) every value.
         glob = lf.select(pl.len().alias("rows"), pl.col("request_id").n_unique().alias("unique_ids"),
-                         pl.col("timestamp").null_count().alias("null_ts"))
+                         pl.col("timestamp").null_count().alias("null_ts"),
+                         pl.all().null_count().name.prefix("null:"))
         queries = [by, glob]
         if self._labels is not None:
             lab = self._labels.frame
@@ -279,8 +282,9 @@ class Lake:
             joined = res[3]["joined"][0]
             kw = {"label_rows": label_rows, "labeled_predictions": res[4]["labeled"][0],
                   "orphan_labels": label_rows - joined, "label_lag_hours_median": res[4]["lag_h"][0]}
+        nulls = {k[5:]: v for k, v in g.items() if k.startswith("null:")}
         return LakeProfile(
-            rows=g["rows"], start=by_df["start"].min(), end=by_df["end"].max(),
+            rows=g["rows"], start=by_df["start"].min(), end=by_df["end"].max(), null_counts=nulls,
             versions=versions, routes=routes, version_routes=vr,
             duplicate_request_ids=g["rows"] - g["unique_ids"], null_timestamps=g["null_ts"], **kw,
         )
@@ -360,9 +364,29 @@ class Lake:
             return pl.collect_all(lfs, engine="streaming")
         except Exception as exc:
             msg = f"cannot read {what}"
-            raise CorruptFileError(msg, file=self._preds.files.spec, found=sanitize(str(exc)),
-                                   hint="a data file is malformed or its values break its column type; "
-                                        "`workbench lake-info` checks each file.") from None
+            raise CorruptFileError(msg, file=self._culprit_file(), found=sanitize(str(exc)),
+                                   hint="a data file is malformed or a value breaks its column's type; "
+                                        "fix or remove that file.") from None
+
+    def _culprit_file(self) -> str:
+        """The first predictions or labels file that fails to read on its own."""
+        tables = [self._preds.files]
+        if self._labels is not None and self._labels.files is not None:
+            tables.append(self._labels.files)
+        for files in tables:
+            if len(files.paths) == 1:
+                try:
+                    scan_files(files).select(pl.all().null_count()).collect()
+                except Exception:
+                    return files.rel(files.paths[0])
+                continue
+            for p in files.paths:
+                one = dataclasses.replace(files, paths=(p,))
+                try:
+                    scan_files(one).select(pl.all().null_count()).collect()
+                except Exception:
+                    return files.rel(p)
+        return self._preds.files.spec
 
     def __repr__(self) -> str:
         f = self._preds.files

@@ -1,0 +1,139 @@
+"""Property-based fuzzing: whatever the manifest or the lines of a text file hold,
+nothing but a WorkbenchError escapes opening, validating and summarising a lake."""
+
+from __future__ import annotations
+
+import shutil
+import warnings
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import workbench as wb
+from workbench.exceptions import WorkbenchError
+from workbench.lake.info import lake_info
+from conftest import write_lake
+
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+
+KEYS = ["name", "task", "predictions", "labels", "columns", "features", "segments", "sensitive", "slo",
+        "lineage", "numeric", "categorical", "score", "request_id", "timestamp", "latency_p95_ms",
+        "deployments", "openlineage", "amount", "country", "x"]
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**12), st.floats(allow_nan=True),
+                    st.text(max_size=12), st.sampled_from(["amount", "country", "predictions/", "labels/",
+                                                            "lineage/*.csv", "binary_classification", "score"]))
+values = st.recursive(scalars, lambda inner: st.one_of(
+    st.lists(inner, max_size=4), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)), max_leaves=12)
+manifests = st.one_of(values, st.dictionaries(st.sampled_from(KEYS), values, max_size=8))
+
+
+def _outcome(root):
+    """Run the entry points; a WorkbenchError is an accepted outcome, anything else fails."""
+    try:
+        _exercise(root)
+        event("loaded")
+    except WorkbenchError as exc:
+        event(type(exc).__name__)
+
+
+def _exercise(root):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lake = wb.open_lake(root)
+        lake.validate()
+        lake_info(lake).render()
+        lake.timeline()
+
+
+@pytest.fixture(scope="module")
+def base_lake(tmp_path_factory):
+    return {fmt: write_lake(tmp_path_factory.mktemp(fmt) / "lake", fmt=fmt) for fmt in ("parquet", "csv", "ndjson")}
+
+
+@SETTINGS
+@given(manifest=manifests)
+def test_fuzz_manifest(tmp_path_factory, base_lake, manifest):
+    root = tmp_path_factory.mktemp("m") / "lake"
+    shutil.copytree(base_lake["parquet"], root)
+    (root / "workbench.yaml").write_text(yaml.safe_dump(manifest) if not isinstance(manifest, str) else manifest)
+    _outcome(root)
+
+
+@SETTINGS
+@given(text=st.text(max_size=300))
+def test_fuzz_manifest_raw_text(tmp_path_factory, base_lake, text):
+    root = tmp_path_factory.mktemp("t") / "lake"
+    shutil.copytree(base_lake["parquet"], root)
+    (root / "workbench.yaml").write_text(text, encoding="utf-8", errors="surrogatepass")
+    _outcome(root)
+
+
+line_text = st.one_of(
+    st.text(max_size=80),
+    st.lists(st.one_of(st.text(max_size=10), st.integers(), st.floats(), st.just(""),
+                       st.just("2026-03-01T00:00:00"), st.just('"'), st.just("{")), max_size=25)
+    .map(lambda xs: ",".join(map(str, xs))),
+)
+
+
+@SETTINGS
+@given(lines=st.lists(st.tuples(st.integers(0, 300), line_text), min_size=1, max_size=4),
+       fmt=st.sampled_from(["csv", "ndjson"]))
+def test_fuzz_text_lines(tmp_path_factory, base_lake, lines, fmt):
+    root = tmp_path_factory.mktemp("l") / "lake"
+    shutil.copytree(base_lake[fmt], root)
+    path = root / "predictions" / f"predictions.{fmt}"
+    body = path.read_text().splitlines()
+    for pos, line in lines:
+        body.insert(min(pos, len(body)), line)
+    path.write_text("\n".join(body) + "\n", encoding="utf-8", errors="surrogatepass")
+    _outcome(root)
+
+
+@SETTINGS
+@given(lines=st.lists(st.tuples(st.integers(0, 12), line_text), min_size=1, max_size=3),
+       table=st.sampled_from(["lineage/deployments.csv", "lineage/features.csv", "lineage/dependencies.csv",
+                              "metrics/traffic.csv", "lineage/openlineage.ndjson", "labels/labels.csv"]))
+def test_fuzz_lineage_lines(tmp_path_factory, base_lake, lines, table):
+    root = tmp_path_factory.mktemp("g") / "lake"
+    shutil.copytree(base_lake["csv"], root)
+    path = root / table
+    body = path.read_text().splitlines()
+    for pos, line in lines:
+        body.insert(min(pos, len(body)), line)
+    path.write_text("\n".join(body) + "\n", encoding="utf-8", errors="surrogatepass")
+    _outcome(root)
+
+
+BASE = {
+    "name": "tiny-scorer", "task": "binary_classification", "predictions": "predictions/", "labels": "labels/",
+    "features": {"numeric": ["amount", "account_age_days"], "categorical": ["country", "device"]},
+    "segments": ["region"], "sensitive": ["email", "phone"], "slo": {"latency_p95_ms": 250},
+}
+FIELDS = [("task",), ("predictions",), ("labels",), ("features", "numeric"), ("features", "categorical"),
+          ("segments",), ("sensitive",), ("slo", "capture_rate"), ("columns", "score"), ("columns", "timestamp"),
+          ("columns", "request_id"), ("columns", "embedding"), ("lineage", "deployments"), ("lineage", "traffic")]
+columns = st.sampled_from(["amount", "account_age_days", "country", "device", "region", "email", "score",
+                           "timestamp", "request_id", "embedding", "client_tag", "is_fallback", "nope"])
+mutation_values = st.one_of(scalars, columns, st.lists(columns, max_size=4),
+                            st.sampled_from(["multiclass", "regression", "predictions/*.parquet",
+                                             "lineage/openlineage.ndjson", "metrics/traffic.csv", "labels/*.parquet"]))
+
+
+@SETTINGS
+@given(changes=st.lists(st.tuples(st.sampled_from(FIELDS), mutation_values), min_size=1, max_size=3))
+def test_fuzz_manifest_mutations(tmp_path_factory, base_lake, changes):
+    import copy
+
+    m = copy.deepcopy(BASE)
+    for path, value in changes:
+        d = m
+        for k in path[:-1]:
+            d = d.setdefault(k, {})
+        d[path[-1]] = value
+    root = tmp_path_factory.mktemp("mm") / "lake"
+    shutil.copytree(base_lake["parquet"], root)
+    (root / "workbench.yaml").write_text(yaml.safe_dump(m))
+    _outcome(root)
