@@ -1,0 +1,85 @@
+"""Guards on the shape of the project: layering, licences, set-up files."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+PKG = ROOT / "workbench"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            out.add(node.module)
+    return out
+
+
+def test_core_import_loads_no_heavy_or_optional_library():
+    code = ("import sys, workbench, workbench.lake, workbench.synthetic, workbench.cli; "
+            "bad = [m for m in ('alibi', 'altair', 'ipywidgets', 'papermill', 'nbconvert', 'tensorflow', 'torch') "
+            "if m in sys.modules]; print(','.join(bad))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == ""
+
+
+def test_nothing_outside_explain_imports_alibi():
+    for p in PKG.rglob("*.py"):
+        if "explain" in p.relative_to(PKG).parts:
+            continue
+        assert not any(m == "alibi" or m.startswith("alibi.") for m in _imports(p)), p
+
+
+def test_lake_layer_imports_nothing_above_it():
+    allowed = ("workbench.lake", "workbench.exceptions", "workbench.results", "workbench._version")
+    for p in (PKG / "lake").rglob("*.py"):
+        ours = {m for m in _imports(p) if m == "workbench" or m.startswith("workbench.")}
+        assert all(m.startswith(allowed) for m in ours), (p, ours)
+
+
+def test_pyproject_dependencies():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    names = {d.split(">")[0].split("=")[0].split("<")[0].strip().lower() for d in meta["dependencies"]}
+    assert names >= {"polars", "pyyaml", "numpy", "scipy", "scikit-learn", "altair", "vl-convert-python",
+                     "ipywidgets", "jupyterlab", "papermill", "nbconvert", "ipykernel"}
+    assert "alibi" not in names
+    # alibi 0.9.4 is the last Apache-2.0 release: pinned exactly, and only as an extra
+    assert meta["optional-dependencies"]["explain"] == ["alibi==0.9.4"]
+    assert meta["requires-python"] == ">=3.10"
+    assert meta["scripts"]["workbench"] == "workbench.cli:main"
+
+
+def test_environment_yml_installs_the_package_with_all_extras():
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    deps = env["dependencies"]
+    assert any(isinstance(d, str) and d.startswith("python") for d in deps)
+    pip = next(d["pip"] for d in deps if isinstance(d, dict))
+    assert "-e .[all]" in pip
+
+
+def test_two_commands_and_ci():
+    readme = (ROOT / "README.md").read_text()
+    assert "make demo" in readme and "make test" in readme
+    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    for d in ("workbench", "templates", "notebooks", "datasets", "tests", "benchmarks", "docs"):
+        assert (ROOT / d).is_dir(), d
+
+
+def test_public_api_is_curated():
+    import workbench
+
+    assert set(workbench.__all__) <= set(dir(workbench))
+    assert "open_lake" in workbench.__all__
