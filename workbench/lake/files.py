@@ -46,16 +46,8 @@ class DataFiles:
 
     @property
     def hive(self) -> bool:
-        return any("=" in part for p in self.paths for part in p.relative_to(self.root).parts[:-1]) \
-            if self.paths and all(_is_under(p, self.root) for p in self.paths) else False
-
-
-def _is_under(p: Path, root: Path) -> bool:
-    try:
-        p.relative_to(root)
-        return True
-    except ValueError:
-        return False
+        """Whether the files sit in hive partitions (``key=value`` directories)."""
+        return any(_hive_parts(p, self) for p in self.paths)
 
 
 def resolve_files(root: Path, spec: str, *, what: str, required: bool = True) -> DataFiles | None:

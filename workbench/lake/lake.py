@@ -254,7 +254,9 @@ class Lake:
             pl.col("timestamp").max().alias("end"),
         )
         # Null counts of every column make this one pass read (and so check) every value.
-        glob = lf.select(pl.len().alias("rows"), pl.col("request_id").n_unique().alias("unique_ids"),
+        # Distinct ids are counted on 64-bit hashes: 8 bytes an id instead of the string
+        # (a collision among 10^8 ids has probability ~3e-4).
+        glob = lf.select(pl.len().alias("rows"), pl.col("request_id").hash().n_unique().alias("unique_ids"),
                          pl.col("timestamp").null_count().alias("null_ts"),
                          pl.all().null_count().name.prefix("null:"))
         queries = [by, glob]

@@ -1,0 +1,107 @@
+"""Benchmark: open a large lake and make one full scan of its columns.
+
+Builds (once, cached under benchmarks/out/) a lake of ``--rows`` prediction rows with
+``--numeric`` numeric features using the synthetic generator, then measures in fresh
+subprocesses, so each peak RSS is that step's alone:
+
+- ``open``: ``wb.open_lake`` (manifest, schemas, lineage, timestamp sample);
+- ``scan``: open + ``lake.profile()``, one streaming pass over every column
+  (row counts per version/route, distinct request ids, null counts of every column);
+- ``polars``: a bare ``pl.scan_parquet(...).select(pl.all().null_count())`` on the same files,
+  the floor any loader pays;
+- ``collect``: the in-memory size of the full table, computed from the schema and row count
+  (what a non-streaming load would hold), to compare peaks against.
+
+Usage::
+
+    python benchmarks/bench_lake_scan.py [--rows 10000000] [--numeric 30] [--out benchmarks/out]
+
+Figures are recorded by hand in benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHILD = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+import polars as pl
+import workbench as wb
+t_import = time.perf_counter() - t0
+step, lake_path = sys.argv[1], sys.argv[2]
+rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+t0 = time.perf_counter()
+out = {}
+if step == "open":
+    lake = wb.open_lake(lake_path)
+elif step == "scan":
+    lake = wb.open_lake(lake_path)
+    prof = lake.profile()
+    out["rows"] = prof.rows
+    out["columns"] = len(prof.null_counts)
+elif step == "polars":
+    res = pl.scan_parquet(lake_path + "/predictions/**/*.parquet", hive_partitioning=True).select(
+        pl.len(), pl.all().null_count()).collect(engine="streaming")
+    out["rows"] = res.item(0, 0)
+elif step == "memsize":
+    lake = wb.open_lake(lake_path)
+    sample = lake.predictions().head(100_000).collect()
+    n = lake.profile().rows
+    out["bytes"] = sample.estimated_size() / sample.height * n
+out["seconds"] = time.perf_counter() - t0
+out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+out["rss_before_mb"] = rss0 / 1024
+out["import_s"] = t_import
+print(json.dumps(out))
+"""
+
+
+def _child(step: str, lake: Path) -> dict:
+    env = {**os.environ, "WORKBENCH_MASK_KEY": "bench"}
+    r = subprocess.run([sys.executable, "-c", CHILD, step, str(lake)], capture_output=True, text=True, env=env)
+    if r.returncode:
+        raise SystemExit(f"{step} failed:\n{r.stderr}")
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--numeric", type=int, default=30)
+    ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args()
+
+    lake = Path(args.out) / f"lake-{args.rows}-{args.numeric}"
+    if not (lake / "workbench.yaml").exists():
+        from workbench.synthetic import generate_lake
+
+        t0 = time.perf_counter()
+        generate_lake(lake, rows=args.rows, n_numeric=args.numeric, seed=11, overwrite=True)
+        print(f"generated {lake} in {time.perf_counter() - t0:.0f}s")
+    disk = sum(p.stat().st_size for p in (lake / "predictions").rglob("*.parquet"))
+
+    res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
+           "rows": args.rows, "numeric_features": args.numeric, "parquet_mb": disk / 2**20}
+    for step in ("open", "scan", "polars"):
+        runs = [_child(step, lake) for _ in range(args.repeat)]
+        best = min(runs, key=lambda r: r["seconds"])
+        res[step] = {"seconds_best": best["seconds"], "seconds_all": [round(r["seconds"], 3) for r in runs],
+                     "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
+                     "rss_after_import_mb": best["rss_before_mb"]}
+        if "columns" in best:
+            res[step]["columns"] = best["columns"]
+    res["in_memory_table_mb"] = _child("memsize", lake)["bytes"] / 2**20
+    print(json.dumps(res, indent=2))
+
+
+if __name__ == "__main__":
+    main()
