@@ -97,7 +97,8 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
     for role, src in role_src.items():
         if src in schema:
             present[role] = src
-        elif role in REQUIRED_ROLES or role in roles.explicit:
+        elif role in REQUIRED_ROLES or (role in roles.explicit and role != "label"):
+            # (an explicitly mapped label may live in labels/ instead of predictions/)
             msg = f"column `{src}` not found in {where} (role `{role}`)"
             raise ColumnNotFoundError(
                 msg, file=where, column=src, expected=f"a column for the `{role}` role",
