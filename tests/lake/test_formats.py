@@ -162,3 +162,20 @@ def test_the_lake_is_never_written(tmp_path, fmt):
 
     lake_info(root).render()
     assert _snapshot(root) == before
+
+
+def test_an_all_empty_numeric_column_in_one_csv_file_is_numeric(tmp_path):
+    # after an upstream rename a day's file can hold no value of a feature at all
+    root = write_lake(tmp_path / "l", fmt="csv", labels=False)
+    text = predictions_frame().with_columns(pl.col("timestamp").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).drop("embedding")
+    (root / "predictions" / "predictions.csv").unlink()
+    text.head(144).write_csv(root / "predictions" / "a.csv")
+    text.tail(144).with_columns(pl.lit(None, dtype=pl.Float64).alias("amount")).write_csv(root / "predictions" / "b.csv")
+    df = wb.open_lake(root).predictions(["amount"]).collect()
+    assert df["amount"].dtype == pl.Float64 and df["amount"].null_count() == 144
+    # a column with real text in it is still a type error
+    text.tail(144).with_columns(pl.lit("n/a").alias("amount")).write_csv(root / "predictions" / "b.csv")
+    from workbench.exceptions import ColumnTypeError
+
+    with pytest.raises(ColumnTypeError, match="amount"):
+        wb.open_lake(root)

@@ -113,17 +113,20 @@ def _rel(p: Path, root: Path) -> str:
         return str(p)
 
 
-def scan_files(files: DataFiles, *, string_columns: frozenset[str] = frozenset()) -> pl.LazyFrame:
+def scan_files(files: DataFiles, *, string_columns: frozenset[str] = frozenset(),
+               numeric_columns: frozenset[str] = frozenset()) -> pl.LazyFrame:
     """A lazy scan of every file; files whose schemas differ are combined diagonally.
 
     ``string_columns`` are read as text from CSV (so codes like ``05`` and versions
     like ``1.10`` survive, and text parse errors cannot show a value).
+    ``numeric_columns`` that a text file holds no value of (an all-empty column,
+    which CSV inference calls text) are read as numbers.
     """
     if files.format == "parquet":
         return _scan_parquet(files)
     if files.format == "csv":
-        return _scan_text(files, string_columns, _scan_csv_one)
-    return _scan_text(files, string_columns, _scan_ndjson_one)
+        return _scan_text(files, string_columns, numeric_columns, _scan_csv_one)
+    return _scan_text(files, string_columns, numeric_columns, _scan_ndjson_one)
 
 
 def _scan_parquet(files: DataFiles) -> pl.LazyFrame:
@@ -155,14 +158,18 @@ def _scan_ndjson_one(p: Path, overrides: dict) -> pl.LazyFrame:
     return pl.scan_ndjson(p, infer_schema_length=_INFER_ROWS, schema_overrides=overrides or None)
 
 
-def _scan_text(files: DataFiles, string_columns, scan_one) -> pl.LazyFrame:
+def _scan_text(files: DataFiles, string_columns, numeric_columns, scan_one) -> pl.LazyFrame:
     frames = []
     for p in files.paths:
         try:
             names = _text_columns(p, files.format, files.rel(p))
             overrides = {c: pl.String for c in names if c in string_columns}
             lf = scan_one(p, overrides)
-            lf.collect_schema()
+            schema = lf.collect_schema()
+            empty = [c for c in numeric_columns if schema.get(c) == pl.String
+                     and not lf.select(pl.col(c).is_not_null().any()).collect().item()]
+            if empty:
+                lf = scan_one(p, overrides | {c: pl.Float64 for c in empty})
         except CorruptFileError:
             raise
         except Exception as exc:

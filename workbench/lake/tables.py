@@ -87,7 +87,8 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
     string_src = {role_src[r] for r in _STRING_ROLES} | {role_src["timestamp"]}
     string_src |= set(manifest.features.categorical) | set(manifest.segments) | set(manifest.sensitive)
     files = resolve_files(root, manifest.predictions, what="predictions")
-    lf = scan_files(files, string_columns=frozenset(string_src))
+    numeric_src = set(manifest.features.numeric) | {role_src["latency_ms"], role_src["score"]}
+    lf = scan_files(files, string_columns=frozenset(string_src), numeric_columns=frozenset(numeric_src))
     schema = _schema(lf, files)
     where = manifest.predictions
     names = list(schema)

@@ -180,7 +180,8 @@ def _versions(rng: np.random.Generator, n: int) -> pl.Series:
 def _client_tags(rng: np.random.Generator, n: int) -> pl.Series:
     builders = [
         lambda r, m: _join(["ios/", _versions(r, m)]),
-        lambda r, m: _join(["android/", _versions(r, m), " (build ", digit_strings(digit_matrix(r, m, 5, first_nonzero=True)), ")"]),
+        lambda r, m: _join(["android/", _versions(r, m), " (build ",
+                            digit_strings(digit_matrix(r, m, 5, first_nonzero=True)), ")"]),
         lambda r, m: _join(["web/", _pick(r, _PAGES, m)]),
         lambda r, m: _join(["partner:", _pick(r, _PARTNERS, m)]),
         lambda r, m: _join(["batch-import order ", card_numbers(r, m, valid=False)]),

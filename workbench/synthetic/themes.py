@@ -249,7 +249,8 @@ _CREDIT = Theme(
         NumericTemplate("inquiries_6m", "poisson", 1.1, 0.7, "bureau", decimals=0, seasonal=True),
     ),
     categorical=(
-        CategoricalTemplate("loan_purpose", ("debt_consolidation", "home_improvement", "car", "education", "medical", "business"), "applications"),
+        CategoricalTemplate("loan_purpose", ("debt_consolidation", "home_improvement", "car", "education",
+                                             "medical", "business"), "applications"),
         CategoricalTemplate("home_ownership", ("rent", "own", "mortgage", "other"), "applications",
                             recoded=("R", "O", "M", "X"), field_type="VARCHAR(16)", recoded_type="CHAR(1)",
                             description="home ownership status", recoded_description="home ownership code (R/O/M/X)"),

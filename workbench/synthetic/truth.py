@@ -1,0 +1,121 @@
+"""What was injected into a synthetic lake: the answer key for detectors and root-cause tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Truth"]
+
+_SUBJECT_KEYS = ("feature", "column", "model_version", "segment", "dependency", "dataset", "route")
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _parse(text: str | None) -> datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+
+@dataclass(frozen=True)
+class Truth:
+    """The ground truth of one generated lake.
+
+    Attributes
+    ----------
+    cause, variant, seed : str, int, int
+        What was asked for; ``cause`` is a key of :data:`workbench.synthetic.CAUSES`.
+    rows : int
+        Prediction rows actually logged.
+    start, end : datetime
+        Span of the data (UTC); ``end`` is exclusive.
+    onset : datetime or None
+        First moment the fault affected rows; None for ``"none"``.
+    subject : dict
+        The culprit a correct diagnosis names, with keys ``feature``, ``column``,
+        ``model_version``, ``segment`` (``{"column", "value"}``), ``dependency``, ``dataset``,
+        ``route``; None where not applicable.
+    description : str
+        One plain sentence saying what was injected.
+    name, theme, task : str
+        Lake (model) name, the business theme and the task.
+    versions : dict
+        Model versions: ``baseline``, ``benign`` (a routine retrain) and ``incident`` (None when the
+        cause rolls out no version).
+    confounders : tuple of dict
+        Benign changes ``{kind, at, ref, near}``: ``kind`` is ``rollout``, ``dependency_bump``,
+        ``schema_change`` or ``feature_version``; ``near`` says it was placed within 6-36 h of the
+        onset on purpose.
+    details : dict
+        Cause-specific parameters (factor, loss rate, share, ...), JSON-safe.
+    params : dict
+        The generation arguments.
+
+    Examples
+    --------
+    >>> truth = Truth.from_json("lake/truth.json")  # doctest: +SKIP
+    >>> truth.subject["feature"]  # doctest: +SKIP
+    'amount'
+    """
+
+    cause: str
+    variant: int
+    seed: int
+    rows: int
+    start: datetime
+    end: datetime
+    onset: datetime | None
+    subject: dict
+    description: str
+    name: str = ""
+    theme: str = ""
+    task: str = "binary_classification"
+    versions: dict = field(default_factory=dict)
+    confounders: tuple = ()
+    details: dict = field(default_factory=dict)
+    params: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe dict; datetimes become ISO-8601 UTC strings ending in ``Z``."""
+        out = asdict(self)
+        out["start"], out["end"], out["onset"] = _iso(self.start), _iso(self.end), _iso(self.onset)
+        out["confounders"] = [{**c, "at": _iso(c["at"])} for c in self.confounders]
+        out["subject"] = {k: self.subject.get(k) for k in _SUBJECT_KEYS}
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Truth:
+        """Inverse of :meth:`to_dict`."""
+        values = dict(data)
+        values["start"], values["end"] = _parse(values["start"]), _parse(values["end"])
+        values["onset"] = _parse(values.get("onset"))
+        values["confounders"] = tuple({**c, "at": _parse(c["at"])} for c in values.get("confounders", ()))
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> Truth:
+        """Read a ``truth.json`` written by :func:`workbench.synthetic.generate_lake`."""
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+    def to_json(self, path: str | Path) -> None:
+        """Write :meth:`to_dict` as indented JSON."""
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+    def __repr__(self) -> str:
+        onset = _iso(self.onset) or "-"
+        culprit = {k: v for k, v in self.subject.items() if v is not None}
+        return (f"Truth(cause={self.cause!r}, variant={self.variant}, onset={onset}, subject={culprit}, "
+                f"rows={self.rows})")
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        onset = _iso(self.onset) or "-"
+        return (f"<b>{escape(self.cause)}</b> (variant {self.variant}) onset {escape(onset)}"
+                f"<br>{escape(self.description)}")
