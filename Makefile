@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := datasets/demo-lake
 # The demo lake: regenerate with `make demo-lake-rebuild`.
-DEMO_ARGS := --cause schema_mismatch --variant 0 --rows 60000 --days 21 --seed 7
+DEMO_ARGS := --cause schema_mismatch --variant 0 --rows 100000 --days 21 --seed 7
 
 .PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help
 
