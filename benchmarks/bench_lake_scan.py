@@ -5,8 +5,10 @@ Builds (once, cached under benchmarks/out/) a lake of ``--rows`` prediction rows
 subprocesses, so each peak RSS is that step's alone:
 
 - ``open``: ``wb.open_lake`` (manifest, schemas, lineage, timestamp sample);
-- ``scan``: open + ``lake.profile()``, one streaming pass over every column
-  (row counts per version/route, distinct request ids, null counts of every column);
+- ``scan``: open + one streaming pass over every column of ``lake.predictions()``
+  (null counts of every column: timestamps parsed, sensitive columns masked);
+- ``profile``: open + ``lake.profile()``, the full validation (row counts per version and
+  route, distinct request ids, null counts of every column, label coverage and lag);
 - ``polars``: a bare ``pl.scan_parquet(...).select(pl.all().null_count())`` on the same files,
   the floor any loader pays;
 - ``collect``: the in-memory size of the full table, computed from the schema and row count
@@ -31,18 +33,30 @@ import time
 from pathlib import Path
 
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
+
+def hwm_mb():
+    # VmHWM, not ru_maxrss: ru_maxrss survives exec and would report the parent's peak.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+
 t0 = time.perf_counter()
 import polars as pl
 import workbench as wb
 t_import = time.perf_counter() - t0
 step, lake_path = sys.argv[1], sys.argv[2]
-rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+rss0 = hwm_mb()
 t0 = time.perf_counter()
 out = {}
 if step == "open":
     lake = wb.open_lake(lake_path)
 elif step == "scan":
+    lake = wb.open_lake(lake_path)
+    res = lake.predictions().select(pl.len(), pl.all().null_count()).collect(engine="streaming")
+    out["rows"] = res.item(0, 0)
+    out["columns"] = res.width - 1
+elif step == "profile":
     lake = wb.open_lake(lake_path)
     prof = lake.profile()
     out["rows"] = prof.rows
@@ -57,8 +71,8 @@ elif step == "memsize":
     n = lake.profile().rows
     out["bytes"] = sample.estimated_size() / sample.height * n
 out["seconds"] = time.perf_counter() - t0
-out["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-out["rss_before_mb"] = rss0 / 1024
+out["peak_rss_mb"] = hwm_mb()
+out["rss_before_mb"] = rss0
 out["import_s"] = t_import
 print(json.dumps(out))
 """
@@ -91,7 +105,7 @@ def main() -> None:
 
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
            "rows": args.rows, "numeric_features": args.numeric, "parquet_mb": disk / 2**20}
-    for step in ("open", "scan", "polars"):
+    for step in ("open", "scan", "profile", "polars"):
         runs = [_child(step, lake) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
         res[step] = {"seconds_best": best["seconds"], "seconds_all": [round(r["seconds"], 3) for r in runs],

@@ -24,6 +24,7 @@ __all__ = ["MASK_PREFIX", "Masker", "resolve_mask_key"]
 MASK_PREFIX = "anon:"
 _HEX_CHARS = 20  # 80 bits: collisions are negligible below ~10^11 distinct values
 _ENV = "WORKBENCH_MASK_KEY"
+_CACHE_LIMIT = 1_000_000
 
 
 def resolve_mask_key(key: bytes | str | None = None) -> bytes:
@@ -72,6 +73,9 @@ class Masker:
     def __init__(self, key: bytes) -> None:
         # One pre-keyed HMAC state, copied per value: the key pads are derived once.
         self._mac = hmac.new(key, digestmod=hashlib.sha256)
+        # Values repeat across batches (an e-mail per customer, not per request): remember
+        # their masks, within a bound, so each is hashed about once per scan.
+        self._cache: dict[str, str] = {}
 
     def __repr__(self) -> str:
         return "Masker(key=<hidden>)"
@@ -90,7 +94,11 @@ class Masker:
         else:
             text = s.cast(pl.String, strict=False) if s.dtype != pl.String else s
         uniq = text.unique().drop_nulls()
-        hashed = pl.Series([self.mask_value(v) for v in uniq.to_list()], dtype=pl.String)
+        cache = self._cache
+        if len(cache) > _CACHE_LIMIT:
+            cache.clear()
+        hashed = pl.Series([cache.get(v) or cache.setdefault(v, self.mask_value(v)) for v in uniq.to_list()],
+                           dtype=pl.String)
         return text.replace_strict(uniq, hashed, default=None, return_dtype=pl.String).alias(name)
 
     def expr(self, name: str) -> pl.Expr:

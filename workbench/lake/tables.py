@@ -48,6 +48,7 @@ class PredictionsTable:
     sensitive: tuple[str, ...]
     other: tuple[str, ...]
     schema: dict[str, pl.DataType] = field(default_factory=dict)
+    count_frame: pl.LazyFrame | None = None  # sensitive columns unmasked: for counting only
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,8 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
     def canon(c: str) -> str:
         return rename.get(c, c)
 
+    rename_back = {role: src for src, role in rename.items()}
+
     feats = manifest.features
     for kind, cols in (("numeric feature", feats.numeric), ("categorical feature", feats.categorical),
                        ("segment", manifest.segments), ("sensitive column", manifest.sensitive)):
@@ -174,8 +177,14 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
     if "timestamp" in present and _kind(schema[present["timestamp"]]) == "str":
         _check_timestamp_samples(files, present["timestamp"])
     frame = lf.select(exprs)
+    # The same frame with sensitive columns unmasked, for counts that never show a value
+    # (null counts, distinct ids): masking millions of values just to count them is waste.
+    masked = {canon(c) for c in sensitive}
+    count_frame = lf.select([pl.col(rename_back.get(n, n)).alias(n) if n in masked else e
+                             for e, n in ((e, e.meta.output_name()) for e in exprs)])
     if "route" not in present:
         frame = frame.with_columns(pl.lit("primary").alias("route"))
+        count_frame = count_frame.with_columns(pl.lit("primary").alias("route"))
         present["route"] = "route"
     out_schema = dict(_schema(frame, files))
     mapped = set(present.values()) | set(feats.all) | set(manifest.segments) | sensitive
@@ -186,7 +195,7 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
         categorical=tuple(canon(c) for c in feats.categorical),
         segments=tuple(canon(c) for c in manifest.segments),
         sensitive=tuple(canon(c) for c in manifest.sensitive),
-        other=other, schema=out_schema,
+        other=other, schema=out_schema, count_frame=count_frame,
     )
 
 
