@@ -7,6 +7,7 @@ subprocesses, so each peak RSS is that step's alone:
 - ``open``: ``wb.open_lake`` (manifest, schemas, lineage, timestamp sample);
 - ``scan``: open + one streaming pass over every column of ``lake.predictions()``
   (null counts of every column: timestamps parsed, sensitive columns masked);
+- ``scan_plain``: the same without the sensitive columns (no masking);
 - ``profile``: open + ``lake.profile()``, the full validation (row counts per version and
   route, distinct request ids, null counts of every column, label coverage and lag);
 - ``polars``: a bare ``pl.scan_parquet(...).select(pl.all().null_count())`` on the same files,
@@ -56,6 +57,12 @@ elif step == "scan":
     res = lake.predictions().select(pl.len(), pl.all().null_count()).collect(engine="streaming")
     out["rows"] = res.item(0, 0)
     out["columns"] = res.width - 1
+elif step == "scan_plain":
+    lake = wb.open_lake(lake_path)
+    lf = lake.predictions().select(pl.all().exclude(list(lake.sensitive)))
+    res = lf.select(pl.len(), pl.all().null_count()).collect(engine="streaming")
+    out["rows"] = res.item(0, 0)
+    out["columns"] = res.width - 1
 elif step == "profile":
     lake = wb.open_lake(lake_path)
     prof = lake.profile()
@@ -92,6 +99,8 @@ def main() -> None:
     ap.add_argument("--numeric", type=int, default=30)
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--steps", default="open,scan,scan_plain,profile,polars",
+                    help="comma-separated steps to measure")
     args = ap.parse_args()
 
     lake = Path(args.out) / f"lake-{args.rows}-{args.numeric}"
@@ -105,7 +114,7 @@ def main() -> None:
 
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
            "rows": args.rows, "numeric_features": args.numeric, "parquet_mb": disk / 2**20}
-    for step in ("open", "scan", "profile", "polars"):
+    for step in args.steps.split(","):
         runs = [_child(step, lake) for _ in range(args.repeat)]
         best = min(runs, key=lambda r: r["seconds"])
         res[step] = {"seconds_best": best["seconds"], "seconds_all": [round(r["seconds"], 3) for r in runs],

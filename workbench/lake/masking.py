@@ -97,9 +97,13 @@ class Masker:
         cache = self._cache
         if len(cache) > _CACHE_LIMIT:
             cache.clear()
-        hashed = pl.Series([cache.get(v) or cache.setdefault(v, self.mask_value(v)) for v in uniq.to_list()],
-                           dtype=pl.String)
-        return text.replace_strict(uniq, hashed, default=None, return_dtype=pl.String).alias(name)
+        values = uniq.to_list()
+        hashed = list(map(cache.get, values))  # a C loop; misses are None
+        for i, h in enumerate(hashed):
+            if h is None:
+                hashed[i] = cache[values[i]] = self.mask_value(values[i])
+        return text.replace_strict(uniq, pl.Series(hashed, dtype=pl.String), default=None,
+                                   return_dtype=pl.String).alias(name)
 
     def expr(self, name: str) -> pl.Expr:
         """A lazy expression masking column ``name`` (elementwise, streams)."""
