@@ -312,3 +312,13 @@ def test_every_error_has_the_house_shape():
             assert len(cls.__mro__) > 3, f"{name} must also subclass a builtin"
     e = E.ColumnNotFoundError("column `x` not found", file="p/", column="x", expected="a", found="b", hint="h")
     assert str(e) == "column `x` not found (file: p/, column: x)\n\nExpected: a\nFound: b\n\nHint: h"
+
+
+def test_lineage_row_without_a_required_value(lake_dir):
+    p = lake_dir / "lineage" / "features.csv"
+    lines = p.read_text().splitlines()
+    lines.insert(1, ",,0")
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(E.LineageError, match="has no `feature`") as ei:
+        wb.open_lake(lake_dir)
+    assert ei.value.line == 2

@@ -3,6 +3,7 @@ nothing but a WorkbenchError escapes opening, validating and summarising a lake.
 
 from __future__ import annotations
 
+import os
 import shutil
 import warnings
 
@@ -16,7 +17,7 @@ from workbench.exceptions import WorkbenchError
 from workbench.lake.info import lake_info
 from conftest import write_lake
 
-SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=int(os.environ.get("WB_FUZZ_EXAMPLES", "100")), deadline=None, suppress_health_check=list(HealthCheck))
 
 KEYS = ["name", "task", "predictions", "labels", "columns", "features", "segments", "sensitive", "slo",
         "lineage", "numeric", "categorical", "score", "request_id", "timestamp", "latency_p95_ms",

@@ -317,6 +317,19 @@ def _read_strings(f: DataFiles, cols: dict[str, tuple[str, ...]]) -> pl.DataFram
     return df.with_row_index("line", offset=first).with_columns(pl.col("line").cast(pl.Int64))
 
 
+def _require_values(df: pl.DataFrame, cols: tuple[str, ...], f: DataFiles) -> pl.DataFrame:
+    """Strip text columns and raise on the first row missing a required value."""
+    df = df.with_columns(pl.col(c).cast(pl.String).str.strip_chars() for c in cols)
+    for c in cols:
+        empty = (df[c].is_null() | (df[c] == "")).arg_true()
+        if len(empty):
+            msg = f"a row of {f.spec} has no `{c}`"
+            raise LineageError(msg, file=f.spec, column=c, line=int(df["line"][int(empty[0])]),
+                               expected=f"a value in every row for {', '.join(cols)}", found="an empty value",
+                               hint="fill it in or remove the row.")
+    return df
+
+
 def _times(df: pl.DataFrame, col: str, f: DataFiles) -> pl.DataFrame:
     s = df[col]
     if s.dtype == pl.String:
@@ -351,36 +364,30 @@ def _deployments(f: DataFiles) -> pl.DataFrame:
     df = _read_strings(f, _DEPLOY_COLS)
     df = _times(df, "deployed_at", f)
     df = _numbers(df, "traffic_pct", f, lo=0, hi=100)
-    df = df.with_columns(pl.col(c).cast(pl.String).str.strip_chars()
-                         for c in ("model_version", "route", *_DEPLOY_COLS["optional"]))
-    bad = (~df["route"].is_in(list(ROUTES)) | df["route"].is_null()).arg_true()
+    df = _require_values(df, ("model_version", "route"), f)
+    df = df.with_columns(pl.col(c).cast(pl.String).str.strip_chars() for c in _DEPLOY_COLS["optional"])
+    bad = (~df["route"].is_in(list(ROUTES))).arg_true()
     if len(bad):
         i = int(bad[0])
         msg = "unknown route in deployments"
         raise LineageError(msg, file=f.spec, column="route", line=int(df["line"][i]),
                            expected=" | ".join(ROUTES), found=repr(df["route"][i]))
-    missing = df["model_version"].is_null().arg_true()
-    if len(missing):
-        msg = "a deployment row has no model_version"
-        raise LineageError(msg, file=f.spec, column="model_version", line=int(df["line"][int(missing[0])]),
-                           expected="a version string", found="an empty value")
     return df.select(list(DEPLOYMENTS_SCHEMA)).cast(DEPLOYMENTS_SCHEMA).sort(["deployed_at", "line"])
 
 
 def _features(f: DataFiles) -> pl.DataFrame:
     df = _read_strings(f, _FEATURE_COLS)
     df = _times(df, "valid_from", f)
-    df = df.with_columns(pl.col(c).cast(pl.String).str.strip_chars()
-                         for c in ("feature", "version", "source_dataset", "source_field", "transform"))
+    df = _require_values(df, ("feature", "version", "source_dataset", "source_field"), f)
+    df = df.with_columns(pl.col("transform").cast(pl.String).str.strip_chars())
     return df.select(list(FEATURES_SCHEMA)).cast(FEATURES_SCHEMA).sort(["valid_from", "line"])
 
 
 def _dependencies(f: DataFiles) -> pl.DataFrame:
     df = _read_strings(f, _DEP_COLS)
     df = _times(df, "changed_at", f)
+    df = _require_values(df, ("dependency", "version"), f)
     df = df.with_columns(
-        pl.col("dependency").cast(pl.String).str.strip_chars(),
-        pl.col("version").cast(pl.String).str.strip_chars(),
         pl.col("consumers").cast(pl.String).fill_null("").str.split(";")
         .list.eval(pl.element().str.strip_chars()).list.filter(pl.element() != ""),
     ).sort(["changed_at", "line"])
