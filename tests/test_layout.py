@@ -29,7 +29,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_core_import_loads_no_heavy_or_optional_library():
-    code = ("import sys, workbench, workbench.lake, workbench.synthetic, workbench.cli; "
+    code = ("import sys, workbench, workbench.lake, workbench.summaries, workbench.synthetic, workbench.cli; "
             "bad = [m for m in ('alibi', 'altair', 'ipywidgets', 'papermill', 'nbconvert', 'tensorflow', 'torch') "
             "if m in sys.modules]; print(','.join(bad))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -46,6 +46,13 @@ def test_nothing_outside_explain_imports_alibi():
 def test_lake_layer_imports_nothing_above_it():
     allowed = ("workbench.lake", "workbench.exceptions", "workbench.results", "workbench._version")
     for p in (PKG / "lake").rglob("*.py"):
+        ours = {m for m in _imports(p) if m == "workbench" or m.startswith("workbench.")}
+        assert all(m.startswith(allowed) for m in ours), (p, ours)
+
+
+def test_summaries_layer_imports_only_the_lake_below_it():
+    allowed = ("workbench.summaries", "workbench.lake", "workbench.exceptions", "workbench.results")
+    for p in (PKG / "summaries").rglob("*.py"):
         ours = {m for m in _imports(p) if m == "workbench" or m.startswith("workbench.")}
         assert all(m.startswith(allowed) for m in ours), (p, ours)
 

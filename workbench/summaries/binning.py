@@ -1,0 +1,113 @@
+"""Bins fixed from a baseline window, so every later window is counted on the same grid.
+
+A :class:`Binning` is plain data (edges and vocabularies): any engine that applies it
+the same way produces summaries that merge with ours.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from workbench.results import Result
+
+__all__ = ["Binning", "LATENCY_RATIO", "LATENCY_MIN_MS", "LATENCY_BINS", "SCORE_BINS", "fit_binning",
+           "latency_bin_expr", "latency_bin_bounds"]
+
+#: Latency bins grow by this ratio, so a quantile read at a bin's geometric middle is within
+#: sqrt(1.02) - 1 < 1 % of any value in the bin.
+LATENCY_RATIO = 1.02
+LATENCY_MIN_MS = 0.01
+LATENCY_BINS = int(math.ceil(math.log(1e7 / LATENCY_MIN_MS) / math.log(LATENCY_RATIO)))  # up to ~3 hours
+SCORE_BINS = 20
+
+
+@dataclass(frozen=True, repr=False)
+class Binning(Result):
+    """Histogram edges for numeric features and vocabularies for categorical ones.
+
+    Attributes
+    ----------
+    numeric : dict[str, list[float]]
+        Inner edges per numeric feature (baseline quantiles, deduplicated). Values below
+        the first edge fall in bin 0 (underflow), above the last in the overflow bin.
+    categorical : dict[str, list[str]]
+        The baseline's top-K values per categorical feature, most frequent first.
+    seen : dict[str, list[str]]
+        Every value the baseline had (up to a bound), to count unseen categories.
+    start, end : str or None
+        The baseline window the bins came from (ISO-8601).
+    """
+
+    numeric: dict[str, list[float]]
+    categorical: dict[str, list[str]]
+    seen: dict[str, list[str]]
+    start: str | None = None
+    end: str | None = None
+    rows: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def n_bins(self, feature: str) -> int:
+        """Number of bins of a numeric feature, under- and overflow included."""
+        return len(self.numeric[feature]) + 1
+
+    def _summary(self) -> str:
+        return f"numeric={len(self.numeric)}, categorical={len(self.categorical)}, rows={self.rows}"
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Binning":
+        return cls(**d)
+
+
+def fit_binning(frame: pl.LazyFrame, *, numeric: tuple[str, ...], categorical: tuple[str, ...],
+                n_bins: int = 20, top_k: int = 20, max_seen: int = 10_000,
+                start: str | None = None, end: str | None = None) -> Binning:
+    """Fit bins on a baseline frame (one pass).
+
+    Numeric edges are the baseline's ``n_bins - 1`` inner quantiles (ties merged, so a
+    feature with few distinct values gets fewer bins); categorical vocabularies keep the
+    ``top_k`` most frequent values, the rest count as "other".
+    """
+    qs = np.linspace(0, 1, n_bins + 1)[1:-1]
+    exprs: list[pl.Expr] = [pl.len().alias("__rows")]
+    for f in numeric:
+        exprs += [pl.col(f).quantile(float(q), interpolation="linear").alias(f"{f}|q{i}") for i, q in enumerate(qs)]
+    queries = [frame.select(exprs)]
+    for c in categorical:
+        queries.append(frame.group_by(c).agg(pl.len().alias("n")).filter(pl.col(c).is_not_null())
+                       .sort(["n", c], descending=[True, False]).head(max_seen))
+    res = pl.collect_all(queries, engine="streaming")
+    row = res[0].row(0, named=True)
+    edges = {}
+    for f in numeric:
+        vals = [row[f"{f}|q{i}"] for i in range(len(qs))]
+        vals = sorted({float(v) for v in vals if v is not None and math.isfinite(v)})
+        edges[f] = vals
+    vocab, seen = {}, {}
+    for c, df in zip(categorical, res[1:]):
+        values = [str(v) for v in df[c].to_list()]
+        vocab[c] = values[:top_k]
+        seen[c] = values
+    return Binning(numeric=edges, categorical=vocab, seen=seen, start=start, end=end, rows=row["__rows"],
+                   meta={"n_bins": n_bins, "top_k": top_k})
+
+
+def latency_bin_expr(col: str = "latency_ms") -> pl.Expr:
+    """Log-spaced bin index of a latency in ms (0 holds everything below 0.01 ms)."""
+    v = pl.col(col)
+    idx = ((v / LATENCY_MIN_MS).log() / math.log(LATENCY_RATIO)).floor() + 1
+    return (pl.when(v.is_null()).then(None)
+            .when(v < LATENCY_MIN_MS).then(0)
+            .otherwise(idx.clip(1, LATENCY_BINS)).cast(pl.Int32))
+
+
+def latency_bin_bounds(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper bounds (ms) of latency bins."""
+    idx = np.asarray(idx, dtype=float)
+    lo = np.where(idx == 0, 0.0, LATENCY_MIN_MS * LATENCY_RATIO ** (idx - 1))
+    hi = LATENCY_MIN_MS * LATENCY_RATIO ** idx
+    return lo, hi

@@ -1,0 +1,103 @@
+"""The polars engine: one lazy, streaming pass over predictions (+ labels) into a Summary.
+
+Another engine (Spark, DuckDB) plugs in by producing the same two tables for the same
+:class:`Binning`; see :mod:`workbench.summaries.summary` for their columns.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
+from workbench.summaries.summary import Summary
+
+__all__ = ["summarize_frame"]
+
+_POSITIVE = ("1", "true", "yes", "y", "t", "pos", "positive")
+
+
+def _positive(col: str) -> pl.Expr:
+    """Binary labels as 1/0 (null stays null): numbers > 0.5, booleans, or yes-like text."""
+    c = pl.col(col)
+    return (pl.when(c.is_null()).then(None)
+            .otherwise(c.cast(pl.String).str.to_lowercase().is_in(list(_POSITIVE))
+                       | (c.cast(pl.Float64, strict=False) > 0.5).fill_null(False))
+            .cast(pl.Int8))
+
+
+def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binary_classification",
+                    bucket: str = "1h", segment: str | None = None, schema: dict | None = None) -> Summary:
+    """Summarise a normalised predictions frame (canonical columns) in one pass.
+
+    Parameters
+    ----------
+    frame : LazyFrame
+        Predictions with canonical role names; ``label`` joined when available.
+    binning : Binning
+        Bins fitted on the baseline (:func:`fit_binning`).
+    bucket : str
+        Time bucket, a polars duration (``"1h"``, ``"15m"``, ``"1d"``).
+    segment : str, optional
+        A column to add to the keys.
+    """
+    schema = schema or dict(frame.collect_schema())
+    keys = ["bucket", "model_version", "route"] + ([segment] if segment else [])
+    prep = [pl.col("timestamp").dt.truncate(bucket).alias("bucket")]
+    if segment:
+        prep.append(pl.col(segment).cast(pl.String).fill_null("(null)").alias(segment))
+    aggs: list[pl.Expr] = [pl.len().alias("n")]
+    if "fallback" in schema:
+        aggs.append(pl.col("fallback").cast(pl.Int64).sum().alias("fallback"))
+    for f, edges in binning.numeric.items():
+        if f not in schema:
+            continue
+        x = pl.col(f)
+        idx = pl.sum_horizontal([(x > e).cast(pl.Int32) for e in edges]) if edges else pl.lit(0, dtype=pl.Int32)
+        prep.append(pl.when(x.is_null() | x.is_nan()).then(None).otherwise(idx).alias(f"__{f}|bin"))
+        finite = pl.when(x.is_finite()).then(x)
+        aggs += [x.is_null().sum().alias(f"{f}|null"), finite.sum().alias(f"{f}|sum"),
+                 (finite * finite).sum().alias(f"{f}|sumsq"), finite.min().alias(f"{f}|min"),
+                 finite.max().alias(f"{f}|max")]
+        aggs += [(pl.col(f"__{f}|bin") == i).sum().alias(f"{f}|h{i}") for i in range(len(edges) + 1)]
+    for c, vocab in binning.categorical.items():
+        if c not in schema:
+            continue
+        x = pl.col(c).cast(pl.String)
+        aggs += [(x == v).sum().alias(f"{c}|v{i}") for i, v in enumerate(vocab)]
+        aggs += [(x.is_not_null() & ~x.is_in(vocab)).sum().alias(f"{c}|other"),
+                 (x.is_not_null() & ~x.is_in(binning.seen[c])).sum().alias(f"{c}|unseen"),
+                 x.is_null().sum().alias(f"{c}|null")]
+    has_label = "label" in schema
+    if "score" in schema:
+        prep.append((pl.col("score") * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int32)
+                    .alias("__score|bin"))
+        if task == "binary_classification" and has_label:
+            prep.append(_positive("label").alias("__y"))
+            for name, cond in (("y1", pl.col("__y") == 1), ("y0", pl.col("__y") == 0),
+                               ("yna", pl.col("__y").is_null())):
+                aggs += [((pl.col("__score|bin") == i) & cond).sum().alias(f"score|{name}|h{i}")
+                         for i in range(SCORE_BINS)]
+        else:
+            aggs += [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
+    if has_label and "prediction" in schema:
+        labelled = pl.col("label").is_not_null()
+        aggs.append(labelled.sum().alias("labelled"))
+        if task == "regression":
+            err = (pl.col("prediction").cast(pl.Float64) - pl.col("label").cast(pl.Float64))
+            aggs += [err.abs().sum().alias("abs_err"), (err * err).sum().alias("sq_err")]
+        else:
+            same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
+            aggs.append((same & labelled).sum().alias("correct"))
+    base = frame.with_columns(prep)
+    queries = [base.group_by(keys).agg(aggs)]
+    if "latency_ms" in schema:
+        queries.append(base.with_columns(latency_bin_expr().alias("bin"))
+                       .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")))
+    res = pl.collect_all(queries, engine="streaming")
+    table = res[0].sort(keys, nulls_last=True)
+    count_cols = [c for c in table.columns if c not in keys and not c.endswith(("|sum", "|sumsq", "|min", "|max",
+                                                                               "abs_err", "sq_err"))]
+    table = table.with_columns(pl.col(count_cols).cast(pl.Int64))
+    latency = res[1].sort([*keys, "bin"], nulls_last=True) if len(res) > 1 else \
+        pl.DataFrame(schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
+    return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task)

@@ -1,0 +1,54 @@
+"""Summaries of a :class:`~workbench.lake.Lake` over time windows."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from workbench.lake import Lake
+from workbench.lake.timestamps import parse_time
+from workbench.results import iso
+from workbench.summaries.binning import Binning, fit_binning
+from workbench.summaries.engine import summarize_frame
+from workbench.summaries.summary import Summary
+
+__all__ = ["fit_lake_binning", "summarize", "window"]
+
+
+def window(frame: pl.LazyFrame, start=None, end=None) -> pl.LazyFrame:
+    """Rows with ``start <= timestamp < end`` (either bound optional); pushed down to the scan."""
+    if start is not None:
+        frame = frame.filter(pl.col("timestamp") >= parse_time(start, what="start"))
+    if end is not None:
+        frame = frame.filter(pl.col("timestamp") < parse_time(end, what="end"))
+    return frame
+
+
+def fit_lake_binning(lake: Lake, *, start=None, end=None, n_bins: int = 20, top_k: int = 20) -> Binning:
+    """Fit bins on the lake's baseline window ``[start, end)``."""
+    cols = list(lake.numeric_features + lake.categorical_features) + ["timestamp"]
+    frame = window(lake.predictions(cols), start, end)
+    return fit_binning(frame, numeric=lake.numeric_features, categorical=lake.categorical_features,
+                       n_bins=n_bins, top_k=top_k, start=iso(parse_time(start)) if start else None,
+                       end=iso(parse_time(end)) if end else None)
+
+
+def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str = "1h",
+              segment: str | None = None) -> Summary:
+    """Summarise the lake's rows in ``[start, end)`` on ``binning`` (one streaming pass).
+
+    Examples
+    --------
+    >>> b = fit_lake_binning(lake, start="2026-03-01", end="2026-03-08")   # doctest: +SKIP
+    >>> s = summarize(lake, b, start="2026-03-08")                         # doctest: +SKIP
+    >>> s.latency_quantiles(by=("model_version",))                         # doctest: +SKIP
+    """
+    wanted = {"timestamp", "model_version", "route", "fallback", "latency_ms", "score", "prediction", "label",
+              *binning.numeric, *binning.categorical}
+    if segment:
+        wanted.add(segment)
+    frame = lake.predictions(with_labels=lake.has_labels)
+    schema = frame.collect_schema()
+    cols = [c for c in schema.names() if c in wanted]
+    frame = window(frame.select(cols), start, end)
+    return summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
+                           schema={c: schema[c] for c in cols})
