@@ -29,7 +29,7 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_core_import_loads_no_heavy_or_optional_library():
-    code = ("import sys, workbench, workbench.lake, workbench.summaries, workbench.synthetic, workbench.cli; "
+    code = ("import sys, workbench, workbench.lake, workbench.summaries, workbench.evidence, workbench.synthetic, workbench.cli; "
             "bad = [m for m in ('alibi', 'altair', 'ipywidgets', 'papermill', 'nbconvert', 'tensorflow', 'torch') "
             "if m in sys.modules]; print(','.join(bad))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -1,0 +1,8 @@
+"""Detectors over summaries: drift, quality, SLIs, capture, segments, onset, PII.
+
+Each detector returns a typed result (data + meta, ``to_dict()``, a notebook repr).
+"""
+
+from workbench.evidence.drift import DriftResult, DriftThresholds, FeatureDrift, detect_drift
+
+__all__ = ["DriftResult", "DriftThresholds", "FeatureDrift", "detect_drift"]

@@ -1,0 +1,239 @@
+"""Feature drift between a baseline and a window, from summaries.
+
+For each numeric feature: PSI, Kolmogorov-Smirnov (binned) with its p-value, Jensen-Shannon
+distance, a normalised Wasserstein distance, the null-rate change with a two-proportion test,
+and a unit/scale test (the window's mean and RMS a power of ten times the baseline's). For each
+categorical feature: PSI, chi-squared, Jensen-Shannon, the share of unseen categories and the
+null-rate change. p-values are adjusted across features (Benjamini-Hochberg); a feature is
+flagged only when its adjusted p-value is below ``alpha`` *and* an effect size passes its
+threshold, so big samples do not flag everything.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from workbench.evidence import stats as st
+from workbench.results import Result
+from workbench.summaries import Summary
+
+__all__ = ["DriftThresholds", "FeatureDrift", "DriftResult", "detect_drift"]
+
+
+@dataclass(frozen=True)
+class DriftThresholds:
+    """Effect sizes that count as drift (the defaults follow common practice).
+
+    PSI 0.2 is the usual "significant shift" line; JS 0.1 and a normalised Wasserstein of 0.1
+    baseline standard deviations are moderate shifts; a null-rate change of 5 points; unseen
+    categories on 5 % of rows.
+    """
+
+    alpha: float = 0.01
+    psi: float = 0.2
+    js: float = 0.1
+    wasserstein: float = 0.1
+    null_rate: float = 0.05
+    unseen_share: float = 0.05
+    scale_tolerance: float = 0.1  # |log10(ratio) - round(log10(ratio))|
+
+
+@dataclass(frozen=True, repr=False)
+class FeatureDrift(Result):
+    """Drift statistics of one feature."""
+
+    feature: str
+    kind: str  # "numeric" | "categorical"
+    n_baseline: int
+    n_window: int
+    psi: float
+    js: float
+    p_value: float
+    q_value: float
+    test: str  # "ks" | "chi2"
+    statistic: float
+    null_rate_baseline: float
+    null_rate_window: float
+    null_rate_p_value: float
+    wasserstein: float | None = None
+    unseen_share: float | None = None
+    scale_ratio: float | None = None
+    scale_power: int | None = None
+    drifted: bool = False
+    reasons: tuple[str, ...] = ()
+
+    def _summary(self) -> str:
+        return (f"{self.feature!r}, psi={self.psi:.3f}, js={self.js:.3f}, q={self.q_value:.2g}, "
+                f"drifted={self.drifted}")
+
+
+@dataclass(frozen=True, repr=False)
+class DriftResult(Result):
+    """Per-feature drift between a baseline and a window (see :func:`detect_drift`)."""
+
+    features: tuple[FeatureDrift, ...]
+    baseline_rows: int
+    window_rows: int
+    thresholds: DriftThresholds = field(default_factory=DriftThresholds)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def drifted(self) -> tuple[FeatureDrift, ...]:
+        """Flagged features, largest PSI first."""
+        return tuple(sorted((f for f in self.features if f.drifted), key=lambda f: -f.psi))
+
+    def feature(self, name: str) -> FeatureDrift:
+        for f in self.features:
+            if f.feature == name:
+                return f
+        raise KeyError(name)
+
+    def to_frame(self) -> pl.DataFrame:
+        """One row per feature."""
+        rows = [{k: v for k, v in f.to_dict().items() if k != "reasons"} | {"reasons": "; ".join(f.reasons)}
+                for f in self.features]
+        return pl.DataFrame(rows)
+
+    def _summary(self) -> str:
+        return (f"features={len(self.features)}, drifted={[f.feature for f in self.drifted]}, "
+                f"baseline_rows={self.baseline_rows}, window_rows={self.window_rows}")
+
+    def _repr_html_(self) -> str:
+        head = "<tr><th>feature</th><th>PSI</th><th>JS</th><th>test</th><th>q</th><th>null rate</th><th></th></tr>"
+        rows = "".join(
+            f"<tr><td>{html.escape(f.feature)}</td><td>{f.psi:.3f}</td><td>{f.js:.3f}</td>"
+            f"<td>{f.test} {f.statistic:.3g}</td><td>{f.q_value:.2g}</td>"
+            f"<td>{f.null_rate_baseline:.1%} → {f.null_rate_window:.1%}</td>"
+            f"<td>{'<b>drift</b>: ' + html.escape('; '.join(f.reasons)) if f.drifted else ''}</td></tr>"
+            for f in sorted(self.features, key=lambda f: -f.psi))
+        return (f"<div class='workbench-drift'><b>Drift</b> baseline {self.baseline_rows:,} rows, "
+                f"window {self.window_rows:,} rows<table>{head}{rows}</table></div>")
+
+
+def _totals(s: Summary) -> dict[str, Any]:
+    t = s.collapse().table
+    return t.row(0, named=True) if t.height else {}
+
+
+def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresholds | None = None,
+                 features: list[str] | None = None) -> DriftResult:
+    """Compare the feature distributions of two summaries made on the same binning.
+
+    Parameters
+    ----------
+    baseline, window : Summary
+        Summaries of the reference rows and of the rows under suspicion.
+    thresholds : DriftThresholds, optional
+    features : list of str, optional
+        Restrict to these features (all binned features by default).
+
+    Examples
+    --------
+    >>> b = fit_lake_binning(lake, end="2026-03-08")                        # doctest: +SKIP
+    >>> detect_drift(summarize(lake, b, end="2026-03-08"),
+    ...              summarize(lake, b, start="2026-03-08"))                 # doctest: +SKIP
+    """
+    th = thresholds or DriftThresholds()
+    if baseline.binning != window.binning:
+        raise ValueError("detect_drift needs two summaries made with the same binning")
+    bz, wz = _totals(baseline), _totals(window)
+    nb, nw = int(bz.get("n", 0)), int(wz.get("n", 0))
+    binning = baseline.binning
+    partial: list[dict[str, Any]] = []
+    for f, edges in binning.numeric.items():
+        if features is not None and f not in features:
+            continue
+        k = len(edges) + 1
+        a = np.array([bz.get(f"{f}|h{i}", 0) for i in range(k)], dtype=float)
+        b = np.array([wz.get(f"{f}|h{i}", 0) for i in range(k)], dtype=float)
+        d, p = st.ks_from_counts(a, b)
+        lo = min((v for v in (bz.get(f"{f}|min"), wz.get(f"{f}|min")) if v is not None), default=0.0)
+        hi = max((v for v in (bz.get(f"{f}|max"), wz.get(f"{f}|max")) if v is not None), default=0.0)
+        sd = _std(bz, f)
+        w = st.wasserstein_from_counts(a, b, edges, lo, hi) / sd if sd > 0 else 0.0
+        ratio, power = _scale(bz, wz, f)
+        partial.append(dict(feature=f, kind="numeric", a=a, b=b, test="ks", statistic=d, p=p,
+                            wasserstein=w, scale_ratio=ratio, scale_power=power,
+                            nulls=(bz.get(f"{f}|null", 0), wz.get(f"{f}|null", 0))))
+    for c, vocab in binning.categorical.items():
+        if features is not None and c not in features:
+            continue
+        cols = [f"{c}|v{i}" for i in range(len(vocab))] + [f"{c}|other"]
+        a = np.array([bz.get(x, 0) for x in cols], dtype=float)
+        b = np.array([wz.get(x, 0) for x in cols], dtype=float)
+        chi, p, _ = st.chi2_counts(a, b)
+        nonnull_w = b.sum()
+        unseen = wz.get(f"{c}|unseen", 0) / nonnull_w if nonnull_w else 0.0
+        partial.append(dict(feature=c, kind="categorical", a=a, b=b, test="chi2", statistic=chi, p=p,
+                            unseen_share=unseen, nulls=(bz.get(f"{c}|null", 0), wz.get(f"{c}|null", 0))))
+    null_ps = [st.two_proportion(x["nulls"][0], nb, x["nulls"][1], nw)[1] for x in partial]
+    qs = st.benjamini_hochberg([x["p"] for x in partial] + null_ps)
+    out = []
+    for i, x in enumerate(partial):
+        q, q_null = float(qs[i]), float(qs[len(partial) + i])
+        nr_b = x["nulls"][0] / nb if nb else 0.0
+        nr_w = x["nulls"][1] / nw if nw else 0.0
+        psi = st.psi(x["a"], x["b"])
+        js = st.js_distance(x["a"], x["b"])
+        reasons = []
+        if q < th.alpha and psi >= th.psi:
+            reasons.append(f"PSI {psi:.2f} >= {th.psi}")
+        if q < th.alpha and js >= th.js:
+            reasons.append(f"JS distance {js:.2f} >= {th.js}")
+        if x["kind"] == "numeric" and q < th.alpha and (x["wasserstein"] or 0) >= th.wasserstein \
+                and psi >= th.psi / 2:
+            reasons.append(f"Wasserstein {x['wasserstein']:.2f} sd")
+        if q_null < th.alpha and abs(nr_w - nr_b) >= th.null_rate:
+            reasons.append(f"null rate {nr_b:.1%} -> {nr_w:.1%}")
+        if x.get("unseen_share") is not None and x["unseen_share"] >= th.unseen_share and nw >= 30:
+            reasons.append(f"unseen categories on {x['unseen_share']:.1%} of rows")
+        if x.get("scale_power"):
+            reasons.append(f"scale x{x['scale_ratio']:.3g} (~10^{x['scale_power']}): a unit change?")
+        out.append(FeatureDrift(
+            feature=x["feature"], kind=x["kind"], n_baseline=int(x["a"].sum()), n_window=int(x["b"].sum()),
+            psi=psi, js=js, p_value=x["p"], q_value=q, test=x["test"], statistic=x["statistic"],
+            null_rate_baseline=nr_b, null_rate_window=nr_w, null_rate_p_value=q_null,
+            wasserstein=x.get("wasserstein"), unseen_share=x.get("unseen_share"),
+            scale_ratio=x.get("scale_ratio"), scale_power=x.get("scale_power"),
+            drifted=bool(reasons), reasons=tuple(reasons)))
+    return DriftResult(features=tuple(out), baseline_rows=nb, window_rows=nw, thresholds=th,
+                       meta={"baseline_bucket": baseline.bucket, "binning_rows": binning.rows})
+
+
+def _std(t: dict, f: str) -> float:
+    n = t.get("n", 0) - t.get(f"{f}|null", 0)
+    s, ss = t.get(f"{f}|sum"), t.get(f"{f}|sumsq")
+    if not n or s is None or ss is None:
+        return 0.0
+    var = max(0.0, ss / n - (s / n) ** 2)
+    return math.sqrt(var)
+
+
+def _scale(bz: dict, wz: dict, f: str, tol: float = 0.1) -> tuple[float | None, int | None]:
+    """Ratio of window to baseline mean and RMS; a power of ten when both agree on one."""
+    def moments(t):
+        n = t.get("n", 0) - t.get(f"{f}|null", 0)
+        s, ss = t.get(f"{f}|sum"), t.get(f"{f}|sumsq")
+        if not n or s is None or ss is None:
+            return None, None
+        return s / n, math.sqrt(max(ss / n, 0.0))
+
+    mb, rb = moments(bz)
+    mw, rw = moments(wz)
+    if None in (mb, rb, mw, rw) or rb == 0 or rw == 0:
+        return None, None
+    ratio_rms = rw / rb
+    ratio_mean = mw / mb if mb not in (0, None) and mw is not None and mw * mb > 0 else None
+    lr = math.log10(ratio_rms)
+    power = round(lr)
+    if power == 0 or abs(lr - power) > tol:
+        return ratio_rms, None
+    if ratio_mean is not None and abs(math.log10(ratio_mean) - power) > tol * 2:
+        return ratio_rms, None
+    return ratio_rms, int(power)
