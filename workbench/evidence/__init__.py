@@ -4,5 +4,6 @@ Each detector returns a typed result (data + meta, ``to_dict()``, a notebook rep
 """
 
 from workbench.evidence.drift import DriftResult, DriftThresholds, FeatureDrift, detect_drift
+from workbench.evidence.slis import SLIResult, compute_slis
 
-__all__ = ["DriftResult", "DriftThresholds", "FeatureDrift", "detect_drift"]
+__all__ = ["DriftResult", "DriftThresholds", "FeatureDrift", "SLIResult", "compute_slis", "detect_drift"]

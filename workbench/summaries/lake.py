@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import polars as pl
 
 from workbench.lake import Lake
@@ -50,5 +52,7 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
     schema = frame.collect_schema()
     cols = [c for c in schema.names() if c in wanted]
     frame = window(frame.select(cols), start, end)
-    return summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
-                           schema={c: schema[c] for c in cols})
+    s = summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
+                        schema={c: schema[c] for c in cols})
+    return replace(s, start=parse_time(start) if start is not None else None,
+                   end=parse_time(end) if end is not None else None)

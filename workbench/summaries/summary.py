@@ -18,12 +18,13 @@ Every column is a count, a sum, a min or a max, so summaries of disjoint row set
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, replace
 
 import numpy as np
 import polars as pl
 
-from workbench.results import Result
+from workbench.results import Result, iso
 from workbench.summaries.binning import Binning, latency_bin_bounds
 
 __all__ = ["Summary", "merge_tables"]
@@ -57,6 +58,8 @@ class Summary(Result):
     keys: tuple[str, ...]
     bucket: str
     task: str = "binary_classification"
+    start: dt.datetime | None = None  # the window the rows were taken from, when known
+    end: dt.datetime | None = None
 
     def _summary(self) -> str:
         n = int(self.table["n"].sum()) if self.table.height else 0
@@ -65,7 +68,7 @@ class Summary(Result):
     def to_dict(self) -> dict:
         return {"table": self.table.to_dicts(), "latency": self.latency.to_dicts(),
                 "binning": self.binning.to_dict(), "keys": list(self.keys), "bucket": self.bucket,
-                "task": self.task}
+                "task": self.task, "start": iso(self.start), "end": iso(self.end)}
 
     @property
     def rows(self) -> int:
@@ -80,7 +83,10 @@ class Summary(Result):
         table = merge_tables([self.table, other.table], keys)
         lat = pl.concat([self.latency, other.latency], how="vertical_relaxed")
         lat = lat.group_by([*keys, "bin"]).agg(pl.col("n").sum()).sort([*keys, "bin"], nulls_last=True)
-        return replace(self, table=table, latency=lat)
+        starts = [t for t in (self.start, other.start) if t is not None]
+        ends = [t for t in (self.end, other.end) if t is not None]
+        return replace(self, table=table, latency=lat, start=min(starts) if len(starts) == 2 else None,
+                       end=max(ends) if len(ends) == 2 else None)
 
     __add__ = merge
 

@@ -1,0 +1,72 @@
+"""SLIs: percentiles, rates and burn-rate alerts, against the rows and the injected truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+import pytest
+
+import workbench as wb
+from workbench.evidence import compute_slis
+from workbench.summaries import fit_lake_binning, summarize, window
+from workbench.synthetic import generate_lake
+
+
+def _slis(tmp_path, cause, variant, seed, rows=80_000):
+    root = tmp_path / f"{cause}-{variant}-{seed}"
+    truth = generate_lake(root, cause=cause, variant=variant, seed=seed, rows=rows)
+    lake = wb.open_lake(root, mask_key="k")
+    onset = truth.onset or (truth.end - dt.timedelta(days=5, hours=seed))
+    start = onset - dt.timedelta(days=2, minutes=17)  # deliberately not on an hour
+    binning = fit_lake_binning(lake, end=onset - dt.timedelta(days=2))
+    s = summarize(lake, binning, start=start)
+    return truth, lake, start, compute_slis(s, slo=lake.manifest.slo, traffic=lake.lineage.traffic)
+
+
+def test_percentiles_and_rates_match_the_rows(tmp_path):
+    truth, lake, start, res = _slis(tmp_path, "latency_regression", 1, 21)
+    rows = window(lake.predictions(["timestamp", "model_version", "route", "latency_ms", "fallback"]),
+                  start).collect()
+    assert sum(g["n"] for g in res.groups) == rows.height
+    for g in res.groups:
+        sub = rows.filter((pl.col("model_version") == g["model_version"]) & (pl.col("route") == g["route"]))
+        x = sub["latency_ms"].drop_nulls().to_numpy()
+        for q in (0.5, 0.95, 0.99):
+            assert abs(g[f"p{q * 100:g}"] / np.quantile(x, q, method="inverted_cdf") - 1) <= 0.01
+        assert g["fallback_rate"] == pytest.approx(sub["fallback"].mean())
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_healthy_lakes_breach_nothing_and_page_nobody(tmp_path, seed):
+    _, _, _, res = _slis(tmp_path, "none", 0, seed)
+    assert [g["breached"] for g in res.groups if g["breached"]] == []
+    assert res.alerts == []
+    for g in res.groups:
+        if g.get("capture_rate") is not None and g["n"] > 1000:
+            assert 0.98 < g["capture_rate"] < 1.02
+
+
+@pytest.mark.parametrize(("variant", "seed"), [(0, 31), (1, 32)])
+def test_latency_regression_breaches_only_the_new_version(tmp_path, variant, seed):
+    truth, _, _, res = _slis(tmp_path, "latency_regression", variant, seed)
+    bad = {(g["model_version"], g["route"]) for g in res.groups if "latency_p95_ms" in g["breached"]}
+    assert bad and {v for v, _ in bad} == {truth.subject["model_version"]}
+    if variant == 1:
+        assert {r for _, r in bad} == {"canary"}
+
+
+@pytest.mark.parametrize(("variant", "seed"), [(0, 41), (1, 42)])
+def test_telemetry_loss_pages_soon_after_onset(tmp_path, variant, seed):
+    truth, _, _, res = _slis(tmp_path, "telemetry_loss", variant, seed)
+    capture = [a for a in res.alerts if a["sli"] == "capture_rate"]
+    assert capture, res.alerts
+    first = min(a["at"] for a in capture)
+    assert truth.onset - dt.timedelta(hours=1) <= first <= truth.onset + dt.timedelta(hours=6)
+    lost = [g for g in res.groups if "capture_rate" in g["breached"]]
+    assert lost
+    if variant == 1:
+        assert {g["route"] for g in lost} == {"canary"}
+    d = res.to_dict()
+    assert d["alerts"][0]["at"].endswith("Z")

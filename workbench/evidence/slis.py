@@ -1,0 +1,257 @@
+"""Service-level indicators from summaries: latency percentiles, fallback rate, capture rate,
+SLO breaches and multi-window burn rates.
+
+Burn rate is the share of bad events over the share the SLO allows (its error budget):
+for latency the bad events are requests slower than the p95 objective (budget 5 %), for
+fallbacks the fallback answers (budget: the fallback-rate objective), for capture the requests
+the ingress saw but the logs lack (budget: 1 - capture objective). As in the SRE workbook, a
+1 h burn of 14.4x or more pages (2 % of a 30-day budget in an hour) and a 6 h burn of 6x or
+more opens a ticket (5 % of the budget in six hours).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from workbench.results import Result
+from workbench.summaries import Summary
+from workbench.summaries.binning import latency_bin_bounds
+
+__all__ = ["SLIResult", "compute_slis", "PAGE_BURN", "TICKET_BURN"]
+
+PAGE_BURN = 14.4
+TICKET_BURN = 6.0
+
+
+@dataclass(frozen=True, repr=False)
+class SLIResult(Result):
+    """SLIs per group, and burn-rate alerts over time.
+
+    Attributes
+    ----------
+    groups : list of dict
+        Per group (e.g. version × route): rows, p50/p95/p99 latency (ms), fallback rate,
+        capture rate (per route, when traffic is known), and which SLOs are breached.
+    burn : list of dict
+        Per hour bucket and SLI: bad share, 1 h and 6 h burn rates and the alert level.
+    alerts : list of dict
+        The first page or ticket per SLI (and group), with its time.
+    """
+
+    groups: list[dict[str, Any]]
+    burn: list[dict[str, Any]]
+    alerts: list[dict[str, Any]]
+    slo: dict[str, float]
+    by: tuple[str, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def _summary(self) -> str:
+        return f"groups={len(self.groups)}, alerts={[(a['sli'], a['level']) for a in self.alerts]}"
+
+    def to_frame(self) -> pl.DataFrame:
+        return pl.DataFrame(self.groups)
+
+    def _repr_html_(self) -> str:
+        cols = [*self.by, "n", "p50", "p95", "p99", "fallback_rate", "capture_rate", "breached"]
+        head = "".join(f"<th>{c}</th>" for c in cols)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(g.get(c)))}</td>" for c in cols) + "</tr>"
+                       for g in self.groups)
+        alerts = "".join(f"<li>{a['level']}: {html.escape(a['sli'])} burn {a['burn_1h']:.1f}x (1 h), "
+                         f"{a['burn_6h']:.1f}x (6 h) at {a['at']}</li>" for a in self.alerts)
+        return (f"<div class='workbench-slis'><b>SLIs</b><table><tr>{head}</tr>{body}</table>"
+                f"<ul>{alerts or '<li>no burn-rate alert</li>'}</ul></div>")
+
+
+def _fmt(v) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(str, v))
+    return "" if v is None else str(v)
+
+
+def _slow_share(latency: pl.DataFrame, by: list[str], threshold_ms: float) -> pl.DataFrame:
+    """Rows slower than ``threshold_ms`` per group (bins straddling it counted by overlap)."""
+    if latency.is_empty():
+        return pl.DataFrame()
+    bins = latency["bin"].to_numpy()
+    lo, hi = latency_bin_bounds(np.where(bins < 0, 0, bins))
+    frac = np.clip((hi - threshold_ms) / np.maximum(hi - lo, 1e-12), 0.0, 1.0)
+    lat = latency.with_columns(pl.Series("__slow", frac) * pl.col("n"))
+    return lat.group_by(by).agg(pl.col("n").sum().alias("lat_n"), pl.col("__slow").sum().alias("slow"))
+
+
+def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
+                 by: tuple[str, ...] = ("model_version", "route"), alpha: float = 0.01) -> SLIResult:
+    """SLIs per group of ``by`` and burn-rate alerts per hour.
+
+    Parameters
+    ----------
+    summary : Summary
+        Hourly (or finer) summary of the window.
+    slo : SLO
+        The lake's objectives (``lake.manifest.slo``).
+    traffic : DataFrame, optional
+        Ingress counts (``lake.lineage.traffic``) for the capture rate.
+    by : tuple of str
+        Keys of the summary to group by.
+    """
+    by = list(by)
+    slo_d = {"latency_p95_ms": slo.latency_p95_ms, "fallback_rate": slo.fallback_rate,
+             "capture_rate": slo.capture_rate}
+    q = summary.latency_quantiles((0.5, 0.95, 0.99), by=tuple(by)) if summary.latency.height else None
+    grouped = summary.collapse(tuple(by)).table
+    slow_df = _slow_share(summary.latency, by, slo.latency_p95_ms) if summary.latency.height else pl.DataFrame()
+    slow_by = {tuple(r[k] for k in by): (r["slow"], r["lat_n"]) for r in slow_df.iter_rows(named=True)} \
+        if slow_df.height else {}
+    groups = []
+    capture_route = _capture(summary, traffic, by=["route"]) if traffic is not None and traffic.height else {}
+    for r in grouped.sort(by).iter_rows(named=True):
+        g = {k: r[k] for k in by} | {"n": int(r["n"])}
+        if q is not None and q.height:
+            match = q.filter(pl.all_horizontal([pl.col(k) == r[k] for k in by]))
+            if match.height:
+                g |= {k: match[k][0] for k in ("p50", "p95", "p99")}
+        if "fallback" in r:
+            g["fallback_rate"] = r["fallback"] / r["n"] if r["n"] else None
+        if "route" in by and capture_route:
+            g["capture_rate"] = capture_route.get(r["route"])
+        # A breach must be more than noise: a one-sided binomial test that the bad-event rate
+        # exceeds what the objective allows (p < alpha), not just an estimate over the line.
+        breached = []
+        slow = slow_by.get(tuple(r[k] for k in by))
+        if g.get("p95") is not None and slow is not None:
+            g["slow_share"] = slow[0] / slow[1] if slow[1] else None
+            g["latency_breach_p"] = _binom_p(slow[0], slow[1], 0.05)
+            if g["p95"] > slo.latency_p95_ms and g["latency_breach_p"] < alpha:
+                breached.append("latency_p95_ms")
+        if g.get("fallback_rate") is not None:
+            g["fallback_breach_p"] = _binom_p(r["fallback"], r["n"], slo.fallback_rate)
+            if g["fallback_rate"] > slo.fallback_rate and g["fallback_breach_p"] < alpha:
+                breached.append("fallback_rate")
+        if g.get("capture_rate") is not None and g["capture_rate"] < slo.capture_rate:
+            breached.append("capture_rate")
+        g["breached"] = breached
+        groups.append(g)
+    burn, alerts = _burn(summary, slo, traffic, by)
+    return SLIResult(groups=groups, burn=burn, alerts=alerts, slo=slo_d, by=tuple(by),
+                     meta={"bucket": summary.bucket, "rows": summary.rows})
+
+
+def _ingress(summary: Summary, traffic: pl.DataFrame) -> pl.DataFrame:
+    """Ingress intervals inside the summary's window, requests prorated by overlap.
+
+    A window that starts or ends inside an interval (or inside an hour) must not count the
+    whole interval's requests against part of its logged rows.
+    """
+    t = summary.table
+    start = summary.start or t["bucket"].min()
+    end = summary.end
+    if end is None:
+        step = t["bucket"].sort().diff().drop_nulls().min()
+        end = t["bucket"].max() + (step if step is not None else dt.timedelta(hours=1))
+    iv_end = pl.col("timestamp") + pl.duration(microseconds=(pl.col("interval_s") * 1e6).cast(pl.Int64))
+    lo = pl.max_horizontal(pl.col("timestamp"), pl.lit(start))
+    hi = pl.min_horizontal(iv_end, pl.lit(end))
+    overlap = ((hi - lo).dt.total_microseconds() / (pl.col("interval_s") * 1e6)).clip(0, 1)
+    return (traffic.filter((iv_end > start) & (pl.col("timestamp") < end))
+            .with_columns((pl.col("requests") * overlap).alias("requests"),
+                          lo.dt.truncate("1h").alias("bucket")))
+
+
+def _capture(summary: Summary, traffic: pl.DataFrame, *, by: list[str]) -> dict:
+    """Logged / ingress per route over the summary's window."""
+    t = summary.table
+    if t.is_empty():
+        return {}
+    tr = _ingress(summary, traffic)
+    if tr.is_empty():
+        return {}
+    logged = t.group_by("route").agg(pl.col("n").sum()) if "route" in t.columns else None
+    if "route" in tr.columns and tr["route"].null_count() < tr.height and logged is not None:
+        ingress = tr.group_by("route").agg(pl.col("requests").sum())
+        j = logged.join(ingress, on="route", how="inner")
+        out = {r["route"]: r["n"] / r["requests"] for r in j.iter_rows(named=True) if r["requests"]}
+    else:
+        out = {}
+    total_in = tr["requests"].sum()
+    if total_in:
+        out["(all)"] = float(t["n"].sum() / total_in)
+    return out
+
+
+def _burn(summary: Summary, slo, traffic, by) -> tuple[list[dict], list[dict]]:
+    """Hourly bad shares and 1 h / 6 h burn rates per SLI over the whole window."""
+    t = summary.collapse(("bucket",)).table.sort("bucket")
+    if t.is_empty():
+        return [], []
+    hourly = t.with_columns(pl.col("bucket").dt.truncate("1h")).group_by("bucket").agg(
+        [pl.col("n").sum()] + ([pl.col("fallback").sum()] if "fallback" in t.columns else [])).sort("bucket")
+    series: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
+    if "fallback" in hourly.columns and slo.fallback_rate > 0:
+        series["fallback_rate"] = (hourly["fallback"].to_numpy().astype(float), hourly["n"].to_numpy().astype(float),
+                                   slo.fallback_rate)
+    if summary.latency.height:
+        lat = summary.latency.with_columns(pl.col("bucket").dt.truncate("1h"))
+        slow = _slow_share(lat, ["bucket"], slo.latency_p95_ms)
+        j = hourly.select("bucket").join(slow, on="bucket", how="left").fill_null(0).sort("bucket")
+        series["latency_p95_ms"] = (j["slow"].to_numpy().astype(float), j["lat_n"].to_numpy().astype(float), 0.05)
+    if traffic is not None and traffic.height and slo.capture_rate < 1:
+        ingress = _ingress(summary, traffic).group_by("bucket").agg(pl.col("requests").sum())
+        j = hourly.join(ingress, on="bucket", how="left").sort("bucket")
+        req = j["requests"].fill_null(0).to_numpy().astype(float)
+        lost = np.clip(req - j["n"].to_numpy(), 0, None)
+        series["capture_rate"] = (lost, req, 1 - slo.capture_rate)
+    buckets = hourly["bucket"].to_list()
+    burn, alerts = [], []
+    for sli, (bad, total, budget) in series.items():
+        b1 = _rolling_ratio(bad, total, 1) / budget
+        b6 = _rolling_ratio(bad, total, 6) / budget
+        first: dict[str, dict] = {}
+        for i, at in enumerate(buckets):
+            # Alert only on whole hours inside the window (an edge hour holds part of its
+            # traffic), on a full 6 h for tickets, and when the bad events are more than noise
+            # at that burn (one-sided binomial test).
+            whole = (summary.start is None or at >= summary.start) and (
+                summary.end is None or at + dt.timedelta(hours=1) <= summary.end)
+            w6 = slice(i - 5, i + 1) if i >= 5 else None
+            level = None
+            if whole and b1[i] >= PAGE_BURN and _binom_p(bad[i], total[i], budget * PAGE_BURN / 2) < 0.01:
+                level = "page"
+            elif whole and w6 is not None and b6[i] >= TICKET_BURN and \
+                    _binom_p(bad[w6].sum(), total[w6].sum(), budget * TICKET_BURN / 2) < 0.01:
+                level = "ticket"
+            row = {"bucket": at, "sli": sli, "bad_share": bad[i] / total[i] if total[i] else None,
+                   "burn_1h": float(b1[i]), "burn_6h": float(b6[i]), "level": level}
+            burn.append(row)
+            if level and level not in first:
+                first[level] = row
+        for level in ("page", "ticket"):
+            if level in first:
+                r = first[level]
+                alerts.append({"sli": sli, "level": level, "at": r["bucket"], "burn_1h": r["burn_1h"],
+                               "burn_6h": r["burn_6h"]})
+    return burn, alerts
+
+
+def _binom_p(bad: float, n: float, rate: float) -> float:
+    """One-sided p-value of seeing ``bad`` or more bad events in ``n`` if the true rate were ``rate``."""
+    if not n:
+        return 1.0
+    k = int(round(bad))
+    return float(stats.binom.sf(k - 1, int(n), rate))
+
+
+def _rolling_ratio(bad: np.ndarray, total: np.ndarray, hours: int) -> np.ndarray:
+    cb, ct = np.cumsum(bad), np.cumsum(total)
+    lb = np.concatenate([np.zeros(hours), cb[:-hours]]) if hours < cb.size else np.zeros_like(cb)
+    lt = np.concatenate([np.zeros(hours), ct[:-hours]]) if hours < ct.size else np.zeros_like(ct)
+    wb_, wt = cb - lb, ct - lt
+    return np.divide(wb_, wt, out=np.zeros_like(wb_), where=wt > 0)
