@@ -77,6 +77,15 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
                                ("yna", pl.col("__y").is_null())):
                 aggs += [((pl.col("__score|bin") == i) & cond).sum().alias(f"score|{name}|h{i}")
                          for i in range(SCORE_BINS)]
+            # Exact, additive quality sums over labelled rows: log loss (and its square, for an
+            # interval), Brier score, and the score mass per bin for calibration.
+            p = pl.col("score").clip(1e-15, 1 - 1e-15)
+            y = pl.col("__y")
+            loss = -(y * p.log() + (1 - y) * (1 - p).log())
+            aggs += [loss.sum().alias("logloss|sum"), (loss * loss).sum().alias("logloss|sumsq"),
+                     ((pl.col("score") - y) ** 2).sum().alias("brier|sum")]
+            aggs += [pl.when((pl.col("__score|bin") == i) & y.is_not_null()).then(pl.col("score")).sum()
+                     .alias(f"score|s|h{i}") for i in range(SCORE_BINS)]
         else:
             aggs += [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
     if has_label and "prediction" in schema:
@@ -96,7 +105,8 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     res = pl.collect_all(queries, engine="streaming")
     table = res[0].sort(keys, nulls_last=True)
     count_cols = [c for c in table.columns if c not in keys and not c.endswith(("|sum", "|sumsq", "|min", "|max",
-                                                                               "abs_err", "sq_err"))]
+                                                                               "abs_err", "sq_err"))
+                  and not c.startswith("score|s|")]
     table = table.with_columns(pl.col(count_cols).cast(pl.Int64))
     latency = res[1].sort([*keys, "bin"], nulls_last=True) if len(res) > 1 else \
         pl.DataFrame(schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
