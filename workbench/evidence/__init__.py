@@ -8,6 +8,8 @@ from workbench.evidence.onset import OnsetResult, detect_onset
 from workbench.evidence.pii import PIIResult, scan_pii
 from workbench.evidence.quality import QualityResult, assess_quality
 from workbench.evidence.slis import SLIResult, compute_slis
+from workbench.evidence.versions import MismappingResult, VersionComparison, compare_versions, detect_output_mismapping
 
-__all__ = ["DriftResult", "DriftThresholds", "FeatureDrift", "OnsetResult", "PIIResult", "QualityResult",
-           "SLIResult", "assess_quality", "compute_slis", "detect_drift", "detect_onset", "scan_pii"]
+__all__ = ["DriftResult", "DriftThresholds", "FeatureDrift", "MismappingResult", "OnsetResult", "PIIResult",
+           "QualityResult", "SLIResult", "VersionComparison", "assess_quality", "compare_versions", "compute_slis",
+           "detect_drift", "detect_onset", "detect_output_mismapping", "scan_pii"]

@@ -1,0 +1,55 @@
+"""Version comparison and output mis-mapping on generated lakes."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import workbench as wb
+from workbench.evidence import compare_versions, detect_output_mismapping
+from workbench.summaries import fit_lake_binning, summarize
+from workbench.synthetic import generate_lake
+
+
+def _lake(tmp_path, cause, variant, seed, rows=80_000):
+    truth = generate_lake(tmp_path / "l", cause=cause, variant=variant, seed=seed, rows=rows)
+    lake = wb.open_lake(tmp_path / "l", mask_key="k")
+    return truth, lake
+
+
+@pytest.mark.parametrize(("variant", "seed"), [(0, 51), (1, 52)])
+def test_latency_regression_is_no_go(tmp_path, variant, seed):
+    truth, lake = _lake(tmp_path, "latency_regression", variant, seed)
+    new = truth.subject["model_version"]
+    b = fit_lake_binning(lake, end=truth.onset)
+    s = summarize(lake, b, start=truth.onset)
+    old = next(v for v in s.table["model_version"].unique().to_list() if v != new)
+    res = compare_versions(s, old, new)
+    assert res.verdict == "no-go"
+    assert "latency_p95_ms" in [c["metric"] for c in res.worse]
+    lat = next(c for c in res.checks if c["metric"] == "latency_p95_ms")
+    assert lat["ratio_ci"][0] > 1.1
+
+
+@pytest.mark.parametrize("seed", [53, 54, 55])
+def test_benign_retrain_is_go(tmp_path, seed):
+    truth, lake = _lake(tmp_path, "none", 0, seed)
+    old, new = truth.versions["baseline"], truth.versions["benign"]
+    b = fit_lake_binning(lake)
+    res = compare_versions(summarize(lake, b), old, new)
+    assert res.verdict == "go", res.worse
+
+
+@pytest.mark.parametrize("seed", [56, 57])
+def test_inverted_outputs_are_found_and_benign_versions_are_not(tmp_path, seed):
+    truth, lake = _lake(tmp_path, "serving_bug", 0, seed)
+    bad = truth.subject["model_version"]
+    b = fit_lake_binning(lake, end=truth.onset)
+    s = summarize(lake, b)
+    res = detect_output_mismapping(s, bad, previous=truth.versions["benign"])
+    assert res.inverted and res.auc < 0.5 and res.previous_auc > 0.5
+    ok = detect_output_mismapping(s, truth.versions["benign"], previous=truth.versions["baseline"])
+    assert not ok.inverted
+    cmp = compare_versions(s, truth.versions["benign"], bad)
+    assert {"auc", "accuracy"} & {c["metric"] for c in cmp.worse}

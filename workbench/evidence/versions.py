@@ -1,0 +1,221 @@
+"""Comparing two model versions (canary vs primary, new vs old) and spotting mis-mapped outputs.
+
+Both read one summary, restricted by the caller to comparable rows (the same time window,
+e.g. the canary period, so both versions saw the same population).
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from workbench.evidence import stats as st
+from workbench.evidence.quality import auc_from_counts
+from workbench.results import Result
+from workbench.summaries import Summary
+from workbench.summaries.binning import SCORE_BINS, latency_bin_bounds
+
+__all__ = ["VersionComparison", "compare_versions", "MismappingResult", "detect_output_mismapping"]
+
+_Z = 1.959963984540054
+
+
+def _row(summary: Summary, version: str, route: str | None) -> dict[str, Any] | None:
+    s = summary.where(pl.col("model_version") == version)
+    if route is not None:
+        s = s.where(pl.col("route") == route)
+    t = s.collapse().table
+    return t.row(0, named=True) if t.height and t["n"][0] else None
+
+
+def _scores(r: dict, labelled_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Score histogram: positives, negatives, all rows."""
+    if f"score|y1|h0" in r:
+        pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
+        neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
+        na = np.array([r[f"score|yna|h{i}"] for i in range(SCORE_BINS)], float)
+        return pos, neg, pos + neg + (0 if labelled_only else na)
+    allh = np.array([r.get(f"score|h{i}", 0) for i in range(SCORE_BINS)], float)
+    return np.zeros(SCORE_BINS), np.zeros(SCORE_BINS), allh
+
+
+def _latency_hist(summary: Summary, version: str, route: str | None) -> dict[int, float]:
+    lat = summary.latency.filter(pl.col("model_version") == version)
+    if route is not None:
+        lat = lat.filter(pl.col("route") == route)
+    g = lat.filter(pl.col("bin").is_not_null()).group_by("bin").agg(pl.col("n").sum())
+    return dict(zip(g["bin"].to_list(), g["n"].to_list()))
+
+
+def _quantile(hist: dict[int, float], q: float) -> float | None:
+    if not hist:
+        return None
+    bins = np.array(sorted(hist))
+    counts = np.array([hist[b] for b in bins], float)
+    cum = np.cumsum(counts)
+    k = np.searchsorted(cum, max(1, math.ceil(q * cum[-1])))
+    lo, hi = latency_bin_bounds(bins[k:k + 1])
+    return float(math.sqrt(lo[0] * hi[0]) if lo[0] > 0 else hi[0] / 2)
+
+
+@dataclass(frozen=True, repr=False)
+class VersionComparison(Result):
+    """Version ``b`` against version ``a`` on comparable rows; every difference is b - a.
+
+    ``checks`` holds one entry per comparison: metric, value for a and b, difference, interval
+    or p-value, and ``worse`` when b is significantly worse.
+    """
+
+    a: str
+    b: str
+    checks: list[dict[str, Any]]
+    rows: dict[str, int]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def worse(self) -> list[dict[str, Any]]:
+        return [c for c in self.checks if c.get("worse")]
+
+    @property
+    def verdict(self) -> str:
+        """``no-go`` when b is significantly worse on any check, else ``go``."""
+        return "no-go" if self.worse else "go"
+
+    def _summary(self) -> str:
+        return f"{self.b!r} vs {self.a!r}: {self.verdict}, worse={[c['metric'] for c in self.worse]}"
+
+    def _repr_html_(self) -> str:
+        rows = "".join(f"<tr><td>{html.escape(c['metric'])}</td><td>{_f(c.get('a'))}</td><td>{_f(c.get('b'))}</td>"
+                       f"<td>{_f(c.get('p_value'))}</td><td>{'worse' if c.get('worse') else ''}</td></tr>"
+                       for c in self.checks)
+        return (f"<div class='workbench-versions'><b>{html.escape(self.b)} vs {html.escape(self.a)}: "
+                f"{self.verdict}</b><table><tr><th>metric</th><th>{html.escape(self.a)}</th>"
+                f"<th>{html.escape(self.b)}</th><th>p</th><th></th></tr>{rows}</table></div>")
+
+
+def _f(v) -> str:
+    return f"{v:.4g}" if isinstance(v, float) else ("—" if v is None else str(v))
+
+
+def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = None, route_b: str | None = None,
+                     alpha: float = 0.01, min_effect: float = 0.01, n_boot: int = 300,
+                     seed: int = 0) -> VersionComparison:
+    """Compare version ``b`` with ``a``: quality, latency and prediction distribution.
+
+    A check marks b ``worse`` when the difference is significant at ``alpha`` and at least
+    ``min_effect`` (absolute, for rates and AUC) or 10 % (relative, for latency).
+    """
+    ra, rb = _row(summary, a, route_a), _row(summary, b, route_b)
+    if ra is None or rb is None:
+        missing = a if ra is None else b
+        raise ValueError(f"compare_versions: no rows of version {missing!r} in the summary")
+    checks: list[dict[str, Any]] = []
+    # accuracy
+    if ra.get("labelled") and rb.get("labelled") and "correct" in ra:
+        diff, p = st.two_proportion(ra["correct"], ra["labelled"], rb["correct"], rb["labelled"])
+        checks.append({"metric": "accuracy", "a": ra["correct"] / ra["labelled"], "b": rb["correct"] / rb["labelled"],
+                       "difference": diff, "p_value": p, "test": "two-proportion z",
+                       "worse": p < alpha and diff <= -min_effect})
+    # AUC
+    pa, na_, alla = _scores(ra)
+    pb, nb_, allb = _scores(rb)
+    auc_a, ci_a = auc_from_counts(pa, na_)
+    auc_b, ci_b = auc_from_counts(pb, nb_)
+    if auc_a is not None and auc_b is not None:
+        se = math.hypot((ci_a[1] - ci_a[0]) / (2 * _Z), (ci_b[1] - ci_b[0]) / (2 * _Z))
+        z = (auc_b - auc_a) / se if se > 0 else 0.0
+        p = float(2 * stats.norm.sf(abs(z)))
+        checks.append({"metric": "auc", "a": auc_a, "b": auc_b, "difference": auc_b - auc_a, "p_value": p,
+                       "test": "z on Hanley-McNeil errors", "worse": p < alpha and auc_b - auc_a <= -min_effect})
+    # fallback rate
+    if "fallback" in ra:
+        diff, p = st.two_proportion(ra["fallback"], ra["n"], rb["fallback"], rb["n"])
+        checks.append({"metric": "fallback_rate", "a": ra["fallback"] / ra["n"], "b": rb["fallback"] / rb["n"],
+                       "difference": diff, "p_value": p, "test": "two-proportion z",
+                       "worse": p < alpha and diff >= min_effect / 2})
+    # latency: p95 with a bootstrap interval of the ratio, and KS on the histograms
+    ha, hb = _latency_hist(summary, a, route_a), _latency_hist(summary, b, route_b)
+    if ha and hb:
+        rng = np.random.default_rng(seed)
+        qa, qb = _quantile(ha, 0.95), _quantile(hb, 0.95)
+        ratios = [_quantile(_resample(ha, rng), 0.95) / _quantile(_resample(hb, rng), 0.95) for _ in range(n_boot)]
+        inv = 1 / np.array(ratios)
+        lo, hi = float(np.quantile(inv, 0.005)), float(np.quantile(inv, 0.995))
+        bins = sorted(set(ha) | set(hb))
+        d, p = st.ks_from_counts([ha.get(x, 0) for x in bins], [hb.get(x, 0) for x in bins])
+        checks.append({"metric": "latency_p95_ms", "a": qa, "b": qb, "ratio": qb / qa, "ratio_ci": (lo, hi),
+                       "p_value": p, "ks": d, "test": "bootstrap ratio of p95 + KS",
+                       "worse": lo > 1.1 and p < alpha})
+    # prediction distribution
+    if alla.sum() and allb.sum():
+        d, p = st.ks_from_counts(alla, allb)
+        checks.append({"metric": "score_distribution", "a": None, "b": None, "psi": st.psi(alla, allb),
+                       "js": st.js_distance(alla, allb), "ks": d, "p_value": p, "test": "KS on score bins",
+                       "worse": False})
+    return VersionComparison(a=a, b=b, checks=checks, rows={"a": int(ra["n"]), "b": int(rb["n"])},
+                             meta={"alpha": alpha, "min_effect": min_effect})
+
+
+def _resample(hist: dict[int, float], rng) -> dict[int, float]:
+    keys = list(hist)
+    counts = np.array([hist[k] for k in keys], float)
+    draw = rng.multinomial(int(counts.sum()), counts / counts.sum())
+    return {k: v for k, v in zip(keys, draw) if v}
+
+
+@dataclass(frozen=True, repr=False)
+class MismappingResult(Result):
+    """Evidence that a version's outputs are mapped wrongly (inverted scores, swapped classes)."""
+
+    version: str
+    previous: str | None
+    inverted: bool
+    auc: float | None
+    auc_ci: tuple[float, float] | None
+    previous_auc: float | None
+    mirror_js: float | None
+    direct_js: float | None
+    detail: str
+
+    def _summary(self) -> str:
+        return f"{self.version!r}: inverted={self.inverted}, auc={self.auc}, previous_auc={self.previous_auc}"
+
+
+def detect_output_mismapping(summary: Summary, version: str, previous: str | None = None) -> MismappingResult:
+    """Is ``version``'s score inverted, judged against labels and against ``previous``?
+
+    Against labels: AUC whose whole 95 % interval lies below 0.5 while the previous version's
+    lies above it. Without labels: the score histogram is closer to the previous version's
+    mirrored histogram (score -> 1 - score) than to the histogram itself.
+    """
+    r = _row(summary, version, None)
+    if r is None:
+        raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+    pos, neg, allv = _scores(r)
+    auc, ci = auc_from_counts(pos, neg)
+    prev_auc = mirror = direct = None
+    prev_ok = True
+    if previous is not None and (rp := _row(summary, previous, None)) is not None:
+        pp, npv, allp = _scores(rp)
+        prev_auc, prev_ci = auc_from_counts(pp, npv)
+        prev_ok = prev_ci is None or prev_ci[0] > 0.5
+        if allv.sum() and allp.sum():
+            mirror, direct = st.js_distance(allv, allp[::-1]), st.js_distance(allv, allp)
+    by_labels = ci is not None and ci[1] < 0.5 and prev_ok
+    by_mirror = mirror is not None and direct is not None and direct > 0.1 and mirror < direct / 2
+    inverted = bool(by_labels or (ci is None and by_mirror))
+    parts = []
+    if auc is not None:
+        parts.append(f"AUC {auc:.3f} (95% CI {ci[0]:.3f}-{ci[1]:.3f})")
+    if prev_auc is not None:
+        parts.append(f"previous version {previous} AUC {prev_auc:.3f}")
+    if mirror is not None:
+        parts.append(f"score histogram JS to the previous one {direct:.2f}, to its mirror {mirror:.2f}")
+    return MismappingResult(version=version, previous=previous, inverted=inverted, auc=auc, auc_ci=ci,
+                            previous_auc=prev_auc, mirror_js=mirror, direct_js=direct, detail="; ".join(parts))
