@@ -7,9 +7,10 @@ from workbench.evidence.drift import DriftResult, DriftThresholds, FeatureDrift,
 from workbench.evidence.onset import OnsetResult, detect_onset
 from workbench.evidence.pii import PIIResult, scan_pii
 from workbench.evidence.quality import QualityResult, assess_quality
+from workbench.evidence.segments import SegmentDeltas, SliceResult, segment_deltas, worst_slices
 from workbench.evidence.slis import SLIResult, compute_slis
 from workbench.evidence.versions import MismappingResult, VersionComparison, compare_versions, detect_output_mismapping
 
 __all__ = ["DriftResult", "DriftThresholds", "FeatureDrift", "MismappingResult", "OnsetResult", "PIIResult",
-           "QualityResult", "SLIResult", "VersionComparison", "assess_quality", "compare_versions", "compute_slis",
-           "detect_drift", "detect_onset", "detect_output_mismapping", "scan_pii"]
+           "QualityResult", "SLIResult", "SegmentDeltas", "SliceResult", "VersionComparison", "assess_quality", "compare_versions", "compute_slis",
+           "detect_drift", "detect_onset", "detect_output_mismapping", "scan_pii", "segment_deltas", "worst_slices"]

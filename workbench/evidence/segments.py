@@ -1,0 +1,197 @@
+"""Segments: per-segment quality deltas between two versions (or two windows), and the worst
+slices over combinations of segment and categorical columns.
+
+Deltas use the accuracy tallies of a summary made with ``segment=...``; each delta has a 95 %
+interval (normal approximation of the difference of two proportions) and a p-value, adjusted
+across segments (Benjamini-Hochberg). A segment regresses when its adjusted p-value is below
+``alpha``, its drop is at least ``min_effect``, and the drop is larger than the whole's.
+"""
+
+from __future__ import annotations
+
+import html
+import itertools
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+from scipy import stats
+
+from workbench.evidence import stats as st
+from workbench.evidence.quality import auc_from_counts, wilson
+from workbench.results import Result
+from workbench.summaries import Summary
+from workbench.summaries.binning import SCORE_BINS
+
+__all__ = ["SegmentDeltas", "segment_deltas", "SliceResult", "worst_slices"]
+
+_Z = 1.959963984540054
+
+
+@dataclass(frozen=True, repr=False)
+class SegmentDeltas(Result):
+    """Accuracy per value of one segment column, for ``a`` and ``b``; delta = b - a."""
+
+    segment: str
+    a: str
+    b: str
+    overall: dict[str, Any]
+    rows: list[dict[str, Any]]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def regressed(self) -> list[dict[str, Any]]:
+        """Regressed segments, the largest gap to the whole first."""
+        return sorted((r for r in self.rows if r["regressed"]),
+                      key=lambda r: min(r["metrics"][m]["gap"] for m in r["regressed_on"]))
+
+    def _summary(self) -> str:
+        return (f"{self.segment!r}: {self.b} vs {self.a}, overall delta {self.overall.get('delta')}, "
+                f"regressed={[r['value'] for r in self.regressed]}")
+
+    def _repr_html_(self) -> str:
+        def cell(r, m):
+            v = r["metrics"].get(m)
+            return "—" if v is None else f"{v['a']:.3f} → {v['b']:.3f} ({v['delta']:+.3f})"
+
+        body = "".join(f"<tr><td>{html.escape(str(r['value']))}</td><td>{r['n_b']:,}</td><td>{cell(r, 'accuracy')}</td>"
+                       f"<td>{cell(r, 'auc')}</td><td>{', '.join(r['regressed_on'])}</td></tr>" for r in self.rows)
+        return (f"<div class='workbench-segments'><b>{html.escape(self.segment)}</b>: {html.escape(self.b)} vs "
+                f"{html.escape(self.a)}<table><tr><th>value</th><th>rows</th><th>accuracy</th><th>AUC</th>"
+                f"<th>regressed on</th></tr>{body}</table></div>")
+
+
+def _diff_ci(k1, n1, k2, n2) -> tuple[float, tuple[float, float]]:
+    p1, p2 = k1 / n1, k2 / n2
+    se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
+    d = p2 - p1
+    return d, (d - _Z * se, d + _Z * se)
+
+
+def _auc_stats(r: dict) -> tuple[float | None, float | None]:
+    """AUC and its Hanley-McNeil standard error from a summary row."""
+    if "score|y1|h0" not in r:
+        return None, None
+    pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
+    neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
+    auc, ci = auc_from_counts(pos, neg)
+    return (None, None) if auc is None else (auc, (ci[1] - ci[0]) / (2 * _Z))
+
+
+def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
+    """accuracy and AUC of a and b, the delta b - a, its 95 % interval and p-value."""
+    out = {}
+    if ra["labelled"] and rb["labelled"]:
+        d, ci = _diff_ci(ra["correct"], ra["labelled"], rb["correct"], rb["labelled"])
+        _, p = st.two_proportion(ra["correct"], ra["labelled"], rb["correct"], rb["labelled"])
+        se = (ci[1] - ci[0]) / (2 * _Z)
+        out["accuracy"] = {"a": ra["correct"] / ra["labelled"], "b": rb["correct"] / rb["labelled"],
+                           "delta": d, "se": se, "ci": ci, "p_value": p}
+    (aa, sa), (ab, sb) = _auc_stats(ra), _auc_stats(rb)
+    if aa is not None and ab is not None:
+        se = math.hypot(sa, sb)
+        d = ab - aa
+        p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
+        out["auc"] = {"a": aa, "b": ab, "delta": d, "se": se, "ci": (d - _Z * se, d + _Z * se), "p_value": p}
+    return out
+
+
+def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = "model_version",
+                   alpha: float = 0.01, min_effect: float = 0.03, min_labelled: int = 50) -> SegmentDeltas:
+    """Accuracy and AUC deltas per value of ``segment`` between ``a`` and ``b`` of the key ``by``.
+
+    ``by`` is ``"model_version"`` (two versions) or another key of the summary (e.g. a column
+    you added that tells two windows apart). A segment regresses on a metric when, after
+    Benjamini-Hochberg across segments and metrics, its delta is significantly below the whole's
+    delta (the gap's interval excludes zero) and at least ``min_effect`` below it.
+    """
+    if segment not in summary.keys:
+        raise ValueError(f"segment_deltas: the summary has no key {segment!r}; summarize with segment={segment!r}")
+    t = summary.collapse((by, segment)).table
+    if "correct" not in t.columns:
+        raise ValueError("segment_deltas needs labels (a summary with `labelled` and `correct`)")
+    tot = summary.collapse((by,)).table
+    ta = tot.filter(pl.col(by) == a).row(0, named=True)
+    tb = tot.filter(pl.col(by) == b).row(0, named=True)
+    whole = _metric_deltas(ta, tb)
+    overall = {m: {k: v[k] for k in ("a", "b", "delta", "ci")} for m, v in whole.items()}
+    overall["delta"] = whole["accuracy"]["delta"] if "accuracy" in whole else None
+    rows, tests = [], []
+    for value in sorted(set(t[segment].to_list()), key=str):
+        ra = t.filter((pl.col(by) == a) & (pl.col(segment) == value))
+        rb = t.filter((pl.col(by) == b) & (pl.col(segment) == value))
+        if ra.is_empty() or rb.is_empty():
+            continue
+        ra, rb = ra.row(0, named=True), rb.row(0, named=True)
+        if ra["labelled"] < min_labelled or rb["labelled"] < min_labelled:
+            continue
+        metrics = _metric_deltas(ra, rb)
+        for m, v in metrics.items():
+            # the segment's delta against the whole's: the bias question
+            gap = v["delta"] - whole[m]["delta"]
+            se = math.hypot(v["se"], whole[m]["se"])
+            v["gap"] = gap
+            v["gap_ci"] = (gap - _Z * se, gap + _Z * se)
+            v["gap_p"] = float(stats.norm.cdf(gap / se)) if se > 0 else 1.0  # one-sided: worse
+            tests.append((len(rows), m, v["gap_p"]))
+        acc = metrics.get("accuracy", {})
+        rows.append({"value": value, "n_a": ra["labelled"], "n_b": rb["labelled"],
+                     "acc_a": acc.get("a"), "acc_b": acc.get("b"), "delta": acc.get("delta"),
+                     "ci": acc.get("ci"), "metrics": metrics,
+                     "share_b": rb["n"] / tb["n"] if tb["n"] else None, "regressed_on": []})
+    qs = st.benjamini_hochberg([p for *_, p in tests])
+    for (i, m, _), q in zip(tests, qs):
+        v = rows[i]["metrics"][m]
+        v["q_value"] = float(q)
+        if q < alpha and v["gap"] <= -min_effect and v["gap_ci"][1] < 0:
+            rows[i]["regressed_on"].append(m)
+    for r in rows:
+        r["regressed"] = bool(r["regressed_on"])
+    return SegmentDeltas(segment=segment, a=a, b=b, overall=overall, rows=rows,
+                         meta={"metrics": ["accuracy", "auc"], "alpha": alpha, "min_effect": min_effect})
+
+
+@dataclass(frozen=True, repr=False)
+class SliceResult(Result):
+    """The slices (combinations of column values) where accuracy is lowest against the whole."""
+
+    overall: dict[str, Any]
+    slices: list[dict[str, Any]]
+    columns: tuple[str, ...]
+
+    def _summary(self) -> str:
+        return f"overall={self.overall['accuracy']:.3f}, worst={[s['slice'] for s in self.slices[:3]]}"
+
+
+def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2, min_rows: int = 200,
+                 top: int = 10, alpha: float = 0.01) -> SliceResult:
+    """Rank slices by how far their accuracy falls below the whole's (labelled rows only).
+
+    Every single column and (with ``max_order=2``) every pair is grouped in one pass each;
+    a slice is reported when its Wilson upper bound lies below the overall accuracy, ordered by
+    the number of errors it explains beyond the whole's rate (rows x accuracy gap).
+    """
+    columns = list(dict.fromkeys(columns))  # segments may overlap features
+    lab = frame.filter(pl.col("label").is_not_null()).with_columns(
+        (pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)).alias("__ok"))
+    combos = [c for k in range(1, max_order + 1) for c in itertools.combinations(columns, k)]
+    queries = [lab.select(pl.len().alias("n"), pl.col("__ok").sum().alias("ok"))]
+    queries += [lab.group_by([pl.col(c).cast(pl.String) for c in combo]).agg(pl.len().alias("n"),
+                                                                             pl.col("__ok").sum().alias("ok"))
+                for combo in combos]
+    res = pl.collect_all(queries, engine="streaming")
+    n_all, ok_all = res[0]["n"][0], res[0]["ok"][0]
+    acc = ok_all / n_all if n_all else 0.0
+    found = []
+    z = float(stats.norm.isf(alpha / 2))
+    for combo, df in zip(combos, res[1:]):
+        for r in df.filter(pl.col("n") >= min_rows).iter_rows(named=True):
+            lo, hi = wilson(r["ok"], r["n"], z=z)
+            if hi < acc:
+                found.append({"slice": {c: r[c] for c in combo}, "rows": r["n"], "accuracy": r["ok"] / r["n"],
+                              "ci": (lo, hi), "gap": acc - r["ok"] / r["n"],
+                              "excess_errors": (acc - r["ok"] / r["n"]) * r["n"]})
+    found.sort(key=lambda s: -s["excess_errors"])
+    return SliceResult(overall={"rows": n_all, "accuracy": acc}, slices=found[:top], columns=tuple(columns))
