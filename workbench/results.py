@@ -41,7 +41,9 @@ def jsonable(v: Any) -> Any:
     if isinstance(v, dt.timedelta):
         return v.total_seconds()
     if isinstance(v, float):
-        return None if math.isnan(v) or math.isinf(v) else v
+        # 10 significant digits: enough for any report, and it hides the last-bit differences
+        # of float sums that parallel aggregation adds in a different order from run to run.
+        return None if math.isnan(v) or math.isinf(v) else float(f"{v:.10g}")
     if hasattr(v, "item") and callable(v.item):  # numpy scalars
         return jsonable(v.item())
     if v is None or isinstance(v, (str, int, bool)):

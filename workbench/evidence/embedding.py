@@ -51,9 +51,10 @@ def sample_embeddings(frame: pl.LazyFrame, n: int, *, seed: int = 0, column: str
     if total == 0:
         return np.zeros((0, 0))
     keep = min(1.0, 1.5 * n / total)
-    picked = (frame.filter(pl.col(column).is_not_null()
-                           & ((pl.col("request_id").hash(seed) % 1_000_000) < int(keep * 1_000_000)))
-              .select(column).head(n).collect(engine="streaming"))
+    h = pl.col("request_id").hash(seed)
+    # sorted by the hash before taking n: the same rows whatever order the scan yields them in
+    picked = (frame.filter(pl.col(column).is_not_null() & ((h % 1_000_000) < int(keep * 1_000_000)))
+              .select(h.alias("__h"), column).sort("__h").head(n).collect(engine="streaming"))
     if picked.is_empty():
         return np.zeros((0, 0))
     return np.asarray(picked[column].to_list(), dtype=np.float64)

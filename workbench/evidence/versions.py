@@ -49,7 +49,7 @@ def _latency_hist(summary: Summary, version: str, route: str | None) -> dict[int
     lat = summary.latency.filter(pl.col("model_version") == version)
     if route is not None:
         lat = lat.filter(pl.col("route") == route)
-    g = lat.filter(pl.col("bin").is_not_null()).group_by("bin").agg(pl.col("n").sum())
+    g = lat.filter(pl.col("bin").is_not_null()).group_by("bin").agg(pl.col("n").sum()).sort("bin")
     return dict(zip(g["bin"].to_list(), g["n"].to_list()))
 
 
@@ -163,7 +163,7 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
 
 
 def _resample(hist: dict[int, float], rng) -> dict[int, float]:
-    keys = list(hist)
+    keys = sorted(hist)  # a fixed order, so the draws are reproducible
     counts = np.array([hist[k] for k in keys], float)
     draw = rng.multinomial(int(counts.sum()), counts / counts.sum())
     return {k: v for k, v in zip(keys, draw) if v}
