@@ -26,7 +26,8 @@ def _positive(col: str) -> pl.Expr:
 
 
 def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binary_classification",
-                    bucket: str = "1h", segment: str | None = None, schema: dict | None = None) -> Summary:
+                    bucket: str = "1h", segment: str | None = None, schema: dict | None = None,
+                    labelled: pl.LazyFrame | None = None) -> Summary:
     """Summarise a normalised predictions frame (canonical columns) in one pass.
 
     Parameters
@@ -39,6 +40,9 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         Time bucket, a polars duration (``"1h"``, ``"15m"``, ``"1d"``).
     segment : str, optional
         A column to add to the keys.
+    labelled : LazyFrame, optional
+        The same rows with labels joined; score and label tallies are taken from it (only its
+        keys, score, prediction and label are read), the rest from ``frame``.
     """
     schema = schema or dict(frame.collect_schema())
     keys = ["bucket", "model_version", "route"] + ([segment] if segment else [])
@@ -67,42 +71,58 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         aggs += [(x.is_not_null() & ~x.is_in(vocab)).sum().alias(f"{c}|other"),
                  (x.is_not_null() & ~x.is_in(binning.seen[c])).sum().alias(f"{c}|unseen"),
                  x.is_null().sum().alias(f"{c}|null")]
-    has_label = "label" in schema
+    # Score and label tallies: computed from ``labelled`` when given (a frame with labels joined),
+    # so the wide feature pass reads predictions alone and never carries the join.
+    lprep: list[pl.Expr] = []
+    laggs: list[pl.Expr] = []
+    lschema = dict(labelled.collect_schema()) if labelled is not None else schema
+    has_label = "label" in lschema
     if "score" in schema:
-        prep.append((pl.col("score") * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int32)
+        lprep.append((pl.col("score") * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int32)
                     .alias("__score|bin"))
         if task == "binary_classification" and has_label:
-            prep.append(_positive("label").alias("__y"))
+            lprep.append(_positive("label").alias("__y"))
             for name, cond in (("y1", pl.col("__y") == 1), ("y0", pl.col("__y") == 0),
                                ("yna", pl.col("__y").is_null())):
-                aggs += [((pl.col("__score|bin") == i) & cond).sum().alias(f"score|{name}|h{i}")
+                laggs += [((pl.col("__score|bin") == i) & cond).sum().alias(f"score|{name}|h{i}")
                          for i in range(SCORE_BINS)]
             # Exact, additive quality sums over labelled rows: log loss (and its square, for an
             # interval), Brier score, and the score mass per bin for calibration.
             p = pl.col("score").clip(1e-15, 1 - 1e-15)
             y = pl.col("__y")
             loss = -(y * p.log() + (1 - y) * (1 - p).log())
-            aggs += [loss.sum().alias("logloss|sum"), (loss * loss).sum().alias("logloss|sumsq"),
+            laggs += [loss.sum().alias("logloss|sum"), (loss * loss).sum().alias("logloss|sumsq"),
                      ((pl.col("score") - y) ** 2).sum().alias("brier|sum")]
-            aggs += [pl.when((pl.col("__score|bin") == i) & y.is_not_null()).then(pl.col("score")).sum()
+            laggs += [pl.when((pl.col("__score|bin") == i) & y.is_not_null()).then(pl.col("score")).sum()
                      .alias(f"score|s|h{i}") for i in range(SCORE_BINS)]
         else:
-            aggs += [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
+            laggs += [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
     if has_label and "prediction" in schema:
-        labelled = pl.col("label").is_not_null()
-        aggs.append(labelled.sum().alias("labelled"))
+        is_lab = pl.col("label").is_not_null()
+        laggs.append(is_lab.sum().alias("labelled"))
         if task == "regression":
             err = (pl.col("prediction").cast(pl.Float64) - pl.col("label").cast(pl.Float64))
-            aggs += [err.abs().sum().alias("abs_err"), (err * err).sum().alias("sq_err")]
+            laggs += [err.abs().sum().alias("abs_err"), (err * err).sum().alias("sq_err")]
         else:
             same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
-            aggs.append((same & labelled).sum().alias("correct"))
-    base = frame.with_columns(prep)
-    queries = [base.group_by(keys).agg(aggs)]
+            laggs.append((same & is_lab).sum().alias("correct"))
+    # Queries are collected one after the other: collected together, polars caches their
+    # shared sub-plan (every row with every bin column) in memory to feed them all.
+    if labelled is None:
+        res = [frame.with_columns(prep + lprep).group_by(keys).agg(aggs + laggs).collect(engine="streaming")]
+    else:
+        main = frame.with_columns(prep).group_by(keys).agg(aggs).collect(engine="streaming")
+        if laggs:
+            key_prep = [e for e in prep if e.meta.output_name() in keys]
+            lab = labelled.with_columns(key_prep + lprep).group_by(keys).agg(laggs).collect(engine="streaming")
+            main = main.join(lab, on=keys, how="left", nulls_equal=True)
+        res = [main]
     if "latency_ms" in schema:
-        queries.append(base.with_columns(latency_bin_expr().alias("bin"))
-                       .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")))
-    res = pl.collect_all(queries, engine="streaming")
+        lat_keys = [pl.col("timestamp").dt.truncate(bucket).alias("bucket"), "model_version", "route"]
+        if segment:
+            lat_keys.append(pl.col(segment).cast(pl.String).fill_null("(null)").alias(segment))
+        res.append(frame.select(*lat_keys, latency_bin_expr().alias("bin"))
+                   .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")).collect(engine="streaming"))
     table = res[0].sort(keys, nulls_last=True)
     count_cols = [c for c in table.columns if c not in keys and not c.endswith(("|sum", "|sumsq", "|min", "|max",
                                                                                "abs_err", "sq_err"))

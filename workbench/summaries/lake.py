@@ -48,11 +48,16 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
               *binning.numeric, *binning.categorical}
     if segment:
         wanted.add(segment)
-    frame = lake.predictions(with_labels=lake.has_labels)
+    frame = lake.predictions()
     schema = frame.collect_schema()
     cols = [c for c in schema.names() if c in wanted]
+    labelled = None
+    if lake.has_labels and "label" not in cols:
+        keys = ["timestamp", "model_version", "route", *([segment] if segment else [])]
+        lab_cols = [c for c in (*keys, "score", "prediction") if c in schema] + ["label"]
+        labelled = window(lake.predictions(lab_cols, with_labels=True), start, end)
     frame = window(frame.select(cols), start, end)
     s = summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
-                        schema={c: schema[c] for c in cols})
+                        schema={c: schema[c] for c in cols}, labelled=labelled)
     return replace(s, start=parse_time(start) if start is not None else None,
                    end=parse_time(end) if end is not None else None)
