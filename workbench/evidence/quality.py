@@ -16,16 +16,16 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from workbench.evidence.stats import Z95
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import SCORE_BINS
 
 __all__ = ["QualityResult", "assess_quality", "auc_from_counts", "wilson"]
 
-_Z = 1.959963984540054  # 95 %
 
 
-def wilson(k: float, n: float, z: float = _Z) -> tuple[float, float]:
+def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a proportion."""
     if n <= 0:
         return (0.0, 1.0)
@@ -47,7 +47,7 @@ def auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> tuple[float | None, tup
     a = float(np.sum(pos * (below + 0.5 * neg)) / (P * N))
     q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
     se = math.sqrt(max(0.0, (a * (1 - a) + (P - 1) * (q1 - a * a) + (N - 1) * (q2 - a * a)) / (P * N)))
-    return a, (max(0.0, a - _Z * se), min(1.0, a + _Z * se))
+    return a, (max(0.0, a - Z95 * se), min(1.0, a + Z95 * se))
 
 
 @dataclass(frozen=True, repr=False)
@@ -103,7 +103,7 @@ def assess_quality(summary: Summary, *, by: tuple[str, ...] = ("model_version",)
             if m:
                 mean = r["logloss|sum"] / m
                 sd = math.sqrt(max(0.0, r["logloss|sumsq"] / m - mean * mean))
-                g["logloss"], g["logloss_ci"] = mean, (mean - _Z * sd / math.sqrt(m), mean + _Z * sd / math.sqrt(m))
+                g["logloss"], g["logloss_ci"] = mean, (mean - Z95 * sd / math.sqrt(m), mean + Z95 * sd / math.sqrt(m))
                 g["brier"] = r["brier|sum"] / m
                 smass = np.array([r[f"score|s|h{i}"] or 0.0 for i in range(SCORE_BINS)], float)
                 g["ece"], g["ece_ci"] = _ece(pos, neg, smass, rng, n_boot)

@@ -20,6 +20,7 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
+from workbench.evidence.stats import Z95
 from workbench.evidence.quality import auc_from_counts, wilson
 from workbench.results import Result
 from workbench.summaries import Summary
@@ -27,7 +28,6 @@ from workbench.summaries.binning import SCORE_BINS
 
 __all__ = ["SegmentDeltas", "segment_deltas", "SliceResult", "worst_slices"]
 
-_Z = 1.959963984540054
 
 
 @dataclass(frozen=True, repr=False)
@@ -67,7 +67,7 @@ def _diff_ci(k1, n1, k2, n2) -> tuple[float, tuple[float, float]]:
     p1, p2 = k1 / n1, k2 / n2
     se = math.sqrt(p1 * (1 - p1) / n1 + p2 * (1 - p2) / n2)
     d = p2 - p1
-    return d, (d - _Z * se, d + _Z * se)
+    return d, (d - Z95 * se, d + Z95 * se)
 
 
 def _auc_stats(r: dict) -> tuple[float | None, float | None]:
@@ -77,7 +77,7 @@ def _auc_stats(r: dict) -> tuple[float | None, float | None]:
     pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
     neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
     auc, ci = auc_from_counts(pos, neg)
-    return (None, None) if auc is None else (auc, (ci[1] - ci[0]) / (2 * _Z))
+    return (None, None) if auc is None else (auc, (ci[1] - ci[0]) / (2 * Z95))
 
 
 def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
@@ -86,7 +86,7 @@ def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
     if ra["labelled"] and rb["labelled"]:
         d, ci = _diff_ci(ra["correct"], ra["labelled"], rb["correct"], rb["labelled"])
         _, p = st.two_proportion(ra["correct"], ra["labelled"], rb["correct"], rb["labelled"])
-        se = (ci[1] - ci[0]) / (2 * _Z)
+        se = (ci[1] - ci[0]) / (2 * Z95)
         out["accuracy"] = {"a": ra["correct"] / ra["labelled"], "b": rb["correct"] / rb["labelled"],
                            "delta": d, "se": se, "ci": ci, "p_value": p}
     (aa, sa), (ab, sb) = _auc_stats(ra), _auc_stats(rb)
@@ -94,7 +94,7 @@ def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
         se = math.hypot(sa, sb)
         d = ab - aa
         p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
-        out["auc"] = {"a": aa, "b": ab, "delta": d, "se": se, "ci": (d - _Z * se, d + _Z * se), "p_value": p}
+        out["auc"] = {"a": aa, "b": ab, "delta": d, "se": se, "ci": (d - Z95 * se, d + Z95 * se), "p_value": p}
     return out
 
 
@@ -133,7 +133,7 @@ def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = 
             gap = v["delta"] - whole[m]["delta"]
             se = math.hypot(v["se"], whole[m]["se"])
             v["gap"] = gap
-            v["gap_ci"] = (gap - _Z * se, gap + _Z * se)
+            v["gap_ci"] = (gap - Z95 * se, gap + Z95 * se)
             v["gap_p"] = float(stats.norm.cdf(gap / se)) if se > 0 else 1.0  # one-sided: worse
             tests.append((len(rows), m, v["gap_p"]))
         acc = metrics.get("accuracy", {})

@@ -16,6 +16,7 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
+from workbench.evidence.stats import Z95
 from workbench.evidence.quality import auc_from_counts
 from workbench.results import Result
 from workbench.summaries import Summary
@@ -23,7 +24,6 @@ from workbench.summaries.binning import SCORE_BINS, latency_bin_bounds
 
 __all__ = ["VersionComparison", "compare_versions", "MismappingResult", "detect_output_mismapping"]
 
-_Z = 1.959963984540054
 
 
 def _row(summary: Summary, version: str, route: str | None) -> dict[str, Any] | None:
@@ -128,7 +128,7 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
     auc_a, ci_a = auc_from_counts(pa, na_)
     auc_b, ci_b = auc_from_counts(pb, nb_)
     if auc_a is not None and auc_b is not None:
-        se = math.hypot((ci_a[1] - ci_a[0]) / (2 * _Z), (ci_b[1] - ci_b[0]) / (2 * _Z))
+        se = math.hypot((ci_a[1] - ci_a[0]) / (2 * Z95), (ci_b[1] - ci_b[0]) / (2 * Z95))
         z = (auc_b - auc_a) / se if se > 0 else 0.0
         p = float(2 * stats.norm.sf(abs(z)))
         checks.append({"metric": "auc", "a": auc_a, "b": auc_b, "difference": auc_b - auc_a, "p_value": p,
