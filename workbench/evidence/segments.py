@@ -29,7 +29,6 @@ from workbench.summaries.binning import SCORE_BINS
 __all__ = ["SegmentDeltas", "segment_deltas", "SliceResult", "worst_slices"]
 
 
-
 @dataclass(frozen=True, repr=False)
 class SegmentDeltas(Result):
     """Accuracy per value of one segment column, for ``a`` and ``b``; delta = b - a."""
