@@ -12,6 +12,8 @@ import datetime as dt
 import html
 import json
 import math
+import types
+import typing
 from typing import Any
 
 __all__ = ["Result", "jsonable", "iso"]
@@ -51,12 +53,45 @@ def jsonable(v: Any) -> Any:
     return str(v)
 
 
+def _revive(v: Any, hint: Any) -> Any:
+    """Turn a JSON value back into the annotated type (dataclasses, tuples, times, optionals)."""
+    if v is None:
+        return None
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        kinds = [a for a in args if a is not type(None)]
+        return _revive(v, kinds[0]) if len(kinds) == 1 else v
+    if hint is dt.datetime and isinstance(v, str):
+        return dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+    if hint is dt.timedelta:
+        return dt.timedelta(seconds=v)
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(v, dict):
+        return hint.from_dict(v) if issubclass(hint, Result) else hint(**v)
+    if origin is tuple and isinstance(v, list):
+        if len(args) == 2 and args[1] is Ellipsis:
+            return tuple(_revive(x, args[0]) for x in v)
+        return tuple(_revive(x, a) for x, a in zip(v, args)) if args else tuple(v)
+    if origin is list and isinstance(v, list):
+        return [_revive(x, args[0]) for x in v] if args else v
+    if origin is dict and isinstance(v, dict) and args:
+        return {k: _revive(x, args[1]) for k, x in v.items()}
+    return v
+
+
 class Result:
     """Mixin for frozen-dataclass results."""
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict of every field."""
         return jsonable(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]):
+        """Rebuild a result from :meth:`to_dict` output (or its JSON): ``from_dict(r.to_dict()) == r``
+        up to float rounding (to 10 significant digits). Keys that are not fields are ignored."""
+        hints = typing.get_type_hints(cls)
+        names = {f.name for f in dataclasses.fields(cls) if f.init}
+        return cls(**{k: _revive(v, hints.get(k, Any)) for k, v in d.items() if k in names})
 
     def to_json(self, **kwargs) -> str:
         return json.dumps(self.to_dict(), **({"indent": 2} | kwargs))

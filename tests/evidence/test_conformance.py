@@ -83,6 +83,8 @@ def test_results_are_json_safe_and_deterministic(runs):
         d = r.to_dict()
         assert json.loads(json.dumps(d)) == d, name
         assert d == r2.to_dict(), name
+        back = type(r).from_dict(json.loads(json.dumps(d)))
+        assert type(back) is type(r) and back.to_dict() == d, name
         assert type(r).__name__ in repr(r) and "\n" not in repr(r), name
         assert r._repr_html_().startswith("<"), name
 
@@ -98,3 +100,12 @@ def test_inputs_are_not_mutated(runs):
     ev.compare_versions(s, truth.versions["baseline"], truth.versions["benign"])
     ev.estimate_performance(s, s)
     assert s.table.equals(before[0]) and s.latency.equals(before[1]) and binning.to_dict() == before[2]
+
+
+def test_summary_round_trips_through_json(runs):
+    lake, truth, _ = runs[2]
+    s = summarize(lake, fit_lake_binning(lake), bucket="6h")
+    back = type(s).from_dict(json.loads(json.dumps(s.to_dict())))
+    assert back.table.equals(s.table) and back.latency.equals(s.latency) and back.confusion.equals(s.confusion)
+    assert back.binning == s.binning and back.keys == s.keys and back.to_dict() == s.to_dict()
+    assert (back + back).rows == 2 * s.rows

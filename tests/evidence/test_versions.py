@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
+import polars as pl
 import pytest
 
 import workbench as wb
@@ -53,3 +55,28 @@ def test_inverted_outputs_are_found_and_benign_versions_are_not(tmp_path, seed):
     assert not ok.inverted
     cmp = compare_versions(s, truth.versions["benign"], bad)
     assert {"auc", "accuracy"} & {c["metric"] for c in cmp.worse}
+
+
+@pytest.mark.parametrize(("cause", "variant", "seed"), [("serving_bug", 0, 61), ("serving_bug", 0, 62),
+                                                         ("none", 0, 63), ("retrain_regression", 0, 64)])
+def test_multiclass_class_permutation(tmp_path, cause, variant, seed):
+    truth = generate_lake(tmp_path / "l", cause=cause, variant=variant, seed=seed, rows=40_000, task="multiclass")
+    lake = wb.open_lake(tmp_path / "l", mask_key="k")
+    s = summarize(lake, fit_lake_binning(lake, end=truth.onset), bucket="1d")
+    v = truth.versions
+    # the benign release never looks permuted against the baseline
+    ok = detect_output_mismapping(s, v["benign"], previous=v["baseline"])
+    assert not ok.mismapped and ok.permuted_accuracy == pytest.approx(ok.accuracy), ok.detail
+    if cause != "serving_bug":
+        if v.get("incident"):
+            assert not detect_output_mismapping(s, v["incident"], previous=v["benign"]).mismapped
+        return
+    bad = detect_output_mismapping(s, v["incident"], previous=v["benign"])
+    assert bad.mismapped and not bad.inverted and bad.permutation, bad.detail
+    # the model reverses its class order: every moved class maps onto another, both ways
+    assert all(bad.permutation[b] == a for a, b in bad.permutation.items())
+    assert bad.permuted_accuracy - bad.accuracy > 0.1 and bad.permutation_p < 1e-6
+    # without labels, the predicted-class mix still gives the relabelling away
+    unlabelled = dataclasses.replace(s, confusion=s.confusion.with_columns(pl.lit(None, dtype=pl.String).alias("label")))
+    blind = detect_output_mismapping(unlabelled, v["incident"], previous=v["benign"])
+    assert blind.permutation == bad.permutation, blind.detail

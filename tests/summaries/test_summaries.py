@@ -44,6 +44,7 @@ def test_merge_of_two_halves_equals_the_whole(lake, binning, segment):
     merged = a + b
     assert_frame_equal(merged.table.select(whole.table.columns), whole.table, check_exact=False, rel_tol=1e-9)
     assert_frame_equal(merged.latency, whole.latency)
+    assert_frame_equal(merged.confusion, whole.confusion)
     # and by time: two windows add up to their union
     t = _rows(lk)["timestamp"]
     mid = t.sort()[t.len() // 2]
@@ -112,6 +113,21 @@ def test_score_tallies_by_label(lake, binning):
     assert s["labelled"] == df["label"].is_not_null().sum()
     assert s["correct"] == (df["prediction"].cast(pl.String) == df["label"].cast(pl.String)).sum()
     assert s["n"] == df.height and s["fallback"] == df["fallback"].sum()
+
+
+def test_confusion_matches_sklearn(lake, binning):
+    from sklearn.metrics import confusion_matrix
+
+    lk, _ = lake
+    df = _rows(lk).filter(pl.col("label").is_not_null())
+    s = summarize(lk, binning)
+    classes, m = s.confusion_matrix()
+    y = df["label"].cast(pl.Int64).cast(pl.String).to_list()
+    p = df["prediction"].cast(pl.Int64).cast(pl.String).to_list()
+    # sklearn: rows are true labels, columns predictions; ours: rows predictions
+    np.testing.assert_array_equal(m.T, confusion_matrix(y, p, labels=classes))
+    assert sum(s.predicted_classes().values()) == s.rows
+    assert int(np.trace(m)) == s.collapse().table["correct"][0]
 
 
 def test_latency_quantiles_within_one_percent(lake, binning):

@@ -171,7 +171,11 @@ def _resample(hist: dict[int, float], rng) -> dict[int, float]:
 
 @dataclass(frozen=True, repr=False)
 class MismappingResult(Result):
-    """Evidence that a version's outputs are mapped wrongly (inverted scores, swapped classes)."""
+    """Evidence that a version's outputs are mapped wrongly (inverted scores, permuted classes).
+
+    ``inverted`` is the binary case (scores read as 1 - score); ``permutation`` the multiclass
+    one: predicted class -> the label it actually stands for, for the classes that moved.
+    """
 
     version: str
     previous: str | None
@@ -182,18 +186,111 @@ class MismappingResult(Result):
     mirror_js: float | None
     direct_js: float | None
     detail: str
+    permutation: dict[str, str] | None = None
+    accuracy: float | None = None
+    permuted_accuracy: float | None = None
+    permutation_p: float | None = None
+
+    @property
+    def mismapped(self) -> bool:
+        return self.inverted or bool(self.permutation)
 
     def _summary(self) -> str:
+        if self.permutation is not None or self.accuracy is not None:
+            return (f"{self.version!r}: permutation={self.permutation}, accuracy={self.accuracy}, "
+                    f"permuted_accuracy={self.permuted_accuracy}")
         return f"{self.version!r}: inverted={self.inverted}, auc={self.auc}, previous_auc={self.previous_auc}"
 
 
-def detect_output_mismapping(summary: Summary, version: str, previous: str | None = None) -> MismappingResult:
-    """Is ``version``'s score inverted, judged against labels and against ``previous``?
+def _best_permutation(m: np.ndarray) -> np.ndarray:
+    """perm[i] = the label column matched to predicted class i, maximising the matches."""
+    from scipy.optimize import linear_sum_assignment
 
-    Against labels: AUC whose whole 95 % interval lies below 0.5 while the previous version's
-    lies above it. Without labels: the score histogram is closer to the previous version's
-    mirrored histogram (score -> 1 - score) than to the histogram itself.
+    rows, cols = linear_sum_assignment(-m)
+    perm = np.arange(m.shape[0])
+    perm[rows] = cols
+    return perm
+
+
+def _permutation_test(m: np.ndarray, *, alpha: float, min_gain: float) -> tuple[np.ndarray | None, float, float, float]:
+    """Best class relabelling of a confusion matrix and McNemar's exact test against identity.
+
+    Returns (perm or None when identity wins or the gain is not significant and at least
+    ``min_gain`` accuracy, accuracy, permuted accuracy, p-value). Rows that move from wrong to
+    right under the relabelling are b, right to wrong c; H0: b and c are equally likely.
     """
+    n = m.sum()
+    if n == 0:
+        return None, float("nan"), float("nan"), 1.0
+    perm = _best_permutation(m)
+    idx = np.arange(m.shape[0])
+    acc, pacc = float(np.trace(m) / n), float(m[idx, perm].sum() / n)
+    moved = perm != idx
+    b, c = int(m[idx[moved], perm[moved]].sum()), int(m[idx[moved], idx[moved]].sum())
+    p = float(stats.binomtest(b, b + c, 0.5, alternative="greater").pvalue) if b + c else 1.0
+    ok = moved.any() and p < alpha and pacc - acc >= min_gain
+    return (perm if ok else None), acc, pacc, p
+
+
+def _multiclass_mismapping(summary: Summary, version: str, previous: str | None, alpha: float,
+                           min_gain: float) -> MismappingResult:
+    cur = summary.where(pl.col("model_version") == version)
+    classes, m = cur.confusion_matrix()
+    parts: list[str] = []
+    perm, acc, pacc, p = _permutation_test(m, alpha=alpha, min_gain=min_gain) if m.size else (None, None, None, None)
+    prev_perm = None
+    if previous is not None:
+        pclasses, pm = summary.where(pl.col("model_version") == previous).confusion_matrix()
+        if pm.size:
+            prev_perm, *_ = _permutation_test(pm, alpha=alpha, min_gain=min_gain)
+    mapping = None
+    if m.size and m.sum():
+        parts.append(f"accuracy {acc:.3f} on {int(m.sum())} labelled rows; best relabelling gives {pacc:.3f} "
+                     f"(McNemar p={p:.2g})")
+        if perm is not None and prev_perm is None:
+            mapping = {classes[i]: classes[j] for i, j in enumerate(perm) if i != j}
+            parts.append("predicted " + ", ".join(f"{a!r} are mostly {b!r}" for a, b in mapping.items()))
+        elif perm is not None:
+            parts.append(f"the previous version {previous} is relabelled the same way: a label issue, not a mapping")
+    elif previous is not None:
+        # label-free: is the predicted-class mix a relabelling of the previous version's?
+        mix = cur.predicted_classes()
+        pmix = summary.where(pl.col("model_version") == previous).predicted_classes()
+        keys = sorted(set(mix) | set(pmix))
+        if sum(mix.values()) and sum(pmix.values()) and len(keys) > 1:
+            a = np.array([mix.get(k, 0) for k in keys], float)
+            b = np.array([pmix.get(k, 0) for k in keys], float)
+            pa, pb = a / a.sum(), b / b.sum()
+            perm_l = _best_permutation(-np.abs(pa[:, None] - pb[None, :]))
+            direct, permuted = st.js_distance(a, b), st.js_distance(a, b[perm_l])
+            parts.append(f"no labels; predicted-class mix JS to {previous} {direct:.2f}, to its best relabelling "
+                         f"{permuted:.2f}")
+            if direct > 0.1 and permuted < direct / 2:
+                mapping = {keys[i]: keys[j] for i, j in enumerate(perm_l) if i != j}
+    return MismappingResult(version=version, previous=previous, inverted=False, auc=None, auc_ci=None,
+                            previous_auc=None, mirror_js=None, direct_js=None, detail="; ".join(parts),
+                            permutation=mapping, accuracy=acc, permuted_accuracy=pacc, permutation_p=p,
+                            )
+
+
+def detect_output_mismapping(summary: Summary, version: str, previous: str | None = None, *,
+                             alpha: float = 1e-3, min_gain: float = 0.05) -> MismappingResult:
+    """Are ``version``'s outputs mis-mapped, judged against labels and against ``previous``?
+
+    Binary: the score is inverted when its AUC's whole 95 % interval lies below 0.5 while the
+    previous version's lies above it; without labels, when the score histogram is closer to the
+    previous version's mirrored histogram (score -> 1 - score) than to the histogram itself.
+
+    Multiclass: classes are permuted when relabelling the predictions (the assignment that
+    maximises matches in the confusion matrix) raises accuracy by at least ``min_gain`` with
+    McNemar's exact p below ``alpha``, and the previous version needs no such relabelling;
+    without labels, when the predicted-class mix is much closer to a relabelling of the previous
+    version's mix than to the mix itself.
+    """
+    if summary.task == "multiclass":
+        if summary.where(pl.col("model_version") == version).rows == 0:
+            raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+        return _multiclass_mismapping(summary, version, previous, alpha, min_gain)
     r = _row(summary, version, None)
     if r is None:
         raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")

@@ -25,6 +25,13 @@ def _positive(col: str) -> pl.Expr:
             .cast(pl.Int8))
 
 
+def _classes(task: str) -> list[pl.Expr]:
+    """Prediction and label as text classes; binary ones normalised to "0"/"1"."""
+    if task == "binary_classification":
+        return [_positive(c).cast(pl.String).alias(c) for c in ("prediction", "label")]
+    return [pl.col(c).cast(pl.String) for c in ("prediction", "label")]
+
+
 def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binary_classification",
                     bucket: str = "1h", segment: str | None = None, schema: dict | None = None,
                     labelled: pl.LazyFrame | None = None) -> Summary:
@@ -123,6 +130,17 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
             lat_keys.append(pl.col(segment).cast(pl.String).fill_null("(null)").alias(segment))
         res.append(frame.select(*lat_keys, latency_bin_expr().alias("bin"))
                    .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")).collect(engine="streaming"))
+    confusion = None
+    if task != "regression" and "prediction" in schema:
+        # prediction x label counts (label null on rows not labelled yet): the confusion matrix,
+        # and the predicted-class mix of every row
+        src = labelled if labelled is not None else frame
+        if not has_label:
+            src = src.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
+        conf_keys = [e for e in prep if e.meta.output_name() in keys]
+        confusion = (src.select(*conf_keys, *[k for k in keys if k not in ("bucket", segment)], *_classes(task))
+                     .group_by([*keys, "prediction", "label"]).agg(pl.len().cast(pl.Int64).alias("n"))
+                     .collect(engine="streaming").sort([*keys, "prediction", "label"], nulls_last=True))
     table = res[0].sort(keys, nulls_last=True)
     count_cols = [c for c in table.columns if c not in keys and not c.endswith(("|sum", "|sumsq", "|min", "|max",
                                                                                "abs_err", "sq_err"))
@@ -130,4 +148,5 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     table = table.with_columns(pl.col(count_cols).cast(pl.Int64))
     latency = res[1].sort([*keys, "bin"], nulls_last=True) if len(res) > 1 else \
         pl.DataFrame(schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
-    return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task)
+    return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task,
+                   confusion=confusion)

@@ -11,6 +11,10 @@ Two tables hold everything detectors need:
     ``labelled``, ``correct`` (classification) or ``abs_err``, ``sq_err`` (regression).
 ``latency`` (long)
     keys + ``bin`` (log-spaced, see :func:`latency_bin_bounds`) + ``n``.
+``confusion`` (long, classification)
+    keys + ``prediction`` + ``label`` (both as text; binary ones as "0"/"1"; ``label`` null for
+    rows without a label yet) + ``n``: the confusion matrix and the predicted-class mix, from
+    which class permutations and per-class rates are read.
 
 Every column is a count, a sum, a min or a max, so summaries of disjoint row sets add up
 (``a + b``) to the summary of their union, whatever engine produced them.
@@ -18,6 +22,7 @@ Every column is a count, a sum, a min or a max, so summaries of disjoint row set
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, replace
 
@@ -36,6 +41,16 @@ def _agg_for(col: str) -> pl.Expr:
     if col.endswith("|max"):
         return pl.col(col).max()
     return pl.col(col).sum()
+
+
+_CONF = ["prediction", "label"]
+_DTYPES = {"Int64": pl.Int64, "Int32": pl.Int32, "Int8": pl.Int8, "UInt32": pl.UInt32, "Float64": pl.Float64,
+           "Float32": pl.Float32, "String": pl.String, "Boolean": pl.Boolean}
+
+
+def _sum_long(frame: pl.DataFrame, keys: list[str], extra: list[str]) -> pl.DataFrame:
+    """Add the ``n`` of a long table up to ``keys`` + ``extra``."""
+    return frame.group_by([*keys, *extra]).agg(pl.col("n").sum()).sort([*keys, *extra], nulls_last=True)
 
 
 def merge_tables(frames: list[pl.DataFrame], keys: list[str]) -> pl.DataFrame:
@@ -60,15 +75,43 @@ class Summary(Result):
     task: str = "binary_classification"
     start: dt.datetime | None = None  # the window the rows were taken from, when known
     end: dt.datetime | None = None
+    confusion: pl.DataFrame | None = None
 
     def _summary(self) -> str:
         n = int(self.table["n"].sum()) if self.table.height else 0
         return f"rows={n}, groups={self.table.height}, keys={list(self.keys)}, bucket={self.bucket!r}"
 
     def to_dict(self) -> dict:
-        return {"table": self.table.to_dicts(), "latency": self.latency.to_dicts(),
-                "binning": self.binning.to_dict(), "keys": list(self.keys), "bucket": self.bucket,
+        """JSON-safe: tables as column -> values (times ISO-8601), exact (no float rounding)."""
+        def cols(df: pl.DataFrame | None):
+            if df is None:
+                return None
+            return {"schema": {c: str(t) for c, t in df.schema.items()},
+                    "columns": {c: ([iso(v) for v in df[c].to_list()] if df[c].dtype == pl.Datetime
+                                    else df[c].to_list()) for c in df.columns}}
+        return {"table": cols(self.table), "latency": cols(self.latency), "confusion": cols(self.confusion),
+                "binning": dataclasses.asdict(self.binning),  # exact edges: they define the bins
+                "keys": list(self.keys), "bucket": self.bucket,
                 "task": self.task, "start": iso(self.start), "end": iso(self.end)}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Summary":
+        """Rebuild a summary from :meth:`to_dict` output (e.g. a stored JSON)."""
+        def frame(x):
+            if x is None:
+                return None
+            out = {}
+            for c, v in x["columns"].items():
+                t = x["schema"][c]
+                if t.startswith("Datetime"):
+                    out[c] = pl.Series(c, v, pl.String).str.to_datetime(time_zone="UTC", time_unit="us")
+                else:
+                    out[c] = pl.Series(c, v, dtype=_DTYPES.get(t.split("(")[0]))
+            return pl.DataFrame(out)
+        t = lambda v: dt.datetime.fromisoformat(v.replace("Z", "+00:00")) if v else None  # noqa: E731
+        return cls(table=frame(d["table"]), latency=frame(d["latency"]), confusion=frame(d.get("confusion")),
+                   binning=Binning.from_dict(d["binning"]), keys=tuple(d["keys"]), bucket=d["bucket"],
+                   task=d["task"], start=t(d.get("start")), end=t(d.get("end")))
 
     @property
     def rows(self) -> int:
@@ -83,16 +126,20 @@ class Summary(Result):
         table = merge_tables([self.table, other.table], keys)
         lat = pl.concat([self.latency, other.latency], how="vertical_relaxed")
         lat = lat.group_by([*keys, "bin"]).agg(pl.col("n").sum()).sort([*keys, "bin"], nulls_last=True)
+        conf = [c for c in (self.confusion, other.confusion) if c is not None]
+        confusion = _sum_long(pl.concat(conf, how="vertical_relaxed"), keys, _CONF) if conf else None
         starts = [t for t in (self.start, other.start) if t is not None]
         ends = [t for t in (self.end, other.end) if t is not None]
-        return replace(self, table=table, latency=lat, start=min(starts) if len(starts) == 2 else None,
+        return replace(self, table=table, latency=lat, confusion=confusion, start=min(starts) if len(starts) == 2 else None,
                        end=max(ends) if len(ends) == 2 else None)
 
     __add__ = merge
 
     def where(self, predicate: pl.Expr) -> "Summary":
         """Keep the groups whose keys satisfy ``predicate`` (e.g. ``pl.col("route") == "canary"``)."""
-        return replace(self, table=self.table.filter(predicate), latency=self.latency.filter(predicate))
+        conf = self.confusion.filter(predicate) if self.confusion is not None else None
+        return replace(self, table=self.table.filter(predicate), latency=self.latency.filter(predicate),
+                       confusion=conf)
 
     def collapse(self, by: tuple[str, ...] | list[str] = ()) -> "Summary":
         """Add groups up to the keys ``by`` (``()`` gives one total row)."""
@@ -100,13 +147,37 @@ class Summary(Result):
         lit = pl.lit("all")
         t = self.table
         lat = self.latency
+        conf = self.confusion
         if not by:
             t = t.with_columns(lit.alias("__all"))
             lat = lat.with_columns(lit.alias("__all"))
+            conf = conf.with_columns(lit.alias("__all")) if conf is not None else None
             by = ["__all"]
         table = merge_tables([t.drop([k for k in self.keys if k not in by])], by)
         lat = lat.group_by([*by, "bin"]).agg(pl.col("n").sum()).sort([*by, "bin"])
-        return replace(self, table=table, latency=lat, keys=tuple(by))
+        conf = _sum_long(conf, by, _CONF) if conf is not None else None
+        return replace(self, table=table, latency=lat, confusion=conf, keys=tuple(by))
+
+    def confusion_matrix(self) -> tuple[list[str], np.ndarray]:
+        """Classes (sorted) and the confusion counts of labelled rows over all groups: rows are
+        predictions, columns labels. Empty when the summary has no classification rows."""
+        if self.confusion is None or self.confusion.is_empty():
+            return [], np.zeros((0, 0), dtype=np.int64)
+        c = self.confusion.group_by(_CONF).agg(pl.col("n").sum())
+        classes = sorted(set(c["prediction"].drop_nulls().to_list()) | set(c["label"].drop_nulls().to_list()))
+        pos = {k: i for i, k in enumerate(classes)}
+        m = np.zeros((len(classes), len(classes)), dtype=np.int64)
+        for p, y, n in c.iter_rows():
+            if p is not None and y is not None:
+                m[pos[p], pos[y]] += n
+        return classes, m
+
+    def predicted_classes(self) -> dict[str, int]:
+        """How often each class was predicted, labelled or not, over all groups."""
+        if self.confusion is None or self.confusion.is_empty():
+            return {}
+        c = self.confusion.filter(pl.col("prediction").is_not_null()).group_by("prediction").agg(pl.col("n").sum())
+        return dict(sorted(zip(c["prediction"].to_list(), c["n"].to_list())))
 
     # -- reading -------------------------------------------------------------------------
     def histogram(self, feature: str) -> np.ndarray:
