@@ -10,6 +10,7 @@ from workbench.lake import Lake, LakeProfile, Lineage, LineageChain, Manifest, o
 
 __all__ = [
     "__version__",
+    "Findings",
     "Lake",
     "LakeProfile",
     "Lineage",
@@ -19,4 +20,16 @@ __all__ = [
     "WorkbenchWarning",
     "open_lake",
     "read_manifest",
+    "triage",
 ]
+
+_LAZY = {"triage": "workbench.rca", "Findings": "workbench.rca"}
+
+
+def __getattr__(name: str):
+    # triage pulls in the statistics stack (scipy); load it on first use, not on import
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")

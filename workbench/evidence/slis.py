@@ -145,7 +145,7 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
                      meta={"bucket": summary.bucket, "rows": summary.rows})
 
 
-def _ingress(summary: Summary, traffic: pl.DataFrame) -> pl.DataFrame:
+def ingress_by_hour(summary: Summary, traffic: pl.DataFrame) -> pl.DataFrame:
     """Ingress intervals inside the summary's window, requests prorated by overlap.
 
     A window that starts or ends inside an interval (or inside an hour) must not count the
@@ -171,7 +171,7 @@ def _capture(summary: Summary, traffic: pl.DataFrame, *, by: list[str]) -> dict:
     t = summary.table
     if t.is_empty():
         return {}
-    tr = _ingress(summary, traffic)
+    tr = ingress_by_hour(summary, traffic)
     if tr.is_empty():
         return {}
     logged = t.group_by("route").agg(pl.col("n").sum()) if "route" in t.columns else None
@@ -204,7 +204,7 @@ def _burn(summary: Summary, slo, traffic, by) -> tuple[list[dict], list[dict]]:
         j = hourly.select("bucket").join(slow, on="bucket", how="left").fill_null(0).sort("bucket")
         series["latency_p95_ms"] = (j["slow"].to_numpy().astype(float), j["lat_n"].to_numpy().astype(float), 0.05)
     if traffic is not None and traffic.height and slo.capture_rate < 1:
-        ingress = _ingress(summary, traffic).group_by("bucket").agg(pl.col("requests").sum())
+        ingress = ingress_by_hour(summary, traffic).group_by("bucket").agg(pl.col("requests").sum())
         j = hourly.join(ingress, on="bucket", how="left").sort("bucket")
         req = j["requests"].fill_null(0).to_numpy().astype(float)
         lost = np.clip(req - j["n"].to_numpy(), 0, None)

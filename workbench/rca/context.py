@@ -1,0 +1,445 @@
+"""The evidence one triage run shares between hypotheses, computed once and on demand.
+
+A :class:`Context` holds the windows, one hourly summary of baseline + window (one pass), the
+drift between them, and lazily: SLIs, the PII scan, per-feature onsets, what each new model
+version changed, segment summaries and embedding drift. Hypotheses read it; none re-reads rows
+the context already summarised.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any, Callable
+
+import numpy as np
+import polars as pl
+
+from workbench import evidence as ev
+from workbench.evidence import stats as st
+from workbench.evidence.slis import ingress_by_hour
+from workbench.lake import Lake
+from workbench.summaries import Summary, fit_lake_binning, summarize, window
+from workbench.summaries.binning import Binning
+
+__all__ = ["Context", "FeatureChange", "Release"]
+
+HOUR = dt.timedelta(hours=1)
+
+
+def ramp(x: float | None, lo: float, hi: float) -> float:
+    """0 at or below ``lo``, 1 at or above ``hi``, linear between: effect size -> strength."""
+    if x is None or not math.isfinite(x):
+        return 0.0
+    return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
+
+
+def floor_hour(t: dt.datetime) -> dt.datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class FeatureChange:
+    """A drifted input column (or the embedding) with what the lineage and the data say about it."""
+
+    feature: str
+    kind: str  # numeric | categorical | embedding
+    drift: Any  # FeatureDrift or EmbeddingDrift
+    strength: float  # [0, 1] from the effect sizes
+    onset: ev.OnsetResult | None
+    nature: dict[str, Any]  # null_jump, scale_power, unseen_share, mean_shift_sd
+    source_dataset: str | None
+    source_field: str | None
+    schema_changes: list[dict[str, Any]]  # on the source dataset, near the onset
+    dependency_changes: list[dict[str, Any]]  # whose consumers include the feature, near the onset
+
+
+@dataclass(frozen=True)
+class Release:
+    """A model version first deployed shortly before or inside the window, against its predecessor."""
+
+    version: str
+    previous: str | None
+    first_deployed: dt.datetime | None
+    info: dict[str, Any] | None
+    previous_info: dict[str, Any] | None
+    routes: tuple[str, ...]  # routes it served with traffic in the window
+    rows: int
+    same_artifact: bool | None
+    same_training: bool | None
+    new_commit: bool | None
+    lineage: list[dict[str, Any]]  # its rollout steps
+
+
+class Context:
+    """Evidence for one triage: ``[baseline_start, baseline_end)`` against ``[start, end)``.
+
+    Parameters
+    ----------
+    lake : Lake
+    start, end : datetime
+        The analyst's incident window (``end`` exclusive).
+    baseline_start, baseline_end : datetime
+        The reference window.
+    progress : callable, optional
+        Called with a short message at each step.
+    """
+
+    def __init__(self, lake: Lake, *, start: dt.datetime, end: dt.datetime, baseline_start: dt.datetime,
+                 baseline_end: dt.datetime, progress: Callable[[str], None] | None = None) -> None:
+        self.lake = lake
+        self.start, self.end = start, end
+        self.baseline_start, self.baseline_end = baseline_start, baseline_end
+        self.progress = progress or (lambda msg: None)
+        self.progress("fitting bins on the baseline")
+        self.binning: Binning = fit_lake_binning(lake, start=baseline_start, end=baseline_end)
+        self.progress("summarising baseline and window (one pass)")
+        lo = min(baseline_start, start)
+        full = summarize(lake, self.binning, start=lo, end=end, bucket="1h")
+        self.full: Summary = full
+        b_end, w_start = floor_hour(baseline_end), floor_hour(start)
+        self.baseline: Summary = replace(
+            full.where((pl.col("bucket") >= floor_hour(baseline_start)) & (pl.col("bucket") < b_end)),
+            start=baseline_start, end=baseline_end)
+        self.window: Summary = replace(full.where(pl.col("bucket") >= w_start), start=start, end=end)
+        self.drift = ev.detect_drift(self.baseline, self.window)
+        self.timeline = lake.lineage.timeline(lo - dt.timedelta(days=1), end)
+
+    # -- service levels ---------------------------------------------------------------
+    @cached_property
+    def slis(self) -> tuple[ev.SLIResult, ev.SLIResult]:
+        """SLIs of (baseline, window), per version and route."""
+        slo, traffic = self.lake.manifest.slo, self.lake.lineage.traffic
+        return (ev.compute_slis(self.baseline, slo=slo, traffic=traffic),
+                ev.compute_slis(self.window, slo=slo, traffic=traffic))
+
+    @cached_property
+    def quality(self) -> tuple[ev.QualityResult, ev.QualityResult]:
+        """Quality over all versions of (baseline, window)."""
+        return ev.assess_quality(self.baseline, by=()), ev.assess_quality(self.window, by=())
+
+    def hourly(self, summary: Summary | None = None) -> pl.DataFrame:
+        """The summary's wide table collapsed to one row per hour bucket, sorted."""
+        s = summary if summary is not None else self.window
+        return s.collapse(("bucket",)).table.sort("bucket")
+
+    # -- inputs -----------------------------------------------------------------------
+    def _cells(self, feature: str, kind: str) -> list[str]:
+        if kind == "numeric":
+            k = self.binning.n_bins(feature)
+            return [f"{feature}|h{i}" for i in range(k)] + [f"{feature}|null"]
+        vocab = self.binning.categorical[feature]
+        return [f"{feature}|v{i}" for i in range(len(vocab))] + [f"{feature}|other", f"{feature}|null"]
+
+    def onset_of(self, feature: str, kind: str) -> ev.OnsetResult | None:
+        """When the window's distribution of ``feature`` moved away from the baseline's.
+
+        The rows falling in the cells (bins, categories, null) that gained share are counted per
+        hour; a ramp (a step is a ramp of one hour) is fitted to that rate.
+        """
+        cells = self._cells(feature, kind)
+        base = self.baseline.collapse().table
+        hourly = self.hourly()
+        if base.is_empty() or hourly.height < 5 or any(c not in hourly.columns for c in cells):
+            return None
+        b = np.array([base[c][0] or 0 for c in cells], float)
+        counts = hourly.select(cells).fill_null(0).to_numpy().astype(float)
+        w = counts.sum(axis=0)
+        if b.sum() == 0 or w.sum() == 0:
+            return None
+        gain = (w / w.sum()) > (b / b.sum()) * 1.1 + 1e-4
+        if not gain.any():
+            return None
+        n = counts.sum(axis=1)
+        events = counts[:, gain].sum(axis=1)
+        times = hourly["bucket"].to_list()
+        return ev.detect_onset(times, n=n, events=events, model="ramp")
+
+    @cached_property
+    def embedding_change(self) -> FeatureChange | None:
+        """Embedding drift (centroid, norms, MMD) on bounded samples, when the lake logs one."""
+        lake = self.lake
+        if lake.manifest.columns.embedding is None:
+            return None
+        self.progress("testing embedding drift")
+        lf = lake.predictions(["request_id", "timestamp", "embedding"])
+        base = ev.sample_embeddings(window(lf, self.baseline_start, self.baseline_end), 600)
+        win = ev.sample_embeddings(window(lf, self.start, self.end), 600)
+        if len(base) < 50 or len(win) < 50:
+            return None
+        res = ev.detect_embedding_drift(base, win, permutations=200)
+        if not res.drifted:
+            return None
+        onset = self._embedding_onset(lf)
+        strength = max(ramp(getattr(res, "mmd2", None), 0.0, 0.05), 0.6)
+        deps = self._dependencies_for(("embedding", lake.manifest.columns.embedding), onset)
+        return FeatureChange("embedding", "embedding", res, strength, onset, {}, None, None, [], deps)
+
+    def _embedding_onset(self, lf: pl.LazyFrame) -> ev.OnsetResult | None:
+        """Hourly mean embedding norm in the window, and its change point."""
+        norm = pl.col("embedding").list.eval(pl.element().cast(pl.Float64) ** 2).list.sum().sqrt()
+        t = (window(lf, self.start, self.end).select(pl.col("timestamp").dt.truncate("1h").alias("bucket"),
+                                                     norm.alias("x"))
+             .group_by("bucket").agg(pl.len().alias("n"), pl.col("x").sum().alias("s"),
+                                     (pl.col("x") ** 2).sum().alias("ss")).sort("bucket").collect())
+        if t.height < 5:
+            return None
+        return ev.detect_onset(t["bucket"].to_list(), n=t["n"].to_numpy(), sums=t["s"].to_numpy(),
+                               sumsq=t["ss"].to_numpy())
+
+    def _near(self, at: dt.datetime, onset: ev.OnsetResult | None, *, before: float, after: float) -> bool:
+        """Is lineage event time ``at`` near the data's onset (or inside the window when unknown)?"""
+        if onset is None or onset.at is None:
+            return self.start - dt.timedelta(hours=before) <= at <= self.end
+        lo = (onset.low or onset.at) - dt.timedelta(hours=before)
+        hi = (onset.high or onset.at) + dt.timedelta(hours=after)
+        return lo <= at <= hi
+
+    def _dependencies_for(self, names: tuple[str | None, ...], onset) -> list[dict[str, Any]]:
+        deps = self.lake.lineage.dependencies
+        if deps.is_empty():
+            return []
+        names_ = {n for n in names if n}
+        out = []
+        for r in deps.filter(pl.col("previous_version").is_not_null()).iter_rows(named=True):
+            if names_ & set(r["consumers"] or []) and self._near(r["changed_at"], onset, before=6, after=3):
+                out.append(r)
+        return out
+
+    def _schema_changes_for(self, dataset: str | None, onset) -> list[dict[str, Any]]:
+        sc = self.lake.lineage.schema_changes
+        if dataset is None or sc.is_empty():
+            return []
+        return [r for r in sc.filter(pl.col("dataset") == dataset).iter_rows(named=True)
+                if self._near(r["at"], onset, before=6, after=3)]
+
+    @cached_property
+    def feature_changes(self) -> list[FeatureChange]:
+        """Every drifted input with its onset, nature and lineage, strongest first."""
+        self.progress("locating drift onsets and upstream changes")
+        lineage = self.lake.lineage
+        fv = lineage.feature_versions_at(self.end) if lineage.features.height else None
+        out = []
+        for f in self.drift.drifted:
+            onset = self.onset_of(f.feature, f.kind)
+            src = fv.filter(pl.col("feature") == f.feature) if fv is not None else None
+            dataset = src["source_dataset"][0] if src is not None and src.height else None
+            field_ = src["source_field"][0] if src is not None and src.height else None
+            null_jump = f.null_rate_window - f.null_rate_baseline
+            nature = {"null_jump": null_jump, "scale_power": f.scale_power, "scale_ratio": f.scale_ratio,
+                      "unseen_share": f.unseen_share}
+            strength = max(ramp(f.psi, 0.1, 0.4), ramp(f.js, 0.05, 0.2), ramp(null_jump, 0.02, 0.1),
+                           ramp(f.unseen_share, 0.02, 0.1), 1.0 if f.scale_power else 0.0)
+            out.append(FeatureChange(
+                f.feature, f.kind, f, strength, onset, nature, dataset, field_,
+                self._schema_changes_for(dataset, onset),
+                self._dependencies_for((f.feature, field_), onset)))
+        emb = self.embedding_change
+        if emb is not None:
+            out.append(emb)
+        return sorted(out, key=lambda c: -c.strength)
+
+    @cached_property
+    def input_change(self) -> float:
+        """How strongly the inputs changed (0 = no drifted input): discounts before/after quality
+        comparisons, which a population change confounds."""
+        return max((c.strength for c in self.feature_changes), default=0.0)
+
+    # -- model versions ---------------------------------------------------------------
+    @cached_property
+    def releases(self) -> list[Release]:
+        """Versions first deployed from 12 h before the window on, that served rows in it."""
+        lineage = self.lake.lineage
+        served = self.window.collapse(("model_version", "route")).table
+        if served.is_empty():
+            return []
+        rows_by_v = served.group_by("model_version").agg(pl.col("n").sum())
+        base_versions = self.baseline.collapse(("model_version",)).table.sort("n", descending=True)
+        out = []
+        for v, n in rows_by_v.sort("model_version").iter_rows():
+            if v is None:
+                continue
+            info = lineage.version_info(v)
+            first = info["first_deployed_at"] if info else None
+            in_baseline = v in base_versions["model_version"].to_list()
+            if first is None and in_baseline:
+                continue
+            if first is not None and first < self.start - dt.timedelta(hours=12):
+                continue
+            prev = lineage.previous_version(v) if info else None
+            if prev is None:
+                others = [x for x in base_versions["model_version"].to_list() if x != v]
+                prev = others[0] if others else None
+            pinfo = lineage.version_info(prev) if prev else None
+
+            def same(k):
+                if not info or not pinfo or info.get(k) is None or pinfo.get(k) is None:
+                    return None
+                return info[k] == pinfo[k]
+
+            routes = tuple(sorted(served.filter(pl.col("model_version") == v)["route"].drop_nulls().to_list()))
+            steps = lineage.deployments.filter(pl.col("model_version") == v).sort("deployed_at").to_dicts()
+            commit = same("serving_commit")
+            out.append(Release(v, prev, first, info, pinfo, routes, int(n), same("artifact_digest"),
+                               same("training_dataset"), None if commit is None else not commit, steps))
+        return out
+
+    def compare(self, release: Release) -> ev.VersionComparison | None:
+        """The release against its predecessor over baseline + window (quality, latency, scores)."""
+        return self._compare(release.version, release.previous)
+
+    def _compare(self, v: str, prev: str | None) -> ev.VersionComparison | None:
+        key = (v, prev)
+        cache = self.__dict__.setdefault("_cmp", {})
+        if key not in cache:
+            s = self.full.where(pl.col("model_version").is_in([v, prev]))
+            try:
+                cache[key] = ev.compare_versions(s, prev, v) if prev else None
+            except ValueError:
+                cache[key] = None
+        return cache[key]
+
+    def concurrent(self, release: Release) -> ev.VersionComparison | None:
+        """The same comparison on the hours both versions served (comparable inputs), if any."""
+        if release.previous is None:
+            return None
+        t = self.full.table
+        hv = set(t.filter(pl.col("model_version") == release.version)["bucket"].to_list())
+        hp = set(t.filter(pl.col("model_version") == release.previous)["bucket"].to_list())
+        both = sorted(hv & hp)
+        if not both:
+            return None
+        s = self.full.where(pl.col("bucket").is_in(both) & pl.col("model_version").is_in([release.version,
+                                                                                         release.previous]))
+        try:
+            return ev.compare_versions(s, release.previous, release.version)
+        except ValueError:
+            return None
+
+    def mismapping(self, release: Release) -> ev.MismappingResult | None:
+        try:
+            return ev.detect_output_mismapping(self.full, release.version, previous=release.previous)
+        except ValueError:
+            return None
+
+    def segment_summary(self, column: str) -> Summary:
+        cache = self.__dict__.setdefault("_seg", {})
+        if column not in cache:
+            self.progress(f"summarising by segment {column}")
+            cache[column] = summarize(self.lake, self.binning, start=min(self.baseline_start, self.start),
+                                      end=self.end, bucket="1d", segment=column)
+        return cache[column]
+
+    @cached_property
+    def capture(self) -> pl.DataFrame | None:
+        """Logged rows ``n`` and ingress ``requests`` per hour (and route, when the ingress has
+        routes) over baseline + window; None without ingress counts."""
+        traffic = self.lake.lineage.traffic
+        if traffic.is_empty():
+            return None
+        full = replace(self.full, start=min(self.baseline_start, self.start), end=self.end)
+        ing = ingress_by_hour(full, traffic)
+        if ing.is_empty():
+            return None
+        by_route = "route" in ing.columns and ing["route"].null_count() == 0
+        keys = ["bucket", "route"] if by_route else ["bucket"]
+        ing = ing.group_by(keys).agg(pl.col("requests").sum())
+        logged = self.full.collapse(tuple(keys)).table.select(*keys, pl.col("n").cast(pl.Float64))
+        return (ing.join(logged, on=keys, how="full", coalesce=True)
+                .with_columns(pl.col("requests").fill_null(0.0), pl.col("n").fill_null(0.0)).sort(keys))
+
+    def segment_regression(self, release: Release) -> dict[str, Any] | None:
+        """The segment value whose accuracy/AUC fell most against the whole's change with the
+        release (significant after BH), with how much of the overall change it explains."""
+        cache = self.__dict__.setdefault("_segreg", {})
+        if release.version in cache:
+            return cache[release.version]
+        best = None
+        if release.previous is not None and self.lake.task != "regression":
+            for col in self.lake.segments:
+                try:
+                    sd = ev.segment_deltas(self.segment_summary(col), col, a=release.previous, b=release.version)
+                except (ValueError, KeyError, IndexError):
+                    continue
+                for row in sd.regressed:
+                    for m in row["regressed_on"]:
+                        v = row["metrics"][m]
+                        overall = sd.overall[m]["delta"]
+                        share = row["share_b"] or 0.0
+                        if overall >= -0.01:
+                            explains = 1.0
+                        else:
+                            explains = float(np.clip(share * v["delta"] / overall, 0.0, 1.0))
+                        cand = {"column": col, "value": row["value"], "metric": m, "gap": v["gap"],
+                                "gap_ci": v["gap_ci"], "q_value": v.get("q_value"), "a": v["a"], "b": v["b"],
+                                "overall": overall, "share": share, "explains": explains,
+                                "strength": ramp(-v["gap"], 0.03, 0.08)}
+                        if best is None or cand["strength"] * explains > best["strength"] * best["explains"]:
+                            best = cand
+        cache[release.version] = best
+        return best
+
+    # -- personal data ----------------------------------------------------------------
+    @cached_property
+    def pii(self) -> tuple[ev.PIIResult, ev.PIIResult]:
+        """PII scans of (baseline, window) over text columns not declared sensitive."""
+        self.progress("scanning text columns for personal data")
+        lake = self.lake
+        lf = lake.predictions()
+        schema = lf.collect_schema()
+        skip = {"request_id", "trace_id", "model_version", "route", "prediction", "label", "feature_set_version",
+                *lake.categorical_features, *lake.segments}
+        cols = [c for c, t in schema.items() if t == pl.String and c not in skip and c not in lake.sensitive]
+        base = ev.scan_pii(window(lf, self.baseline_start, self.baseline_end), sensitive=lake.sensitive,
+                           columns=cols)
+        win = ev.scan_pii(window(lf, self.start, self.end), sensitive=lake.sensitive, columns=cols)
+        return base, win
+
+    # -- symptoms ---------------------------------------------------------------------
+    @cached_property
+    def symptoms(self) -> list[dict[str, Any]]:
+        """SLIs and quality, baseline against window, with the objective and whether breached."""
+        b, w = self.slis
+        slo = self.lake.manifest.slo
+        out = []
+
+        def total(res: ev.SLIResult, key: str, weight: str = "n"):
+            vals = [(g.get(key), g.get(weight) or 0) for g in res.groups if g.get(key) is not None]
+            tot = sum(n for _, n in vals)
+            return sum(v * n for v, n in vals) / tot if tot else None
+
+        for sli, objective in (("latency_p95_ms", slo.latency_p95_ms), ("fallback_rate", slo.fallback_rate)):
+            key = "p95" if sli == "latency_p95_ms" else sli
+            cur = max((g[key] for g in w.groups if g.get(key) is not None and g["n"] >= 30), default=None)
+            base = total(b, key)
+            breached = any(sli in g["breached"] for g in w.groups)
+            out.append({"sli": sli, "baseline": base, "current": cur, "slo": objective, "breached": breached})
+        cap = self.capture
+        cap_b = cap_w = None
+        if cap is not None:
+            tb = cap.filter(pl.col("bucket") < floor_hour(self.baseline_end))
+            tw = cap.filter(pl.col("bucket") >= floor_hour(self.start))
+            cap_b = tb["n"].sum() / tb["requests"].sum() if tb["requests"].sum() else None
+            cap_w = tw["n"].sum() / tw["requests"].sum() if tw["requests"].sum() else None
+        if cap_w is not None:
+            out.append({"sli": "capture_rate", "baseline": cap_b, "current": cap_w, "slo": slo.capture_rate,
+                        "breached": cap_w < slo.capture_rate})
+        qb, qw = self.quality
+        for metric in ("auc", "accuracy", "mae"):
+            vb = qb.groups[0].get(metric) if qb.groups else None
+            vw = qw.groups[0].get(metric) if qw.groups else None
+            if vb is not None and vw is not None:
+                ci = qw.groups[0].get(f"{metric}_ci")
+                worse = ci is not None and (ci[1] < vb if metric != "mae" else ci[0] > vb)
+                out.append({"sli": metric, "baseline": vb, "current": vw, "slo": None, "breached": bool(worse),
+                            "interval": ci})
+        out.append({"sli": "drifted_features", "baseline": 0, "current": len(self.drift.drifted), "slo": None,
+                    "breached": bool(self.drift.drifted)})
+        return out
+
+
+def binomial_drop(k1: float, n1: float, k2: float, n2: float) -> tuple[float, float]:
+    """Rate difference (2 - 1) and its two-sided p-value."""
+    return st.two_proportion(k1, n1, k2, n2)

@@ -1,0 +1,45 @@
+"""``data_drift``: the input population shifted and no upstream, vendor or code change explains it."""
+
+from __future__ import annotations
+
+from workbench.rca._inputs import drift_evidence, nature_of
+from workbench.rca.finding import Finding, subject
+from workbench.rca.hypothesis import Hypothesis
+
+__all__ = ["DataDrift"]
+
+
+class DataDrift(Hypothesis):
+    """Score: drift strength, discounted by whatever structural explanation the same input has
+    (a schema change on its source, a dependency change it consumes, a null/unit/code signature)."""
+
+    cause = "data_drift"
+
+    def evaluate(self, ctx) -> list[Finding]:
+        out = []
+        for c in ctx.feature_changes:
+            explained = 0.0
+            if c.schema_changes:
+                explained = max(explained, 0.8)
+            if c.dependency_changes:
+                explained = max(explained, 0.8)
+            if nature_of(c):
+                explained = max(explained, 0.7)
+            score = 0.9 * c.strength * (1.0 - explained)
+            if score <= 0:
+                continue
+            o = c.onset
+            emb = c.kind == "embedding"
+            sub = subject(column=ctx.lake.manifest.columns.embedding) if emb else subject(feature=c.feature)
+            name = sub["column"] if emb else c.feature
+            out.append(Finding(
+                cause=self.cause, score=round(score, 4), subject=sub,
+                onset=o.at if o else None, onset_interval=(o.low, o.high) if o and o.low else None,
+                evidence=tuple(drift_evidence(c)),
+                summary=f"{name} shifted with no schema, dependency or code change behind it",
+                next_steps=(f"check with the owners of {name} what changed in the population (campaign, market, "
+                            "season) since the onset",
+                            "watch quality as labels arrive; if it drops, retrain or recalibrate on recent data",
+                            f"add {name} to the drift monitor with this window as a reference"),
+                hypothesis=self.name))
+        return out

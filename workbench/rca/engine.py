@@ -1,0 +1,184 @@
+"""Triage: build the evidence once, test every hypothesis against it, rank the findings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import warnings
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Callable, Iterable
+
+import polars as pl
+
+from workbench._version import __version__
+from workbench.exceptions import EmptyDataError, UsageError
+from workbench.lake import Lake, open_lake
+from workbench.lake.timestamps import parse_time
+from workbench.rca.bias_regression import BiasRegression
+from workbench.rca.context import Context
+from workbench.rca.data_drift import DataDrift
+from workbench.rca.finding import DECISION_THRESHOLD, Finding, Findings
+from workbench.rca.hypothesis import Hypothesis
+from workbench.rca.latency_regression import LatencyRegression
+from workbench.rca.pii_leak import PIILeak
+from workbench.rca.retrain_regression import RetrainRegression
+from workbench.rca.schema_mismatch import SchemaMismatch
+from workbench.rca.serving_bug import ServingBug
+from workbench.rca.telemetry_loss import TelemetryLoss
+from workbench.rca.third_party_change import ThirdPartyChange
+from workbench.results import iso
+
+__all__ = ["BUILTIN_HYPOTHESES", "ENTRY_POINT_GROUP", "HypothesisWarning", "load_hypotheses", "rank_hypotheses",
+           "triage"]
+
+ENTRY_POINT_GROUP = "workbench.hypotheses"
+BUILTIN_HYPOTHESES: tuple[type[Hypothesis], ...] = (
+    DataDrift, SchemaMismatch, ThirdPartyChange, LatencyRegression, ServingBug, RetrainRegression, BiasRegression,
+    TelemetryLoss, PIILeak)
+
+
+class HypothesisWarning(UserWarning):
+    """A hypothesis (usually a plugin) failed or could not be loaded; triage went on without it."""
+
+
+class _Callable(Hypothesis):
+    def __init__(self, fn: Callable, name: str) -> None:
+        self._fn, self._name = fn, name
+        self.cause = getattr(fn, "cause", name)
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def evaluate(self, ctx):
+        return self._fn(ctx)
+
+
+def _as_hypothesis(obj: Any, name: str) -> Hypothesis:
+    if isinstance(obj, type) and issubclass(obj, Hypothesis):
+        return obj()
+    if isinstance(obj, Hypothesis) or hasattr(obj, "evaluate"):
+        return obj
+    if callable(obj):
+        return _Callable(obj, name)
+    raise TypeError(f"{name}: a hypothesis must be a Hypothesis subclass or instance, or a callable ctx -> Finding")
+
+
+def load_hypotheses(*, plugins: bool = True) -> list[Hypothesis]:
+    """The built-in hypotheses, then those registered under the ``workbench.hypotheses`` entry points."""
+    out: list[Hypothesis] = [h() for h in BUILTIN_HYPOTHESES]
+    if plugins:
+        for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
+            try:
+                out.append(_as_hypothesis(ep.load(), f"{ep.module}:{ep.attr}" if ep.attr else ep.name))
+            except Exception as exc:  # a broken plugin must not stop triage
+                warnings.warn(f"hypothesis plugin {ep.name!r} ({ep.value}) could not be loaded: {exc}",
+                              HypothesisWarning, stacklevel=2)
+    return out
+
+
+def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[list[Finding], list[dict]]:
+    """Every hypothesis's findings, highest score first; failures are reported, not raised."""
+    findings, errors = [], []
+    for h in hypotheses:
+        name = getattr(h, "name", repr(h))
+        try:
+            res = h.evaluate(ctx)
+        except Exception as exc:
+            errors.append({"hypothesis": name, "error": f"{type(exc).__name__}: {exc}"})
+            warnings.warn(f"hypothesis {name} failed: {type(exc).__name__}: {exc}", HypothesisWarning, stacklevel=2)
+            continue
+        if res is None:
+            continue
+        for f in [res] if isinstance(res, Finding) else list(res):
+            if not isinstance(f, Finding):
+                errors.append({"hypothesis": name, "error": f"returned {type(f).__name__}, not a Finding"})
+                continue
+            findings.append(f if f.hypothesis else _with(f, hypothesis=name))
+    findings.sort(key=lambda f: (-f.score, f.cause, f.culprit()))
+    return findings, errors
+
+
+def _with(f: Finding, **kw) -> Finding:
+    from dataclasses import replace
+
+    return replace(f, **kw)
+
+
+def _bounds(lake: Lake) -> tuple[dt.datetime, dt.datetime]:
+    r = lake.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
+                                                pl.col("timestamp").max().alias("hi")).collect()
+    lo, hi = r["lo"][0], r["hi"][0]
+    if lo is None:
+        raise EmptyDataError(f"lake {lake.name!r} has no predictions", file=str(lake.root))
+    return lo, hi
+
+
+def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, baseline_until=None,
+           hypotheses: Iterable[Hypothesis] | None = None, plugins: bool = True,
+           threshold: float = DECISION_THRESHOLD, progress: Callable[[str], None] | None = None,
+           mask_key: str | bytes | None = None) -> Findings:
+    """What went wrong in ``[since, until)``, why, and since when.
+
+    Parameters
+    ----------
+    lake : Lake or path
+    since, until : datetime or ISO-8601 str
+        The incident window as the analyst knows it; ``until`` defaults to the end of the data.
+        It may start well before the fault: the onset is estimated, not assumed.
+    baseline_since, baseline_until : optional
+        Reference window; defaults to the 7 days before ``since``, clipped to the data.
+    hypotheses : iterable of Hypothesis, optional
+        Replace the built-in + plugin hypotheses.
+    threshold : float
+        Verdict ``"none"`` below this score (see :data:`DECISION_THRESHOLD`).
+    progress : callable, optional
+        Receives a short message at each step (the CLI prints them).
+
+    Returns
+    -------
+    Findings
+        Ranked hypotheses; ``.verdict``, ``.to_dict()`` (the findings contract), notebook repr.
+
+    Examples
+    --------
+    >>> f = wb.triage("datasets/demo-lake", since="2026-03-17")   # doctest: +SKIP
+    >>> f.verdict                                                 # doctest: +SKIP
+    {'cause': 'schema_mismatch', 'score': 0.97}
+    """
+    t0 = time.perf_counter()
+    say = progress or (lambda msg: None)
+    if not isinstance(lake, Lake):
+        lake = open_lake(lake, mask_key=mask_key)
+    lo, hi = _bounds(lake)
+    start = parse_time(since, what="since")
+    end = parse_time(until, what="until") if until is not None else hi + dt.timedelta(microseconds=1)
+    if end <= start:
+        raise UsageError(f"triage: the window is empty (since {iso(start)} is not before until {iso(end)})",
+                         hint="give --until after --since, or leave it out to use the end of the data")
+    b_end = parse_time(baseline_until, what="baseline_until") if baseline_until is not None else start
+    b_start = parse_time(baseline_since, what="baseline_since") if baseline_since is not None else \
+        max(lo, b_end - dt.timedelta(days=7))
+    if b_end <= b_start:
+        raise UsageError(f"triage: the baseline is empty ({iso(b_start)} .. {iso(b_end)}); the data starts at "
+                         f"{iso(lo)}", hint="pick a later --since, or give --baseline-since/--baseline-until")
+    if start > hi or end <= lo:
+        raise EmptyDataError(f"triage: no predictions in the window {iso(start)} .. {iso(end)}; the data covers "
+                             f"{iso(lo)} .. {iso(hi)}", file=str(lake.root))
+    ctx = Context(lake, start=start, end=end, baseline_start=b_start, baseline_end=b_end, progress=say)
+    if ctx.window.rows == 0:
+        raise EmptyDataError(f"triage: no predictions in the window {iso(start)} .. {iso(end)}", file=str(lake.root))
+    if ctx.baseline.rows == 0:
+        raise EmptyDataError(f"triage: no predictions in the baseline {iso(b_start)} .. {iso(b_end)}",
+                             file=str(lake.root))
+    hs = list(hypotheses) if hypotheses is not None else load_hypotheses(plugins=plugins)
+    say(f"testing {len(hs)} hypotheses")
+    findings, errors = rank_hypotheses(ctx, hs)
+    symptoms = ctx.symptoms
+    meta = {"workbench": __version__, "seconds": round(time.perf_counter() - t0, 3),
+            "hypotheses": [getattr(h, "name", repr(h)) for h in hs], "errors": errors,
+            "drifted_features": [f.feature for f in ctx.drift.drifted]}
+    return Findings(lake=lake.name, window={"start": start, "end": end, "rows": ctx.window.rows},
+                    baseline={"start": b_start, "end": b_end, "rows": ctx.baseline.rows},
+                    symptoms=tuple(symptoms), hypotheses=tuple(findings), threshold=threshold, meta=meta)

@@ -1,0 +1,209 @@
+"""What triage returns: a :class:`Finding` per hypothesis, ranked into :class:`Findings`.
+
+The JSON form is the findings contract (``docs/findings.md``): ``Findings.to_dict()`` gives the
+document ``workbench triage --json`` writes, with ``schema_version`` 1.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from workbench.results import Result, iso, jsonable
+
+__all__ = ["CAUSES", "DECISION_THRESHOLD", "SUBJECT_KEYS", "Evidence", "Finding", "Findings", "LineageEvent",
+           "subject"]
+
+#: The taxonomy of causes (``"none"`` is the verdict when no hypothesis reaches the threshold).
+CAUSES = ("data_drift", "schema_mismatch", "latency_regression", "bias_regression", "third_party_change",
+          "telemetry_loss", "retrain_regression", "pii_leak", "serving_bug")
+
+#: Keys of a finding's subject; each names one kind of culprit (null when it does not apply).
+SUBJECT_KEYS = ("feature", "column", "model_version", "segment", "dependency", "dataset", "route")
+
+#: A hypothesis whose score reaches this is a diagnosis; below it, the verdict is ``"none"``.
+#: Scores are built so that 0.5 means "the symptom is clearly there (significant and above its
+#: effect-size floor) and the lineage does not contradict this cause".
+DECISION_THRESHOLD = 0.5
+
+
+def subject(**values: Any) -> dict[str, Any]:
+    """A subject dict with every key of :data:`SUBJECT_KEYS` (unknown keys are an error)."""
+    unknown = set(values) - set(SUBJECT_KEYS)
+    if unknown:
+        raise ValueError(f"subject: unknown keys {sorted(unknown)}; expected some of {list(SUBJECT_KEYS)}")
+    return {k: values.get(k) for k in SUBJECT_KEYS}
+
+
+@dataclass(frozen=True, repr=False)
+class Evidence(Result):
+    """One check behind a finding: the statistic, its baseline, how sure (p-value or interval)."""
+
+    check: str
+    statistic: float | None
+    baseline: float | None = None
+    p_value: float | None = None
+    interval: tuple[float, float] | None = None
+    detail: str = ""
+
+    def _summary(self) -> str:
+        return f"{self.check}: {self.detail}"
+
+
+@dataclass(frozen=True, repr=False)
+class LineageEvent(Result):
+    """A lineage event a finding relied on (``ref`` points back to the lake: a runId, a CSV line)."""
+
+    kind: str
+    at: dt.datetime | None
+    ref: str | None
+    subject: str | None = None
+    detail: str | None = None
+
+    def _summary(self) -> str:
+        return f"{self.kind} {iso(self.at)} {self.subject or ''}".strip()
+
+
+@dataclass(frozen=True, repr=False)
+class Finding(Result):
+    """A tested hypothesis: cause, score in [0, 1], culprit, onset, evidence, lineage, next steps.
+
+    Attributes
+    ----------
+    cause : str
+        One of :data:`CAUSES` (a plugin may add its own).
+    score : float
+        In [0, 1], comparable across causes; see :data:`DECISION_THRESHOLD`.
+    subject : dict
+        The culprit, keyed by :data:`SUBJECT_KEYS`.
+    onset : datetime or None
+        First affected moment, with ``onset_interval`` when it was estimated from the data.
+    explains : float or None
+        For quality drops, the share of the window's drop confined to the culprit's rows.
+    """
+
+    cause: str
+    score: float
+    subject: dict[str, Any]
+    onset: dt.datetime | None = None
+    evidence: tuple[Evidence, ...] = ()
+    lineage: tuple[LineageEvent, ...] = ()
+    next_steps: tuple[str, ...] = ()
+    onset_interval: tuple[dt.datetime, dt.datetime] | None = None
+    explains: float | None = None
+    summary: str = ""
+    hypothesis: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.score <= 1.0:
+            raise ValueError(f"Finding({self.cause!r}): score must be in [0, 1], got {self.score!r}")
+        missing = [k for k in SUBJECT_KEYS if k not in self.subject]
+        if missing:
+            object.__setattr__(self, "subject", {**subject(), **self.subject})
+
+    def culprit(self) -> str:
+        """The subject as short text (``model_version=1.6.0``, ``segment=region=EU``)."""
+        parts = []
+        for k in SUBJECT_KEYS:
+            v = self.subject.get(k)
+            if v is None:
+                continue
+            if isinstance(v, dict):
+                v = "=".join(str(x) for x in v.values())
+            parts.append(f"{k}={v}")
+        return ", ".join(parts) or "—"
+
+    def _summary(self) -> str:
+        return f"{self.cause}, score={self.score:.2f}, {self.culprit()}, onset={iso(self.onset)}"
+
+
+@dataclass(frozen=True, repr=False)
+class Findings(Result):
+    """The triage document: window, baseline, symptoms, ranked hypotheses and the verdict."""
+
+    lake: str
+    window: dict[str, Any]
+    baseline: dict[str, Any]
+    symptoms: tuple[dict[str, Any], ...]
+    hypotheses: tuple[Finding, ...]
+    threshold: float = DECISION_THRESHOLD
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> dict[str, Any]:
+        top = self.top
+        if top is None:
+            best = self.hypotheses[0].score if self.hypotheses else 0.0
+            return {"cause": "none", "score": round(1.0 - best, 4)}
+        return {"cause": top.cause, "score": top.score}
+
+    @property
+    def top(self) -> Finding | None:
+        """The diagnosis: the best hypothesis when it reaches the threshold, else None."""
+        return self.hypotheses[0] if self.hypotheses and self.hypotheses[0].score >= self.threshold else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The findings document (contract ``schema_version`` 1)."""
+        return {"schema_version": 1, "lake": self.lake, "window": jsonable(self.window),
+                "baseline": jsonable(self.baseline), "symptoms": jsonable(list(self.symptoms)),
+                "hypotheses": [h.to_dict() for h in self.hypotheses], "verdict": jsonable(self.verdict),
+                "threshold": self.threshold, "meta": jsonable(self.meta)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Findings":
+        return cls(lake=d["lake"], window=d["window"], baseline=d["baseline"], symptoms=tuple(d["symptoms"]),
+                   hypotheses=tuple(Finding.from_dict(h) for h in d["hypotheses"]),
+                   threshold=d.get("threshold", DECISION_THRESHOLD), meta=d.get("meta") or {})
+
+    def _summary(self) -> str:
+        v = self.verdict
+        return f"verdict={v['cause']!r} ({v['score']:.2f}), hypotheses={len(self.hypotheses)}"
+
+    def render(self, *, top: int = 5) -> str:
+        """Short ranked summary for a terminal."""
+        w, b = self.window, self.baseline
+        lines = [f"workbench triage — {self.lake}",
+                 f"window   {w['start']} .. {w['end']}  ({w['rows']:,} rows)",
+                 f"baseline {b['start']} .. {b['end']}  ({b['rows']:,} rows)"]
+        breached = [s for s in self.symptoms if s.get("breached")]
+        if breached:
+            lines.append("symptoms " + "; ".join(f"{s['sli']} {_num(s['baseline'])} -> {_num(s['current'])}"
+                                                 for s in breached))
+        v = self.verdict
+        lines.append("")
+        if self.top is None:
+            lines.append(f"verdict: none — no hypothesis reached {self.threshold:.2f}")
+        else:
+            t = self.top
+            lines.append(f"verdict: {t.cause} (score {t.score:.2f}) — {t.culprit()}, onset {iso(t.onset) or '?'}")
+            if t.summary:
+                lines.append(f"  {t.summary}")
+            for e in t.evidence[:4]:
+                lines.append(f"  · {e.detail}")
+            for s in t.next_steps[:3]:
+                lines.append(f"  → {s}")
+        rest = self.hypotheses[:top]
+        if rest:
+            lines.append("")
+            lines.append("rank  score  cause                culprit")
+            for i, h in enumerate(rest, 1):
+                lines.append(f"{i:>4}  {h.score:5.2f}  {h.cause:<20} {h.culprit()}")
+        del v
+        return "\n".join(lines)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><td>{i}</td><td>{h.score:.2f}</td><td>{html.escape(h.cause)}</td>"
+            f"<td>{html.escape(h.culprit())}</td><td>{iso(h.onset) or '—'}</td>"
+            f"<td>{html.escape(h.summary)}</td></tr>" for i, h in enumerate(self.hypotheses, 1))
+        v = self.verdict
+        return (f"<div class='workbench-findings'><b>Triage</b> {html.escape(self.lake)}: verdict "
+                f"<b>{html.escape(v['cause'])}</b> ({v['score']:.2f}); window {self.window['start']} .. "
+                f"{self.window['end']}<table><tr><th>#</th><th>score</th><th>cause</th><th>culprit</th>"
+                f"<th>onset</th><th>why</th></tr>{rows}</table></div>")
+
+
+def _num(v) -> str:
+    return "—" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))

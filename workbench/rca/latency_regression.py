@@ -1,0 +1,41 @@
+"""``latency_regression``: tail latency rose with a rollout."""
+
+from __future__ import annotations
+
+from workbench.rca.context import ramp
+from workbench.rca.finding import Finding, subject
+from workbench.rca.hypothesis import Hypothesis, evidence_from_check, rollout_events
+
+__all__ = ["LatencyRegression"]
+
+
+class LatencyRegression(Hypothesis):
+    """Score: the lower end of the bootstrap interval of the new version's p95 over its
+    predecessor's (1.1x -> 0, 1.4x -> 1), when KS on the latency histograms agrees. The route is
+    named when the version served only a non-primary route."""
+
+    cause = "latency_regression"
+
+    def evaluate(self, ctx) -> list[Finding]:
+        out = []
+        for r in ctx.releases:
+            cmp = ctx.compare(r)
+            if cmp is None:
+                continue
+            lat = next((c for c in cmp.checks if c["metric"] == "latency_p95_ms"), None)
+            if lat is None or not lat["worse"]:
+                continue
+            score = 0.95 * ramp(lat["ratio_ci"][0], 1.1, 1.4)
+            route = r.routes[0] if len(r.routes) == 1 and r.routes[0] != "primary" else None
+            prev = r.previous or "the previous version"
+            steps = [f"shift {route} traffic back to {prev}" if route else f"roll back {r.version} to {prev}",
+                     f"profile {r.version}: its p95 is {lat['ratio']:.1f}x {prev}'s "
+                     f"({lat['a']:.0f} -> {lat['b']:.0f} ms)",
+                     "gate promotions on the canary's p95 latency"]
+            out.append(Finding(
+                cause=self.cause, score=round(score, 4), subject=subject(model_version=r.version, route=route),
+                onset=r.first_deployed, evidence=(evidence_from_check(lat),), lineage=rollout_events(r.lineage),
+                summary=f"{r.version} is {lat['ratio']:.1f}x slower at p95 than {prev}"
+                        + (f" on the {route} route" if route else ""),
+                next_steps=tuple(steps), hypothesis=self.name))
+        return out

@@ -1,0 +1,49 @@
+"""``retrain_regression``: a newly trained model version performs worse overall."""
+
+from __future__ import annotations
+
+from workbench.rca._versions import quality_drop
+from workbench.rca.finding import Evidence, Finding, subject
+from workbench.rca.hypothesis import Hypothesis, rollout_events
+
+__all__ = ["RetrainRegression"]
+
+
+class RetrainRegression(Hypothesis):
+    """Lineage first: a new artifact trained on new data. Then quality worse than the predecessor
+    (on shared hours when there are enough labels, else before/after discounted by input drift),
+    minus the share of the drop one segment explains (that is a bias regression)."""
+
+    cause = "retrain_regression"
+
+    def evaluate(self, ctx) -> list[Finding]:
+        out = []
+        for r in ctx.releases:
+            if r.same_artifact is True:
+                continue
+            q, ev, how = quality_drop(ctx, r)
+            if q <= 0:
+                continue
+            seg = ctx.segment_regression(r)
+            explained = seg["explains"] if seg else 0.0
+            score = 0.95 * q * (1.0 - explained)
+            info, pinfo = r.info or {}, r.previous_info or {}
+            items = list(ev)
+            items.append(Evidence("lineage", None, detail=(
+                f"{r.version} is a new artifact {str(info.get('artifact_digest'))[:12]} trained on "
+                f"{info.get('training_dataset')} (was {pinfo.get('training_dataset')})")))
+            if seg:
+                items.append(Evidence("segment_share", explained, detail=(
+                    f"{seg['column']}={seg['value']} explains {explained:.0%} of the drop")))
+            prev = r.previous or "the previous version"
+            out.append(Finding(
+                cause=self.cause, score=round(score, 4), subject=subject(model_version=r.version),
+                onset=r.first_deployed, evidence=tuple(items), lineage=rollout_events(r.lineage),
+                explains=round(1.0 - explained, 4),
+                summary=f"{r.version} performs worse than {prev} overall ({how})",
+                next_steps=(f"roll back {r.version} to {prev}",
+                            f"compare training data {info.get('training_dataset')} with "
+                            f"{pinfo.get('training_dataset')} (labels, time range, filters)",
+                            "gate promotions on the canary's AUC/accuracy against the current version"),
+                hypothesis=self.name))
+        return out

@@ -1,0 +1,113 @@
+"""``telemetry_loss``: fewer requests were logged than the ingress saw."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import polars as pl
+
+from workbench import evidence as ev
+from workbench.evidence import stats as st
+from workbench.rca.context import floor_hour, ramp
+from workbench.rca.finding import Evidence, Finding, LineageEvent, subject
+from workbench.rca.hypothesis import Hypothesis, rollout_events
+
+__all__ = ["TelemetryLoss"]
+
+_ALPHA = 1e-3
+
+
+def _loss(cap: pl.DataFrame, start: dt.datetime, base_end: dt.datetime, reference: float | None = None):
+    """Onset of lost rows in the window and capture before/after it, for one hourly series."""
+    w = cap.filter((pl.col("bucket") >= start) & (pl.col("requests") > 0)).sort("bucket")
+    b = cap.filter((pl.col("bucket") < base_end) & (pl.col("requests") > 0))
+    if w.height < 5:
+        return None
+    req, n = w["requests"].to_numpy(), w["n"].to_numpy()
+    lost = np.clip(req - n, 0, None)
+    onset = ev.detect_onset(w["bucket"].to_list(), n=req, events=lost)
+    cb = reference if reference is not None else (
+        float(min(1.0, b["n"].sum() / b["requests"].sum())) if b["requests"].sum() else None)
+    if cb is None or onset.at is None:
+        return None
+    after = w.filter(pl.col("bucket") >= floor_hour(onset.at))
+    ra, na = float(after["requests"].sum()), float(min(after["n"].sum(), after["requests"].sum()))
+    if ra <= 0:
+        return None
+    ca = na / ra
+    nb = max(float(b["requests"].sum()), ra) if reference is None else ra
+    diff, p = st.two_proportion(cb * nb, nb, na, ra)
+    return {"onset": onset, "before": cb, "after": ca, "drop": cb - ca, "p_value": p, "requests": ra}
+
+
+class TelemetryLoss(Hypothesis):
+    """Logged rows against ingress requests per hour. Score: the capture drop after the change
+    point of the lost share (1 point -> 0, 5 points -> 1) when significant. When the ingress counts
+    routes and the loss is confined to one, the route and the version serving it are named."""
+
+    cause = "telemetry_loss"
+
+    def evaluate(self, ctx) -> list[Finding]:
+        cap = ctx.capture
+        if cap is None:
+            return []
+        w_start, b_end = floor_hour(ctx.start), floor_hour(ctx.baseline_end)
+        total = cap.group_by("bucket").agg(pl.col("requests").sum(), pl.col("n").sum())
+        whole = _loss(total, w_start, b_end)
+        if whole is None:
+            return []
+        per_route = {}
+        if "route" in cap.columns:
+            for route in cap["route"].unique().drop_nulls().to_list():
+                res = _loss(cap.filter(pl.col("route") == route), w_start, b_end,
+                            reference=None if cap.filter((pl.col("route") == route)
+                                                         & (pl.col("bucket") < b_end))["requests"].sum()
+                            else whole["before"])
+                if res is not None:
+                    per_route[route] = res
+        lossy = {k: v for k, v in per_route.items() if v["p_value"] < _ALPHA and v["drop"] >= 0.02}
+        confined = None
+        if len(lossy) == 1 and len(per_route) > 1:
+            confined = next(iter(lossy))
+        best = per_route[confined] if confined else whole
+        significant = whole["p_value"] < _ALPHA or (confined and best["p_value"] < _ALPHA)
+        if not significant:
+            return []
+        strength = max(ramp(whole["drop"], 0.01, 0.05), ramp(best["drop"], 0.03, 0.15) if confined else 0.0)
+        score = 0.95 * strength
+        if score <= 0:
+            return []
+        version, lineage, onset = None, (), best["onset"].at
+        if confined:
+            served = ctx.window.where(pl.col("route") == confined).collapse(("model_version",)).table
+            if served.height == 1:
+                version = served["model_version"][0]
+            rel = next((r for r in ctx.releases if r.version == version), None)
+            if rel is not None and rel.first_deployed is not None:
+                # the version that alone serves the lossy route arrived with this window: its
+                # rollout is when the route's rows started going missing
+                lineage = rollout_events(rel.lineage)
+                onset = rel.first_deployed
+        o = best["onset"]
+        where = f" on route {confined}" + (f" ({version})" if version else "") if confined else ""
+        items = [Evidence("capture_rate", best["after"], baseline=best["before"], p_value=best["p_value"],
+                          detail=f"logged/ingress {best['before']:.1%} -> {best['after']:.1%}{where} after "
+                                 f"{o.at:%Y-%m-%d %H:%M}Z ({best['requests']:,.0f} requests)")]
+        if confined:
+            items.append(Evidence("capture_rate_all", whole["after"], baseline=whole["before"],
+                                  p_value=whole["p_value"],
+                                  detail=f"all routes {whole['before']:.1%} -> {whole['after']:.1%}; other routes "
+                                         "kept their capture rate"))
+        steps = [f"check the log shipper / collector{where or ''} since the onset (dropped batches, "
+                 "back-pressure, sampling settings)",
+                 "backfill the missing predictions from the gateway or ingress logs if they are kept",
+                 "alert on the capture rate (logged rows / ingress requests) per route"]
+        if version:
+            steps.insert(0, f"check {version}'s logging path: it logs {best['after']:.0%} of what it serves")
+        return [Finding(
+            cause=self.cause, score=round(score, 4), subject=subject(model_version=version, route=confined),
+            onset=onset, onset_interval=(o.low, o.high) if o.low else None, evidence=tuple(items),
+            lineage=lineage or (LineageEvent("traffic", o.at, "metrics:traffic", confined, "ingress counts"),),
+            summary=f"{best['drop']:.0%} of requests{where} were served but not logged",
+            next_steps=tuple(steps), hypothesis=self.name)]
