@@ -20,6 +20,9 @@ from pathlib import Path
 import numpy as np
 
 
+TASKS = ("binary_classification", "multiclass", "regression")
+
+
 def cases(seeds: int, *, first_seed: int = 1000, healthy: int | None = None) -> list[dict]:
     """(cause, variant, seed, rows, days, analyst lead hours) with sizes varied per seed."""
     from workbench.synthetic import CAUSES
@@ -35,7 +38,8 @@ def cases(seeds: int, *, first_seed: int = 1000, healthy: int | None = None) -> 
                 out.append({"cause": cause, "variant": variant, "seed": seed,
                             "rows": int(rng.choice([30_000, 50_000, 80_000])),
                             "days": int(rng.choice([18, 21, 28])),
-                            "lead_h": float(np.round(rng.uniform(6, 30), 1))})
+                            "lead_h": float(np.round(rng.uniform(6, 30), 1)),
+                            "task": str(rng.choice(TASKS, p=[0.6, 0.2, 0.2]))})
                 k += 1
     return out
 
@@ -44,13 +48,13 @@ def run_case(case: dict, root: Path) -> dict:
     import workbench as wb
     from workbench.synthetic import generate_lake
 
-    path = root / f"{case['cause']}-{case['variant']}-{case['seed']}"
+    path = root / f"{case['cause']}-{case['variant']}-{case['seed']}-{case['task'][:5]}"
     if (path / "truth.json").exists():
         from workbench.synthetic.truth import Truth
         truth = Truth.from_json(path / "truth.json")
     else:
         truth = generate_lake(path, cause=case["cause"], variant=case["variant"], seed=case["seed"],
-                              rows=case["rows"], days=case["days"], overwrite=True)
+                              rows=case["rows"], days=case["days"], task=case["task"], overwrite=True)
     anchor = truth.onset or (truth.start + (truth.end - truth.start) * 0.75)
     since = anchor - dt.timedelta(hours=case["lead_h"])
     t0 = time.perf_counter()
@@ -126,7 +130,7 @@ def main() -> None:
         r = run_case(c, root)
         results.append(r)
         flag = "ok " if r["cause_ok"] and r.get("culprit_ok", True) and r.get("onset_ok", True) else "BAD"
-        print(f"{flag} {c['cause']}/{c['variant']}/{c['seed']}: got {r['got']} ({r['score']:.2f}) "
+        print(f"{flag} {c['cause']}/{c['variant']}/{c['seed']}/{c['task'][:5]}: got {r['got']} ({r['score']:.2f}) "
               f"onset_err={r.get('onset_error_h')} {r['ranking'][:3]} truth={r.get('truth_subject')}", flush=True)
     s = summarise(results)
     print(render_matrix(s["matrix"]))

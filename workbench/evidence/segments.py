@@ -82,12 +82,22 @@ def _auc_stats(r: dict) -> tuple[float | None, float | None]:
 def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
     """accuracy and AUC of a and b, the delta b - a, its 95 % interval and p-value."""
     out = {}
-    if ra["labelled"] and rb["labelled"]:
+    if ra["labelled"] and rb["labelled"] and "correct" in ra:
         d, ci = _diff_ci(ra["correct"], ra["labelled"], rb["correct"], rb["labelled"])
         _, p = st.two_proportion(ra["correct"], ra["labelled"], rb["correct"], rb["labelled"])
         se = (ci[1] - ci[0]) / (2 * Z95)
         out["accuracy"] = {"a": ra["correct"] / ra["labelled"], "b": rb["correct"] / rb["labelled"],
                            "delta": d, "se": se, "ci": ci, "p_value": p}
+    if ra["labelled"] and rb["labelled"] and "abs_err" in ra and "correct" not in ra:
+        # regression: MAE relative to a's, negated so that, as for accuracy, negative is worse
+        ma, mb = ra["abs_err"] / ra["labelled"], rb["abs_err"] / rb["labelled"]
+        va = max(ra["sq_err"] / ra["labelled"] - ma * ma, 0.0)
+        vb = max(rb["sq_err"] / rb["labelled"] - mb * mb, 0.0)
+        if ma > 0:
+            d = -(mb - ma) / ma
+            se = math.sqrt(va / ra["labelled"] + vb / rb["labelled"]) / ma
+            p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
+            out["mae"] = {"a": ma, "b": mb, "delta": d, "se": se, "ci": (d - Z95 * se, d + Z95 * se), "p_value": p}
     (aa, sa), (ab, sb) = _auc_stats(ra), _auc_stats(rb)
     if aa is not None and ab is not None:
         se = math.hypot(sa, sb)
@@ -101,6 +111,9 @@ def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = 
                    alpha: float = 0.01, min_effect: float = 0.03, min_labelled: int = 50) -> SegmentDeltas:
     """Accuracy and AUC deltas per value of ``segment`` between ``a`` and ``b`` of the key ``by``.
 
+    For regression the metric is ``mae``: the change in mean absolute error relative to ``a``'s,
+    negated so that, as for accuracy, a negative delta is worse (``min_effect`` is then relative).
+
     ``by`` is ``"model_version"`` (two versions) or another key of the summary (e.g. a column
     you added that tells two windows apart). A segment regresses on a metric when, after
     Benjamini-Hochberg across segments and metrics, its delta is significantly below the whole's
@@ -109,14 +122,15 @@ def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = 
     if segment not in summary.keys:
         raise ValueError(f"segment_deltas: the summary has no key {segment!r}; summarize with segment={segment!r}")
     t = summary.collapse((by, segment)).table
-    if "correct" not in t.columns:
-        raise ValueError("segment_deltas needs labels (a summary with `labelled` and `correct`)")
+    if "correct" not in t.columns and "abs_err" not in t.columns:
+        raise ValueError("segment_deltas needs labels (a summary with `labelled` and `correct` or `abs_err`)")
     tot = summary.collapse((by,)).table
     ta = tot.filter(pl.col(by) == a).row(0, named=True)
     tb = tot.filter(pl.col(by) == b).row(0, named=True)
     whole = _metric_deltas(ta, tb)
     overall = {m: {k: v[k] for k in ("a", "b", "delta", "ci")} for m, v in whole.items()}
-    overall["delta"] = whole["accuracy"]["delta"] if "accuracy" in whole else None
+    overall["delta"] = whole["accuracy"]["delta"] if "accuracy" in whole else (
+        whole["mae"]["delta"] if "mae" in whole else None)
     rows, tests = [], []
     for value in sorted(set(t[segment].to_list()), key=str):
         ra = t.filter((pl.col(by) == a) & (pl.col(segment) == value))

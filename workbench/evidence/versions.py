@@ -45,6 +45,13 @@ def _scores(r: dict, labelled_only: bool = False) -> tuple[np.ndarray, np.ndarra
     return np.zeros(SCORE_BINS), np.zeros(SCORE_BINS), allh
 
 
+def _abs_err_moments(r: dict) -> tuple[float, float]:
+    """Mean and variance of |error| from the additive sums (sum |e|, sum e^2)."""
+    n = r["labelled"]
+    m = r["abs_err"] / n
+    return m, max(r["sq_err"] / n - m * m, 0.0)
+
+
 def _latency_hist(summary: Summary, version: str, route: str | None) -> dict[int, float]:
     lat = summary.latency.filter(pl.col("model_version") == version)
     if route is not None:
@@ -122,6 +129,16 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
         checks.append({"metric": "accuracy", "a": ra["correct"] / ra["labelled"], "b": rb["correct"] / rb["labelled"],
                        "difference": diff, "p_value": p, "test": "two-proportion z",
                        "worse": p < alpha and diff <= -min_effect})
+    # mean absolute error (regression): Welch z on the mean |error|, whose second moment is the
+    # mean squared error; worse when significant and at least 5 % higher
+    if ra.get("labelled") and rb.get("labelled") and "abs_err" in ra:
+        (ma, va), (mb, vb) = _abs_err_moments(ra), _abs_err_moments(rb)
+        se = math.sqrt(va / ra["labelled"] + vb / rb["labelled"])
+        p = float(2 * stats.norm.sf(abs(mb - ma) / se)) if se > 0 else 1.0
+        checks.append({"metric": "mae", "a": ma, "b": mb, "difference": mb - ma, "ratio": mb / ma if ma else None,
+                       "rmse_a": math.sqrt(ra["sq_err"] / ra["labelled"]),
+                       "rmse_b": math.sqrt(rb["sq_err"] / rb["labelled"]), "p_value": p, "test": "Welch z",
+                       "worse": p < alpha and mb > ma * 1.05})
     # AUC
     pa, na_, alla = _scores(ra)
     pb, nb_, allb = _scores(rb)

@@ -16,11 +16,12 @@ def _strength(cmp, *, label: str) -> tuple[float, list[Evidence]]:
         return 0.0, []
     s, ev = 0.0, []
     for c in cmp.checks:
-        if c["metric"] not in ("auc", "accuracy"):
+        if c["metric"] not in ("auc", "accuracy", "mae"):
             continue
         ev.append(evidence_from_check(c, label=label))
         if c["worse"]:
-            s = max(s, ramp(-c["difference"], 0.01, 0.05))
+            drop = (c["ratio"] - 1.0) / 5 if c["metric"] == "mae" else -c["difference"]  # +25 % MAE ~ -0.05 AUC
+            s = max(s, ramp(drop, 0.01, 0.05))
     return s, ev
 
 

@@ -27,6 +27,7 @@ from workbench.summaries.binning import Binning
 __all__ = ["Context", "FeatureChange", "Release"]
 
 HOUR = dt.timedelta(hours=1)
+_REFERENCE = "(reference)"
 
 
 def ramp(x: float | None, lo: float, hi: float) -> float:
@@ -357,10 +358,16 @@ class Context:
         if release.version in cache:
             return cache[release.version]
         best = None
-        if release.previous is not None and self.lake.task != "regression":
+        if release.previous is not None:
             for col in self.lake.segments:
+                # the reference is every row the release did not serve (its predecessor, and the
+                # version before when the predecessor itself is recent and has few labels)
+                s = self.segment_summary(col)
+                v = release.version
+                ref = pl.when(pl.col("model_version") == v).then(pl.lit(v)).otherwise(pl.lit(_REFERENCE))
+                s = replace(s, table=s.table.with_columns(ref.alias("model_version")), confusion=None)
                 try:
-                    sd = ev.segment_deltas(self.segment_summary(col), col, a=release.previous, b=release.version)
+                    sd = ev.segment_deltas(s, col, a=_REFERENCE, b=v)
                 except (ValueError, KeyError, IndexError):
                     continue
                 for row in sd.regressed:

@@ -80,9 +80,14 @@ class TelemetryLoss(Hypothesis):
             return []
         version, lineage, onset = None, (), best["onset"].at
         if confined:
-            served = ctx.window.where(pl.col("route") == confined).collapse(("model_version",)).table
+            # the version serving the route after the onset (the rollout state when several did)
+            after = ctx.window.where((pl.col("route") == confined) & (pl.col("bucket") >= floor_hour(onset)))
+            served = after.collapse(("model_version",)).table.filter(pl.col("n") > 0)
             if served.height == 1:
                 version = served["model_version"][0]
+            else:
+                state = ctx.lake.lineage.rollout_state(onset).filter(pl.col("route") == confined)
+                version = state["model_version"][0] if state.height else None
             rel = next((r for r in ctx.releases if r.version == version), None)
             if rel is not None and rel.first_deployed is not None:
                 # the version that alone serves the lossy route arrived with this window: its
