@@ -22,14 +22,18 @@ def _loss(cap: pl.DataFrame, start: dt.datetime, base_end: dt.datetime, referenc
     """Onset of lost rows in the window and capture before/after it, for one hourly series."""
     w = cap.filter((pl.col("bucket") >= start) & (pl.col("requests") > 0)).sort("bucket")
     b = cap.filter((pl.col("bucket") < base_end) & (pl.col("requests") > 0))
-    if w.height < 5:
+    if w.is_empty():
         return None
     req, n = w["requests"].to_numpy(), w["n"].to_numpy()
     lost = np.clip(req - n, 0, None)
-    onset = ev.detect_onset(w["bucket"].to_list(), n=req, events=lost)
+    onset = ev.detect_onset(w["bucket"].to_list(), n=req, events=lost) if w.height >= 5 else None
+    if onset is None or onset.at is None:
+        # no change inside the window (e.g. a route that started with it): the whole window
+        first = w["bucket"][0]
+        onset = ev.OnsetResult(first, first, first, None, None, 0.0, 1.0, "window start")
     cb = reference if reference is not None else (
         float(min(1.0, b["n"].sum() / b["requests"].sum())) if b["requests"].sum() else None)
-    if cb is None or onset.at is None:
+    if cb is None:
         return None
     after = w.filter(pl.col("bucket") >= floor_hour(onset.at))
     ra, na = float(after["requests"].sum()), float(min(after["n"].sum(), after["requests"].sum()))
@@ -47,6 +51,38 @@ class TelemetryLoss(Hypothesis):
     routes and the loss is confined to one, the route and the version serving it are named."""
 
     cause = "telemetry_loss"
+
+    @staticmethod
+    def _lossiest_version(ctx, cap: pl.DataFrame, route: str):
+        """Of the versions serving ``route`` in the window, the one with the lowest capture over
+        the hours it served the route alone, and its first such hour."""
+        served = (ctx.window.where(pl.col("route") == route).collapse(("bucket", "model_version")).table
+                  .filter(pl.col("n") > 0))
+        alone = served.group_by("bucket").agg(pl.len().alias("k"), pl.col("model_version").first(),
+                                              pl.col("n").sum())
+        alone = alone.filter(pl.col("k") == 1).drop("n").join(
+            cap.filter(pl.col("route") == route).select("bucket", "requests", "n"), on="bucket", how="inner")
+        per = (alone.group_by("model_version").agg(pl.col("requests").sum(), pl.col("n").sum(),
+                                                    pl.col("bucket").min().alias("first"))
+               .filter(pl.col("requests") >= 20).with_columns((pl.col("n") / pl.col("requests")).alias("capture"))
+               .sort("capture"))
+        if per.is_empty():
+            return None, None
+        return per["model_version"][0], per["first"][0]
+
+    @staticmethod
+    def _kept(cap: pl.DataFrame, route: str, at, b_end, reference: float, drop: float) -> bool:
+        c = cap.filter(pl.col("route") == route)
+        before = c.filter(pl.col("bucket") < b_end)
+        after = c.filter(pl.col("bucket") >= at)
+        ra = float(after["requests"].sum())
+        if ra < 200:
+            return False
+        rb = float(before["requests"].sum())
+        cb = min(1.0, before["n"].sum() / rb) if rb else reference
+        ca = min(1.0, float(after["n"].sum()) / ra)
+        se = np.sqrt(max(ca * (1 - ca), 1e-4) / ra)
+        return (cb - ca) + 2 * se <= max(0.01, drop / 3)
 
     def evaluate(self, ctx) -> list[Finding]:
         cap = ctx.capture
@@ -69,7 +105,12 @@ class TelemetryLoss(Hypothesis):
         lossy = {k: v for k, v in per_route.items() if v["p_value"] < _ALPHA and v["drop"] >= 0.02}
         confined = None
         if len(lossy) == 1 and len(per_route) > 1:
-            confined = next(iter(lossy))
+            k = next(iter(lossy))
+            at = w_start
+            # confined only when every other route demonstrably kept its capture rate over the
+            # same hours (enough requests to have seen a loss, and at most a third of it)
+            if all(self._kept(cap, r, at, b_end, whole["before"], lossy[k]["drop"]) for r in per_route if r != k):
+                confined = k
         best = per_route[confined] if confined else whole
         significant = whole["p_value"] < _ALPHA or (confined and best["p_value"] < _ALPHA)
         if not significant:
@@ -80,20 +121,15 @@ class TelemetryLoss(Hypothesis):
             return []
         version, lineage, onset = None, (), best["onset"].at
         if confined:
-            # the version serving the route after the onset (the rollout state when several did)
-            after = ctx.window.where((pl.col("route") == confined) & (pl.col("bucket") >= floor_hour(onset)))
-            served = after.collapse(("model_version",)).table.filter(pl.col("n") > 0)
-            if served.height == 1:
-                version = served["model_version"][0]
-            else:
-                state = ctx.lake.lineage.rollout_state(onset).filter(pl.col("route") == confined)
-                version = state["model_version"][0] if state.height else None
+            version, first = self._lossiest_version(ctx, cap, confined)
             rel = next((r for r in ctx.releases if r.version == version), None)
             if rel is not None and rel.first_deployed is not None:
-                # the version that alone serves the lossy route arrived with this window: its
+                # the version that logs least on the lossy route arrived with this window: its
                 # rollout is when the route's rows started going missing
                 lineage = rollout_events(rel.lineage)
                 onset = rel.first_deployed
+            elif first is not None:
+                onset = first
         o = best["onset"]
         where = f" on route {confined}" + (f" ({version})" if version else "") if confined else ""
         items = [Evidence("capture_rate", best["after"], baseline=best["before"], p_value=best["p_value"],
