@@ -61,6 +61,23 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--overwrite", action="store_true", help="replace OUT if it is an existing lake")
     synth.add_argument("--list-causes", action="store_true", help="list causes and their variants, then exit")
     synth.set_defaults(func=_synth)
+
+    tri = sub.add_parser(
+        "triage", help="rank the causes of an incident: what went wrong, the culprit, since when",
+        description="Compare an incident window with a baseline, test every hypothesis of the taxonomy "
+                    "against the evidence and the lineage, and print the ranked causes. Exit status 0 "
+                    "whenever triage ran, whatever it found (the verdict may be 'none').",
+    )
+    tri.add_argument("lake", metavar="LAKE", help="lake directory (holding workbench.yaml)")
+    tri.add_argument("--since", required=True, help="start of the incident window (ISO-8601; UTC unless an "
+                                                    "offset is given); it may start before the fault")
+    tri.add_argument("--until", help="end of the window (default: the last prediction)")
+    tri.add_argument("--baseline-since", help="start of the baseline (default: 7 days before --since)")
+    tri.add_argument("--baseline-until", help="end of the baseline (default: --since)")
+    tri.add_argument("--json", dest="json_path", metavar="PATH",
+                     help="write the findings document to PATH ('-' for standard output instead of the summary)")
+    tri.add_argument("--quiet", action="store_true", help="no progress messages on standard error")
+    tri.set_defaults(func=_triage)
     return p
 
 
@@ -77,6 +94,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WorkbenchError as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `workbench triage ... | head`
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
         return 130
@@ -93,6 +115,29 @@ def _lake_info(args) -> int:
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as fh:
             json.dump(info.to_dict(), fh, indent=2)
+    return 0
+
+
+def _triage(args) -> int:
+    from workbench.rca import triage
+
+    t0 = time.perf_counter()
+
+    def progress(msg: str) -> None:
+        if not args.quiet:
+            print(f"[{time.perf_counter() - t0:5.1f}s] {msg}", file=sys.stderr, flush=True)
+
+    findings = triage(args.lake, since=args.since, until=args.until, baseline_since=args.baseline_since,
+                      baseline_until=args.baseline_until, progress=progress)
+    doc = findings.to_dict()
+    if args.json_path == "-":
+        print(json.dumps(doc, indent=2))
+        return 0
+    print(findings.render())
+    if args.json_path:
+        with open(args.json_path, "w", encoding="utf-8") as fh:
+            json.dump(doc, fh, indent=2)
+        print(f"\nfindings: {args.json_path}")
     return 0
 
 

@@ -223,8 +223,15 @@ class Context:
         lineage = self.lake.lineage
         fv = lineage.feature_versions_at(self.end) if lineage.features.height else None
         out = []
-        for f in self.drift.drifted:
-            onset = self.onset_of(f.feature, f.kind)
+        for f0 in self.drift.drifted:
+            f = f0
+            onset = self.onset_of(f0.feature, f0.kind)
+            if onset is not None and onset.at is not None and onset.p_value < 0.01:
+                # the nature of the change (nulls, unit, codes) read from the rows after the onset,
+                # not diluted by the window's healthy first hours
+                after = self.window.where(pl.col("bucket") >= floor_hour(onset.at) + HOUR)
+                if after.rows >= 100:
+                    f = ev.detect_drift(self.baseline, after, features=[f.feature]).features[0]
             src = fv.filter(pl.col("feature") == f.feature) if fv is not None else None
             dataset = src["source_dataset"][0] if src is not None and src.height else None
             field_ = src["source_field"][0] if src is not None and src.height else None

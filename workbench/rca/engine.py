@@ -154,6 +154,9 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     lo, hi = _bounds(lake)
     start = parse_time(since, what="since")
     end = parse_time(until, what="until") if until is not None else hi + dt.timedelta(microseconds=1)
+    if start > hi or end <= lo:
+        raise EmptyDataError(f"triage: no predictions in the window {iso(start)} .. {iso(end)}; the data covers "
+                             f"{iso(lo)} .. {iso(hi)}", file=str(lake.root))
     if end <= start:
         raise UsageError(f"triage: the window is empty (since {iso(start)} is not before until {iso(end)})",
                          hint="give --until after --since, or leave it out to use the end of the data")
@@ -163,9 +166,6 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     if b_end <= b_start:
         raise UsageError(f"triage: the baseline is empty ({iso(b_start)} .. {iso(b_end)}); the data starts at "
                          f"{iso(lo)}", hint="pick a later --since, or give --baseline-since/--baseline-until")
-    if start > hi or end <= lo:
-        raise EmptyDataError(f"triage: no predictions in the window {iso(start)} .. {iso(end)}; the data covers "
-                             f"{iso(lo)} .. {iso(hi)}", file=str(lake.root))
     ctx = Context(lake, start=start, end=end, baseline_start=b_start, baseline_end=b_end, progress=say)
     if ctx.window.rows == 0:
         raise EmptyDataError(f"triage: no predictions in the window {iso(start)} .. {iso(end)}", file=str(lake.root))

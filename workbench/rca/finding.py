@@ -165,8 +165,8 @@ class Findings(Result):
         """Short ranked summary for a terminal."""
         w, b = self.window, self.baseline
         lines = [f"workbench triage — {self.lake}",
-                 f"window   {w['start']} .. {w['end']}  ({w['rows']:,} rows)",
-                 f"baseline {b['start']} .. {b['end']}  ({b['rows']:,} rows)"]
+                 f"window   {_t(w['start'])} .. {_t(w['end'])}  ({w['rows']:,} rows)",
+                 f"baseline {_t(b['start'])} .. {_t(b['end'])}  ({b['rows']:,} rows)"]
         breached = [s for s in self.symptoms if s.get("breached")]
         if breached:
             lines.append("symptoms " + "; ".join(f"{s['sli']} {_num(s['baseline'])} -> {_num(s['current'])}"
@@ -200,9 +200,15 @@ class Findings(Result):
             f"<td>{html.escape(h.summary)}</td></tr>" for i, h in enumerate(self.hypotheses, 1))
         v = self.verdict
         return (f"<div class='workbench-findings'><b>Triage</b> {html.escape(self.lake)}: verdict "
-                f"<b>{html.escape(v['cause'])}</b> ({v['score']:.2f}); window {self.window['start']} .. "
-                f"{self.window['end']}<table><tr><th>#</th><th>score</th><th>cause</th><th>culprit</th>"
+                f"<b>{html.escape(v['cause'])}</b> ({v['score']:.2f}); window {_t(self.window['start'])} .. "
+                f"{_t(self.window['end'])}<table><tr><th>#</th><th>score</th><th>cause</th><th>culprit</th>"
                 f"<th>onset</th><th>why</th></tr>{rows}</table></div>")
+
+
+def _t(v) -> str:
+    if isinstance(v, dt.datetime):
+        return v.strftime("%Y-%m-%d %H:%MZ") if v.tzinfo else v.strftime("%Y-%m-%d %H:%M")
+    return str(v)
 
 
 def _num(v) -> str:

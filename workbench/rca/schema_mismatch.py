@@ -44,7 +44,7 @@ class SchemaMismatch(Hypothesis):
             if events:
                 r = events[0]
                 ev.append(Evidence("schema_change", None,
-                                   detail=f"{r['dataset']}: {r['detail']} (run {r['run_id']}, job {r['job']})"))
+                                   detail=f"{r['detail']} (run {r['run_id']}, job {r['job']})"))
             what = {"nulls": "arrives null", "unit": "changed unit", "codes": "takes codes never seen before"}
             how = ", ".join(what[n] for n in nature) or "changed distribution"
             job = events[0]["job"] if events else None
