@@ -1,0 +1,141 @@
+"""triage(): the findings contract, the CLI, errors, determinism, privacy and a read-only lake."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from workbench.cli import main
+from workbench.exceptions import EmptyDataError, LakeNotFoundError, UsageError
+from workbench.rca import CAUSES, DECISION_THRESHOLD, SUBJECT_KEYS, Findings, triage
+from workbench.synthetic import generate_lake
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("triage")
+    out = {}
+    for cause, variant, seed in (("none", 0, 301), ("schema_mismatch", 1, 302), ("pii_leak", 0, 303)):
+        path = root / cause
+        out[cause] = (path, generate_lake(path, cause=cause, variant=variant, seed=seed, rows=30_000))
+    return out
+
+
+def _since(truth, hours=12):
+    anchor = truth.onset or truth.start + (truth.end - truth.start) * 0.75
+    return anchor - dt.timedelta(hours=hours)
+
+
+def test_document_follows_the_contract(lakes):
+    path, truth = lakes["schema_mismatch"]
+    f = triage(path, since=_since(truth), mask_key="k")
+    d = json.loads(json.dumps(f.to_dict()))
+    assert d["schema_version"] == 1 and d["lake"] == truth.name
+    assert set(d["window"]) >= {"start", "end", "rows"} and set(d["baseline"]) >= {"start", "end", "rows"}
+    assert d["window"]["start"].endswith("Z") and d["window"]["rows"] > 0 and d["baseline"]["rows"] > 0
+    for s in d["symptoms"]:
+        assert set(s) >= {"sli", "baseline", "current", "slo", "breached"}
+    scores = [h["score"] for h in d["hypotheses"]]
+    assert scores == sorted(scores, reverse=True) and all(0 <= x <= 1 for x in scores)
+    for h in d["hypotheses"]:
+        assert set(h) >= {"cause", "score", "subject", "onset", "evidence", "lineage", "next_steps"}
+        assert list(h["subject"]) == list(SUBJECT_KEYS)
+        assert h["cause"] in CAUSES
+        for e in h["evidence"]:
+            assert set(e) >= {"check", "statistic", "baseline", "p_value", "detail"}
+        for e in h["lineage"]:
+            assert set(e) >= {"kind", "at", "ref"}
+    top = d["hypotheses"][0]
+    assert d["verdict"] == {"cause": top["cause"], "score": top["score"]}
+    assert top["cause"] == "schema_mismatch" and top["subject"]["feature"] == truth.subject["feature"]
+    assert top["subject"]["dataset"] == truth.subject["dataset"]
+    assert top["lineage"][0]["kind"] == "openlineage_schema_change" and top["next_steps"]
+    # round trip
+    back = Findings.from_dict(d)
+    assert back.to_dict() == d
+
+
+def test_healthy_lake_says_none_and_is_deterministic(lakes):
+    path, truth = lakes["none"]
+    a = triage(path, since=_since(truth), mask_key="k")
+    b = triage(path, since=_since(truth), mask_key="k")
+    assert a.verdict["cause"] == "none" and a.top is None
+    assert all(h.score < DECISION_THRESHOLD for h in a.hypotheses)
+    da, db = a.to_dict(), b.to_dict()
+    da["meta"].pop("seconds"), db["meta"].pop("seconds")
+    assert da == db
+    assert "none" in a.render() and a._repr_html_().startswith("<div")
+
+
+def test_personal_data_never_appears_raw(lakes, tmp_path):
+    path, truth = lakes["pii_leak"]
+    f = triage(path, since=_since(truth), mask_key="k")
+    assert f.verdict["cause"] == "pii_leak" and f.top.subject["column"] == truth.subject["column"]
+    text = json.dumps(f.to_dict()) + f.render() + f._repr_html_()
+    raw = pl.scan_parquet(str(path / "predictions" / "**" / "*.parquet"), hive_partitioning=False)
+    col = truth.subject["column"]
+    leaked = raw.select(pl.col(col)).filter(pl.col(col).str.contains("@")).head(50).collect()[col].to_list()
+    assert leaked, "the generated leak should hold e-mail addresses"
+    for value in leaked:
+        for token in value.split():
+            if "@" in token:
+                assert token not in text
+
+
+def test_lake_is_read_only(lakes):
+    path, truth = lakes["schema_mismatch"]
+    before = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in Path(path).rglob("*") if p.is_file()}
+    triage(path, since=_since(truth), mask_key="k")
+    after = {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in Path(path).rglob("*") if p.is_file()}
+    assert before == after
+
+
+def test_cli_prints_ranked_summary_and_writes_json(lakes, tmp_path, capsys):
+    path, truth = lakes["schema_mismatch"]
+    out = tmp_path / "findings.json"
+    code = main(["triage", str(path), "--since", _since(truth).isoformat(), "--json", str(out)])
+    cap = capsys.readouterr()
+    assert code == 0
+    assert "verdict: schema_mismatch" in cap.out and "rank" in cap.out
+    assert "testing" in cap.err  # progress on standard error
+    doc = json.loads(out.read_text())
+    assert doc["verdict"]["cause"] == "schema_mismatch"
+    code = main(["triage", str(path), "--since", _since(truth).isoformat(), "--json", "-", "--quiet"])
+    cap = capsys.readouterr()
+    assert code == 0 and json.loads(cap.out)["schema_version"] == 1 and cap.err == ""
+
+
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--since", "2099-01-01"], "no predictions in the window"),
+    (["--since", "2026-03-20", "--until", "2026-03-19"], ""),
+    (["--since", "yesterday-ish"], "since"),
+])
+def test_cli_bad_window_exits_2_with_one_line_reason(lakes, capsys, args, needle):
+    path, _ = lakes["none"]
+    assert main(["triage", str(path), *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and needle in err and "Traceback" not in err
+
+
+def test_errors_are_named(lakes, tmp_path):
+    with pytest.raises(LakeNotFoundError):
+        triage(tmp_path / "nope", since="2026-03-01")
+    path, truth = lakes["none"]
+    with pytest.raises(EmptyDataError):
+        triage(path, since=truth.end + dt.timedelta(days=30))
+    with pytest.raises(UsageError):
+        triage(path, since=_since(truth), baseline_since=truth.end, baseline_until=truth.end - dt.timedelta(days=1))
+
+
+def test_explicit_baseline_and_until(lakes):
+    path, truth = lakes["schema_mismatch"]
+    since = _since(truth)
+    f = triage(path, since=since, until=truth.end - dt.timedelta(hours=6),
+               baseline_since=truth.start, baseline_until=since - dt.timedelta(days=1), mask_key="k")
+    assert f.baseline["start"] == truth.start and f.verdict["cause"] == "schema_mismatch"
+    assert os.fspath(path)  # the lake path stays usable
