@@ -19,6 +19,9 @@ the matching builtin so ``except ValueError`` keeps working::
     │   └── OpenLineageError                        a line of openlineage.ndjson (names the line)
     ├── LabelJoinError (ValueError)                 labels that join no prediction
     ├── RequestNotFoundError (LookupError)          lineage_of() for an unknown request id
+    ├── ArtifactError (ValueError)                  a model artifact that cannot be loaded or used
+    │   └── UntrustedArtifactError (PermissionError) pickle/joblib, or skops types not trusted
+    ├── MissingDependencyError (ImportError)        an optional extra (alibi, skops) is not installed
     └── UsageError (ValueError)                     a function argument or command option out of range
 
     WorkbenchWarning (UserWarning)
@@ -34,6 +37,9 @@ from __future__ import annotations
 
 __all__ = [
     "WorkbenchError",
+    "ArtifactError",
+    "UntrustedArtifactError",
+    "MissingDependencyError",
     "LakeNotFoundError",
     "ManifestError",
     "DataFileNotFoundError",
@@ -186,6 +192,18 @@ class LabelJoinError(WorkbenchError, ValueError):
 
 class RequestNotFoundError(WorkbenchError, LookupError):
     """No prediction has the requested ``request_id``."""
+
+
+class ArtifactError(WorkbenchError, ValueError):
+    """A model artifact named by the deployments cannot be found, loaded or used."""
+
+
+class UntrustedArtifactError(ArtifactError, PermissionError):
+    """Loading the artifact could run code: pickle/joblib, or skops types outside the trusted set."""
+
+
+class MissingDependencyError(WorkbenchError, ImportError):
+    """An optional dependency is not installed (the message names the extra to install)."""
 
 
 class UsageError(WorkbenchError, ValueError):

@@ -91,6 +91,7 @@ def generate_lake(
     n_categorical: int | None = None,
     embedding_dim: int | None = None,
     fmt: str = "parquet",
+    artifacts: bool = False,
     overwrite: bool = False,
 ) -> Truth:
     """Write a synthetic telemetry lake with one injected incident and return its ground truth.
@@ -121,6 +122,10 @@ def generate_lake(
         from the seed when None.
     fmt : {"parquet", "csv", "ndjson"}
         File format of predictions and labels. CSV lakes omit the embedding column.
+    artifacts : bool, default False
+        Also save each release's model to ``models/<digest>.skops`` (a
+        :class:`~workbench.synthetic.artifact.SyntheticModel`) and name it in the deployments'
+        ``artifact_uri``, so replays and explanations can score rows.
     overwrite : bool, default False
         Replace an existing lake at ``out_dir`` (refused if it holds no ``workbench.yaml``).
 
@@ -159,6 +164,14 @@ def generate_lake(
         write_day(root, to_datetime(world.start_us + day * DAY_US).date().isoformat(), generated, fmt)
         ingress.append(generated.ingress)
         logged += generated.predictions.height
+    if artifacts:
+        from dataclasses import replace
+
+        from workbench.synthetic.artifact import write_artifacts
+
+        uris = write_artifacts(root, world, timeline.releases)
+        timeline = replace(timeline, deployments=tuple({**d, "artifact_uri": uris[d["artifact_digest"]]}
+                                                       for d in timeline.deployments))
     write_lineage(root, world, timeline)
     write_traffic(root, world, np.concatenate(ingress))
     write_manifest(root, world, fmt)

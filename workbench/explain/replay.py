@@ -1,0 +1,198 @@
+"""Replay: score the window's inputs with the previous model and compare.
+
+If the old model would have been fine on the same rows, the new model is the cause; if both fail,
+the data is; if the new model's own artifact does well on the rows it served but what it logged
+does not, the serving code is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from workbench.exceptions import ArtifactError
+from workbench.explain.artifacts import load_artifact
+from workbench.lake import Lake
+from workbench.lake.timestamps import parse_time
+from workbench.results import Result
+
+__all__ = ["ReplayResult", "replay", "score_rows"]
+
+
+@dataclass(frozen=True, repr=False)
+class ReplayResult(Result):
+    """Quality of logged outputs and of both artifacts on the same rows, with a verdict.
+
+    ``metric`` is AUC (binary), accuracy (multiclass) or MAE (regression, lower is better);
+    differences are oriented so that negative means worse, with 95 % paired-bootstrap intervals.
+    """
+
+    version: str
+    previous: str
+    metric: str
+    rows: int
+    baseline_rows: int
+    logged: float
+    new: float
+    old: float
+    old_baseline: float
+    new_vs_old: tuple[float, float, float]  # estimate, low, high
+    logged_vs_new: tuple[float, float, float]
+    old_window_vs_baseline: tuple[float, float, float]
+    verdict: str  # "model" | "data" | "serving" | "none"
+    detail: str
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def _summary(self) -> str:
+        return (f"{self.version} vs {self.previous}: {self.metric} logged={self.logged:.3f} new={self.new:.3f} "
+                f"old={self.old:.3f} (baseline {self.old_baseline:.3f}) -> {self.verdict}")
+
+
+def _metric(task: str):
+    from sklearn.metrics import roc_auc_score
+
+    if task == "binary_classification":
+        return "auc", lambda y, s: float(roc_auc_score(y, s)) if 0 < y.mean() < 1 else float("nan")
+    if task == "multiclass":
+        return "accuracy", lambda y, s: float(np.mean(y == s))
+    return "mae", lambda y, s: float(np.mean(np.abs(y - s)))
+
+
+def score_rows(model, frame: pl.DataFrame, task: str) -> np.ndarray:
+    """The artifact's output on rows: P(positive) (binary), class (multiclass), value (regression)."""
+    try:
+        if task == "binary_classification":
+            return np.asarray(model.predict_proba(frame))[:, 1]
+        return np.asarray(model.predict(frame))
+    except Exception as exc:
+        raise ArtifactError(f"the artifact could not score the lake's rows: {type(exc).__name__}: {exc}",
+                            hint="an artifact must take a frame with the lake's feature columns") from None
+
+
+def _labels(frame: pl.DataFrame, task: str) -> np.ndarray:
+    y = frame["label"]
+    if task == "binary_classification":
+        return (y.cast(pl.String).str.to_lowercase().is_in(["1", "true", "yes", "1.0"])).to_numpy().astype(int)
+    if task == "multiclass":
+        return y.cast(pl.String).to_numpy()
+    return y.cast(pl.Float64).to_numpy()
+
+
+def _logged(frame: pl.DataFrame, task: str) -> np.ndarray:
+    if task == "binary_classification":
+        return frame["score"].cast(pl.Float64).to_numpy()
+    if task == "multiclass":
+        return frame["prediction"].cast(pl.String).to_numpy()
+    return frame["prediction"].cast(pl.Float64).to_numpy()
+
+
+def _sample(lake: Lake, version: str, start, end, n: int, seed: int) -> pl.DataFrame:
+    lf = lake.predictions(with_labels=True)
+    lf = lf.filter((pl.col("model_version") == version) & pl.col("label").is_not_null())
+    if start is not None:
+        lf = lf.filter(pl.col("timestamp") >= parse_time(start))
+    if end is not None:
+        lf = lf.filter(pl.col("timestamp") < parse_time(end))
+    if "fallback" in lf.collect_schema().names():
+        lf = lf.filter(~pl.col("fallback").fill_null(False).cast(pl.Boolean))
+    df = lf.collect()
+    return df.sample(n, seed=seed) if df.height > n else df
+
+
+def _boot(fn, idx_sets, rng, n_boot) -> tuple[float, float]:
+    vals = [fn(*[rng.choice(k, k) for k in idx_sets]) for _ in range(n_boot)]
+    vals = np.array([v for v in vals if np.isfinite(v)])
+    return (float(np.quantile(vals, 0.025)), float(np.quantile(vals, 0.975))) if vals.size else (np.nan, np.nan)
+
+
+def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, baseline_start=None,
+           baseline_end=None, n: int = 4000, seed: int = 0, n_boot: int = 200, margin: float = 0.02,
+           trust_artifacts: bool = False) -> ReplayResult:
+    """Score ``version``'s labelled rows in ``[start, end)`` with both versions' artifacts.
+
+    Parameters
+    ----------
+    lake : Lake
+    version, previous : str
+        The suspect release and the version it replaced (both need an ``artifact_uri``).
+    start, end : optional
+        The window whose rows ``version`` served.
+    baseline_start, baseline_end : optional
+        Where ``previous``'s own rows give its reference quality (default: before ``start``).
+    margin : float
+        Smallest difference that counts (AUC/accuracy points; relative for MAE).
+    trust_artifacts : bool
+        See :func:`~workbench.explain.load_artifact`.
+    """
+    d = lake.lineage.deployments
+    uris = {}
+    for v in (version, previous):
+        rows = d.filter(pl.col("model_version") == v)
+        uri = rows["artifact_uri"].drop_nulls()
+        uri = [u for u in uri.to_list() if u]
+        if not uri:
+            raise ArtifactError(f"version {v!r} names no artifact_uri in the deployments",
+                                file=lake.manifest.lineage.deployments,
+                                hint="replay needs both versions' model files")
+        uris[v] = uri[0]
+    new_m = load_artifact(uris[version], root=lake.root, trust_artifacts=trust_artifacts)
+    old_m = load_artifact(uris[previous], root=lake.root, trust_artifacts=trust_artifacts)
+    task = lake.task
+    name, fn = _metric(task)
+    sign = -1.0 if name == "mae" else 1.0
+    win = _sample(lake, version, start, end, n, seed)
+    if baseline_end is None and start is not None:
+        baseline_end = start
+    base = _sample(lake, previous, baseline_start, baseline_end, n, seed + 1)
+    if win.height < 50 or base.height < 50:
+        raise ArtifactError(f"too few labelled rows to replay ({win.height} of {version}, {base.height} of "
+                            f"{previous}; need 50 each)", hint="widen the window or wait for labels")
+    y, yb = _labels(win, task), _labels(base, task)
+    logged, s_new, s_old = _logged(win, task), score_rows(new_m, win, task), score_rows(old_m, win, task)
+    s_ref = score_rows(old_m, base, task)
+    m_logged, m_new, m_old, m_ref = fn(y, logged), fn(y, s_new), fn(y, s_old), fn(yb, s_ref)
+    scale = abs(m_ref) if name == "mae" and m_ref else 1.0  # MAE differences are relative
+    rng = np.random.default_rng(seed)
+    k = len(y)
+
+    def paired(a, b):
+        def f(i):
+            return sign * (fn(y[i], a[i]) - fn(y[i], b[i])) / scale
+        lo, hi = _boot(f, [k], rng, n_boot)
+        return sign * (fn(y, a) - fn(y, b)) / scale, lo, hi
+
+    nv = paired(s_new, s_old)
+    lv = paired(logged, s_new)
+    kb = len(yb)
+
+    def drift_f(i, j):
+        return sign * (fn(y[i], s_old[i]) - fn(yb[j], s_ref[j])) / scale
+    lo, hi = _boot(drift_f, [k, kb], rng, n_boot)
+    ov = (sign * (m_old - m_ref) / scale, lo, hi)
+
+    def worse(x):  # significantly and materially negative
+        return x[2] < 0 and x[0] <= -margin
+
+    if worse(lv):
+        verdict = "serving"
+        detail = (f"{version}'s own artifact scores {name} {m_new:.3f} on the rows it served, but what it logged "
+                  f"scores {m_logged:.3f}: the serving code, not the model")
+    elif worse(nv):
+        verdict = "model"
+        detail = (f"on the same {k:,} rows {previous}'s artifact scores {name} {m_old:.3f} and {version}'s "
+                  f"{m_new:.3f}: the old model would have been fine, the new model is the cause")
+    elif worse(ov):
+        verdict = "data"
+        detail = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on its own rows to {m_old:.3f} on this "
+                  f"window, as does {version}'s ({m_new:.3f}): both fail, the data changed")
+    else:
+        verdict = "none"
+        detail = f"{name}: logged {m_logged:.3f}, {version} {m_new:.3f}, {previous} {m_old:.3f} (baseline {m_ref:.3f})"
+    return ReplayResult(version=version, previous=previous, metric=name, rows=k, baseline_rows=kb,
+                        logged=m_logged, new=m_new, old=m_old, old_baseline=m_ref, new_vs_old=nv,
+                        logged_vs_new=lv, old_window_vs_baseline=ov, verdict=verdict, detail=detail,
+                        meta={"margin": margin, "n_boot": n_boot, "interval": "95% bootstrap",
+                              "artifacts": uris})
