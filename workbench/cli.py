@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     tri.add_argument("--baseline-until", help="end of the baseline (default: --since)")
     tri.add_argument("--json", dest="json_path", metavar="PATH",
                      help="write the findings document to PATH ('-' for standard output instead of the summary)")
+    tri.add_argument("--trust-artifacts", action="store_true",
+                     help="let replays load pickle/joblib model files (they can run code: only for trusted sources)")
     tri.add_argument("--quiet", action="store_true", help="no progress messages on standard error")
     tri.set_defaults(func=_triage)
     return p
@@ -128,7 +130,8 @@ def _triage(args) -> int:
             print(f"[{time.perf_counter() - t0:5.1f}s] {msg}", file=sys.stderr, flush=True)
 
     findings = triage(args.lake, since=args.since, until=args.until, baseline_since=args.baseline_since,
-                      baseline_until=args.baseline_until, progress=progress)
+                      baseline_until=args.baseline_until, progress=progress,
+                      trust_artifacts=args.trust_artifacts)
     doc = findings.to_dict()
     if args.json_path == "-":
         print(json.dumps(doc, indent=2))

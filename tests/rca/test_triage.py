@@ -139,3 +139,29 @@ def test_explicit_baseline_and_until(lakes):
                baseline_since=truth.start, baseline_until=since - dt.timedelta(days=1), mask_key="k")
     assert f.baseline["start"] == truth.start and f.verdict["cause"] == "schema_mismatch"
     assert os.fspath(path)  # the lake path stays usable
+
+
+@pytest.mark.parametrize(("cause", "variant", "seed", "check"), [
+    ("retrain_regression", 0, 311, "replay_auc"),
+    ("serving_bug", 1, 312, "replay_auc"),
+    ("third_party_change", 1, 313, "permutation_importance"),
+])
+def test_artifacts_add_replay_and_explanation_evidence(tmp_path, cause, variant, seed, check):
+    truth = generate_lake(tmp_path / "l", cause=cause, variant=variant, seed=seed, rows=30_000, artifacts=True)
+    f = triage(tmp_path / "l", since=_since(truth), mask_key="k")
+    assert f.verdict["cause"] == cause and not f.meta["errors"] and not f.meta["notes"]
+    checks = [e.check for e in f.top.evidence]
+    assert check in checks, checks
+
+
+def test_untrusted_pickle_artifacts_are_skipped_with_a_note(tmp_path):
+    import pickle
+
+    truth = generate_lake(tmp_path / "l", cause="retrain_regression", variant=0, seed=314, rows=30_000)
+    dep = tmp_path / "l" / "lineage" / "deployments.csv"
+    df = pl.read_csv(dep)
+    (tmp_path / "l" / "m.pkl").write_bytes(pickle.dumps({"not": "a model"}))
+    df.with_columns(pl.lit("m.pkl").alias("artifact_uri")).write_csv(dep)
+    f = triage(tmp_path / "l", since=_since(truth), mask_key="k")
+    assert f.verdict["cause"] == "retrain_regression"
+    assert any("arbitrary code" in n for n in f.meta["notes"])

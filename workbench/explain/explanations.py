@@ -12,6 +12,7 @@ column, when the model reads one, is held at its baseline mean.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,9 @@ __all__ = ["AleCurves", "Anchors", "ImportanceShift", "TabularView", "ale_curves
 
 
 def _alibi():
+    # alibi 0.9.4 calls numpy APIs that newer numpy deprecates; that is the pinned library's
+    # business, not the analyst's: silence those warnings for alibi's own modules only
+    warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"alibi(\.|$)")
     try:
         import alibi.explainers as ex
     except ImportError as exc:  # pragma: no cover - the extra is installed in CI
@@ -228,7 +232,7 @@ def anchors_for_errors(model, train: pl.DataFrame, rows: pl.DataFrame, *, numeri
     for i in pick:
         e = explainer.explain(np.nan_to_num(x[i], nan=0.0), threshold=threshold)
         out.append({"row": int(i), "prediction": int(f(x[i:i + 1])[0]), "label": int(_y(lab.slice(int(i), 1), task, model)[0]),
-                    "rule": " AND ".join(e.data["anchor"]) or "(any)", "precision": float(e.data["precision"]),
-                    "coverage": float(e.data["coverage"])})
+                    "rule": " AND ".join(e.data["anchor"]) or "(any)", "precision": float(np.ravel(e.data["precision"])[0]),
+                    "coverage": float(np.ravel(e.data["coverage"])[0])})
     return Anchors(anchors=tuple(out), meta={"threshold": threshold, "wrong_rows": int(wrong.size),
                                              "library": "alibi"})

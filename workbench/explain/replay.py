@@ -89,9 +89,10 @@ def _logged(frame: pl.DataFrame, task: str) -> np.ndarray:
     return frame["prediction"].cast(pl.Float64).to_numpy()
 
 
-def _sample(lake: Lake, version: str, start, end, n: int, seed: int) -> pl.DataFrame:
-    lf = lake.predictions(with_labels=True)
-    lf = lf.filter((pl.col("model_version") == version) & pl.col("label").is_not_null())
+def _sample(lake: Lake, version: str | None, start, end, n: int, seed: int) -> pl.DataFrame:
+    lf = lake.predictions(with_labels=True).filter(pl.col("label").is_not_null())
+    if version is not None:
+        lf = lf.filter(pl.col("model_version") == version)
     if start is not None:
         lf = lf.filter(pl.col("timestamp") >= parse_time(start))
     if end is not None:
@@ -121,7 +122,7 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
     start, end : optional
         The window whose rows ``version`` served.
     baseline_start, baseline_end : optional
-        Where ``previous``'s own rows give its reference quality (default: before ``start``).
+        Rows on which ``previous``'s model gives its reference quality (default: before ``start``).
     margin : float
         Smallest difference that counts (AUC/accuracy points; relative for MAE).
     trust_artifacts : bool
@@ -146,10 +147,11 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
     win = _sample(lake, version, start, end, n, seed)
     if baseline_end is None and start is not None:
         baseline_end = start
-    base = _sample(lake, previous, baseline_start, baseline_end, n, seed + 1)
+    # the reference: the old model on baseline inputs, whichever version served them
+    base = _sample(lake, None, baseline_start, baseline_end, n, seed + 1)
     if win.height < 50 or base.height < 50:
-        raise ArtifactError(f"too few labelled rows to replay ({win.height} of {version}, {base.height} of "
-                            f"{previous}; need 50 each)", hint="widen the window or wait for labels")
+        raise ArtifactError(f"too few labelled rows to replay ({win.height} of {version} in the window, "
+                            f"{base.height} in the baseline; need 50 each)", hint="widen the window or wait for labels")
     y, yb = _labels(win, task), _labels(base, task)
     logged, s_new, s_old = _logged(win, task), score_rows(new_m, win, task), score_rows(old_m, win, task)
     s_ref = score_rows(old_m, base, task)
@@ -180,13 +182,17 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
         verdict = "serving"
         detail = (f"{version}'s own artifact scores {name} {m_new:.3f} on the rows it served, but what it logged "
                   f"scores {m_logged:.3f}: the serving code, not the model")
+    elif worse(ov) and abs(nv[0]) < 0.5 * abs(ov[0]):
+        verdict = "data"
+        detail = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on baseline rows to {m_old:.3f} on this "
+                  f"window, as does {version}'s ({m_new:.3f}): both fail, the data changed")
     elif worse(nv):
         verdict = "model"
         detail = (f"on the same {k:,} rows {previous}'s artifact scores {name} {m_old:.3f} and {version}'s "
                   f"{m_new:.3f}: the old model would have been fine, the new model is the cause")
     elif worse(ov):
         verdict = "data"
-        detail = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on its own rows to {m_old:.3f} on this "
+        detail = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on baseline rows to {m_old:.3f} on this "
                   f"window, as does {version}'s ({m_new:.3f}): both fail, the data changed")
     else:
         verdict = "none"

@@ -7,7 +7,7 @@ from typing import Any
 from workbench.rca.context import FeatureChange
 from workbench.rca.finding import Evidence, LineageEvent
 
-__all__ = ["drift_evidence", "nature_of", "onset_near", "schema_event", "dependency_event"]
+__all__ = ["drift_evidence", "importance_evidence", "nature_of", "onset_near", "schema_event", "dependency_event"]
 
 
 def drift_evidence(c: FeatureChange) -> list[Evidence]:
@@ -31,6 +31,20 @@ def drift_evidence(c: FeatureChange) -> list[Evidence]:
         out.append(Evidence("unseen_share", n["unseen_share"], baseline=0.0,
                             detail=f"{n['unseen_share']:.1%} of {c.feature} values never seen in the baseline"))
     return out
+
+
+def importance_evidence(ctx, feature: str) -> list[Evidence]:
+    """The feature's permutation-importance change, when the model artifact allows computing it."""
+    imp = ctx.importance
+    if imp is None:
+        return []
+    for f in imp.features:
+        if f["feature"] == feature:
+            moved = f in imp.moved
+            return [Evidence("permutation_importance", f["window"], baseline=f["baseline"], detail=(
+                f"{feature}'s importance to the model ({imp.metric} drop when shuffled) "
+                f"{f['baseline']:.3f} -> {f['window']:.3f}" + (" — moved" if moved else ", within noise")))]
+    return []
 
 
 def nature_of(c: FeatureChange) -> list[str]:

@@ -6,7 +6,7 @@ from workbench.rca.context import Release, ramp
 from workbench.rca.finding import Evidence
 from workbench.rca.hypothesis import evidence_from_check
 
-__all__ = ["quality_drop", "release_steps"]
+__all__ = ["quality_drop", "release_steps", "replay_evidence"]
 
 _MIN_LABELLED = 200
 
@@ -41,6 +41,12 @@ def quality_drop(ctx, r: Release) -> tuple[float, list[Evidence], str]:
     if s_c >= s_b and ev_c:
         return s_c, ev_c + ev_b, "concurrent"
     return s_b, ev_b + ev_c, "before/after"
+
+
+def replay_evidence(rep) -> Evidence:
+    est, lo, hi = rep.new_vs_old
+    return Evidence(f"replay_{rep.metric}", rep.new, baseline=rep.old, interval=(lo, hi),
+                    detail=f"replay on {rep.rows:,} labelled rows: {rep.detail}")
 
 
 def release_steps(r: Release, *, bad: str) -> tuple[str, ...]:

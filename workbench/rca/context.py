@@ -89,8 +89,11 @@ class Context:
     """
 
     def __init__(self, lake: Lake, *, start: dt.datetime, end: dt.datetime, baseline_start: dt.datetime,
-                 baseline_end: dt.datetime, progress: Callable[[str], None] | None = None) -> None:
+                 baseline_end: dt.datetime, progress: Callable[[str], None] | None = None,
+                 trust_artifacts: bool = False) -> None:
         self.lake = lake
+        self.trust_artifacts = trust_artifacts
+        self.notes: list[str] = []  # evidence that could not be gathered, and why
         self.start, self.end = start, end
         self.baseline_start, self.baseline_end = baseline_start, baseline_end
         self.progress = progress or (lambda msg: None)
@@ -153,9 +156,33 @@ class Context:
         gain = (w / w.sum()) > (b / b.sum()) * 1.1 + 1e-4
         if not gain.any():
             return None
+        times = hourly["bucket"].to_list()
+        null_jump = w[-1] / w.sum() - b[-1] / b.sum()
+        if kind == "numeric" and null_jump < 0.01:
+            # a numeric distribution moving without a null jump: the hourly mean of each row's
+            # baseline percentile (read from the bins) moves about linearly with a location shift,
+            # where the share of rows in the gaining bins responds late to a gradual one
+            share = b[:-1] / b[:-1].sum()
+            mid = np.cumsum(share) - share / 2
+            c = counts[:, :-1]
+            n = c.sum(axis=1)
+            sums = c @ mid
+            # remove the daily cycle the baseline shows (hour-of-day mean percentile), so a
+            # gradual shift is not mistaken for, or hidden by, the time of day
+            bh = self.hourly(self.baseline)
+            if bh.height >= 48:
+                bc = bh.select(cells[:-1]).fill_null(0).to_numpy().astype(float)
+                hours_b = np.array([t.hour for t in bh["bucket"].to_list()])
+                bn, bs = bc.sum(axis=1), bc @ mid
+                prof = np.zeros(24)
+                for hr in range(24):
+                    m = (hours_b == hr) & (bn > 0)
+                    if bn[m].sum() >= 30:
+                        prof[hr] = bs[m].sum() / bn[m].sum() - 0.5
+                sums = sums - n * prof[np.array([t.hour for t in times])]
+            return ev.detect_onset(times, n=n, sums=sums, sumsq=c @ (mid * mid), model="ramp")
         n = counts.sum(axis=1)
         events = counts[:, gain].sum(axis=1)
-        times = hourly["bucket"].to_list()
         return ev.detect_onset(times, n=n, events=events, model="ramp")
 
     @cached_property
@@ -174,7 +201,8 @@ class Context:
         if not res.drifted:
             return None
         onset = self._embedding_onset(lf)
-        strength = max(ramp(getattr(res, "mmd2", None), 0.0, 0.05), 0.6)
+        # effect sizes, not the p-value: centroid shift in baseline spreads, change of the norms
+        strength = max(ramp(res.centroid_shift, 0.1, 0.4), ramp(abs(math.log(max(res.norm_ratio, 1e-9))), 0.05, 0.3))
         deps = self._dependencies_for(("embedding", lake.manifest.columns.embedding), onset)
         return FeatureChange("embedding", "embedding", res, strength, onset, {}, None, None, [], deps)
 
@@ -394,6 +422,59 @@ class Context:
                             best = cand
         cache[release.version] = best
         return best
+
+    # -- artifacts ----------------------------------------------------------------------
+    def _artifact_uri(self, version: str | None) -> str | None:
+        if version is None:
+            return None
+        d = self.lake.lineage.deployments.filter(pl.col("model_version") == version)
+        uris = [u for u in d["artifact_uri"].drop_nulls().to_list() if u] if "artifact_uri" in d.columns else []
+        return uris[0] if uris else None
+
+    def replay(self, release: Release):
+        """Old and new artifacts on the release's window rows (None without both artifacts)."""
+        cache = self.__dict__.setdefault("_replay", {})
+        if release.version not in cache:
+            res = None
+            if self._artifact_uri(release.version) and self._artifact_uri(release.previous):
+                self.progress(f"replaying {release.version}'s rows with {release.previous}'s model")
+                from workbench.exceptions import WorkbenchError
+                from workbench.explain import replay
+
+                try:
+                    res = replay(self.lake, release.version, release.previous, start=self.start, end=self.end,
+                                 baseline_start=self.baseline_start, baseline_end=self.baseline_end,
+                                 trust_artifacts=self.trust_artifacts)
+                except WorkbenchError as exc:
+                    self.notes.append(f"replay of {release.version}: {exc.message}")
+            cache[release.version] = res
+        return cache[release.version]
+
+    @cached_property
+    def importance(self):
+        """Permutation importance of the window's main version on baseline vs window rows (alibi),
+        when its artifact is available; None otherwise."""
+        served = self.window.collapse(("model_version",)).table.sort("n", descending=True)
+        version = served["model_version"][0] if served.height else None
+        uri = self._artifact_uri(version)
+        if uri is None or not self.lake.has_labels:
+            return None
+        from workbench.exceptions import WorkbenchError
+        from workbench.explain import importance_shift, load_artifact
+
+        self.progress(f"permutation importance of {version} (alibi)")
+        try:
+            model = load_artifact(uri, root=self.lake.root, trust_artifacts=self.trust_artifacts)
+            lf = self.lake.predictions(with_labels=True).filter(pl.col("label").is_not_null())
+            base = window(lf, self.baseline_start, self.baseline_end).collect()
+            win = window(lf, self.start, self.end).collect()
+            if base.height < 100 or win.height < 100:
+                return None
+            return importance_shift(model, base, win, numeric=self.lake.numeric_features,
+                                    categorical=self.lake.categorical_features, task=self.lake.task)
+        except (WorkbenchError, ImportError, ValueError) as exc:
+            self.notes.append(f"importance: {exc}")
+            return None
 
     # -- personal data ----------------------------------------------------------------
     @cached_property

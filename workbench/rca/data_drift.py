@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.rca._inputs import drift_evidence, nature_of
+from workbench.rca._inputs import importance_evidence, drift_evidence, nature_of
 from workbench.rca.finding import Finding, subject
 from workbench.rca.hypothesis import Hypothesis
 
@@ -35,7 +35,7 @@ class DataDrift(Hypothesis):
             out.append(Finding(
                 cause=self.cause, score=round(score, 4), subject=sub,
                 onset=o.at if o else None, onset_interval=(o.low, o.high) if o and o.low else None,
-                evidence=tuple(drift_evidence(c)),
+                evidence=tuple(drift_evidence(c) + ([] if emb else importance_evidence(ctx, c.feature))),
                 summary=f"{name} shifted with no schema, dependency or code change behind it",
                 next_steps=(f"check with the owners of {name} what changed in the population (campaign, market, "
                             "season) since the onset",

@@ -118,7 +118,7 @@ def _bounds(lake: Lake) -> tuple[dt.datetime, dt.datetime]:
 def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, baseline_until=None,
            hypotheses: Iterable[Hypothesis] | None = None, plugins: bool = True,
            threshold: float = DECISION_THRESHOLD, progress: Callable[[str], None] | None = None,
-           mask_key: str | bytes | None = None) -> Findings:
+           mask_key: str | bytes | None = None, trust_artifacts: bool = False) -> Findings:
     """What went wrong in ``[since, until)``, why, and since when.
 
     Parameters
@@ -135,6 +135,10 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
         Verdict ``"none"`` below this score (see :data:`DECISION_THRESHOLD`).
     progress : callable, optional
         Receives a short message at each step (the CLI prints them).
+    trust_artifacts : bool, default False
+        Let replays load pickle/joblib artifacts and untrusted skops types (see
+        :func:`workbench.explain.load_artifact`). Without it such artifacts are skipped, and
+        ``meta["notes"]`` says why.
 
     Returns
     -------
@@ -166,7 +170,8 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     if b_end <= b_start:
         raise UsageError(f"triage: the baseline is empty ({iso(b_start)} .. {iso(b_end)}); the data starts at "
                          f"{iso(lo)}", hint="pick a later --since, or give --baseline-since/--baseline-until")
-    ctx = Context(lake, start=start, end=end, baseline_start=b_start, baseline_end=b_end, progress=say)
+    ctx = Context(lake, start=start, end=end, baseline_start=b_start, baseline_end=b_end, progress=say,
+                  trust_artifacts=trust_artifacts)
     if ctx.window.rows == 0:
         raise EmptyDataError(f"triage: no predictions in the window {iso(start)} .. {iso(end)}", file=str(lake.root))
     if ctx.baseline.rows == 0:
@@ -178,7 +183,7 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     symptoms = ctx.symptoms
     meta = {"workbench": __version__, "seconds": round(time.perf_counter() - t0, 3),
             "hypotheses": [getattr(h, "name", repr(h)) for h in hs], "errors": errors,
-            "drifted_features": [f.feature for f in ctx.drift.drifted]}
+            "drifted_features": [f.feature for f in ctx.drift.drifted], "notes": list(ctx.notes)}
     return Findings(lake=lake.name, window={"start": start, "end": end, "rows": ctx.window.rows},
                     baseline={"start": b_start, "end": b_end, "rows": ctx.baseline.rows},
                     symptoms=tuple(symptoms), hypotheses=tuple(findings), threshold=threshold, meta=meta)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from workbench.rca._versions import quality_drop
+from workbench.rca._versions import quality_drop, replay_evidence
+from workbench.rca.context import ramp
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis, rollout_events
 
@@ -22,6 +23,14 @@ class RetrainRegression(Hypothesis):
             if r.same_artifact is True:
                 continue
             q, ev, how = quality_drop(ctx, r)
+            rep = ctx.replay(r)
+            if rep is not None:
+                # the old model on the same rows: decisive when it would have done better
+                if rep.verdict == "model":
+                    q, how = max(q, ramp(-rep.new_vs_old[0], 0.01, 0.05)), "replayed on the same rows"
+                elif rep.verdict in ("data", "serving"):
+                    q *= 0.3
+                ev = [replay_evidence(rep)] + list(ev)
             if q <= 0:
                 continue
             seg = ctx.segment_regression(r)

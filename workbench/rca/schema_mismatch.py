@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.rca._inputs import drift_evidence, nature_of, onset_near, schema_event
+from workbench.rca._inputs import importance_evidence, drift_evidence, nature_of, onset_near, schema_event
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis
 
@@ -40,6 +40,8 @@ class SchemaMismatch(Hypothesis):
             events = touching or c.schema_changes
             onset, interval = onset_near(c, events[0]["at"] if events else None)
             ev = drift_evidence(c)
+            if c.kind != "embedding":
+                ev += importance_evidence(ctx, c.feature)
             dataset = c.source_dataset
             if events:
                 r = events[0]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.rca._versions import quality_drop
+from workbench.rca._versions import quality_drop, replay_evidence
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis, rollout_events
 
@@ -23,10 +23,13 @@ class ServingBug(Hypothesis):
             mm = ctx.mismapping(r)
             mapped = mm is not None and mm.mismapped
             q, ev, how = quality_drop(ctx, r)
+            rep = ctx.replay(r)
+            replayed = rep is not None and rep.verdict == "serving"
             if same and r.new_commit is not False:
-                score = 0.97 if mapped else 0.92 * q
+                score = 0.97 if mapped or replayed else 0.92 * q
             else:
-                score = 0.45 if mapped else 0.0  # mis-mapped outputs with a new model: could be either
+                # a new model: mis-mapped outputs could be either; a replay can tell
+                score = 0.9 if replayed else (0.45 if mapped else 0.0)
             if score <= 0:
                 continue
             items = []
@@ -40,6 +43,8 @@ class ServingBug(Hypothesis):
                     f"{r.version} reuses {r.previous}'s artifact {str(info.get('artifact_digest'))[:12]} and training "
                     f"data; serving commit {str(pinfo.get('serving_commit'))[:10]} -> "
                     f"{str(info.get('serving_commit'))[:10]}")))
+            if rep is not None:
+                items.append(replay_evidence(rep))
             items += ev
             prev = r.previous or "the previous version"
             out.append(Finding(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.rca._inputs import dependency_event, drift_evidence, onset_near
+from workbench.rca._inputs import importance_evidence, dependency_event, drift_evidence, onset_near
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis, version_bump
 
@@ -33,6 +33,8 @@ class ThirdPartyChange(Hypothesis):
             emb = c.kind == "embedding"
             column = ctx.lake.manifest.columns.embedding if emb else None
             ev = drift_evidence(c)
+            if c.kind != "embedding":
+                ev += importance_evidence(ctx, c.feature)
             ev.append(Evidence("dependency_change", None,
                                detail=f"{near['dependency']} {near['previous_version']} -> {near['version']} "
                                       f"({bump}) at {near['changed_at']:%Y-%m-%d %H:%M}Z; consumers: "
