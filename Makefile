@@ -32,8 +32,13 @@ demo-lake: $(DEMO)/workbench.yaml
 demo-lake-rebuild: $(STAMP)
 	$(BIN)/workbench synth $(DEMO) $(DEMO_ARGS) --overwrite
 
+# The demo incident starts 2026-03-12 ~13:00Z; the analyst's window opens half a day earlier.
+DEMO_SINCE := 2026-03-12T00:00Z
+
 demo: install demo-lake
 	$(BIN)/workbench lake-info $(DEMO)
+	@mkdir -p out
+	$(BIN)/workbench triage $(DEMO) --since $(DEMO_SINCE) --json out/demo-findings.json
 
 test: install
 	$(BIN)/python -m pytest
@@ -43,6 +48,9 @@ test-fast: install
 
 bench: install
 	$(BIN)/python benchmarks/bench_lake_scan.py
+	$(BIN)/python benchmarks/bench_drift.py
+	$(BIN)/python benchmarks/bench_triage.py
+	$(BIN)/python benchmarks/rca_suite.py --seeds 3
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info

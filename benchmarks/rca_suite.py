@@ -23,7 +23,8 @@ import numpy as np
 TASKS = ("binary_classification", "multiclass", "regression")
 
 
-def cases(seeds: int, *, first_seed: int = 1000, healthy: int | None = None) -> list[dict]:
+def cases(seeds: int, *, first_seed: int = 1000, healthy: int | None = None, rows: int | None = None,
+          lead: tuple[float, float] = (6, 30)) -> list[dict]:
     """(cause, variant, seed, rows, days, analyst lead hours) with sizes varied per seed."""
     from workbench.synthetic import CAUSES
 
@@ -36,9 +37,9 @@ def cases(seeds: int, *, first_seed: int = 1000, healthy: int | None = None) -> 
                 seed = first_seed + k
                 rng = np.random.default_rng(seed)
                 out.append({"cause": cause, "variant": variant, "seed": seed,
-                            "rows": int(rng.choice([30_000, 50_000, 80_000])),
+                            "rows": rows or int(rng.choice([30_000, 50_000, 80_000])),
                             "days": int(rng.choice([18, 21, 28])),
-                            "lead_h": float(np.round(rng.uniform(6, 30), 1)),
+                            "lead_h": float(np.round(rng.uniform(*lead), 1)),
                             "task": str(rng.choice(TASKS, p=[0.6, 0.2, 0.2]))})
                 k += 1
     return out
@@ -48,7 +49,7 @@ def run_case(case: dict, root: Path) -> dict:
     import workbench as wb
     from workbench.synthetic import generate_lake
 
-    path = root / f"{case['cause']}-{case['variant']}-{case['seed']}-{case['task'][:5]}"
+    path = root / f"{case['cause']}-{case['variant']}-{case['seed']}-{case['task'][:5]}-{case['rows']}"
     if (path / "truth.json").exists():
         from workbench.synthetic.truth import Truth
         truth = Truth.from_json(path / "truth.json")
@@ -120,10 +121,13 @@ def main() -> None:
     ap.add_argument("--first-seed", type=int, default=1000)
     ap.add_argument("--out", default=str(Path(__file__).parent / "out" / "rca"))
     ap.add_argument("--only", default="", help="comma-separated causes")
+    ap.add_argument("--rows", type=int, default=None, help="rows per lake (default: 30k/50k/80k by seed)")
+    ap.add_argument("--lead", default="6,30", help="analyst lead before the onset, hours: min,max")
     args = ap.parse_args()
     root = Path(args.out)
     root.mkdir(parents=True, exist_ok=True)
-    todo = [c for c in cases(args.seeds, first_seed=args.first_seed)
+    lead = tuple(float(x) for x in args.lead.split(","))
+    todo = [c for c in cases(args.seeds, first_seed=args.first_seed, rows=args.rows, lead=lead)
             if not args.only or c["cause"] in args.only.split(",")]
     results = []
     for c in todo:
