@@ -29,7 +29,8 @@ def _imports(path: Path) -> set[str]:
 
 
 def test_core_import_loads_no_heavy_or_optional_library():
-    code = ("import sys, workbench, workbench.lake, workbench.summaries, workbench.evidence, workbench.synthetic, workbench.cli; "
+    code = ("import sys, workbench, workbench.lake, workbench.summaries, workbench.evidence, workbench.synthetic, "
+            "workbench.cli, workbench.rca, workbench.explain; "
             "bad = [m for m in ('alibi', 'altair', 'ipywidgets', 'papermill', 'nbconvert', 'tensorflow', 'torch') "
             "if m in sys.modules]; print(','.join(bad))")
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
@@ -55,6 +56,20 @@ def test_summaries_layer_imports_only_the_lake_below_it():
     for p in (PKG / "summaries").rglob("*.py"):
         ours = {m for m in _imports(p) if m == "workbench" or m.startswith("workbench.")}
         assert all(m.startswith(allowed) for m in ours), (p, ours)
+
+
+def test_rca_and_evidence_layers_point_down():
+    # evidence reads summaries and the lake; rca reads evidence, summaries, the lake and (lazily) explain
+    rules = {"evidence": ("workbench.evidence", "workbench.summaries", "workbench.lake", "workbench.exceptions",
+                          "workbench.results"),
+             "rca": ("workbench.rca", "workbench.evidence", "workbench.summaries", "workbench.lake",
+                     "workbench.explain", "workbench.exceptions", "workbench.results", "workbench._version",
+                     "workbench")}
+    for layer, allowed in rules.items():
+        for p in (PKG / layer).rglob("*.py"):
+            ours = {m for m in _imports(p) if m == "workbench" or m.startswith("workbench.")}
+            assert all(m == "workbench" and "workbench" in allowed or m.startswith(tuple(a + "." for a in allowed)
+                       + allowed) for m in ours), (p, ours)
 
 
 def test_pyproject_dependencies():

@@ -360,13 +360,19 @@ class Context:
         except ValueError:
             return None
 
+    @cached_property
+    def _segments(self) -> Summary:
+        """One daily pass keyed by every segment column at once (counts and label/score tallies
+        only: segment deltas need no feature histograms)."""
+        self.progress(f"summarising by segments {', '.join(self.lake.segments)}")
+        bare = replace(self.binning, numeric={}, categorical={}, seen={})
+        return summarize(self.lake, bare, start=min(self.baseline_start, self.start), end=self.end, bucket="1d",
+                         segment=list(self.lake.segments))
+
     def segment_summary(self, column: str) -> Summary:
-        cache = self.__dict__.setdefault("_seg", {})
-        if column not in cache:
-            self.progress(f"summarising by segment {column}")
-            cache[column] = summarize(self.lake, self.binning, start=min(self.baseline_start, self.start),
-                                      end=self.end, bucket="1d", segment=column)
-        return cache[column]
+        """The segment pass collapsed to one segment column."""
+        s = self._segments
+        return s.collapse(("bucket", "model_version", "route", column))
 
     @cached_property
     def capture(self) -> pl.DataFrame | None:

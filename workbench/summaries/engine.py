@@ -6,6 +6,8 @@ Another engine (Spark, DuckDB) plugs in by producing the same two tables for the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
@@ -33,7 +35,7 @@ def _classes(task: str) -> list[pl.Expr]:
 
 
 def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binary_classification",
-                    bucket: str = "1h", segment: str | None = None, schema: dict | None = None,
+                    bucket: str = "1h", segment: str | Sequence[str] | None = None, schema: dict | None = None,
                     labelled: pl.LazyFrame | None = None) -> Summary:
     """Summarise a normalised predictions frame (canonical columns) in one pass.
 
@@ -45,17 +47,18 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         Bins fitted on the baseline (:func:`fit_binning`).
     bucket : str
         Time bucket, a polars duration (``"1h"``, ``"15m"``, ``"1d"``).
-    segment : str, optional
-        A column to add to the keys.
+    segment : str or sequence of str, optional
+        A column (or several) to add to the keys; several give one summary that collapses to
+        each of them (``summary.collapse(("model_version", col))``) without another pass.
     labelled : LazyFrame, optional
         The same rows with labels joined; score and label tallies are taken from it (only its
         keys, score, prediction and label are read), the rest from ``frame``.
     """
     schema = schema or dict(frame.collect_schema())
-    keys = ["bucket", "model_version", "route"] + ([segment] if segment else [])
+    segs = [segment] if isinstance(segment, str) else list(segment or ())
+    keys = ["bucket", "model_version", "route"] + segs
     prep = [pl.col("timestamp").dt.truncate(bucket).alias("bucket")]
-    if segment:
-        prep.append(pl.col(segment).cast(pl.String).fill_null("(null)").alias(segment))
+    prep += [pl.col(c).cast(pl.String).fill_null("(null)").alias(c) for c in segs]
     aggs: list[pl.Expr] = [pl.len().alias("n")]
     if "fallback" in schema:
         aggs.append(pl.col("fallback").cast(pl.Int64).sum().alias("fallback"))
@@ -126,8 +129,7 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         res = [main]
     if "latency_ms" in schema:
         lat_keys = [pl.col("timestamp").dt.truncate(bucket).alias("bucket"), "model_version", "route"]
-        if segment:
-            lat_keys.append(pl.col(segment).cast(pl.String).fill_null("(null)").alias(segment))
+        lat_keys += [pl.col(c).cast(pl.String).fill_null("(null)").alias(c) for c in segs]
         res.append(frame.select(*lat_keys, latency_bin_expr().alias("bin"))
                    .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")).collect(engine="streaming"))
     confusion = None
@@ -138,7 +140,7 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         if not has_label:
             src = src.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
         conf_keys = [e for e in prep if e.meta.output_name() in keys]
-        confusion = (src.select(*conf_keys, *[k for k in keys if k not in ("bucket", segment)], *_classes(task))
+        confusion = (src.select(*conf_keys, *[k for k in keys if k not in ("bucket", *segs)], *_classes(task))
                      .group_by([*keys, "prediction", "label"]).agg(pl.len().cast(pl.Int64).alias("n"))
                      .collect(engine="streaming").sort([*keys, "prediction", "label"], nulls_last=True))
     table = res[0].sort(keys, nulls_last=True)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from workbench.lake import Lake
@@ -35,7 +37,7 @@ def fit_lake_binning(lake: Lake, *, start=None, end=None, n_bins: int = 20, top_
 
 
 def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str = "1h",
-              segment: str | None = None) -> Summary:
+              segment: str | Sequence[str] | None = None) -> Summary:
     """Summarise the lake's rows in ``[start, end)`` on ``binning`` (one streaming pass).
 
     Examples
@@ -46,14 +48,14 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
     """
     wanted = {"timestamp", "model_version", "route", "fallback", "latency_ms", "score", "prediction", "label",
               *binning.numeric, *binning.categorical}
-    if segment:
-        wanted.add(segment)
+    segs = [segment] if isinstance(segment, str) else list(segment or ())
+    wanted.update(segs)
     frame = lake.predictions()
     schema = frame.collect_schema()
     cols = [c for c in schema.names() if c in wanted]
     labelled = None
     if lake.has_labels and "label" not in cols:
-        keys = ["timestamp", "model_version", "route", *([segment] if segment else [])]
+        keys = ["timestamp", "model_version", "route", *segs]
         lab_cols = [c for c in (*keys, "score", "prediction") if c in schema] + ["label"]
         labelled = window(lake.predictions(lab_cols, with_labels=True), start, end)
     frame = window(frame.select(cols), start, end)
