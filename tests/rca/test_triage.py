@@ -152,6 +152,8 @@ def test_artifacts_add_replay_and_explanation_evidence(tmp_path, cause, variant,
     assert f.verdict["cause"] == cause and not f.meta["errors"] and not f.meta["notes"]
     checks = [e.check for e in f.top.evidence]
     assert check in checks, checks
+    if cause != "third_party_change":  # a quality drop confined to the culprit version's rows
+        assert f.top.explains is not None and f.top.explains > 0.5, f.top.explains
 
 
 def test_untrusted_pickle_artifacts_are_skipped_with_a_note(tmp_path):

@@ -126,6 +126,8 @@ def _ece(pos, neg, smass, rng, n_boot) -> tuple[float | None, tuple[float, float
     if m == 0:
         return None, None
     ece = float(np.sum(np.abs(smass - pos)) / m)
+    if n_boot <= 0:
+        return ece, None
     rate = np.divide(pos, n_b, out=np.zeros_like(pos), where=n_b > 0)
     boot = np.abs(smass[None, :] - rng.binomial(n_b.astype(np.int64)[None, :], rate[None, :],
                                                  size=(n_boot, n_b.size))).sum(axis=1) / m

@@ -337,6 +337,28 @@ class Context:
                 cache[key] = None
         return cache[key]
 
+    def drop_explained_by_version(self, version: str) -> float | None:
+        """Share of the window's quality drop (against the baseline) that disappears when the
+        version's rows are left out: how much of the drop is confined to that version."""
+        metric = {"binary_classification": "auc", "multiclass": "accuracy"}.get(self.lake.task, "mae")
+        sign = -1.0 if metric == "mae" else 1.0
+
+        def value(s: Summary) -> float | None:
+            if s.rows == 0:
+                return None
+            g = ev.assess_quality(s, by=(), n_boot=0).groups
+            return g[0].get(metric) if g else None
+        b, w = value(self.baseline), value(self.window)
+        rest = value(self.window.where(pl.col("model_version") != version))
+        if b is None or w is None:
+            return None
+        drop = sign * (b - w)
+        if drop <= 0:
+            return None
+        if rest is None:
+            return 1.0
+        return float(np.clip(sign * (rest - w) / drop, 0.0, 1.0))
+
     def concurrent(self, release: Release) -> ev.VersionComparison | None:
         """The same comparison on the hours both versions served (comparable inputs), if any."""
         if release.previous is None:

@@ -48,7 +48,7 @@ class RetrainRegression(Hypothesis):
             out.append(Finding(
                 cause=self.cause, score=round(score, 4), subject=subject(model_version=r.version),
                 onset=r.first_deployed, evidence=tuple(items), lineage=rollout_events(r.lineage),
-                explains=round(1.0 - explained, 4),
+                explains=_share(ctx.drop_explained_by_version(r.version), explained),
                 summary=f"{r.version} performs worse than {prev} overall ({how})",
                 next_steps=(f"roll back {r.version} to {prev}",
                             f"compare training data {info.get('training_dataset')} with "
@@ -56,3 +56,8 @@ class RetrainRegression(Hypothesis):
                             "gate promotions on the canary's AUC/accuracy against the current version"),
                 hypothesis=self.name))
         return out
+
+
+def _share(by_version: float | None, by_segment: float) -> float | None:
+    """The share of the window's drop confined to the version, less what one segment explains."""
+    return None if by_version is None else round(by_version * (1.0 - by_segment), 4)

@@ -50,6 +50,7 @@ class ServingBug(Hypothesis):
             out.append(Finding(
                 cause=self.cause, score=round(score, 4), subject=subject(model_version=r.version),
                 onset=r.first_deployed, evidence=tuple(items), lineage=rollout_events(r.lineage),
+                explains=ctx.drop_explained_by_version(r.version),
                 summary=(f"{r.version} serves the same model with new code and its outputs are "
                          + ("mis-mapped" if mapped else f"worse ({how})")),
                 next_steps=(f"roll back {r.version} to {prev}",
