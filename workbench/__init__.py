@@ -20,18 +20,22 @@ __all__ = [
     "WorkbenchWarning",
     "open_lake",
     "read_manifest",
+    "run_report",
     "triage",
 ]
 
-_LAZY = {"triage": "workbench.rca", "Findings": "workbench.rca"}
+_LAZY = {"triage": "workbench.rca", "Findings": "workbench.rca", "run_report": "workbench.report"}
+_SUBPACKAGES = ("charts", "evidence", "explain", "rca", "report", "summaries", "synthetic")
 
 
 def __getattr__(name: str):
     # triage pulls in the statistics stack (scipy); load it on first use, not on import
-    if name in _LAZY:
-        import importlib
+    import importlib
 
+    if name in _LAZY:
         return getattr(importlib.import_module(_LAZY[name]), name)
+    if name in _SUBPACKAGES:  # wb.charts, wb.report, ... without importing them up front
+        return importlib.import_module(f"workbench.{name}")
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 

@@ -1,0 +1,122 @@
+"""The charts. Each takes a result and returns an Altair chart (no computation beyond reshaping)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import altair as alt
+import polars as pl
+
+from workbench.results import iso
+
+__all__ = ["drift_chart", "hypotheses_chart", "latency_chart", "segment_chart", "series_chart", "timeline_chart"]
+
+_WIDTH = 560
+
+
+def _data(rows: list[dict[str, Any]]) -> alt.Data:
+    # inline values (JSON-safe): a chart carries its data, so a saved spec stands alone
+    def clean(v):
+        if isinstance(v, (dt.datetime, dt.date)):
+            return iso(v)
+        return v
+    return alt.Data(values=[{k: clean(v) for k, v in r.items()} for r in rows])
+
+
+def hypotheses_chart(findings) -> alt.Chart:
+    """Ranked hypotheses as bars of their score, with the decision threshold as a rule."""
+    rows = [{"rank": i, "cause": h.cause, "culprit": h.culprit(), "score": h.score,
+             "label": f"{h.cause}: {h.culprit()}"} for i, h in enumerate(findings.hypotheses[:10], 1)]
+    if not rows:
+        rows = [{"rank": 1, "cause": "none", "culprit": "—", "score": 0.0, "label": "no hypothesis"}]
+    bars = alt.Chart(_data(rows)).mark_bar().encode(
+        x=alt.X("score:Q", scale=alt.Scale(domain=[0, 1]), title="score"),
+        y=alt.Y("label:N", sort=alt.EncodingSortField("rank"), title=None),
+        color=alt.Color("cause:N", legend=None),
+        tooltip=["cause:N", "culprit:N", alt.Tooltip("score:Q", format=".2f")])
+    rule = alt.Chart(_data([{"threshold": findings.threshold}])).mark_rule(strokeDash=[4, 3]).encode(
+        x="threshold:Q")
+    return (bars + rule).properties(width=_WIDTH, title="Hypotheses (dashed: decision threshold)")
+
+
+def drift_chart(drift, *, top: int = 15) -> alt.Chart:
+    """Per-feature drift (PSI), drifted features highlighted."""
+    feats = sorted(drift.features, key=lambda f: -f.psi)[:top]
+    rows = [{"feature": f.feature, "psi": min(f.psi, 10.0), "js": f.js, "q_value": f.q_value,
+             "drifted": "drifted" if f.drifted else "stable", "kind": f.kind} for f in feats]
+    return alt.Chart(_data(rows)).mark_bar().encode(
+        x=alt.X("psi:Q", title="PSI (capped at 10)"),
+        y=alt.Y("feature:N", sort="-x", title=None),
+        color=alt.Color("drifted:N", scale=alt.Scale(domain=["drifted", "stable"], range=["#d62728", "#9e9e9e"]),
+                        title=None),
+        tooltip=["feature:N", "kind:N", alt.Tooltip("psi:Q", format=".3f"), alt.Tooltip("js:Q", format=".3f"),
+                 alt.Tooltip("q_value:Q", format=".2g")],
+    ).properties(width=_WIDTH, title="Drift per feature, baseline vs window")
+
+
+def series_chart(frame: pl.DataFrame, *, y: str, title: str, color: str | None = None,
+                 onset: dt.datetime | None = None, events: pl.DataFrame | None = None) -> alt.Chart:
+    """A per-bucket series (``bucket`` + ``y`` [+ ``color``]) with the onset and lineage events as rules."""
+    cols = ["bucket", y] + ([color] if color else [])
+    line = alt.Chart(_data(frame.select(cols).to_dicts())).mark_line(point=False).encode(
+        x=alt.X("bucket:T", title=None), y=alt.Y(f"{y}:Q", title=y),
+        **({"color": alt.Color(f"{color}:N")} if color else {}))
+    layers = [line]
+    if events is not None and events.height:
+        ev = events.select(pl.col("at").alias("bucket"), "kind", "subject").to_dicts()
+        layers.append(alt.Chart(_data(ev)).mark_rule(color="#888", strokeDash=[2, 2]).encode(
+            x="bucket:T", tooltip=["kind:N", "subject:N"]))
+    if onset is not None:
+        layers.append(alt.Chart(_data([{"bucket": onset, "what": "onset"}])).mark_rule(color="#d62728").encode(
+            x="bucket:T", tooltip=["what:N"]))
+    return alt.layer(*layers).properties(width=_WIDTH, height=180, title=title)
+
+
+def latency_chart(frame: pl.DataFrame, *, slo_ms: float | None = None, onset: dt.datetime | None = None) -> alt.Chart:
+    """Hourly p95 latency per version (``bucket``, ``model_version``, ``p95``) against the SLO."""
+    chart = series_chart(frame, y="p95", color="model_version", title="p95 latency (ms) per version",
+                         onset=onset)
+    if slo_ms is not None:
+        rule = alt.Chart(_data([{"slo": slo_ms}])).mark_rule(color="#ff7f0e").encode(y="slo:Q")
+        chart = alt.layer(chart, rule)
+    return chart
+
+
+def timeline_chart(timeline: pl.DataFrame, *, onset: dt.datetime | None = None,
+                   start: dt.datetime | None = None, end: dt.datetime | None = None) -> alt.Chart:
+    """Lineage events (rollouts, schema changes, dependency changes, ...) as ticks per kind."""
+    t = timeline
+    if "kind" in t.columns:
+        t = t.filter(pl.col("kind") != "openlineage_run")  # routine runs would drown the rest
+    rows = t.select("at", "kind", "subject", "detail").to_dicts() if t.height else []
+    base = alt.Chart(_data(rows)).mark_tick(thickness=2, size=18).encode(
+        x=alt.X("at:T", title=None, scale=alt.Scale(domain=[iso(start), iso(end)]) if start and end else
+                alt.Undefined),
+        y=alt.Y("kind:N", title=None), color=alt.Color("kind:N", legend=None),
+        tooltip=["at:T", "kind:N", "subject:N", "detail:N"])
+    layers = [base]
+    if onset is not None:
+        layers.append(alt.Chart(_data([{"at": onset, "what": "onset"}])).mark_rule(color="#d62728").encode(
+            x="at:T", tooltip=["what:N"]))
+    return alt.layer(*layers).properties(width=_WIDTH, title="Lineage around the window (red: onset)")
+
+
+def segment_chart(deltas, *, metric: str = "accuracy") -> alt.Chart:
+    """Per-segment metric change between two versions, with 95 % intervals; regressed ones in red."""
+    rows = []
+    for r in deltas.rows:
+        m = r["metrics"].get(metric)
+        if m is None:
+            continue
+        rows.append({"value": str(r["value"]), "delta": m["delta"], "low": m["ci"][0], "high": m["ci"][1],
+                     "regressed": "regressed" if metric in r["regressed_on"] else "ok"})
+    base = alt.Chart(_data(rows))
+    points = base.mark_point(filled=True, size=60).encode(
+        x=alt.X("delta:Q", title=f"{metric} change ({deltas.b} - {deltas.a})"),
+        y=alt.Y("value:N", title=deltas.segment),
+        color=alt.Color("regressed:N", scale=alt.Scale(domain=["regressed", "ok"], range=["#d62728", "#1f77b4"]),
+                        title=None))
+    bars = base.mark_rule().encode(x="low:Q", x2="high:Q", y="value:N")
+    zero = alt.Chart(_data([{"x": 0}])).mark_rule(color="#888").encode(x="x:Q")
+    return alt.layer(bars, points, zero).properties(width=_WIDTH, title=f"{metric} by {deltas.segment}")

@@ -1,0 +1,19 @@
+"""Reports: the template registry, the Papermill runner, and the calls templates make.
+
+``run_report("incident-triage", lake=..., params={...}, out=...)`` writes ``report.ipynb``,
+an offline ``report.html`` and ``findings.json``; ``list_templates()`` shows what is available.
+"""
+
+from workbench.report.params import parse_cli_params, validate_params
+from workbench.report.runner import ReportError, ReportResult, lake_fingerprint, run_report, to_offline_html
+from workbench.report.sections import (
+    Markdown, action_items, bias_audit, canary_review, drift_study, evidence_table, hypotheses_table, latency_study,
+    model_health, narrative, next_steps, postmortem, publish, setup, symptoms_table, timeline_chart_for,
+    worst_segment_chart,
+)
+from workbench.report.templates import Template, find_template, list_templates
+
+__all__ = ["Markdown", "action_items", "worst_segment_chart", "ReportError", "ReportResult", "Template", "bias_audit", "canary_review", "drift_study",
+           "evidence_table", "find_template", "hypotheses_table", "lake_fingerprint", "latency_study",
+           "list_templates", "model_health", "narrative", "next_steps", "parse_cli_params", "postmortem", "publish",
+           "run_report", "setup", "symptoms_table", "timeline_chart_for", "to_offline_html", "validate_params"]

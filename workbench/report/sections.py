@@ -1,0 +1,430 @@
+"""What a template's cells call: one call per section, returning something to display.
+
+Templates stay thin (a parameters cell, then one call and one display per section); the
+narrative is generated here from the results, not written into the notebook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from workbench.results import Result, iso, jsonable
+
+__all__ = ["Markdown", "action_items", "worst_segment_chart", "bias_audit", "canary_review", "drift_study", "evidence_table", "hypotheses_table",
+           "latency_study", "model_health", "narrative", "next_steps", "postmortem", "publish", "setup",
+           "symptoms_table", "timeline_chart_for"]
+
+
+class Markdown:
+    """Markdown text that notebooks render (and nbconvert keeps as HTML)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def _repr_markdown_(self) -> str:
+        return self.text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def setup() -> None:
+    """Charts as static SVG (drawn by vl-convert, no JavaScript, no CDN) and wide tables."""
+    import altair as alt
+
+    alt.renderers.enable("svg")
+    alt.data_transformers.disable_max_rows()
+    pl.Config.set_tbl_rows(50)
+    pl.Config.set_fmt_str_lengths(120)
+
+
+def publish(result, output_dir: str | None) -> Markdown:
+    """Write the section's result to ``output_dir/findings.json`` (the runner's contract): from the
+    result object, never from cell output. Time-varying fields (seconds) are dropped so the same
+    inputs give the same file."""
+    if not output_dir:
+        return Markdown("_(findings.json not written: no output_dir; the report runner sets it)_")
+    doc = result.to_dict() if hasattr(result, "to_dict") else jsonable(result)
+    if isinstance(doc.get("meta"), dict):
+        doc["meta"] = {k: v for k, v in doc["meta"].items() if k != "seconds"}
+    path = Path(output_dir) / "findings.json"
+    path.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    return Markdown(f"_findings written to `{path.name}`_")
+
+
+def _when(t) -> str:
+    if t is None:
+        return "unknown"
+    return t.strftime("%Y-%m-%d %H:%M UTC") if isinstance(t, dt.datetime) else str(t)
+
+
+# -- incident triage ---------------------------------------------------------------------
+def narrative(findings) -> Markdown:
+    """The verdict in prose, built from the findings."""
+    w, b = findings.window, findings.baseline
+    lines = [f"Window **{_when(w['start'])} – {_when(w['end'])}** ({w['rows']:,} predictions) against the "
+             f"baseline {_when(b['start'])} – {_when(b['end'])} ({b['rows']:,})."]
+    top = findings.top
+    if top is None:
+        best = findings.hypotheses[0] if findings.hypotheses else None
+        lines.append(f"**Verdict: none.** No hypothesis reached the decision threshold ({findings.threshold:.2f})"
+                     + (f"; the strongest was {best.cause} at {best.score:.2f}." if best else "."))
+    else:
+        lines.append(f"**Verdict: {top.cause}** (score {top.score:.2f}) — culprit {top.culprit()}, "
+                     f"onset **{_when(top.onset)}**.")
+        if top.summary:
+            lines.append(top.summary[0].upper() + top.summary[1:] + ".")
+        if top.explains is not None:
+            lines.append(f"It accounts for {top.explains:.0%} of the window's quality drop.")
+        runners = [h for h in findings.hypotheses[1:4] if h.score > 0.1]
+        if runners:
+            lines.append("Also considered: " + "; ".join(f"{h.cause} ({h.score:.2f}, {h.culprit()})" for h in runners)
+                         + ".")
+    breached = [s for s in findings.symptoms if s.get("breached")]
+    if breached:
+        lines.append("Symptoms: " + "; ".join(f"{s['sli']} {_fmt(s['baseline'])} → {_fmt(s['current'])}"
+                                              for s in breached) + ".")
+    return Markdown("\n\n".join(lines))
+
+
+def _fmt(v) -> str:
+    return "—" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
+
+
+def symptoms_table(findings) -> pl.DataFrame:
+    return pl.DataFrame([{"SLI": s["sli"], "baseline": _fmt(s.get("baseline")), "window": _fmt(s.get("current")),
+                          "objective": _fmt(s.get("slo")), "breached": bool(s.get("breached"))}
+                         for s in findings.symptoms])
+
+
+def hypotheses_table(findings, top: int = 10) -> pl.DataFrame:
+    rows = [{"rank": i, "cause": h.cause, "score": round(h.score, 3), "culprit": h.culprit(),
+             "onset": iso(h.onset) or "", "why": h.summary} for i, h in enumerate(findings.hypotheses[:top], 1)]
+    return pl.DataFrame(rows) if rows else pl.DataFrame({"rank": [], "cause": []})
+
+
+def evidence_table(findings) -> pl.DataFrame | Markdown:
+    top = findings.top or (findings.hypotheses[0] if findings.hypotheses else None)
+    if top is None:
+        return Markdown("_No evidence: nothing was tested positive._")
+    return pl.DataFrame([{"check": e.check, "statistic": _fmt(e.statistic), "baseline": _fmt(e.baseline),
+                          "p-value": _fmt(e.p_value), "detail": e.detail} for e in top.evidence])
+
+
+def next_steps(findings) -> Markdown:
+    top = findings.top
+    if top is None:
+        return Markdown("Nothing to act on: keep the monitors running; re-run when labels arrive.")
+    lineage = "\n".join(f"- {ev.kind} at {_when(ev.at)} — {ev.subject or ''} (`{ev.ref}`)" for ev in top.lineage)
+    steps = "\n".join(f"1. {s}" for s in top.next_steps)
+    return Markdown(steps + ("\n\nLineage relied on:\n\n" + lineage if lineage else ""))
+
+
+def timeline_chart_for(findings, lake, *, hours: float = 48):
+    """Lineage events around the onset (or the window start), with the onset marked."""
+    import workbench as wb
+    from workbench.charts import timeline_chart
+
+    lake = lake if isinstance(lake, wb.Lake) else wb.open_lake(lake)
+    top = findings.top
+    centre = (top.onset if top and top.onset else findings.window["start"])
+    lo, hi = centre - dt.timedelta(hours=hours), centre + dt.timedelta(hours=hours)
+    return timeline_chart(lake.timeline(lo, hi), onset=top.onset if top else None, start=lo, end=hi)
+
+
+# -- other studies -----------------------------------------------------------------------
+@dataclass(frozen=True, repr=False)
+class Study(Result):
+    """A template section's result: a title, tables and the numbers behind them."""
+
+    kind: str
+    summary: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def _summary(self) -> str:
+        return self.summary
+
+    def to_dict(self) -> dict[str, Any]:
+        def conv(v):
+            if isinstance(v, pl.DataFrame):
+                return jsonable(v.to_dicts())
+            if hasattr(v, "to_dict") and not isinstance(v, dict):
+                return v.to_dict()
+            if isinstance(v, (list, tuple)):
+                return [conv(x) for x in v]
+            return jsonable(v)
+        return {"kind": self.kind, "summary": self.summary, "data": {k: conv(v) for k, v in self.data.items()}}
+
+    def _repr_markdown_(self) -> str:
+        return self.summary
+
+
+def _lake(lake):
+    import workbench as wb
+
+    return lake if isinstance(lake, wb.Lake) else wb.open_lake(lake)
+
+
+def _window(lake, since, until, baseline_since, baseline_until):
+    from workbench.lake.timestamps import parse_time
+
+    lf = lake.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
+                                                pl.col("timestamp").max().alias("hi")).collect()
+    lo, hi = lf["lo"][0], lf["hi"][0]
+    start = parse_time(since) if since else lo + (hi - lo) * 0.75
+    end = parse_time(until) if until else hi + dt.timedelta(microseconds=1)
+    b_end = parse_time(baseline_until) if baseline_until else start
+    b_start = parse_time(baseline_since) if baseline_since else max(lo, b_end - dt.timedelta(days=7))
+    return start, end, b_start, b_end
+
+
+def drift_study(lake, *, since: str = "", until: str = "", baseline_since: str = "", baseline_until: str = ""):
+    """Per-feature drift with each feature's provenance: source dataset, field, schema changes."""
+    from workbench.evidence import detect_drift
+    from workbench.summaries import fit_lake_binning, summarize
+
+    lake = _lake(lake)
+    start, end, b_start, b_end = _window(lake, since, until, baseline_since, baseline_until)
+    binning = fit_lake_binning(lake, start=b_start, end=b_end)
+    drift = detect_drift(summarize(lake, binning, start=b_start, end=b_end, bucket="1d"),
+                         summarize(lake, binning, start=start, end=end, bucket="1d"))
+    fv = lake.lineage.feature_versions_at(end) if lake.lineage.features.height else pl.DataFrame()
+    sc = lake.lineage.schema_changes
+    prov = []
+    for f in sorted(drift.features, key=lambda f: -f.psi):
+        src = fv.filter(pl.col("feature") == f.feature) if fv.height else fv
+        ds = src["source_dataset"][0] if src.height else None
+        fld = src["source_field"][0] if src.height else None
+        changes = sc.filter((pl.col("dataset") == ds) & (pl.col("at") >= b_start) & (pl.col("at") < end)) \
+            if ds is not None and sc.height else sc.clear()
+        prov.append({"feature": f.feature, "drifted": f.drifted, "psi": round(f.psi, 3),
+                     "reasons": "; ".join(f.reasons), "source": f"{ds}.{fld}" if ds else "(no lineage)",
+                     "schema changes in range": "; ".join(changes["detail"].to_list()) if changes.height else ""})
+    drifted = [f.feature for f in drift.drifted]
+    summary = (f"{len(drifted)} of {len(drift.features)} features drifted between {_when(b_start)}–{_when(b_end)} "
+               f"and {_when(start)}–{_when(end)}" + (f": {', '.join(drifted)}." if drifted else "."))
+    return Study("drift", summary, {"drift": drift, "provenance": pl.DataFrame(prov),
+                                    "window": {"start": start, "end": end}, "baseline": {"start": b_start,
+                                                                                         "end": b_end}})
+
+
+def canary_review(lake, *, since: str = "", until: str = "", canary: str = "", primary: str = ""):
+    """Canary vs primary on the hours both served: go / no-go with the statistics behind it."""
+    from workbench.evidence import compare_versions, detect_output_mismapping
+    from workbench.summaries import fit_lake_binning, summarize
+
+    lake = _lake(lake)
+    start, end, b_start, b_end = _window(lake, since, until, "", "")
+    binning = fit_lake_binning(lake, start=b_start, end=b_end)
+    s = summarize(lake, binning, start=start, end=end)
+    by_route = s.collapse(("route", "model_version")).table.sort("n", descending=True)
+    if not canary:
+        c = by_route.filter(pl.col("route") != "primary")
+        canary = c["model_version"][0] if c.height else by_route["model_version"][-1]
+    if not primary:
+        p = by_route.filter((pl.col("route") == "primary") & (pl.col("model_version") != canary))
+        primary = p["model_version"][0] if p.height else by_route["model_version"][0]
+    both = sorted(set(s.table.filter(pl.col("model_version") == canary)["bucket"].to_list())
+                  & set(s.table.filter(pl.col("model_version") == primary)["bucket"].to_list()))
+    shared = s.where(pl.col("bucket").is_in(both)) if both else s
+    cmp = compare_versions(shared, primary, canary)
+    mm = detect_output_mismapping(s, canary, previous=primary)
+    verdict = "no-go" if cmp.worse or mm.mismapped else "go"
+    checks = pl.DataFrame([{"metric": c["metric"], "primary": _fmt(c.get("a")), "canary": _fmt(c.get("b")),
+                            "p-value": _fmt(c.get("p_value")), "test": c.get("test"), "worse": c["worse"]}
+                           for c in cmp.checks])
+    worse = ", ".join(c["metric"] for c in cmp.worse) or "nothing"
+    summary = (f"**{verdict.upper()}** for {canary} against {primary} over {len(both)} shared hours: worse on {worse}"
+               + (f"; outputs look mis-mapped ({mm.detail})" if mm.mismapped else "") + ".")
+    return Study("canary", summary, {"comparison": cmp, "mismapping": mm, "checks": checks, "verdict": verdict,
+                                     "canary": canary, "primary": primary, "shared_hours": len(both)})
+
+
+def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", until: str = ""):
+    """Per-segment metrics before/after a rollout (version vs previous) and the worst slices."""
+    from workbench.evidence import segment_deltas, worst_slices
+    from workbench.summaries import fit_lake_binning, summarize
+
+    lake = _lake(lake)
+    start, end, b_start, b_end = _window(lake, since, until, "", "")
+    if not version:
+        d = lake.lineage.deployments.sort("deployed_at")
+        version = d["model_version"][-1]
+    if not previous:
+        previous = lake.lineage.previous_version(version) or ""
+    binning = fit_lake_binning(lake, start=b_start, end=b_end)
+    deltas, charts = [], []
+    for col in lake.segments:
+        s = summarize(lake, binning, start=b_start, end=end, bucket="1d", segment=col)
+        try:
+            deltas.append(segment_deltas(s, col, a=previous, b=version))
+        except ValueError:
+            continue
+    rows = []
+    for sd in deltas:
+        for r in sd.rows:
+            acc = r["metrics"].get("accuracy") or r["metrics"].get("mae") or {}
+            rows.append({"segment": sd.segment, "value": str(r["value"]), "rows": r["n_b"],
+                         "before": _fmt(acc.get("a")), "after": _fmt(acc.get("b")), "change": _fmt(acc.get("delta")),
+                         "regressed on": ", ".join(r["regressed_on"])})
+    cols = [c for c in (*lake.segments, *lake.categorical_features)]
+    lf = lake.predictions(with_labels=True).filter(pl.col("model_version") == version)
+    slices = worst_slices(lf.filter(pl.col("timestamp") >= b_start), cols, max_order=2) if cols else None
+    regressed = [(sd.segment, r["value"]) for sd in deltas for r in sd.regressed]
+    summary = (f"{version} against {previous}: " + (", ".join(f"{c}={v}" for c, v in regressed) + " regressed"
+                                                    if regressed else "no segment regressed beyond the whole") + ".")
+    return Study("bias", summary, {"deltas": deltas, "table": pl.DataFrame(rows), "slices": slices,
+                                   "version": version, "previous": previous})
+
+
+def latency_study(lake, *, since: str = "", until: str = ""):
+    """Hourly p95 latency by version and route against the SLO, with rollouts."""
+    from workbench.evidence import compare_versions
+    from workbench.summaries import fit_lake_binning, summarize
+
+    lake = _lake(lake)
+    start, end, b_start, b_end = _window(lake, since, until, "", "")
+    binning = fit_lake_binning(lake, start=b_start, end=b_end)
+    s = summarize(lake, binning, start=b_start, end=end, bucket="1h")
+    q = s.latency_quantiles((0.5, 0.95, 0.99), by=("bucket", "model_version"))
+    by_vr = s.latency_quantiles((0.5, 0.95, 0.99), by=("model_version", "route")).sort(["model_version", "route"])
+    slo = lake.manifest.slo.latency_p95_ms
+    versions = by_vr["model_version"].unique().to_list()
+    base_v = s.where(pl.col("bucket") < start).collapse(("model_version",)).table.sort("n", descending=True)
+    ref = base_v["model_version"][0] if base_v.height else None
+    comps = []
+    for v in sorted(versions):
+        if v == ref or ref is None:
+            continue
+        try:
+            c = compare_versions(s, ref, v)
+        except ValueError:
+            continue
+        lat = next((x for x in c.checks if x["metric"] == "latency_p95_ms"), None)
+        if lat:
+            comps.append({"version": v, "against": ref, "p95": round(lat["b"], 1), "reference p95": round(lat["a"], 1),
+                          "ratio": round(lat["ratio"], 2), "ratio 99% CI": f"{lat['ratio_ci'][0]:.2f}–"
+                          f"{lat['ratio_ci'][1]:.2f}", "slower": lat["worse"]})
+    slow = [c["version"] for c in comps if c["slower"]]
+    summary = (f"p95 objective {slo:g} ms. " + (f"Slower than {ref}: {', '.join(slow)}." if slow
+                                                else f"No version is significantly slower than {ref}."))
+    rollouts = lake.timeline(b_start, end).filter(pl.col("kind") == "rollout")
+    return Study("latency", summary, {"hourly": q.filter(pl.col("bucket") >= start - dt.timedelta(days=1)),
+                                      "by_version_route": by_vr, "comparisons": pl.DataFrame(comps), "slo_ms": slo,
+                                      "rollouts": rollouts})
+
+
+def model_health(lake, *, since: str = "", until: str = ""):
+    """SLIs per version and route, SLO compliance and error-budget burn (1 h / 6 h) over the window."""
+    from workbench.evidence import assess_quality, compute_slis
+    from workbench.summaries import fit_lake_binning, summarize
+
+    lake = _lake(lake)
+    start, end, b_start, b_end = _window(lake, since or "", until, "", "")
+    binning = fit_lake_binning(lake, start=b_start, end=b_end)
+    s = summarize(lake, binning, start=start, end=end)
+    from dataclasses import replace
+
+    s = replace(s, start=start, end=end)
+    slis = compute_slis(s, slo=lake.manifest.slo, traffic=lake.lineage.traffic)
+    q = assess_quality(s, by=("model_version",))
+    groups = pl.DataFrame([{k: (round(v, 4) if isinstance(v, float) else (", ".join(v) if isinstance(v, list) else v))
+                            for k, v in g.items() if k in ("model_version", "route", "n", "p50", "p95", "p99",
+                                                           "fallback_rate", "capture_rate", "breached")}
+                           for g in slis.groups])
+    burn = pl.DataFrame(slis.burn) if slis.burn else pl.DataFrame()
+    alerts = pl.DataFrame(slis.alerts) if slis.alerts else pl.DataFrame()
+    summary = (f"{len(slis.alerts)} burn-rate alert(s) between {_when(start)} and {_when(end)}"
+               + (": " + "; ".join(f"{a['sli']} {a['level']} at {_when(a['at'])}" for a in slis.alerts)
+                  if slis.alerts else "; every SLO held.") )
+    return Study("health", summary, {"slis": slis, "groups": groups, "burn": burn, "alerts": alerts,
+                                     "quality": q.to_frame() if hasattr(q, "to_frame") else None})
+
+
+def postmortem(lake, *, since: str, until: str = "", verdicts_file: str = ""):
+    """Triage plus a timeline: onset, detection (first burn-rate alert or first significant hour of the
+    culprit's signal), rollouts, mitigation (the culprit version stops serving), MTTD and MTTR."""
+    import workbench as wb
+    from workbench.evidence import compute_slis
+    from workbench.summaries import fit_lake_binning, summarize
+
+    lake = _lake(lake)
+    f = wb.triage(lake, since=since, until=until or None)
+    top = f.top
+    start, end = f.window["start"], f.window["end"]
+    binning = fit_lake_binning(lake, start=f.baseline["start"], end=f.baseline["end"])
+    from dataclasses import replace
+
+    s = replace(summarize(lake, binning, start=start, end=end), start=start, end=end)
+    slis = compute_slis(s, slo=lake.manifest.slo, traffic=lake.lineage.traffic)
+    onset = top.onset if top else None
+    alerts = sorted((a for a in slis.alerts if onset is None or a["at"] >= onset - dt.timedelta(hours=1)),
+                    key=lambda a: a["at"])
+    detection = alerts[0]["at"] if alerts else None
+    detection_how = f"{alerts[0]['sli']} {alerts[0]['level']} (burn-rate alert)" if alerts else None
+    mitigation = None
+    if top and top.subject.get("model_version"):
+        v = top.subject["model_version"]
+        d = lake.lineage.deployments.sort("deployed_at")
+        later = d.filter((pl.col("deployed_at") > (onset or start)) & (pl.col("model_version") != v)
+                         & (pl.col("route") == "primary") & (pl.col("traffic_pct") > 0))
+        if later.height:
+            mitigation = later["deployed_at"][0]
+    events = [{"at": onset, "event": f"onset ({top.cause}: {top.culprit()})" if top else "onset"}] if onset else []
+    if detection:
+        events.append({"at": detection, "event": f"detection: {detection_how}"})
+    for r in lake.timeline(start - dt.timedelta(days=1), end).filter(
+            pl.col("kind").is_in(["rollout", "openlineage_schema_change", "dependency_change"])).iter_rows(named=True):
+        events.append({"at": r["at"], "event": f"{r['kind']}: {r['subject']} {r['detail'][:80]}"})
+    if mitigation:
+        events.append({"at": mitigation, "event": "mitigation: the culprit version stopped serving primary"})
+    events.sort(key=lambda e: e["at"])
+    mttd = (detection - onset) if detection and onset else None
+    mttr = (mitigation - onset) if mitigation and onset else None
+    verdicts = None
+    if verdicts_file:
+        import yaml
+
+        verdicts = yaml.safe_load(Path(verdicts_file).read_text(encoding="utf-8"))
+    actions = list(top.next_steps) if top else ["no root cause found: widen the window or add lineage"]
+    if mttd is None:
+        actions.append("add a burn-rate alert on the SLI that moved: nothing paged for this incident")
+    summary = (f"Root cause: **{top.cause}** ({top.culprit()}), onset {_when(onset)}. " if top else
+               "No root cause above the threshold. ") + \
+        (f"Time to detect: {_hours(mttd)}. " if mttd is not None else "Not detected by a burn-rate alert. ") + \
+        (f"Time to mitigate: {_hours(mttr)}." if mttr is not None else "No mitigation seen in the data.")
+    return Study("postmortem", summary, {"findings": f, "timeline": pl.DataFrame(
+        [{"at": iso(e["at"]), "event": e["event"]} for e in events]), "mttd_hours": _h(mttd), "mttr_hours": _h(mttr),
+        "verdicts": verdicts, "actions": actions})
+
+
+def worst_segment_chart(study):
+    """The bias audit's chart for the segment column with the largest regression (or the first)."""
+    from workbench.charts import segment_chart
+
+    deltas = study.data.get("deltas") or []
+    if not deltas:
+        return Markdown("_No segment could be compared (labels or segments missing)._")
+    worst = min(deltas, key=lambda d: min((min(r["metrics"][m]["gap"] for m in r["regressed_on"])
+                                           for r in d.regressed), default=0.0))
+    metric = "accuracy" if any("accuracy" in r["metrics"] for r in worst.rows) else "mae"
+    return segment_chart(worst, metric=metric)
+
+
+def action_items(study) -> Markdown:
+    """The postmortem's action items as a numbered list."""
+    return Markdown("\n".join(f"1. {a}" for a in study.data.get("actions", [])) or "_none_")
+
+
+def _h(td) -> float | None:
+    return None if td is None else round(td.total_seconds() / 3600, 2)
+
+
+def _hours(td) -> str:
+    return f"{td.total_seconds() / 3600:.1f} h"
