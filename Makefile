@@ -39,6 +39,7 @@ demo: install demo-lake
 	$(BIN)/workbench lake-info $(DEMO)
 	@mkdir -p out
 	$(BIN)/workbench triage $(DEMO) --since $(DEMO_SINCE) --json out/demo-findings.json
+	$(BIN)/workbench report incident-triage --lake $(DEMO) --param since=$(DEMO_SINCE) --out out/demo-report
 
 test: install
 	$(BIN)/python -m pytest

@@ -80,6 +80,24 @@ def _parser() -> argparse.ArgumentParser:
                      help="let replays load pickle/joblib model files (they can run code: only for trusted sources)")
     tri.add_argument("--quiet", action="store_true", help="no progress messages on standard error")
     tri.set_defaults(func=_triage)
+
+    rep = sub.add_parser(
+        "report", help="run a notebook template into report.ipynb, an offline report.html and findings.json",
+        description="Execute a template with Papermill on a lake. Parameters are checked against the template "
+                    "(unknown or ill-typed ones are refused). `workbench templates` lists them.",
+    )
+    rep.add_argument("template", metavar="TEMPLATE", help="template name (or a path to a .ipynb)")
+    rep.add_argument("--lake", required=True, help="lake directory")
+    rep.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
+                     help="a template parameter (repeatable); values are YAML scalars")
+    rep.add_argument("--params-file", metavar="YAML", help="parameters from a YAML mapping (--param wins)")
+    rep.add_argument("--out", required=True, help="output directory")
+    rep.add_argument("--templates-dir", help="a directory of your own templates (searched first)")
+    rep.set_defaults(func=_report)
+
+    tpl = sub.add_parser("templates", help="list report templates with their parameters and help")
+    tpl.add_argument("--templates-dir", help="a directory of your own templates (searched first)")
+    tpl.set_defaults(func=_templates)
     return p
 
 
@@ -141,6 +159,41 @@ def _triage(args) -> int:
         with open(args.json_path, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=2)
         print(f"\nfindings: {args.json_path}")
+    return 0
+
+
+def _report(args) -> int:
+    import yaml
+
+    from workbench.report import parse_cli_params, run_report
+
+    params = {}
+    if args.params_file:
+        try:
+            with open(args.params_file, encoding="utf-8") as fh:
+                params = yaml.safe_load(fh) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise UsageError(f"cannot read --params-file: {exc}", file=args.params_file) from None
+        if not isinstance(params, dict):
+            raise UsageError("--params-file must hold a mapping of parameter names to values", file=args.params_file)
+    params.update(parse_cli_params(args.param))
+    print(f"running {args.template} on {args.lake} ...", file=sys.stderr, flush=True)
+    res = run_report(args.template, lake=args.lake, params=params, out=args.out, templates_dir=args.templates_dir)
+    print(f"report:   {res.html}\nnotebook: {res.notebook}")
+    if res.findings:
+        print(f"findings: {res.findings}")
+    return 0
+
+
+def _templates(args) -> int:
+    from workbench.report import list_templates
+
+    for t in list_templates(args.templates_dir):
+        print(f"{t.name}\n  {t.description}")
+        for name, p in t.parameters.items():
+            if name == "output_dir":
+                continue
+            print(f"    {name} ({p['type']}, default {p['default']}): {p['help']}")
     return 0
 
 

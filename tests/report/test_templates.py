@@ -1,0 +1,139 @@
+"""Templates: thin, committed without outputs, and every one executed by Papermill on a generated lake."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from workbench.cli import main
+from workbench.exceptions import UsageError
+from workbench.report import ReportError, list_templates, run_report
+from workbench.synthetic import generate_lake
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+NAMES = ["bias-audit", "canary-review", "drift-deep-dive", "incident-triage", "latency-regression", "model-health",
+         "postmortem"]
+
+
+def test_every_template_is_listed_with_help_for_each_parameter():
+    ts = {t.name: t for t in list_templates()}
+    assert sorted(ts) == NAMES
+    for t in ts.values():
+        assert t.description and "lake" in t.parameters and "output_dir" in t.parameters
+        for name, p in t.parameters.items():
+            assert p["help"], (t.name, name)
+            assert p["type"] in ("str", "int", "float", "bool"), (t.name, name)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_template_is_thin_and_has_no_outputs(name):
+    nb = nbformat.read(TEMPLATES / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert "parameters" in code[0].metadata.get("tags", [])
+    for c in code:
+        assert c.outputs == [] and c.execution_count is None, (name, c.source[:40])
+        tree = ast.parse(c.source)
+        banned = (ast.FunctionDef, ast.ClassDef, ast.For, ast.While, ast.ListComp, ast.Lambda)
+        assert not any(isinstance(n, banned) for n in ast.walk(tree)), (name, c.source)
+    for c in code[2:]:  # one call per section
+        assert len(ast.parse(c.source).body) <= 2, (name, c.source)
+
+
+@pytest.fixture(scope="module")
+def lakes(tmp_path_factory):
+    root = tmp_path_factory.mktemp("rep")
+    specs = {"schema": ("schema_mismatch", 0, 501), "drift": ("data_drift", 1, 502),
+             "latency": ("latency_regression", 1, 503), "bias": ("bias_regression", 0, 504),
+             "retrain": ("retrain_regression", 0, 505)}
+    out = {}
+    for key, (cause, variant, seed) in specs.items():
+        out[key] = (root / key, generate_lake(root / key, cause=cause, variant=variant, seed=seed, rows=30_000))
+    return out
+
+
+def _since(truth, hours=12):
+    return (truth.onset - dt.timedelta(hours=hours)).isoformat()
+
+
+def _cases(lakes):
+    return {
+        "incident-triage": ("schema", lambda t: {"since": _since(t)}),
+        "drift-deep-dive": ("drift", lambda t: {"since": _since(t, 2)}),
+        "canary-review": ("latency", lambda t: {"since": _since(t, 1), "canary": t.subject["model_version"]}),
+        "bias-audit": ("bias", lambda t: {"version": t.subject["model_version"]}),
+        "latency-regression": ("latency", lambda t: {"since": _since(t)}),
+        "model-health": ("latency", lambda t: {"since": _since(t)}),
+        "postmortem": ("retrain", lambda t: {"since": _since(t)}),
+    }
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_template_runs_on_an_incident(lakes, tmp_path, name):
+    key, params = _cases(lakes)[name]
+    path, truth = lakes[key]
+    res = run_report(name, lake=path, params=params(truth), out=tmp_path / "out")
+    html = Path(res.html).read_text()
+    nb = nbformat.read(res.notebook, as_version=4)
+    assert nb.metadata["workbench"]["template"] == name
+    assert "template sha256" in nb.cells[0].source and "lake fingerprint" in nb.cells[0].source
+    assert "cdnjs" not in html and 'src="http' not in html
+    charts = sum("wb.charts." in c.source or "chart" in c.source for c in nb.cells if c.cell_type == "code")
+    assert html.count("<svg") >= charts - 1  # every chart cell drew an inline SVG (bias may have none)
+    doc = json.loads(Path(res.findings).read_text())
+    assert doc["report"]["template"] == name and doc["report"]["lake"]["files"] > 10
+    expect = {"incident-triage": ("verdict", "schema_mismatch"), "postmortem": ("verdict", "retrain_regression")}
+    if name in expect:
+        assert doc["verdict"]["cause"] == expect[name][1]
+    if name == "canary-review":
+        assert doc["data"]["verdict"] == "no-go"  # the canary is the slow version
+    if name == "bias-audit":
+        seg = truth.subject["segment"]
+        assert f"{seg['column']}={seg['value']}" in doc["summary"]
+    if name == "drift-deep-dive":
+        assert truth.subject["feature"] in doc["summary"]
+
+
+def test_same_inputs_give_the_same_findings(lakes, tmp_path):
+    path, truth = lakes["schema"]
+    a = run_report("incident-triage", lake=path, params={"since": _since(truth)}, out=tmp_path / "a")
+    b = run_report("incident-triage", lake=path, params={"since": _since(truth)}, out=tmp_path / "b")
+    assert Path(a.findings).read_text() == Path(b.findings).read_text()
+
+
+def test_parameters_are_validated(lakes, tmp_path):
+    path, _ = lakes["schema"]
+    with pytest.raises(UsageError, match="no parameter 'colour'") as e:
+        run_report("incident-triage", lake=path, params={"colour": "red"}, out=tmp_path)
+    assert "since (str)" in str(e.value)
+    with pytest.raises(UsageError, match="must be str"):
+        run_report("incident-triage", lake=path, params={"since": ["a"]}, out=tmp_path)
+    with pytest.raises(UsageError, match="unknown template"):
+        run_report("no-such-template", lake=path, out=tmp_path)
+
+
+def test_failing_cell_is_named_and_partial_notebook_kept(lakes, tmp_path):
+    path, _ = lakes["schema"]
+    with pytest.raises(ReportError, match=r"failed in cell \d+: TimestampError") as e:
+        run_report("incident-triage", lake=path, params={"since": "not a time"}, out=tmp_path / "o")
+    assert Path(e.value.file).is_file()
+
+
+def test_user_templates_dir_and_cli(lakes, tmp_path, capsys):
+    path, truth = lakes["schema"]
+    own = tmp_path / "mine"
+    own.mkdir()
+    nb = nbformat.read(TEMPLATES / "model-health.ipynb", as_version=4)
+    nb.cells[0].source = "# Team health\n\nOur own weekly page."
+    nbformat.write(nb, own / "team-health.ipynb")
+    assert main(["templates", "--templates-dir", str(own)]) == 0
+    out = capsys.readouterr().out
+    assert "team-health" in out and "incident-triage" in out
+    code = main(["report", "team-health", "--templates-dir", str(own), "--lake", str(path),
+                 "-p", f"since={_since(truth)}", "--out", str(tmp_path / "r")])
+    assert code == 0 and (tmp_path / "r" / "report.html").is_file()
+    assert main(["report", "incident-triage", "--lake", str(path), "-p", "nope=1", "--out", str(tmp_path)]) == 2
