@@ -9,7 +9,7 @@ DEMO   := datasets/demo-lake
 # The demo lake: regenerate with `make demo-lake-rebuild`.
 DEMO_ARGS := --cause schema_mismatch --variant 0 --rows 100000 --days 21 --seed 7
 
-.PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help
+.PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help browser
 
 help:
 	@echo "make demo   - set up .venv, build the demo lake if missing, run the main job"
@@ -41,7 +41,13 @@ demo: install demo-lake
 	$(BIN)/workbench triage $(DEMO) --since $(DEMO_SINCE) --json out/demo-findings.json
 	$(BIN)/workbench report incident-triage --lake $(DEMO) --param since=$(DEMO_SINCE) --out out/demo-report
 
-test: install
+# Browser tests use Debian's chromium; as root with apt, install it when missing (else they skip, saying why).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 && \
+	  { apt-get install -y -q chromium >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && \
+	    apt-get install -y -q chromium >/dev/null 2>&1; }; } ; } || echo "chromium not installed: browser tests will skip"
+
+test: install browser
 	$(BIN)/python -m pytest
 
 test-fast: install
