@@ -137,3 +137,15 @@ def test_user_templates_dir_and_cli(lakes, tmp_path, capsys):
                  "-p", f"since={_since(truth)}", "--out", str(tmp_path / "r")])
     assert code == 0 and (tmp_path / "r" / "report.html").is_file()
     assert main(["report", "incident-triage", "--lake", str(path), "-p", "nope=1", "--out", str(tmp_path)]) == 2
+
+
+def test_postmortem_includes_analyst_verdicts_and_times(lakes, tmp_path):
+    path, truth = lakes["retrain"]
+    verdicts = tmp_path / "verdicts.yaml"
+    verdicts.write_text("root_cause: confirmed retrain regression\nowner: ml-platform\n")
+    res = run_report("postmortem", lake=path, params={"since": _since(truth), "verdicts_file": str(verdicts)},
+                     out=tmp_path / "pm")
+    html = Path(res.html).read_text()
+    assert "confirmed retrain regression" in html
+    assert "Time to mitigate" in html or "No mitigation" in html
+    assert "onset" in html and truth.subject["model_version"] in html
