@@ -10,7 +10,9 @@ from workbench.lake import Lake, LakeProfile, Lineage, LineageChain, Manifest, o
 
 __all__ = [
     "__version__",
+    "Explorer",
     "Findings",
+    "HypothesisBoard",
     "Lake",
     "LakeProfile",
     "Lineage",
@@ -24,8 +26,9 @@ __all__ = [
     "triage",
 ]
 
-_LAZY = {"triage": "workbench.rca", "Findings": "workbench.rca", "run_report": "workbench.report"}
-_SUBPACKAGES = ("charts", "evidence", "explain", "rca", "report", "summaries", "synthetic")
+_LAZY = {"triage": "workbench.rca", "Findings": "workbench.rca", "run_report": "workbench.report",
+         "Explorer": "workbench.widgets", "HypothesisBoard": "workbench.widgets"}
+_SUBPACKAGES = ("charts", "evidence", "explain", "rca", "report", "summaries", "synthetic", "widgets")
 
 
 def __getattr__(name: str):

@@ -6,7 +6,9 @@ Every function takes a result object (or a small frame a result gave) and return
 """
 
 from workbench.charts.charts import (
-    drift_chart, hypotheses_chart, latency_chart, segment_chart, series_chart, timeline_chart,
+    distribution_chart, drift_chart, heatmap_chart, hypotheses_chart, latency_chart, quality_chart, segment_chart,
+    series_chart, slis_chart, timeline_chart,
 )
 
-__all__ = ["drift_chart", "hypotheses_chart", "latency_chart", "segment_chart", "series_chart", "timeline_chart"]
+__all__ = ["distribution_chart", "drift_chart", "heatmap_chart", "hypotheses_chart", "latency_chart", "quality_chart",
+           "segment_chart", "series_chart", "slis_chart", "timeline_chart"]

@@ -10,7 +10,8 @@ import polars as pl
 
 from workbench.results import iso
 
-__all__ = ["drift_chart", "hypotheses_chart", "latency_chart", "segment_chart", "series_chart", "timeline_chart"]
+__all__ = ["distribution_chart", "drift_chart", "heatmap_chart", "hypotheses_chart", "latency_chart", "quality_chart",
+           "segment_chart", "series_chart", "slis_chart", "timeline_chart"]
 
 _WIDTH = 560
 
@@ -120,3 +121,60 @@ def segment_chart(deltas, *, metric: str = "accuracy") -> alt.Chart:
     bars = base.mark_rule().encode(x="low:Q", x2="high:Q", y="value:N")
     zero = alt.Chart(_data([{"x": 0}])).mark_rule(color="#888").encode(x="x:Q")
     return alt.layer(bars, points, zero).properties(width=_WIDTH, title=f"{metric} by {deltas.segment}")
+
+
+def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, window_start=None) -> alt.Chart:
+    """SLIs per bucket (volume, p50/p95/p99, fallback and capture rates) stacked, with lineage markers."""
+    if frame.is_empty():
+        return alt.Chart(_data([])).mark_text().properties(title="no rows in this selection")
+    panels = []
+    specs = [("n", "volume (rows)"), ("p95", "latency p50 / p95 / p99 (ms)"), ("fallback_rate", "fallback rate"),
+             ("capture_rate", "capture rate (logged / ingress)")]
+    for col, title in specs:
+        if col not in frame.columns:
+            continue
+        if col == "p95":
+            long = frame.select("bucket", *[c for c in ("p50", "p95", "p99") if c in frame.columns]).unpivot(
+                index="bucket", variable_name="quantile", value_name="ms")
+            base = alt.Chart(_data(long.to_dicts())).mark_line().encode(
+                x=alt.X("bucket:T", title=None), y=alt.Y("ms:Q", title=None), color=alt.Color("quantile:N"))
+        else:
+            base = alt.Chart(_data(frame.select("bucket", col).to_dicts())).mark_line().encode(
+                x=alt.X("bucket:T", title=None), y=alt.Y(f"{col}:Q", title=None))
+        layers = [base]
+        if markers is not None and markers.height:
+            layers.append(alt.Chart(_data(markers.select("at", "kind", "subject").to_dicts())).mark_rule(
+                strokeDash=[3, 3]).encode(x="at:T", color=alt.Color("kind:N", legend=None),
+                                          tooltip=["kind:N", "subject:N", "at:T"]))
+        if window_start is not None:
+            layers.append(alt.Chart(_data([{"at": window_start}])).mark_rule(color="#d62728").encode(x="at:T"))
+        panels.append(alt.layer(*layers).properties(width=_WIDTH, height=90, title=title))
+    return alt.vconcat(*panels).properties(title="SLIs over time (dashed: lineage events; red: window start)")
+
+
+def distribution_chart(frame: pl.DataFrame, *, feature: str) -> alt.Chart:
+    """Baseline vs window shares per bin (numeric) or category."""
+    return alt.Chart(_data(frame.to_dicts())).mark_bar().encode(
+        x=alt.X("bin:N", sort=alt.EncodingSortField("order"), title=None),
+        xOffset="which:N", y=alt.Y("share:Q", title="share of rows"),
+        color=alt.Color("which:N", scale=alt.Scale(domain=["baseline", "window"], range=["#9e9e9e", "#1f77b4"]),
+                        title=None),
+        tooltip=["bin:N", "which:N", alt.Tooltip("share:Q", format=".1%")],
+    ).properties(width=_WIDTH, title=f"{feature}: baseline vs window")
+
+
+def heatmap_chart(frame: pl.DataFrame) -> alt.Chart:
+    """PSI per feature and day against the baseline."""
+    return alt.Chart(_data(frame.to_dicts())).mark_rect().encode(
+        x=alt.X("bucket:T", timeUnit="yearmonthdate", title=None), y=alt.Y("feature:N", title=None),
+        color=alt.Color("psi:Q", scale=alt.Scale(scheme="orangered", domain=[0, 1], clamp=True), title="PSI"),
+        tooltip=["feature:N", "bucket:T", alt.Tooltip("psi:Q", format=".3f")],
+    ).properties(width=_WIDTH, title="Drift heatmap: PSI per feature and day vs the baseline")
+
+
+def quality_chart(frame: pl.DataFrame) -> alt.Chart:
+    """Quality per day, realised on labels and estimated without them."""
+    return alt.Chart(_data(frame.to_dicts())).mark_line(point=True).encode(
+        x=alt.X("bucket:T", title=None), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=alt.Color("kind:N", title=None), tooltip=["bucket:T", "kind:N", alt.Tooltip("value:Q", format=".3f")],
+    ).properties(width=_WIDTH, height=150, title="Quality over time")

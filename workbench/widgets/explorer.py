@@ -1,0 +1,213 @@
+"""``Explorer``: controls over a lake and linked views drawn from cached summaries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import replace
+from typing import Any
+
+import ipywidgets as w
+import polars as pl
+
+from workbench import charts
+from workbench.lake import Lake, open_lake
+from workbench.widgets.model import ALL, ExplorerModel, Selection
+
+__all__ = ["Explorer"]
+
+
+def _render(out: w.Output, chart) -> None:
+    """Draw a chart into an Output as static SVG, made in the kernel by vl-convert: it renders
+    offline in JupyterLab (no CDN; Lab 4 has no Vega-Lite 6 renderer of its own)."""
+    import io
+
+    from IPython.display import SVG, display
+
+    buf = io.StringIO()
+    chart.save(buf, format="svg")  # vl-convert, with the Vega-Lite version Altair targets
+    out.clear_output(wait=True)
+    with out:
+        display(SVG(buf.getvalue()))
+
+
+class Explorer:
+    """Explore an incident without writing polars: pick windows, version, route, segment, feature.
+
+    Parameters
+    ----------
+    lake : Lake or path
+    since, until, baseline_since, baseline_until : optional
+        Initial windows (default: the last quarter of the data, and the 7 days before it).
+
+    Attributes
+    ----------
+    widget : ipywidgets.VBox
+        The whole view (displayed when the Explorer is the last expression of a cell).
+    charts : dict
+        The current Altair chart of each view (``slis``, ``distribution``, ``heatmap``, ``quality``).
+    timings : dict
+        Seconds the last update of each view took.
+
+    Examples
+    --------
+    >>> ex = wb.Explorer("datasets/demo-lake")   # doctest: +SKIP
+    >>> ex                                        # doctest: +SKIP
+    """
+
+    def __init__(self, lake: Lake | str, *, since=None, until=None, baseline_since=None, baseline_until=None):
+        from workbench.lake.timestamps import parse_time
+
+        self.lake = lake if isinstance(lake, Lake) else open_lake(lake)
+        t0 = time.perf_counter()
+        self.model = ExplorerModel(self.lake)
+        self.load_seconds = time.perf_counter() - t0
+        sel = self.model.default_selection()
+        if since is not None:
+            sel = replace(sel, start=parse_time(since), baseline_end=parse_time(since))
+        if until is not None:
+            sel = replace(sel, end=parse_time(until))
+        if baseline_since is not None:
+            sel = replace(sel, baseline_start=parse_time(baseline_since))
+        if baseline_until is not None:
+            sel = replace(sel, baseline_end=parse_time(baseline_until))
+        self.charts: dict[str, Any] = {}
+        self.timings: dict[str, float] = {}
+        self._build(sel)
+        self._selection = self._read()
+        self.refresh()
+
+    # -- controls -----------------------------------------------------------------------
+    def _build(self, sel: Selection) -> None:
+        m = self.model
+        hours = m.hours + [m.hours[-1] + dt.timedelta(hours=1)] if m.hours else [m.lo, m.hi]
+        opts = [(h.strftime("%m-%d %H:%M"), h) for h in hours]
+
+        def nearest(t):
+            return min(range(len(hours)), key=lambda i: abs((hours[i] - t).total_seconds()))
+
+        self.window = w.SelectionRangeSlider(options=opts, index=(nearest(sel.start), nearest(sel.end)),
+                                             description="window", layout=w.Layout(width="95%"),
+                                             continuous_update=False)
+        self.baseline = w.SelectionRangeSlider(options=opts, index=(nearest(sel.baseline_start),
+                                                                    nearest(sel.baseline_end)),
+                                               description="baseline", layout=w.Layout(width="95%"),
+                                               continuous_update=False)
+        self.version = w.Dropdown(options=[ALL, *m.versions], value=ALL, description="version")
+        self.route = w.Dropdown(options=[ALL, *m.routes], value=ALL, description="route")
+        self.segment = w.Dropdown(options=[ALL, *self.lake.segments], value=ALL, description="segment")
+        self.segment_value = w.Dropdown(options=[ALL], value=ALL, description="value")
+        feats = list(self.lake.features)
+        self.feature = w.Dropdown(options=feats, value=sel.feature if sel.feature in feats else (feats[0] if feats
+                                                                                                 else None),
+                                  description="feature")
+        self.status = w.HTML()
+        self.views = {k: w.Output(layout=w.Layout(min_height="120px")) for k in ("slis", "distribution", "heatmap",
+                                                                                 "quality")}
+        self.rows = w.Select(options=[], rows=8, description="rows", layout=w.Layout(width="60%"))
+        self.sample_button = w.Button(description="sample rows", tooltip="read a few predictions of the window")
+        self.chain = w.Output()
+        for name, widget in (("window", self.window), ("baseline", self.baseline), ("version", self.version),
+                             ("route", self.route), ("segment", self.segment), ("segment-value", self.segment_value),
+                             ("feature", self.feature), ("rows", self.rows), ("sample", self.sample_button)):
+            widget.add_class(f"wb-explorer-{name}")
+        for k, out in self.views.items():
+            out.add_class(f"wb-explorer-view-{k}")
+        self.segment.observe(self._on_segment, names="value")
+        for c in (self.window, self.baseline, self.version, self.route, self.segment_value):
+            c.observe(lambda change: self.refresh(), names="value")
+        self.feature.observe(lambda change: self.refresh(only=("distribution",)), names="value")
+        self.rows.observe(self._on_row, names="value")
+        self.sample_button.on_click(lambda b: self.sample())
+        controls = w.VBox([self.window, self.baseline,
+                           w.HBox([self.version, self.route]), w.HBox([self.segment, self.segment_value]),
+                           self.status])
+        self.widget = w.VBox([
+            controls,
+            w.HTML("<b>Service levels</b>"), self.views["slis"],
+            w.HTML("<b>Feature distribution</b>"), self.feature, self.views["distribution"],
+            w.HTML("<b>Drift</b>"), self.views["heatmap"],
+            w.HTML("<b>Quality</b>"), self.views["quality"],
+            w.HTML("<b>Predictions</b> (sensitive columns masked)"), w.HBox([self.sample_button]), self.rows,
+            self.chain])
+        self.widget.add_class("wb-explorer")
+
+    def _on_segment(self, change) -> None:
+        col = change["new"]
+        values = [ALL] + (self.model.segment_values(col) if col != ALL else [])
+        self.segment_value.options = values
+        self.segment_value.value = ALL
+
+    def _read(self) -> Selection:
+        (s, e), (bs, be) = self.window.value, self.baseline.value
+        return Selection(start=s, end=e, baseline_start=bs, baseline_end=be, version=self.version.value,
+                         route=self.route.value, segment=self.segment.value, segment_value=self.segment_value.value,
+                         feature=self.feature.value)
+
+    @property
+    def selection(self) -> Selection:
+        """The current state of the controls."""
+        return self._read()
+
+    # -- views --------------------------------------------------------------------------
+    def refresh(self, only: tuple[str, ...] | None = None) -> None:
+        """Redraw the views (all, or ``only`` some) from the cached summaries."""
+        sel = self._read()
+        m = self.model
+        todo = only or ("slis", "distribution", "heatmap", "quality")
+        for k in todo:
+            t0 = time.perf_counter()
+            if k == "slis":
+                chart = charts.slis_chart(m.slis_over_time(sel), m.markers(sel), window_start=sel.start)
+            elif k == "distribution":
+                frame = m.distribution(sel)
+                chart = charts.distribution_chart(frame, feature=sel.feature or "") if frame.height else None
+            elif k == "heatmap":
+                frame = m.drift_heatmap(sel)
+                chart = charts.heatmap_chart(frame) if frame.height else None
+            else:
+                frame = m.quality_over_time(sel)
+                chart = charts.quality_chart(frame) if frame.height else None
+            self.charts[k] = chart
+            out = self.views[k]
+            if chart is None:
+                out.clear_output()
+                with out:
+                    print("no data for this selection")
+            else:
+                _render(out, chart)
+            self.timings[k] = time.perf_counter() - t0
+        d = m.describe(sel)
+        self.status.value = (f"window <b>{d['window_rows']:,}</b> rows, baseline <b>{d['baseline_rows']:,}</b> rows"
+                             f" · updated in {sum(self.timings[k] for k in todo) * 1000:.0f} ms")
+        self._selection = sel
+
+    def sample(self, n: int = 25) -> pl.DataFrame:
+        """Read a few predictions of the window into the rows list (choosing one shows its lineage)."""
+        df = self.model.sample(self._read(), n)
+        self.rows.options = [(f"{r['request_id']}  {r['timestamp']:%m-%d %H:%M}  {r['model_version']}  {r['route']}",
+                              r["request_id"]) for r in df.iter_rows(named=True)]
+        return df
+
+    def _on_row(self, change) -> None:
+        rid = change["new"]
+        if rid is None:
+            return
+        self.chain.clear_output()
+        with self.chain:
+            from IPython.display import display
+
+            display(self.lake.lineage_of(rid))
+
+    # -- display ------------------------------------------------------------------------
+    def _ipython_display_(self) -> None:
+        from IPython.display import display
+
+        display(self.widget)
+
+    def __repr__(self) -> str:
+        s = self._read()
+        d = self.model.describe(s)
+        return (f"Explorer(lake={self.lake.name!r}, window={s.start:%Y-%m-%d %H:%M}..{s.end:%Y-%m-%d %H:%M} "
+                f"({d['window_rows']} rows), baseline={s.baseline_start:%Y-%m-%d %H:%M}..{s.baseline_end:%Y-%m-%d %H:%M}"
+                f", version={s.version}, route={s.route}, segment={s.segment}={s.segment_value}, feature={s.feature})")

@@ -1,0 +1,240 @@
+"""What the Explorer shows, computed from summaries cached at first load (no UI code here).
+
+One hourly pass over the whole lake (bucket × version × route) answers every control change
+except the segment filter, which adds one daily pass keyed by every segment column (cached too).
+Nothing here rescans the lake for a UI change the summaries can answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, replace
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from workbench.evidence import stats as st
+from workbench.lake import Lake
+from workbench.summaries import Summary, fit_lake_binning, summarize
+
+__all__ = ["ExplorerModel", "Selection"]
+
+ALL = "(all)"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The controls' state."""
+
+    start: dt.datetime
+    end: dt.datetime
+    baseline_start: dt.datetime
+    baseline_end: dt.datetime
+    version: str = ALL
+    route: str = ALL
+    segment: str = ALL  # a segment column, or ALL
+    segment_value: str = ALL
+    feature: str | None = None
+
+
+class ExplorerModel:
+    """Cached summaries of a lake and the frames each Explorer view draws."""
+
+    def __init__(self, lake: Lake) -> None:
+        self.lake = lake
+        t = lake.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
+                                                   pl.col("timestamp").max().alias("hi")).collect()
+        self.lo: dt.datetime = t["lo"][0]
+        self.hi: dt.datetime = t["hi"][0]
+        span = self.hi - self.lo
+        # bins from the first half of the data: a reference that does not move with the controls
+        self.binning = fit_lake_binning(lake, end=self.lo + span / 2)
+        self.hourly: Summary = summarize(lake, self.binning, bucket="1h")
+
+    # -- options ------------------------------------------------------------------------
+    @cached_property
+    def versions(self) -> list[str]:
+        return sorted(v for v in self.hourly.table["model_version"].unique().to_list() if v is not None)
+
+    @cached_property
+    def routes(self) -> list[str]:
+        return sorted(r for r in self.hourly.table["route"].unique().to_list() if r is not None)
+
+    @cached_property
+    def hours(self) -> list[dt.datetime]:
+        return sorted(self.hourly.table["bucket"].unique().to_list())
+
+    @cached_property
+    def segments(self) -> Summary | None:
+        if not self.lake.segments:
+            return None
+        # every view can be scoped to a segment value: one daily pass keyed by all segment columns
+        return summarize(self.lake, self.binning, bucket="1d", segment=list(self.lake.segments))
+
+    def segment_values(self, column: str) -> list[str]:
+        s = self.segments
+        if s is None or column not in s.table.columns:
+            return []
+        return sorted(str(v) for v in s.table[column].unique().to_list() if v is not None)
+
+    def default_selection(self) -> Selection:
+        """Window: the last quarter of the data; baseline: the 7 days before it."""
+        start = self._hour(self.lo + (self.hi - self.lo) * 0.75)
+        b_start = max(self._hour(self.lo), start - dt.timedelta(days=7))
+        feats = list(self.lake.features)
+        return Selection(start=start, end=self.hi + dt.timedelta(hours=1), baseline_start=b_start,
+                         baseline_end=start, feature=feats[0] if feats else None)
+
+    @staticmethod
+    def _hour(t: dt.datetime) -> dt.datetime:
+        return t.replace(minute=0, second=0, microsecond=0)
+
+    # -- filtering ----------------------------------------------------------------------
+    def _filter(self, s: Summary, sel: Selection) -> Summary:
+        pred = pl.lit(True)
+        if sel.version != ALL:
+            pred = pred & (pl.col("model_version") == sel.version)
+        if sel.route != ALL:
+            pred = pred & (pl.col("route") == sel.route)
+        return s.where(pred)
+
+    def scoped(self, sel: Selection) -> Summary:
+        """The hourly summary, or the daily segment summary when a segment value is chosen."""
+        if sel.segment != ALL and sel.segment_value != ALL and self.segments is not None:
+            s = self.segments.where(pl.col(sel.segment) == sel.segment_value)
+            return self._filter(s.collapse(("bucket", "model_version", "route")), sel)
+        return self._filter(self.hourly, sel)
+
+    @staticmethod
+    def _between(s: Summary, a: dt.datetime, b: dt.datetime) -> Summary:
+        return s.where((pl.col("bucket") >= a) & (pl.col("bucket") < b))
+
+    # -- views --------------------------------------------------------------------------
+    def slis_over_time(self, sel: Selection) -> pl.DataFrame:
+        """Per bucket: volume, p50/p95/p99 latency, fallback rate (and capture when ingress is known)."""
+        s = self._between(self.scoped(sel), sel.baseline_start, sel.end)
+        t = s.collapse(("bucket",)).table.sort("bucket")
+        if t.is_empty():
+            return pl.DataFrame(schema={"bucket": pl.Datetime("us", "UTC"), "n": pl.Int64})
+        out = t.select("bucket", "n", *([(pl.col("fallback") / pl.col("n")).alias("fallback_rate")]
+                                        if "fallback" in t.columns else []))
+        if s.latency.height:
+            q = s.latency_quantiles((0.5, 0.95, 0.99), by=("bucket",))
+            out = out.join(q.drop("n"), on="bucket", how="left")
+        cap = self.capture
+        if cap is not None and sel.route == ALL and sel.version == ALL and sel.segment_value == ALL:
+            out = out.join(cap, on="bucket", how="left").with_columns(
+                (pl.col("n") / pl.col("requests")).clip(0, 1).alias("capture_rate")).drop("requests")
+        return out.sort("bucket")
+
+    @cached_property
+    def capture(self) -> pl.DataFrame | None:
+        from workbench.evidence.slis import ingress_by_hour
+
+        traffic = self.lake.lineage.traffic
+        if traffic.is_empty():
+            return None
+        ing = ingress_by_hour(replace(self.hourly, start=self.lo, end=self.hi + dt.timedelta(hours=1)), traffic)
+        return ing.group_by("bucket").agg(pl.col("requests").sum())
+
+    def markers(self, sel: Selection) -> pl.DataFrame:
+        """Rollouts, schema changes and dependency changes between baseline start and window end."""
+        t = self.lake.timeline(sel.baseline_start, sel.end)
+        return t.filter(pl.col("kind").is_in(["rollout", "openlineage_schema_change", "dependency_change",
+                                              "feature_version"]))
+
+    def distribution(self, sel: Selection) -> pl.DataFrame:
+        """Shares of the chosen feature's bins (or categories) in baseline and window."""
+        f = sel.feature
+        if f is None:
+            return pl.DataFrame()
+        s = self.scoped(sel)
+        base, win = self._between(s, sel.baseline_start, sel.baseline_end), self._between(s, sel.start, sel.end)
+        rows = []
+        if f in self.binning.numeric:
+            edges = self.binning.numeric[f]
+            labels = ([f"< {edges[0]:.4g}"] + [f"{a:.4g} – {b:.4g}" for a, b in zip(edges[:-1], edges[1:])]
+                      + [f">= {edges[-1]:.4g}"]) if edges else ["all"]
+            for name, part in (("baseline", base), ("window", win)):
+                h = part.histogram(f) if part.rows else np.zeros(len(labels), dtype=np.int64)
+                tot = h.sum() or 1
+                rows += [{"bin": labels[i], "order": i, "share": float(h[i] / tot), "which": name}
+                         for i in range(len(labels))]
+        elif f in self.binning.categorical:
+            for name, part in (("baseline", base), ("window", win)):
+                c = part.category_counts(f) if part.rows else {}
+                tot = sum(c.values()) or 1
+                rows += [{"bin": k, "order": i, "share": v / tot, "which": name} for i, (k, v) in enumerate(c.items())]
+        return pl.DataFrame(rows)
+
+    def drift_heatmap(self, sel: Selection, *, bucket: str = "1d") -> pl.DataFrame:
+        """PSI of every feature, per day of the window, against the baseline."""
+        s = self.scoped(sel)
+        base = self._between(s, sel.baseline_start, sel.baseline_end)
+        win = self._between(s, sel.baseline_start, sel.end)
+        if base.rows == 0 or win.rows == 0:
+            return pl.DataFrame()
+        b = base.collapse().table.row(0, named=True)
+        t = win.table.with_columns(pl.col("bucket").dt.truncate(bucket))
+        daily = replace(win, table=t).collapse(("bucket",)).table.sort("bucket")
+        rows = []
+        for f in self.binning.numeric:
+            cols = [f"{f}|h{i}" for i in range(self.binning.n_bins(f))]
+            if cols[0] not in daily.columns:
+                continue
+            ref = np.array([b[c] or 0 for c in cols], float)
+            for r in daily.select("bucket", *cols).iter_rows():
+                rows.append({"bucket": r[0], "feature": f, "psi": min(st.psi(ref, np.array(r[1:], float)), 5.0)})
+        for f, vocab in self.binning.categorical.items():
+            cols = [f"{f}|v{i}" for i in range(len(vocab))] + [f"{f}|other"]
+            if cols[0] not in daily.columns:
+                continue
+            ref = np.array([b[c] or 0 for c in cols], float)
+            for r in daily.select("bucket", *cols).iter_rows():
+                rows.append({"bucket": r[0], "feature": f, "psi": min(st.psi(ref, np.array(r[1:], float)), 5.0)})
+        return pl.DataFrame(rows)
+
+    def quality_over_time(self, sel: Selection, *, bucket: str = "1d") -> pl.DataFrame:
+        """Per day: realised quality on labelled rows and, for binary models, the label-free estimate."""
+        from workbench.evidence import assess_quality, estimate_performance
+
+        s = self.scoped(sel)
+        win = self._between(s, sel.baseline_start, sel.end)
+        if win.rows == 0:
+            return pl.DataFrame()
+        daily = replace(win, table=win.table.with_columns(pl.col("bucket").dt.truncate(bucket)))
+        q = assess_quality(daily, by=("bucket",), n_boot=0)
+        metric = {"binary_classification": "auc", "multiclass": "accuracy"}.get(self.lake.task, "mae")
+        rows = [{"bucket": g["bucket"], "value": g.get(metric), "kind": f"{metric} (labelled)",
+                 "labelled": g["labelled"]} for g in q.groups if g.get(metric) is not None and g["labelled"] >= 30]
+        if self.lake.task == "binary_classification":
+            base = self._between(s, sel.baseline_start, sel.baseline_end)
+            days = daily.collapse(("bucket",)).table["bucket"].to_list()
+            for d in days:
+                part = daily.where(pl.col("bucket") == d)
+                try:
+                    e = estimate_performance(base, part, n_boot=0)
+                except (ValueError, ZeroDivisionError):
+                    continue
+                if e.auc is not None:
+                    rows.append({"bucket": d, "value": e.auc, "kind": "auc (estimated)", "labelled": 0})
+        return pl.DataFrame(rows)
+
+    def sample(self, sel: Selection, n: int = 25) -> pl.DataFrame:
+        """A few predictions of the window (sensitive columns are masked by the lake)."""
+        cols = ["request_id", "timestamp", "model_version", "route"]
+        schema = self.lake.predictions().collect_schema().names()
+        cols += [c for c in ("prediction", "score", "latency_ms") if c in schema]
+        lf = self.lake.predictions(cols).filter((pl.col("timestamp") >= sel.start) & (pl.col("timestamp") < sel.end))
+        if sel.version != ALL:
+            lf = lf.filter(pl.col("model_version") == sel.version)
+        if sel.route != ALL:
+            lf = lf.filter(pl.col("route") == sel.route)
+        return lf.head(n).collect()
+
+    def describe(self, sel: Selection) -> dict[str, Any]:
+        s = self.scoped(sel)
+        return {"window_rows": self._between(s, sel.start, sel.end).rows,
+                "baseline_rows": self._between(s, sel.baseline_start, sel.baseline_end).rows}
