@@ -72,6 +72,7 @@ class Explorer:
         if baseline_until is not None:
             sel = replace(sel, baseline_end=parse_time(baseline_until))
         self.charts: dict[str, Any] = {}
+        self.shown_chain = None  # the LineageChain of the chosen row
         self.timings: dict[str, float] = {}
         self._build(sel)
         self._selection = self._read()
@@ -193,11 +194,12 @@ class Explorer:
         rid = change["new"]
         if rid is None:
             return
+        self.shown_chain = self.lake.lineage_of(rid)
         self.chain.clear_output()
         with self.chain:
             from IPython.display import display
 
-            display(self.lake.lineage_of(rid))
+            display(self.shown_chain)
 
     # -- display ------------------------------------------------------------------------
     def _ipython_display_(self) -> None:

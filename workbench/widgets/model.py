@@ -107,6 +107,11 @@ class ExplorerModel:
             return self._filter(s.collapse(("bucket", "model_version", "route")), sel)
         return self._filter(self.hourly, sel)
 
+    def reference(self, sel: Selection) -> Summary:
+        """The baseline's scope: the segment filter applies, version and route do not (a new
+        version has no baseline of its own; it is compared with what normal traffic looked like)."""
+        return self.scoped(replace(sel, version=ALL, route=ALL))
+
     @staticmethod
     def _between(s: Summary, a: dt.datetime, b: dt.datetime) -> Summary:
         return s.where((pl.col("bucket") >= a) & (pl.col("bucket") < b))
@@ -151,7 +156,8 @@ class ExplorerModel:
         if f is None:
             return pl.DataFrame()
         s = self.scoped(sel)
-        base, win = self._between(s, sel.baseline_start, sel.baseline_end), self._between(s, sel.start, sel.end)
+        base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
+        win = self._between(s, sel.start, sel.end)
         rows = []
         if f in self.binning.numeric:
             edges = self.binning.numeric[f]
@@ -172,7 +178,7 @@ class ExplorerModel:
     def drift_heatmap(self, sel: Selection, *, bucket: str = "1d") -> pl.DataFrame:
         """PSI of every feature, per day of the window, against the baseline."""
         s = self.scoped(sel)
-        base = self._between(s, sel.baseline_start, sel.baseline_end)
+        base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
         win = self._between(s, sel.baseline_start, sel.end)
         if base.rows == 0 or win.rows == 0:
             return pl.DataFrame()
@@ -209,8 +215,8 @@ class ExplorerModel:
         metric = {"binary_classification": "auc", "multiclass": "accuracy"}.get(self.lake.task, "mae")
         rows = [{"bucket": g["bucket"], "value": g.get(metric), "kind": f"{metric} (labelled)",
                  "labelled": g["labelled"]} for g in q.groups if g.get(metric) is not None and g["labelled"] >= 30]
-        if self.lake.task == "binary_classification":
-            base = self._between(s, sel.baseline_start, sel.baseline_end)
+        base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
+        if self.lake.task == "binary_classification" and base.rows:
             days = daily.collapse(("bucket",)).table["bucket"].to_list()
             for d in days:
                 part = daily.where(pl.col("bucket") == d)
@@ -237,4 +243,4 @@ class ExplorerModel:
     def describe(self, sel: Selection) -> dict[str, Any]:
         s = self.scoped(sel)
         return {"window_rows": self._between(s, sel.start, sel.end).rows,
-                "baseline_rows": self._between(s, sel.baseline_start, sel.baseline_end).rows}
+                "baseline_rows": self._between(self.reference(sel), sel.baseline_start, sel.baseline_end).rows}

@@ -1,0 +1,102 @@
+"""Explorer and HypothesisBoard driven from Python: controls change state and chart specs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+import workbench as wb
+from workbench.rca import Findings
+from workbench.synthetic import generate_lake
+from workbench.widgets import Explorer, HypothesisBoard
+from workbench.widgets.model import ALL
+
+
+@pytest.fixture(scope="module")
+def setup(tmp_path_factory):
+    root = tmp_path_factory.mktemp("w") / "lake"
+    truth = generate_lake(root, cause="latency_regression", variant=0, seed=541, rows=30_000)
+    lake = wb.open_lake(root, mask_key="k")
+    return lake, truth
+
+
+def _spec(chart):
+    return json.dumps(chart.to_dict(), sort_keys=True, default=str)
+
+
+def test_explorer_controls_change_state_and_charts(setup, capsys):
+    lake, truth = setup
+    ex = Explorer(lake, since=truth.onset - dt.timedelta(hours=12))
+    assert set(ex.charts) == {"slis", "distribution", "heatmap", "quality"}
+    assert all(c is not None for c in ex.charts.values())
+    assert ex.selection.start <= truth.onset - dt.timedelta(hours=11)
+    before = {k: _spec(c) for k, c in ex.charts.items()}
+    ex.version.value = truth.subject["model_version"]
+    assert ex.selection.version == truth.subject["model_version"]
+    after = {k: _spec(c) for k, c in ex.charts.items()}
+    assert after["slis"] != before["slis"]
+    # the slow release: its p95 in the SLI view exceeds the whole lake's baseline p95
+    spec = ex.charts["slis"].to_dict()
+    assert "latency" in json.dumps(spec)
+    old = after["distribution"]
+    ex.feature.value = [f for f in ex.feature.options if f != ex.feature.value][0]
+    assert _spec(ex.charts["distribution"]) != old
+    assert ex.timings["distribution"] < 5
+    text = repr(ex)
+    assert text.startswith("Explorer(") and truth.subject["model_version"] in text
+    assert "wb-explorer" in ex.widget._dom_classes
+    capsys.readouterr()
+
+
+def test_explorer_segment_scope_and_lineage(setup, capsys):
+    lake, truth = setup
+    ex = Explorer(lake)
+    seg = lake.segments[0]
+    ex.segment.value = seg
+    assert ALL in ex.segment_value.options and len(ex.segment_value.options) > 2
+    ex.segment_value.value = ex.segment_value.options[1]
+    d = ex.model.describe(ex.selection)
+    whole = ex.model.describe(ex.selection.__class__(**{**ex.selection.__dict__, "segment": ALL,
+                                                        "segment_value": ALL}))
+    assert 0 < d["window_rows"] < whole["window_rows"]
+    df = ex.sample(5)
+    assert df.height == 5 and len(ex.rows.options) == 5
+    ex.rows.value = ex.rows.options[0][1]
+    assert ex.shown_chain is not None and ex.shown_chain.request_id == ex.rows.value  # its lineage chain
+    capsys.readouterr()
+
+
+def test_explorer_never_rescans_for_a_control_change(setup, monkeypatch, capsys):
+    lake, truth = setup
+    ex = Explorer(lake)
+    ex.segment.value = lake.segments[0]
+    ex.segment_value.value = ex.segment_value.options[1]  # builds the segment pass once
+    calls = []
+    orig = lake.predictions
+    monkeypatch.setattr(lake, "predictions", lambda *a, **k: calls.append(1) or orig(*a, **k))
+    ex.version.value = ex.version.options[1]
+    ex.segment_value.value = ex.segment_value.options[2]
+    ex.feature.value = ex.feature.options[1]
+    assert calls == []
+    capsys.readouterr()
+
+
+def test_hypothesis_board_saves_and_reloads_verdicts(setup, tmp_path):
+    lake, truth = setup
+    f = wb.triage(lake, since=truth.onset - dt.timedelta(hours=12))
+    doc = tmp_path / "findings.json"
+    doc.write_text(json.dumps(f.to_dict()))
+    board = HypothesisBoard(Findings.from_dict(json.loads(doc.read_text())), findings_path=doc)
+    board.set(1, "confirmed", "p95 doubled on the canary; rolled back")
+    path = board.save()
+    assert path == tmp_path / "verdicts.json"
+    saved = json.loads(path.read_text())
+    assert saved["verdicts"][0]["verdict"] == "confirmed" and saved["verdicts"][0]["cause"] == "latency_regression"
+    again = HypothesisBoard(f, findings_path=doc)
+    assert again.verdicts[0]["verdict"] == "confirmed" and "rolled back" in again.verdicts[0]["note"]
+    assert "latency_regression=confirmed" in repr(again)
+    with pytest.raises(ValueError, match="verdict must be one of"):
+        board.set(1, "maybe")
+    assert "wb-board" in board.widget._dom_classes
