@@ -89,6 +89,7 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api")
     url, token, kernels, proc = lab
     errors: list[str] = []
+    requests: list[str] = []
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -96,12 +97,13 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             page.on("pageerror", lambda e: errors.append(str(e)))
+            page.on("request", lambda r: requests.append(r.url))
             page.goto(f"{url}/lab/tree/explore.ipynb?token={token}")
             page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=90_000)
             page.get_by_role("menuitem", name="Run").click()
             page.get_by_text("Run All Cells", exact=True).click()
-            # JupyterLab shows SVG outputs as <img src="data:image/svg+xml,..."> in .jp-RenderedSVG
-            view = page.locator(".wb-explorer-view-slis .jp-RenderedSVG img").first
+            # each view is an alt.JupyterChart drawn by the offline Vega bundle as <svg class="marks">
+            view = page.locator(".wb-explorer-view-slis svg.marks").first
             try:
                 view.wait_for(timeout=60_000)
             except Exception:
@@ -109,18 +111,20 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
                 raise AssertionError("no Explorer chart appeared; page text:\n"
                                      + page.locator(".jp-Notebook").inner_text()[-3000:]) from None
             kernels.update(_children(proc.pid))
-            before = view.get_attribute("src")
-            assert page.locator(".wb-explorer-view-heatmap .jp-RenderedSVG img").count() >= 1
+            page.locator(".wb-explorer-view-heatmap svg.marks").first.wait_for(timeout=30_000)
+            before = view.inner_html()
             assert len(before) > 5_000
             page.locator(".wb-explorer-version select").select_option(index=2)
             deadline = time.time() + 60
             after = before
             while time.time() < deadline and after == before:
                 time.sleep(0.5)
-                after = page.locator(".wb-explorer-view-slis .jp-RenderedSVG img").first.get_attribute("src")
+                after = page.locator(".wb-explorer-view-slis svg.marks").first.inner_html()
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         finally:
             browser.close()
     assert after != before, "the SLI chart did not change after choosing a version"
     assert not errors, errors
+    outside = [r for r in requests if not r.startswith((url, "blob:", "data:"))]
+    assert not outside, outside  # offline: nothing fetched beyond the local server
     assert (tmp_path / "explorer.png").stat().st_size > 10_000

@@ -124,32 +124,49 @@ def segment_chart(deltas, *, metric: str = "accuracy") -> alt.Chart:
 
 
 def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, window_start=None) -> alt.Chart:
-    """SLIs per bucket (volume, p50/p95/p99, fallback and capture rates) stacked, with lineage markers."""
+    """SLIs per bucket (volume, p50/p95/p99, fallback and capture rates) stacked, with lineage markers.
+
+    The rows travel once, as named top-level datasets the panels refer to (layering inline data
+    would copy it into every panel).
+    """
     if frame.is_empty():
         return alt.Chart(_data([])).mark_text().properties(title="no rows in this selection")
+    datasets = {"slis": _records(frame)}
+    if markers is not None and markers.height:
+        datasets["markers"] = _records(markers.select("at", "kind", "subject"))
+    if window_start is not None:
+        datasets["start"] = [{"at": iso(window_start)}]
     panels = []
     specs = [("n", "volume (rows)"), ("p95", "latency p50 / p95 / p99 (ms)"), ("fallback_rate", "fallback rate"),
              ("capture_rate", "capture rate (logged / ingress)")]
+    x = alt.X("bucket:T", title=None)
     for col, title in specs:
         if col not in frame.columns:
             continue
+        base = alt.Chart(alt.NamedData(name="slis"))
         if col == "p95":
-            long = frame.select("bucket", *[c for c in ("p50", "p95", "p99") if c in frame.columns]).unpivot(
-                index="bucket", variable_name="quantile", value_name="ms")
-            base = alt.Chart(_data(long.to_dicts())).mark_line().encode(
-                x=alt.X("bucket:T", title=None), y=alt.Y("ms:Q", title=None), color=alt.Color("quantile:N"))
+            qs = [c for c in ("p50", "p95", "p99") if c in frame.columns]
+            line = base.transform_fold(qs, as_=["quantile", "ms"]).mark_line().encode(
+                x=x, y=alt.Y("ms:Q", title=None), color=alt.Color("quantile:N"))
         else:
-            base = alt.Chart(_data(frame.select("bucket", col).to_dicts())).mark_line().encode(
-                x=alt.X("bucket:T", title=None), y=alt.Y(f"{col}:Q", title=None))
-        layers = [base]
-        if markers is not None and markers.height:
-            layers.append(alt.Chart(_data(markers.select("at", "kind", "subject").to_dicts())).mark_rule(
-                strokeDash=[3, 3]).encode(x="at:T", color=alt.Color("kind:N", legend=None),
-                                          tooltip=["kind:N", "subject:N", "at:T"]))
-        if window_start is not None:
-            layers.append(alt.Chart(_data([{"at": window_start}])).mark_rule(color="#d62728").encode(x="at:T"))
+            line = base.mark_line().encode(x=x, y=alt.Y(f"{col}:Q", title=None))
+        layers = [line]
+        if "markers" in datasets:
+            layers.append(alt.Chart(alt.NamedData(name="markers")).mark_rule(strokeDash=[3, 3]).encode(
+                x="at:T", color=alt.Color("kind:N", legend=None), tooltip=["kind:N", "subject:N", "at:T"]))
+        if "start" in datasets:
+            layers.append(alt.Chart(alt.NamedData(name="start")).mark_rule(color="#d62728").encode(x="at:T"))
         panels.append(alt.layer(*layers).properties(width=_WIDTH, height=90, title=title))
-    return alt.vconcat(*panels).properties(title="SLIs over time (dashed: lineage events; red: window start)")
+    return alt.vconcat(*panels).properties(
+        title="SLIs over time (dashed: lineage events; red: window start)", datasets=datasets)
+
+
+def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts, times as ISO-8601 UTC strings (formatted by polars, not per value)."""
+    times = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
+    return frame.with_columns([pl.col(c).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+                               if frame.schema[c].time_zone else pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S")
+                               for c in times]).to_dicts()
 
 
 def distribution_chart(frame: pl.DataFrame, *, feature: str) -> alt.Chart:

@@ -17,18 +17,28 @@ from workbench.widgets.model import ALL, ExplorerModel, Selection
 __all__ = ["Explorer"]
 
 
-def _render(out: w.Output, chart) -> None:
-    """Draw a chart into an Output as static SVG, made in the kernel by vl-convert: it renders
-    offline in JupyterLab (no CDN; Lab 4 has no Vega-Lite 6 renderer of its own)."""
-    import io
+_OFFLINE = False
 
-    from IPython.display import SVG, display
 
-    buf = io.StringIO()
-    chart.save(buf, format="svg")  # vl-convert, with the Vega-Lite version Altair targets
-    out.clear_output(wait=True)
-    with out:
-        display(SVG(buf.getvalue()))
+def _jupyter_chart(chart):
+    """An ``alt.JupyterChart`` (anywidget) drawing in the browser with the Vega bundle vl-convert
+    ships (offline: no CDN); a control change sends a new spec, not a rendered image."""
+    global _OFFLINE
+    import altair as alt
+
+    if not _OFFLINE:
+        alt.JupyterChart.enable_offline()
+        _OFFLINE = True
+    return alt.JupyterChart(chart, embed_options={"renderer": "svg", "actions": False})
+
+
+def chart_svg(chart) -> str:
+    """SVG of a chart; the spec is not re-validated (our charts are built from typed results, and
+    schema validation costs more than drawing)."""
+    import vl_convert as vlc
+    from altair.utils._importers import vl_version_for_vl_convert
+
+    return vlc.vegalite_to_svg(chart.to_dict(validate=False), vl_version=vl_version_for_vl_convert())
 
 
 class Explorer:
@@ -105,6 +115,7 @@ class Explorer:
         self.status = w.HTML()
         self.views = {k: w.Output(layout=w.Layout(min_height="120px")) for k in ("slis", "distribution", "heatmap",
                                                                                  "quality")}
+        self._jcharts: dict[str, Any] = {}
         self.rows = w.Select(options=[], rows=8, description="rows", layout=w.Layout(width="60%"))
         self.sample_button = w.Button(description="sample rows", tooltip="read a few predictions of the window")
         self.chain = w.Output()
@@ -170,18 +181,38 @@ class Explorer:
                 frame = m.quality_over_time(sel)
                 chart = charts.quality_chart(frame) if frame.height else None
             self.charts[k] = chart
-            out = self.views[k]
-            if chart is None:
-                out.clear_output()
-                with out:
-                    print("no data for this selection")
-            else:
-                _render(out, chart)
+            self._show(k, chart)
             self.timings[k] = time.perf_counter() - t0
         d = m.describe(sel)
         self.status.value = (f"window <b>{d['window_rows']:,}</b> rows, baseline <b>{d['baseline_rows']:,}</b> rows"
                              f" · updated in {sum(self.timings[k] for k in todo) * 1000:.0f} ms")
         self._selection = sel
+
+    def _show(self, key: str, chart) -> None:
+        """Put the chart in its view: the view's JupyterChart gets the new spec (drawn in the
+        browser); a view with no data says so."""
+        out = self.views[key]
+        if chart is None:
+            self._jcharts.pop(key, None)
+            out.clear_output()
+            with out:
+                print("no data for this selection")
+            return
+        spec = chart.to_dict(validate=False)
+        jc = self._jcharts.get(key)
+        if jc is None:
+            jc = _jupyter_chart(chart)
+            jc.add_class(f"wb-explorer-chart-{key}")
+            self._jcharts[key] = jc
+            out.clear_output()
+            with out:
+                from IPython.display import display
+
+                display(jc)
+        else:
+            # the front end redraws from the new spec; Altair's schema validation is skipped (it
+            # costs more than everything else in an update, and the charts are built from results)
+            jc.spec = chart.to_dict(validate=False)
 
     def sample(self, n: int = 25) -> pl.DataFrame:
         """Read a few predictions of the window into the rows list (choosing one shows its lineage)."""

@@ -175,7 +175,7 @@ class ExplorerModel:
                 rows += [{"bin": k, "order": i, "share": v / tot, "which": name} for i, (k, v) in enumerate(c.items())]
         return pl.DataFrame(rows)
 
-    def drift_heatmap(self, sel: Selection, *, bucket: str = "1d") -> pl.DataFrame:
+    def drift_heatmap(self, sel: Selection, *, bucket: str = "1d", min_rows: int = 200) -> pl.DataFrame:
         """PSI of every feature, per day of the window, against the baseline."""
         s = self.scoped(sel)
         base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
@@ -184,7 +184,8 @@ class ExplorerModel:
             return pl.DataFrame()
         b = base.collapse().table.row(0, named=True)
         t = win.table.with_columns(pl.col("bucket").dt.truncate(bucket))
-        daily = replace(win, table=t).collapse(("bucket",)).table.sort("bucket")
+        # days with few rows give noisy PSI: they are left blank rather than painted red
+        daily = replace(win, table=t).collapse(("bucket",)).table.sort("bucket").filter(pl.col("n") >= min_rows)
         rows = []
         for f in self.binning.numeric:
             cols = [f"{f}|h{i}" for i in range(self.binning.n_bins(f))]

@@ -1,0 +1,66 @@
+"""Benchmark: Explorer responsiveness on a 1M-row lake — first load, then each control change.
+
+Usage::
+
+    python benchmarks/bench_widgets.py [--rows 1000000]
+
+Runs outside Jupyter (the views render to SVG in the process, as in a kernel); a control change is
+timed from setting the widget's value to the end of every redrawn view. Figures go to
+benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import statistics
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    args = ap.parse_args()
+    import workbench as wb
+    from workbench.synthetic import generate_lake
+
+    root = OUT / f"widgets-{args.rows}"
+    if not (root / "truth.json").exists():
+        generate_lake(root, cause="latency_regression", rows=args.rows, seed=31, overwrite=True)
+    sink = io.StringIO()
+    with contextlib.redirect_stdout(sink):  # Output widgets print outside a kernel
+        t0 = time.perf_counter()
+        ex = wb.Explorer(str(root))
+        first = time.perf_counter() - t0
+        changes = []
+
+        def timed(name, fn):
+            t = time.perf_counter()
+            fn()
+            changes.append((name, time.perf_counter() - t))
+
+        versions, routes, feats = ex.version.options, ex.route.options, ex.feature.options
+        timed("version", lambda: setattr(ex.version, "value", versions[-1]))
+        timed("route", lambda: setattr(ex.route, "value", routes[-1]))
+        timed("feature", lambda: setattr(ex.feature, "value", feats[1]))
+        timed("version back", lambda: setattr(ex.version, "value", versions[0]))
+        lo, hi = ex.window.index
+        timed("window", lambda: setattr(ex.window, "index", (lo + 12, hi)))
+        timed("segment column (first use: one daily pass)", lambda: setattr(ex.segment, "value", ex.segment.options[1]))
+        timed("segment value", lambda: setattr(ex.segment_value, "value", ex.segment_value.options[1]))
+        timed("segment value 2", lambda: setattr(ex.segment_value, "value", ex.segment_value.options[2]))
+    steady = [s for n, s in changes if "first use" not in n]
+    print(json.dumps({"rows": args.rows, "first_load_s": round(first, 2), "model_load_s": round(ex.load_seconds, 2),
+                      "changes_ms": {n: round(s * 1000) for n, s in changes},
+                      "median_change_ms": round(statistics.median(steady) * 1000),
+                      "max_change_ms": round(max(steady) * 1000),
+                      "last_view_ms": {k: round(v * 1000) for k, v in ex.timings.items()}}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
