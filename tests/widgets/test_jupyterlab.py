@@ -120,6 +120,20 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
             while time.time() < deadline and after == before:
                 time.sleep(0.5)
                 after = page.locator(".wb-explorer-view-slis svg.marks").first.inner_html()
+            # brushing across the volume panel sets the window
+            readout = page.locator(".wb-explorer-window .widget-readout").first
+            window_before = readout.inner_text()
+            box = page.locator(".wb-explorer-view-slis svg.marks").first.bounding_box()
+            y = box["y"] + 70
+            page.mouse.move(box["x"] + 120, y)
+            page.mouse.down()
+            page.mouse.move(box["x"] + 260, y, steps=8)
+            page.mouse.up()
+            deadline = time.time() + 30
+            window_after = window_before
+            while time.time() < deadline and window_after == window_before:
+                time.sleep(0.5)
+                window_after = readout.inner_text()
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         finally:
             browser.close()
@@ -128,3 +142,4 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
     outside = [r for r in requests if not r.startswith((url, "blob:", "data:"))]
     assert not outside, outside  # offline: nothing fetched beyond the local server
     assert (tmp_path / "explorer.png").stat().st_size > 10_000
+    assert window_after != window_before, "brushing the volume panel did not move the window"

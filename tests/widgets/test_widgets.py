@@ -100,3 +100,21 @@ def test_hypothesis_board_saves_and_reloads_verdicts(setup, tmp_path):
     with pytest.raises(ValueError, match="verdict must be one of"):
         board.set(1, "maybe")
     assert "wb-board" in board.widget._dom_classes
+
+
+def test_brushing_the_volume_panel_sets_the_window(setup, capsys):
+    lake, truth = setup
+    ex = Explorer(lake)
+    spec = ex.charts["slis"].to_dict()
+    params = spec.get("params", []) + [pr for panel in spec["vconcat"] for layer in panel["layer"]
+                                       for pr in layer.get("params", [])]
+    assert [p["name"] for p in params] == ["brush"] and params[0]["select"]["type"] == "interval"
+    lo = truth.onset - dt.timedelta(hours=30)
+    hi = truth.onset + dt.timedelta(hours=6)
+    ex.brush({"bucket": [lo.timestamp() * 1000, hi.timestamp() * 1000]})
+    s = ex.selection
+    assert abs((s.start - lo).total_seconds()) <= 3600 and abs((s.end - hi).total_seconds()) <= 3600
+    before = ex.selection
+    ex.brush({})  # a cleared brush keeps the window
+    assert ex.selection == before
+    capsys.readouterr()

@@ -123,7 +123,8 @@ def segment_chart(deltas, *, metric: str = "accuracy") -> alt.Chart:
     return alt.layer(bars, points, zero).properties(width=_WIDTH, title=f"{metric} by {deltas.segment}")
 
 
-def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, window_start=None) -> alt.Chart:
+def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, window_start=None,
+               brush: bool = False) -> alt.Chart:
     """SLIs per bucket (volume, p50/p95/p99, fallback and capture rates) stacked, with lineage markers.
 
     The rows travel once, as named top-level datasets the panels refer to (layering inline data
@@ -150,6 +151,9 @@ def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, wind
                 x=x, y=alt.Y("ms:Q", title=None), color=alt.Color("quantile:N"))
         else:
             line = base.mark_line().encode(x=x, y=alt.Y(f"{col}:Q", title=None))
+        if col == "n" and brush:
+            # drag across the volume panel to choose a time range (the Explorer sets its window)
+            line = line.add_params(alt.selection_interval(name="brush", encodings=["x"]))
         layers = [line]
         if "markers" in datasets:
             layers.append(alt.Chart(alt.NamedData(name="markers")).mark_rule(strokeDash=[3, 3]).encode(

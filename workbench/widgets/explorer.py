@@ -170,7 +170,7 @@ class Explorer:
         for k in todo:
             t0 = time.perf_counter()
             if k == "slis":
-                chart = charts.slis_chart(m.slis_over_time(sel), m.markers(sel), window_start=sel.start)
+                chart = charts.slis_chart(m.slis_over_time(sel), m.markers(sel), window_start=sel.start, brush=True)
             elif k == "distribution":
                 frame = m.distribution(sel)
                 chart = charts.distribution_chart(frame, feature=sel.feature or "") if frame.height else None
@@ -204,6 +204,8 @@ class Explorer:
             jc = _jupyter_chart(chart)
             jc.add_class(f"wb-explorer-chart-{key}")
             self._jcharts[key] = jc
+            if key == "slis" and "brush" in jc.selections.trait_names():
+                jc.selections.observe(lambda change: self.brush(change["new"].value), names=["brush"])
             out.clear_output()
             with out:
                 from IPython.display import display
@@ -213,6 +215,23 @@ class Explorer:
             # the front end redraws from the new spec; Altair's schema validation is skipped (it
             # costs more than everything else in an update, and the charts are built from results)
             jc.spec = chart.to_dict(validate=False)
+
+    def brush(self, value: dict | None) -> None:
+        """Set the window from a brushed time range (``{"bucket": [start_ms, end_ms]}``, as the SLI
+        chart's interval selection reports it); an empty brush leaves the window as it is."""
+        import datetime as _dt
+
+        rng = (value or {}).get("bucket")
+        if not rng or len(rng) != 2:
+            return
+        lo, hi = (_dt.datetime.fromtimestamp(float(v) / 1000, tz=_dt.timezone.utc) for v in rng)
+        opts = [o[1] for o in self.window.options]
+
+        def nearest(t):
+            return min(range(len(opts)), key=lambda i: abs((opts[i] - t).total_seconds()))
+        i, j = nearest(min(lo, hi)), nearest(max(lo, hi))
+        if j > i:
+            self.window.index = (i, j)
 
     def sample(self, n: int = 25) -> pl.DataFrame:
         """Read a few predictions of the window into the rows list (choosing one shows its lineage)."""
