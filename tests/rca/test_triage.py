@@ -167,3 +167,22 @@ def test_untrusted_pickle_artifacts_are_skipped_with_a_note(tmp_path):
     f = triage(tmp_path / "l", since=_since(truth), mask_key="k")
     assert f.verdict["cause"] == "retrain_regression"
     assert any("arbitrary code" in n for n in f.meta["notes"])
+
+
+def test_triage_without_lineage_still_answers_and_says_what_it_could_not_know(tmp_path):
+    import re
+    import shutil
+
+    truth = generate_lake(tmp_path / "l", cause="retrain_regression", variant=0, seed=315, rows=30_000)
+    shutil.rmtree(tmp_path / "l" / "lineage")
+    shutil.rmtree(tmp_path / "l" / "metrics")
+    manifest = tmp_path / "l" / "workbench.yaml"
+    manifest.write_text(re.sub(r"lineage: \{.*?\}\n", "", manifest.read_text(), flags=re.S))
+    f = triage(tmp_path / "l", since=_since(truth), mask_key="k")
+    top = f.top
+    assert top is not None and top.cause == "retrain_regression"
+    assert top.subject["model_version"] == truth.subject["model_version"]
+    assert top.score < 0.95  # less sure than with lineage
+    assert abs((top.onset - truth.onset).total_seconds()) <= 3 * 3600  # first hour the version was seen
+    assert any("no deployment lineage" in e.detail for e in top.evidence)
+    assert not f.meta["errors"]

@@ -315,6 +315,10 @@ class Context:
                     return None
                 return info[k] == pinfo[k]
 
+            if first is None:
+                # no deployment record: the first hour the version shows up in the logs
+                seen = self.full.table.filter((pl.col("model_version") == v) & (pl.col("n") > 0))["bucket"]
+                first = seen.min() if seen.len() else None
             routes = tuple(sorted(served.filter(pl.col("model_version") == v)["route"].drop_nulls().to_list()))
             steps = lineage.deployments.filter(pl.col("model_version") == v).sort("deployed_at").to_dicts()
             commit = same("serving_commit")

@@ -35,12 +35,19 @@ class RetrainRegression(Hypothesis):
                 continue
             seg = ctx.segment_regression(r)
             explained = seg["explains"] if seg else 0.0
-            score = 0.95 * q * (1.0 - explained)
+            # without deployment lineage a retrain cannot be told from a serving change: less sure
+            known = r.same_artifact is False or r.same_training is False
+            score = 0.95 * q * (1.0 - explained) * (1.0 if known else 0.7)
             info, pinfo = r.info or {}, r.previous_info or {}
             items = list(ev)
-            items.append(Evidence("lineage", None, detail=(
-                f"{r.version} is a new artifact {str(info.get('artifact_digest'))[:12]} trained on "
-                f"{info.get('training_dataset')} (was {pinfo.get('training_dataset')})")))
+            if known:
+                items.append(Evidence("lineage", None, detail=(
+                    f"{r.version} is a new artifact {str(info.get('artifact_digest'))[:12]} trained on "
+                    f"{info.get('training_dataset')} (was {pinfo.get('training_dataset')})")))
+            else:
+                items.append(Evidence("lineage", None, detail=(
+                    f"no deployment lineage for {r.version}: whether it is a new model or new serving code is "
+                    "unknown (fill lineage/deployments.csv)")))
             if seg:
                 items.append(Evidence("segment_share", explained, detail=(
                     f"{seg['column']}={seg['value']} explains {explained:.0%} of the drop")))
@@ -52,7 +59,8 @@ class RetrainRegression(Hypothesis):
                 summary=f"{r.version} performs worse than {prev} overall ({how})",
                 next_steps=(f"roll back {r.version} to {prev}",
                             f"compare training data {info.get('training_dataset')} with "
-                            f"{pinfo.get('training_dataset')} (labels, time range, filters)",
+                            f"{pinfo.get('training_dataset')} (labels, time range, filters)" if known else
+                            f"find out what changed between {prev} and {r.version}: model, features or serving code",
                             "gate promotions on the canary's AUC/accuracy against the current version"),
                 hypothesis=self.name))
         return out
