@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-import polars as pl
 import pytest
 
 import workbench as wb

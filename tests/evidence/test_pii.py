@@ -10,7 +10,7 @@ import pytest
 
 import workbench as wb
 from workbench.evidence import scan_pii
-from workbench.evidence.pii import PII_PATTERNS, iban_valid, luhn_valid
+from workbench.evidence.pii import iban_valid, luhn_valid
 from workbench.synthetic import generate_lake
 
 T = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)

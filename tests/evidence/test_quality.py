@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 
 import numpy as np
 import polars as pl
@@ -12,7 +11,7 @@ from sklearn.metrics import accuracy_score, brier_score_loss, log_loss, roc_auc_
 import workbench as wb
 from workbench.evidence import assess_quality
 from workbench.evidence.quality import auc_from_counts, wilson
-from workbench.summaries import fit_lake_binning, summarize, window
+from workbench.summaries import fit_lake_binning, summarize
 from workbench.synthetic import generate_lake
 
 

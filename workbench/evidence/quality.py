@@ -94,7 +94,7 @@ def assess_quality(summary: Summary, *, by: tuple[str, ...] = ("model_version",)
         n_lab = int(r.get("labelled") or 0)
         g["rows"] = int(r["n"])
         g["labelled"] = n_lab
-        if summary.task == "binary_classification" and f"score|y1|h0" in r:
+        if summary.task == "binary_classification" and "score|y1|h0" in r:
             pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
             neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
             g["positives"] = int(pos.sum())

@@ -36,7 +36,7 @@ def _row(summary: Summary, version: str, route: str | None) -> dict[str, Any] | 
 
 def _scores(r: dict, labelled_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Score histogram: positives, negatives, all rows."""
-    if f"score|y1|h0" in r:
+    if "score|y1|h0" in r:
         pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
         neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
         na = np.array([r[f"score|yna|h{i}"] for i in range(SCORE_BINS)], float)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import polars as pl
-
 from workbench import evidence as ev
 from workbench.evidence import stats as st
 from workbench.rca.finding import Evidence, Finding, subject

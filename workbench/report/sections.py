@@ -259,7 +259,7 @@ def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", 
     if not previous:
         previous = lake.lineage.previous_version(version) or ""
     binning = fit_lake_binning(lake, start=b_start, end=b_end)
-    deltas, charts = [], []
+    deltas = []
     for col in lake.segments:
         s = summarize(lake, binning, start=b_start, end=end, bucket="1d", segment=col)
         try:

@@ -198,7 +198,6 @@ class Explorer:
             with out:
                 print("no data for this selection")
             return
-        spec = chart.to_dict(validate=False)
         jc = self._jcharts.get(key)
         if jc is None:
             jc = _jupyter_chart(chart)
@@ -219,12 +218,10 @@ class Explorer:
     def brush(self, value: dict | None) -> None:
         """Set the window from a brushed time range (``{"bucket": [start_ms, end_ms]}``, as the SLI
         chart's interval selection reports it); an empty brush leaves the window as it is."""
-        import datetime as _dt
-
         rng = (value or {}).get("bucket")
         if not rng or len(rng) != 2:
             return
-        lo, hi = (_dt.datetime.fromtimestamp(float(v) / 1000, tz=_dt.timezone.utc) for v in rng)
+        lo, hi = (dt.datetime.fromtimestamp(float(v) / 1000, tz=dt.timezone.utc) for v in rng)
         opts = [o[1] for o in self.window.options]
 
         def nearest(t):
