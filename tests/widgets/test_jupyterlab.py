@@ -133,6 +133,11 @@ def test_explorer_in_jupyterlab(lab, tmp_path):
             while time.time() < deadline and window_after == window_before:
                 time.sleep(0.5)
                 window_after = readout.inner_text()
+            # sampled rows, then one row's lineage chain
+            page.locator(".wb-explorer-sample").click()
+            page.locator(".wb-explorer-table table").first.wait_for(timeout=30_000)
+            page.locator(".wb-explorer-rows select").select_option(index=0)
+            page.locator(".wb-explorer-chain").get_by_text("training").first.wait_for(timeout=30_000)
             page.screenshot(path=str(tmp_path / "explorer.png"), full_page=True)
         finally:
             browser.close()

@@ -83,6 +83,7 @@ class Explorer:
             sel = replace(sel, baseline_end=parse_time(baseline_until))
         self.charts: dict[str, Any] = {}
         self.shown_chain = None  # the LineageChain of the chosen row
+        self.sampled = None  # the last sampled rows
         self.timings: dict[str, float] = {}
         self._build(sel)
         self._selection = self._read()
@@ -119,9 +120,11 @@ class Explorer:
         self.rows = w.Select(options=[], rows=8, description="rows", layout=w.Layout(width="60%"))
         self.sample_button = w.Button(description="sample rows", tooltip="read a few predictions of the window")
         self.chain = w.Output()
+        self.table = w.Output()  # the sampled rows as a table (sensitive columns masked by the lake)
         for name, widget in (("window", self.window), ("baseline", self.baseline), ("version", self.version),
                              ("route", self.route), ("segment", self.segment), ("segment-value", self.segment_value),
-                             ("feature", self.feature), ("rows", self.rows), ("sample", self.sample_button)):
+                             ("feature", self.feature), ("rows", self.rows), ("sample", self.sample_button),
+                             ("table", self.table), ("chain", self.chain)):
             widget.add_class(f"wb-explorer-{name}")
         for k, out in self.views.items():
             out.add_class(f"wb-explorer-view-{k}")
@@ -140,7 +143,8 @@ class Explorer:
             w.HTML("<b>Feature distribution</b>"), self.feature, self.views["distribution"],
             w.HTML("<b>Drift</b>"), self.views["heatmap"],
             w.HTML("<b>Quality</b>"), self.views["quality"],
-            w.HTML("<b>Predictions</b> (sensitive columns masked)"), w.HBox([self.sample_button]), self.rows,
+            w.HTML("<b>Predictions</b> (sensitive columns masked)"), w.HBox([self.sample_button]), self.table,
+            w.HTML("choose a row to see its lineage:"), self.rows,
             self.chain])
         self.widget.add_class("wb-explorer")
 
@@ -233,6 +237,12 @@ class Explorer:
     def sample(self, n: int = 25) -> pl.DataFrame:
         """Read a few predictions of the window into the rows list (choosing one shows its lineage)."""
         df = self.model.sample(self._read(), n)
+        self.sampled = df
+        self.table.clear_output()
+        with self.table:
+            from IPython.display import display
+
+            display(df)
         self.rows.options = [(f"{r['request_id']}  {r['timestamp']:%m-%d %H:%M}  {r['model_version']}  {r['route']}",
                               r["request_id"]) for r in df.iter_rows(named=True)]
         return df
