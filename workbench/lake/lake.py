@@ -23,6 +23,7 @@ import polars as pl
 from workbench.exceptions import (
     CorruptFileError,
     DuplicateRequestIdWarning,
+    EmptyDataError,
     LabelJoinError,
     LakeValidationWarning,
     RequestNotFoundError,
@@ -164,6 +165,25 @@ class Lake:
     @property
     def has_labels(self) -> bool:
         return self._labels is not None
+
+    def time_range(self) -> tuple[dt.datetime, dt.datetime]:
+        """First and last prediction timestamps (UTC), read once and kept.
+
+        Raises
+        ------
+        EmptyDataError
+            The lake holds no prediction rows.
+        """
+        return self._time_range
+
+    @cached_property
+    def _time_range(self) -> tuple[dt.datetime, dt.datetime]:
+        r = self.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
+                                                    pl.col("timestamp").max().alias("hi")).collect()
+        lo, hi = r["lo"][0], r["hi"][0]
+        if lo is None:
+            raise EmptyDataError(f"lake {self.name!r} has no predictions", file=str(self.root))
+        return lo, hi
 
     def files(self) -> list[dict[str, Any]]:
         """Every data file the lake reads: table, path (relative), size and mtime."""

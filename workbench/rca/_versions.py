@@ -6,7 +6,7 @@ from workbench.rca.context import Release, ramp
 from workbench.rca.finding import Evidence
 from workbench.rca.hypothesis import evidence_from_check
 
-__all__ = ["quality_drop", "release_steps", "replay_evidence"]
+__all__ = ["quality_drop", "replay_evidence"]
 
 _MIN_LABELLED = 200
 
@@ -47,8 +47,3 @@ def replay_evidence(rep) -> Evidence:
     est, lo, hi = rep.new_vs_old
     return Evidence(f"replay_{rep.metric}", rep.new, baseline=rep.old, interval=(lo, hi),
                     detail=f"replay on {rep.rows:,} labelled rows: {rep.detail}")
-
-
-def release_steps(r: Release, *, bad: str) -> tuple[str, ...]:
-    prev = r.previous or "the previous version"
-    return (f"roll back {r.version} to {prev}",)

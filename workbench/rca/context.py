@@ -18,7 +18,6 @@ import numpy as np
 import polars as pl
 
 from workbench import evidence as ev
-from workbench.evidence import stats as st
 from workbench.evidence.slis import ingress_by_hour
 from workbench.lake import Lake
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
@@ -347,13 +346,12 @@ class Context:
         metric = {"binary_classification": "auc", "multiclass": "accuracy"}.get(self.lake.task, "mae")
         sign = -1.0 if metric == "mae" else 1.0
 
-        def value(s: Summary) -> float | None:
-            if s.rows == 0:
-                return None
-            g = ev.assess_quality(s, by=(), n_boot=0).groups
-            return g[0].get(metric) if g else None
-        b, w = value(self.baseline), value(self.window)
-        rest = value(self.window.where(pl.col("model_version") != version))
+        def first(groups) -> float | None:
+            return groups[0].get(metric) if groups else None
+        qb, qw = self.quality  # baseline and window overall, computed once per triage
+        b, w = first(qb.groups), first(qw.groups)
+        rest_s = self.window.where(pl.col("model_version") != version)
+        rest = first(ev.assess_quality(rest_s, by=(), n_boot=0).groups) if rest_s.rows else None
         if b is None or w is None:
             return None
         drop = sign * (b - w)
@@ -565,8 +563,3 @@ class Context:
         out.append({"sli": "drifted_features", "baseline": 0, "current": len(self.drift.drifted), "slo": None,
                     "breached": bool(self.drift.drifted)})
         return out
-
-
-def binomial_drop(k1: float, n1: float, k2: float, n2: float) -> tuple[float, float]:
-    """Rate difference (2 - 1) and its two-sided p-value."""
-    return st.two_proportion(k1, n1, k2, n2)

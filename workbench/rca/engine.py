@@ -9,7 +9,6 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import polars as pl
 
 from workbench._version import __version__
 from workbench.exceptions import EmptyDataError, UsageError
@@ -106,15 +105,6 @@ def _with(f: Finding, **kw) -> Finding:
     return replace(f, **kw)
 
 
-def _bounds(lake: Lake) -> tuple[dt.datetime, dt.datetime]:
-    r = lake.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
-                                                pl.col("timestamp").max().alias("hi")).collect()
-    lo, hi = r["lo"][0], r["hi"][0]
-    if lo is None:
-        raise EmptyDataError(f"lake {lake.name!r} has no predictions", file=str(lake.root))
-    return lo, hi
-
-
 def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, baseline_until=None,
            hypotheses: Iterable[Hypothesis] | None = None, plugins: bool = True,
            threshold: float = DECISION_THRESHOLD, progress: Callable[[str], None] | None = None,
@@ -155,7 +145,7 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     say = progress or (lambda msg: None)
     if not isinstance(lake, Lake):
         lake = open_lake(lake, mask_key=mask_key)
-    lo, hi = _bounds(lake)
+    lo, hi = lake.time_range()
     start = parse_time(since, what="since")
     end = parse_time(until, what="until") if until is not None else hi + dt.timedelta(microseconds=1)
     if start > hi or end <= lo:

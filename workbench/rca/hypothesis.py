@@ -8,7 +8,6 @@ and registers under the ``workbench.hypotheses`` entry-point group.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any, ClassVar
 
 from workbench.rca.finding import Evidence, Finding, LineageEvent
@@ -71,7 +70,3 @@ def _parts(v: str) -> list[int]:
             break
         out.append(int(digits))
     return out
-
-
-def hours(t: dt.timedelta) -> float:
-    return t.total_seconds() / 3600

@@ -174,9 +174,7 @@ def _lake(lake):
 def _window(lake, since, until, baseline_since, baseline_until):
     from workbench.lake.timestamps import parse_time
 
-    lf = lake.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
-                                                pl.col("timestamp").max().alias("hi")).collect()
-    lo, hi = lf["lo"][0], lf["hi"][0]
+    lo, hi = lake.time_range()
     start = parse_time(since) if since else lo + (hi - lo) * 0.75
     end = parse_time(until) if until else hi + dt.timedelta(microseconds=1)
     b_end = parse_time(baseline_until) if baseline_until else start

@@ -32,15 +32,6 @@ def _jupyter_chart(chart):
     return alt.JupyterChart(chart, embed_options={"renderer": "svg", "actions": False})
 
 
-def chart_svg(chart) -> str:
-    """SVG of a chart; the spec is not re-validated (our charts are built from typed results, and
-    schema validation costs more than drawing)."""
-    import vl_convert as vlc
-    from altair.utils._importers import vl_version_for_vl_convert
-
-    return vlc.vegalite_to_svg(chart.to_dict(validate=False), vl_version=vl_version_for_vl_convert())
-
-
 class Explorer:
     """Explore an incident without writing polars: pick windows, version, route, segment, feature.
 

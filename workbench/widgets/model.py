@@ -44,10 +44,7 @@ class ExplorerModel:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        t = lake.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
-                                                   pl.col("timestamp").max().alias("hi")).collect()
-        self.lo: dt.datetime = t["lo"][0]
-        self.hi: dt.datetime = t["hi"][0]
+        self.lo, self.hi = lake.time_range()
         span = self.hi - self.lo
         # bins from the first half of the data: a reference that does not move with the controls
         self.binning = fit_lake_binning(lake, end=self.lo + span / 2)
