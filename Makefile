@@ -6,20 +6,26 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := datasets/demo-lake
+# The tested dependency set (pip constraints), shipped inside the package. `make LOCK= ...` installs
+# from pyproject.toml's ranges alone (e.g. on a Python the lock was not made with); `make lock` refreshes it.
+LOCK   ?= workbench/lock.txt
 # The demo lake: regenerate with `make demo-lake-rebuild`.
 DEMO_ARGS := --cause schema_mismatch --variant 0 --rows 100000 --days 21 --seed 7
 
-.PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help browser
+.PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help browser lock
 
 help:
 	@echo "make demo   - set up .venv, build the demo lake if missing, run the main job"
 	@echo "make test   - set up .venv and run the whole test suite"
 	@echo "make bench  - run the benchmarks (slow; figures go to benchmarks/README.md by hand)"
+	@echo "make lock   - re-resolve pyproject.toml's ranges in a temporary venv into $(LOCK) (then: make test)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[all]'
+	$(BIN)/python -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[all]' || { \
+	  echo "install failed; the lock $(LOCK) was made with Python 3.11 ($$($(PYTHON) --version) here):" \
+	       "try 'make LOCK= $(MAKECMDGOALS)' to resolve pyproject.toml's ranges instead" >&2; exit 1; }
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -58,6 +64,19 @@ bench: install
 	$(BIN)/python benchmarks/bench_drift.py
 	$(BIN)/python benchmarks/bench_triage.py
 	$(BIN)/python benchmarks/rca_suite.py --seeds 3
+
+# Re-resolve the newest versions pyproject.toml allows in a throw-away venv and freeze them (the
+# project itself excluded). Then `make test` installs exactly that set; commit it only if the suite passes.
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(PYTHON) -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip && \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[all]' && \
+	{ echo "# The tested dependency set of ml-incident-workbench (import package \`workbench\`), all extras, Python $$("$$tmp/venv/bin/python" -c 'import sys; print(*sys.version_info[:2], sep=".")')."; \
+	  echo "# pip constraints: \`pip install -c workbench/lock.txt -e '.[all]'\` (what \`make\` does)."; \
+	  echo "# Made by \`make lock\` (or a pip freeze of a venv); committed only after \`make test\` passed with it."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --all --exclude-editable | grep -v '^pip=='; } > "$$tmp/lock.txt" && \
+	mv "$$tmp/lock.txt" workbench/lock.txt && echo "wrote workbench/lock.txt ($$(grep -vc '^#' workbench/lock.txt) pins); now run: make test"
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
