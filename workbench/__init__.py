@@ -22,11 +22,13 @@ __all__ = [
     "WorkbenchWarning",
     "open_lake",
     "read_manifest",
+    "rerun_report",
     "run_report",
     "triage",
 ]
 
 _LAZY = {"triage": "workbench.rca", "Findings": "workbench.rca", "run_report": "workbench.report",
+         "rerun_report": "workbench.report",
          "Explorer": "workbench.widgets", "HypothesisBoard": "workbench.widgets"}
 _SUBPACKAGES = ("charts", "evidence", "explain", "rca", "report", "summaries", "synthetic", "widgets")
 

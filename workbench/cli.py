@@ -83,15 +83,23 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser(
         "report", help="run a notebook template into report.ipynb, an offline report.html and findings.json",
-        description="Execute a template with Papermill on a lake. Parameters are checked against the template "
-                    "(unknown or ill-typed ones are refused). `workbench templates` lists them.",
+        description="Execute a template with Papermill on a lake. Parameters and --out are checked before the "
+                    "kernel starts (unknown or ill-typed parameters, times that do not parse, an --out that is a "
+                    "file, inside the lake or holding other work are refused). `workbench templates` lists them. "
+                    "With --rerun OLD/report.ipynb: run that report's template again with its parameters, check "
+                    "the lake against its fingerprint and say whether the findings are identical.",
     )
-    rep.add_argument("template", metavar="TEMPLATE", help="template name (or a path to a .ipynb)")
-    rep.add_argument("--lake", required=True, help="lake directory")
+    rep.add_argument("template", metavar="TEMPLATE", nargs="?", help="template name (or a path to a .ipynb)")
+    rep.add_argument("--lake", help="lake directory (with --rerun: only when the lake has moved)")
     rep.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
                      help="a template parameter (repeatable); values are YAML scalars")
     rep.add_argument("--params-file", metavar="YAML", help="parameters from a YAML mapping (--param wins)")
-    rep.add_argument("--out", required=True, help="output directory")
+    rep.add_argument("--out", required=True, help="output directory: new or empty, or holding a previous report "
+                                                  "with --overwrite")
+    rep.add_argument("--overwrite", action="store_true",
+                     help="replace the previous report in --out (its report.ipynb, report.html, findings.json)")
+    rep.add_argument("--rerun", metavar="OLD_REPORT.ipynb",
+                     help="rerun an earlier report with its template and parameters, and compare")
     rep.add_argument("--templates-dir", help="a directory of your own templates (searched first)")
     rep.set_defaults(func=_report)
 
@@ -163,10 +171,16 @@ def _triage(args) -> int:
 
 
 def _report(args) -> int:
+    if args.rerun:
+        return _rerun(args)
     import yaml
 
     from workbench.report import parse_cli_params, run_report
 
+    if not args.template or not args.lake:
+        missing = " and ".join(n for n, v in (("TEMPLATE", args.template), ("--lake", args.lake)) if not v)
+        raise UsageError(f"report needs {missing}", expected="workbench report TEMPLATE --lake LAKE --out DIR",
+                         hint="`workbench templates` lists the templates; --rerun OLD/report.ipynb reruns a report")
     params = {}
     if args.params_file:
         try:
@@ -178,10 +192,34 @@ def _report(args) -> int:
             raise UsageError("--params-file must hold a mapping of parameter names to values", file=args.params_file)
     params.update(parse_cli_params(args.param))
     print(f"running {args.template} on {args.lake} ...", file=sys.stderr, flush=True)
-    res = run_report(args.template, lake=args.lake, params=params, out=args.out, templates_dir=args.templates_dir)
+    res = run_report(args.template, lake=args.lake, params=params, out=args.out, templates_dir=args.templates_dir,
+                     overwrite=args.overwrite)
     print(f"report:   {res.html}\nnotebook: {res.notebook}")
     if res.findings:
         print(f"findings: {res.findings}")
+    return 0
+
+
+def _rerun(args) -> int:
+    from workbench.report import rerun_report
+
+    if args.template or args.param or args.params_file:
+        given = ", ".join(x for x, v in (("TEMPLATE", args.template), ("--param", args.param),
+                                         ("--params-file", args.params_file)) if v)
+        raise UsageError("--rerun takes the template and the parameters from the old report", found=given,
+                         hint="drop them; to change a parameter, run the template: workbench report TEMPLATE ...")
+    print(f"rerunning {args.rerun} with its template and parameters ...", file=sys.stderr, flush=True)
+    res = rerun_report(args.rerun, out=args.out, lake=args.lake, templates_dir=args.templates_dir,
+                       overwrite=args.overwrite)
+    lake = res.lake
+    if not lake.get("same"):
+        named = "; ".join(f"{k}: {', '.join(lake[k])}" for k in ("added", "removed", "changed") if lake.get(k))
+        print(f"warning: the lake changed since the old report ({named or 'the old report cannot say which files'})",
+              file=sys.stderr)
+    print(f"report:   {res.report.html}\nnotebook: {res.report.notebook}")
+    if res.report.findings:
+        print(f"findings: {res.report.findings}")
+    print(res.render())
     return 0
 
 

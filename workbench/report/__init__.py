@@ -1,10 +1,13 @@
 """Reports: the template registry, the Papermill runner, and the calls templates make.
 
 ``run_report("incident-triage", lake=..., params={...}, out=...)`` writes ``report.ipynb``,
-an offline ``report.html`` and ``findings.json``; ``list_templates()`` shows what is available.
+an offline ``report.html`` and ``findings.json``; ``list_templates()`` shows what is available;
+``rerun_report("out/x/report.ipynb", out=...)`` runs an old report again and says what changed.
 """
 
 from workbench.report.params import parse_cli_params, validate_params
+from workbench.report.provenance import environment
+from workbench.report.rerun import RerunResult, rerun_report
 from workbench.report.runner import ReportError, ReportResult, lake_fingerprint, run_report, to_offline_html
 from workbench.report.sections import (
     Markdown, action_items, bias_audit, canary_review, drift_study, evidence_table, hypotheses_table, latency_study,
@@ -13,7 +16,7 @@ from workbench.report.sections import (
 )
 from workbench.report.templates import Template, find_template, list_templates
 
-__all__ = ["Markdown", "action_items", "worst_segment_chart", "ReportError", "ReportResult", "Template", "bias_audit", "canary_review", "drift_study",
-           "evidence_table", "find_template", "hypotheses_table", "lake_fingerprint", "latency_study",
+__all__ = ["Markdown", "action_items", "worst_segment_chart", "ReportError", "ReportResult", "RerunResult", "Template", "bias_audit", "canary_review", "drift_study",
+           "environment", "evidence_table", "find_template", "hypotheses_table", "lake_fingerprint", "latency_study",
            "list_templates", "model_health", "narrative", "next_steps", "parse_cli_params", "postmortem", "publish",
-           "run_report", "setup", "symptoms_table", "timeline_chart_for", "to_offline_html", "validate_params"]
+           "rerun_report", "run_report", "setup", "symptoms_table", "timeline_chart_for", "to_offline_html", "validate_params"]
