@@ -112,14 +112,21 @@ def test_parameters_are_validated(lakes, tmp_path):
     assert "since (str)" in str(e.value)
     with pytest.raises(UsageError, match="must be str"):
         run_report("incident-triage", lake=path, params={"since": ["a"]}, out=tmp_path)
+    with pytest.raises(UsageError, match="'since' of template 'incident-triage' is not a time"):
+        run_report("incident-triage", lake=path, params={"since": "not a time"}, out=tmp_path / "o")
     with pytest.raises(UsageError, match="unknown template"):
         run_report("no-such-template", lake=path, out=tmp_path)
 
 
 def test_failing_cell_is_named_and_partial_notebook_kept(lakes, tmp_path):
     path, _ = lakes["schema"]
-    with pytest.raises(ReportError, match=r"failed in cell \d+: TimestampError") as e:
-        run_report("incident-triage", lake=path, params={"since": "not a time"}, out=tmp_path / "o")
+    own = tmp_path / "mine"
+    own.mkdir()
+    nb = nbformat.read(TEMPLATES / "model-health.ipynb", as_version=4)
+    nb.cells.insert(3, nbformat.v4.new_code_cell('wb.open_lake(lake).lineage_of("req-that-never-was")'))
+    nbformat.write(nb, own / "lookup.ipynb")
+    with pytest.raises(ReportError, match=r"'lookup' failed in cell \d+: RequestNotFoundError") as e:
+        run_report("lookup", lake=path, templates_dir=own, out=tmp_path / "o")
     assert Path(e.value.file).is_file()
 
 
