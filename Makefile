@@ -45,7 +45,7 @@ demo: install demo-lake
 	$(BIN)/workbench lake-info $(DEMO)
 	@mkdir -p out
 	$(BIN)/workbench triage $(DEMO) --since $(DEMO_SINCE) --json out/demo-findings.json
-	$(BIN)/workbench report incident-triage --lake $(DEMO) --param since=$(DEMO_SINCE) --out out/demo-report
+	$(BIN)/workbench report incident-triage --lake $(DEMO) --param since=$(DEMO_SINCE) --out out/demo-report --overwrite
 
 # Browser tests use Debian's chromium; as root with apt, install it when missing (else they skip, saying why).
 browser:

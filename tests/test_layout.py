@@ -82,6 +82,26 @@ def test_pyproject_dependencies():
     assert meta["optional-dependencies"]["explain"] == ["alibi==0.9.4"]
     assert meta["requires-python"] == ">=3.10"
     assert meta["scripts"]["workbench"] == "workbench.cli:main"
+    # `workbench` on the package index is an unrelated project: the distribution has its own name
+    assert meta["name"] == "ml-incident-workbench" and meta["optional-dependencies"]["all"] == [
+        "ml-incident-workbench[explain,test]"]
+    assert "workbench-ml" not in (ROOT / "pyproject.toml").read_text()  # no URL to a repository that does not exist
+
+
+def test_installed_metadata_names_the_distribution():
+    from importlib import metadata
+
+    import workbench
+
+    import pytest
+
+    dists = metadata.packages_distributions().get("workbench", [])
+    if "ml-incident-workbench" not in dists:
+        pytest.skip(f"the workbench package is installed as {dists or 'nothing'} (an install from before the "
+                    "rename, or none): `make install` reinstalls it as ml-incident-workbench")
+    assert metadata.version("ml-incident-workbench") == workbench.__version__
+    assert metadata.distribution("ml-incident-workbench").entry_points.select(group="console_scripts").names >= {
+        "workbench", "ml-incident-workbench"}
 
 
 def test_environment_yml_installs_the_package_with_all_extras():
@@ -89,7 +109,7 @@ def test_environment_yml_installs_the_package_with_all_extras():
     deps = env["dependencies"]
     assert any(isinstance(d, str) and d.startswith("python") for d in deps)
     pip = next(d["pip"] for d in deps if isinstance(d, dict))
-    assert "-e .[all]" in pip
+    assert "-e .[all]" in pip and "-c workbench/lock.txt" in pip
 
 
 def test_two_commands_and_ci():
