@@ -211,11 +211,6 @@ def _rerun(args) -> int:
     print(f"rerunning {args.rerun} with its template and parameters ...", file=sys.stderr, flush=True)
     res = rerun_report(args.rerun, out=args.out, lake=args.lake, templates_dir=args.templates_dir,
                        overwrite=args.overwrite)
-    lake = res.lake
-    if not lake.get("same"):
-        named = "; ".join(f"{k}: {', '.join(lake[k])}" for k in ("added", "removed", "changed") if lake.get(k))
-        print(f"warning: the lake changed since the old report ({named or 'the old report cannot say which files'})",
-              file=sys.stderr)
     print(f"report:   {res.report.html}\nnotebook: {res.report.notebook}")
     if res.report.findings:
         print(f"findings: {res.report.findings}")

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from workbench.cli import main
-from workbench.exceptions import UsageError
+from workbench.exceptions import UsageError, WorkbenchWarning
 from workbench.report import rerun_report, run_report
 from workbench.synthetic import generate_lake
 
@@ -82,7 +82,9 @@ def test_rerun_after_a_lake_file_changed_names_it_and_what_differs(first, tmp_pa
     assert f"findings: DIFFER from the old report's ({old_dir / 'findings.json'})" in out
     assert "window.rows:" in out
 
-    r = rerun_report(old_dir / "report.ipynb", lake=lake, templates_dir=mine, out=tmp_path / "new", overwrite=True)
+    with pytest.warns(WorkbenchWarning, match=f"the lake changed since the old report .*changed: {rel}"):
+        r = rerun_report(old_dir / "report.ipynb", lake=lake, templates_dir=mine, out=tmp_path / "new",
+                         overwrite=True)
     assert r.identical is False and r.template_changed and r.lake["changed"] == [rel] and r.lake["added"] == ["NOTES.md"]
     assert any(d.startswith("window.rows: ") for d in r.differences)
 

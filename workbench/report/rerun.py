@@ -8,11 +8,12 @@ fingerprint, runs the template again, and compares the new findings with the old
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from workbench.exceptions import UsageError
+from workbench.exceptions import UsageError, WorkbenchWarning
 from workbench.report.provenance import compare_environments, compare_lakes, lake_fingerprint
 from workbench.report.runner import ReportResult, check_lake, run_report
 from workbench.report.templates import find_template
@@ -154,6 +155,11 @@ def rerun_report(notebook: str | Path, *, out: str | Path, lake: str | Path | No
     lake : path, optional
         The lake, when it has moved since the old run (default: the path the old report read).
 
+    Warns
+    -----
+    WorkbenchWarning
+        Before running, when the lake's files differ from the old report's (naming them).
+
     Returns
     -------
     RerunResult
@@ -174,6 +180,10 @@ def rerun_report(notebook: str | Path, *, out: str | Path, lake: str | Path | No
     params.pop("lake", None)
     template = find_template(meta["template"], templates_dir)
     lake_cmp = compare_lakes(meta["lake"], lake_fingerprint(check_lake(lake_path)))
+    if not lake_cmp["same"]:  # said before the run, which may take minutes
+        named = "; ".join(f"{k}: {', '.join(lake_cmp[k])}" for k in ("added", "removed", "changed") if lake_cmp[k])
+        warnings.warn(WorkbenchWarning(f"the lake changed since the old report "
+                                       f"({named or 'the old report cannot say which files'})"), stacklevel=2)
     res = run_report(template.path, lake=lake_path, params=params, out=out, templates_dir=templates_dir,
                      kernel_name=kernel_name, overwrite=overwrite, progress=progress)
     identical, differences = None, []
