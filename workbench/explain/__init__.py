@@ -2,7 +2,7 @@
 
 Artifacts are loaded safely (:func:`load_artifact`: skops preferred, pickle only when trusted).
 The alibi-backed explanations (permutation importance, ALE, anchors) need the ``explain`` extra
-(``pip install 'workbench[explain]'``, alibi 0.9.4) and import it only when called.
+(the ``explain`` extra of ml-incident-workbench: alibi 0.9.4) and import it only when called.
 """
 
 from workbench.explain.artifacts import TRUSTED_PREFIXES, load_artifact, resolve_artifact

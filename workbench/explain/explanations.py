@@ -35,7 +35,8 @@ def _alibi():
     except ImportError as exc:  # pragma: no cover - the extra is installed in CI
         raise MissingDependencyError(
             f"explanations need alibi 0.9.4, which is not installed ({exc})",
-            hint="pip install 'workbench[explain]'  (alibi 0.9.4 is the last Apache-2.0 release)") from None
+            hint="pip install 'alibi==0.9.4' (the `explain` extra of ml-incident-workbench; "
+                 "0.9.4 is the last Apache-2.0 release)") from None
     return ex
 
 
