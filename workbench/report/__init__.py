@@ -16,7 +16,9 @@ from workbench.report.sections import (
 )
 from workbench.report.templates import Template, find_template, list_templates
 
-__all__ = ["Markdown", "action_items", "worst_segment_chart", "ReportError", "ReportResult", "RerunResult", "Template", "bias_audit", "canary_review", "drift_study",
-           "environment", "evidence_table", "find_template", "hypotheses_table", "lake_fingerprint", "latency_study",
-           "list_templates", "model_health", "narrative", "next_steps", "parse_cli_params", "postmortem", "publish",
-           "rerun_report", "run_report", "setup", "symptoms_table", "timeline_chart_for", "to_offline_html", "validate_params"]
+__all__ = ["action_items", "bias_audit", "canary_review", "drift_study", "environment", "evidence_table",
+           "find_template", "hypotheses_table", "lake_fingerprint", "latency_study", "list_templates",
+           "Markdown", "model_health", "narrative", "next_steps", "parse_cli_params", "postmortem", "publish",
+           "ReportError", "ReportResult", "rerun_report", "RerunResult", "run_report", "setup",
+           "symptoms_table", "Template", "timeline_chart_for", "to_offline_html", "validate_params",
+           "worst_segment_chart"]
