@@ -140,3 +140,19 @@ def test_the_lock_is_shipped_installed_by_make_and_keeps_alibi_094():
     assert "LOCK   ?= workbench/lock.txt" in makefile
     assert "$(STAMP): pyproject.toml $(LOCK)" in makefile and "-c $(LOCK)" in makefile
     assert "\nlock:" in makefile and "--exclude-editable" in makefile
+
+
+def test_report_header_states_the_environment_and_a_lock_that_does_not_match():
+    from workbench.report.runner import _header
+
+    class T:
+        name, sha256 = "incident-triage", "c" * 64
+
+    env = environment()
+    fp = {"sha256": "d" * 64, "files": 12, "bytes": 34_567}
+    head = _header(T, {"since": "2026-03-12T00:00Z"}, fp, env)
+    assert f"Python {env['python']}" in head and f"numpy {numpy.__version__}" in head and "34,567 bytes" in head
+    env["lock"] = {"sha256": "e" * 64, "matches": False, "differs": [{"package": "numpy"}, {"package": "scipy"}]}
+    assert "lock `eeeeeeeeeeeeeeee` (2 installed versions differ from it)" in _header(T, {}, fp, env)
+    env["lock"] = {"sha256": None, "reason": "not shipped"}
+    assert "no lock file" in _header(T, {}, fp, env)

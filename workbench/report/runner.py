@@ -46,9 +46,12 @@ OUTPUTS = ("report.ipynb", "report.html", "findings.json")
 def _header(template, params: dict[str, Any], fingerprint: dict[str, Any], env: dict[str, Any]) -> str:
     rows = "\n".join(f"| `{k}` | `{v!r}` |" for k, v in params.items() if k != "output_dir")
     lock = env["lock"]
-    lock_txt = f"lock `{lock['sha256'][:16]}`" + ("" if lock.get("matches") else
-                                                  f" ({len(lock['differs'])} installed versions differ)") \
-        if lock.get("sha256") else "no lock file"
+    if not lock.get("sha256"):
+        lock_txt = "no lock file"
+    elif lock.get("matches"):
+        lock_txt = f"lock `{lock['sha256'][:16]}`"
+    else:
+        lock_txt = f"lock `{lock['sha256'][:16]}` ({len(lock['differs'])} installed versions differ from it)"
     pkgs = " · ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
     return (f"**workbench report** `{template.name}` · workbench {__version__} · template sha256 "
             f"`{template.sha256[:16]}` · lake fingerprint `{fingerprint['sha256'][:16]}` "
