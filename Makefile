@@ -23,6 +23,8 @@ help:
 $(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	@# a .venv from before the rename holds this project as `workbench`: drop that record first
+	@$(BIN)/python -m pip uninstall --quiet --yes workbench >/dev/null 2>&1 || true
 	$(BIN)/python -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[all]' || { \
 	  echo "install failed; the lock $(LOCK) was made with Python 3.11 ($$($(PYTHON) --version) here):" \
 	       "try 'make LOCK= $(MAKECMDGOALS)' to resolve pyproject.toml's ranges instead" >&2; exit 1; }

@@ -85,7 +85,8 @@ def _parser() -> argparse.ArgumentParser:
         "report", help="run a notebook template into report.ipynb, an offline report.html and findings.json",
         description="Execute a template with Papermill on a lake. Parameters and --out are checked before the "
                     "kernel starts (unknown or ill-typed parameters, times that do not parse, an --out that is a "
-                    "file, inside the lake or holding other work are refused). `workbench templates` lists them. "
+                    "file, inside the lake or holding other work are refused); `workbench templates` lists the "
+                    "templates and their parameters. "
                     "With --rerun OLD/report.ipynb: run that report's template again with its parameters, check "
                     "the lake against its fingerprint and say whether the findings are identical.",
     )
