@@ -32,7 +32,7 @@ from workbench.exceptions import (
 from workbench.lake.chain import LineageChain
 from workbench.lake.files import sanitize, scan_files
 from workbench.lake.lineage import Lineage, load_lineage
-from workbench.lake.manifest import Manifest, read_manifest
+from workbench.lake.manifest import Manifest, lake_root, read_manifest
 from workbench.lake.masking import Masker, resolve_mask_key
 from workbench.lake.tables import LabelsTable, PredictionsTable, check_not_empty, load_labels, load_predictions
 from workbench.results import Result, iso
@@ -107,7 +107,7 @@ class Lake:
     """
 
     def __init__(self, path: str | os.PathLike, *, mask_key: bytes | str | None = None) -> None:
-        self.root = Path(path).resolve()
+        self.root = lake_root(path).resolve()
         self.manifest: Manifest = read_manifest(self.root)
         self._masker = Masker(resolve_mask_key(mask_key))
         self._preds: PredictionsTable = load_predictions(self.root, self.manifest, self._masker)

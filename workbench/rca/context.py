@@ -188,7 +188,9 @@ class Context:
     def embedding_change(self) -> FeatureChange | None:
         """Embedding drift (centroid, norms, MMD) on bounded samples, when the lake logs one."""
         lake = self.lake
-        if lake.manifest.columns.embedding is None:
+        if "embedding" not in lake.roles:  # an optional role: the lake logs no embedding column
+            self.notes.append(f"no `{lake.manifest.columns.embedding}` column in predictions (optional "
+                              "`embedding` role): embedding drift not tested")
             return None
         self.progress("testing embedding drift")
         lf = lake.predictions(["request_id", "timestamp", "embedding"])

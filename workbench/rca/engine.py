@@ -11,8 +11,9 @@ from typing import Any, Callable, Iterable
 
 
 from workbench._version import __version__
-from workbench.exceptions import EmptyDataError, UsageError
+from workbench.exceptions import EmptyDataError, UsageError, WorkbenchError
 from workbench.lake import Lake, open_lake
+from workbench.lake.files import sanitize
 from workbench.lake.timestamps import parse_time
 from workbench.rca.bias_regression import BiasRegression
 from workbench.rca.context import Context
@@ -85,8 +86,9 @@ def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[lis
         try:
             res = h.evaluate(ctx)
         except Exception as exc:
-            errors.append({"hypothesis": name, "error": f"{type(exc).__name__}: {exc}"})
-            warnings.warn(f"hypothesis {name} failed: {type(exc).__name__}: {exc}", HypothesisWarning, stacklevel=2)
+            why = _error_text(exc)
+            errors.append({"hypothesis": name, "error": why})
+            warnings.warn(f"hypothesis {name} failed: {why}", HypothesisWarning, stacklevel=2)
             continue
         if res is None:
             continue
@@ -97,6 +99,14 @@ def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[lis
             findings.append(f if f.hypothesis else _with(f, hypothesis=name))
     findings.sort(key=lambda f: (-f.score, f.cause, f.culprit()))
     return findings, errors
+
+
+def _error_text(exc: Exception) -> str:
+    """One short line on why a hypothesis failed: a library's message (a polars plan runs to
+    pages and may quote values) is cut to its first line with quoted values redacted."""
+    if isinstance(exc, WorkbenchError):
+        return f"{type(exc).__name__}: {exc.message}"
+    return f"{type(exc).__name__}: {sanitize(str(exc))}"
 
 
 def _with(f: Finding, **kw) -> Finding:

@@ -1,0 +1,79 @@
+"""triage() on lakes a new user really has: no embedding column, failing hypotheses, odd windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from workbench.cli import EXIT_INCOMPLETE, main
+from workbench.rca import Finding, triage
+from workbench.rca import engine
+from workbench.synthetic import generate_lake
+
+
+def _since(truth, hours=12):
+    anchor = truth.onset or truth.start + (truth.end - truth.start) * 0.75
+    return anchor - dt.timedelta(hours=hours)
+
+
+@pytest.fixture(scope="module")
+def csv_schema_lake(tmp_path_factory):
+    path = tmp_path_factory.mktemp("csv") / "lake"
+    return path, generate_lake(path, cause="schema_mismatch", variant=0, seed=3, rows=20_000, fmt="csv")
+
+
+def test_csv_lake_without_embedding_finds_its_schema_mismatch(csv_schema_lake):
+    path, truth = csv_schema_lake
+    f = triage(path, since=_since(truth), mask_key="k")
+    assert not f.meta["errors"], f.meta["errors"]
+    assert f.incomplete is None and "incomplete" not in f.verdict
+    assert f.verdict["cause"] == "schema_mismatch"
+    assert f.top.subject["feature"] == truth.subject["feature"]
+    assert any("embedding" in n and "not tested" in n for n in f.meta["notes"])
+
+
+class _Broken:
+    cause = "gremlins"
+    name = "tests.Broken"
+
+    def evaluate(self, ctx):
+        raise RuntimeError('boom on "a quoted value"\nand a long plan below')
+
+
+class _Quiet:
+    cause = "quiet"
+    name = "tests.Quiet"
+
+    def evaluate(self, ctx):
+        return [Finding(cause="quiet", score=0.1, subject={})]
+
+
+def test_a_failed_hypothesis_makes_the_verdict_incomplete(csv_schema_lake):
+    path, truth = csv_schema_lake
+    with pytest.warns(engine.HypothesisWarning, match="tests.Broken failed"):
+        f = triage(path, since=_since(truth), mask_key="k", hypotheses=[_Quiet(), _Broken()])
+    assert f.verdict["cause"] == "none"
+    assert f.incomplete == "incomplete: 1 of 2 hypotheses failed (Broken)"
+    assert f.verdict["incomplete"] == f.incomplete
+    assert f.incomplete in f.render() and "among those that ran" in f.render()
+    err = f.meta["errors"][0]["error"]
+    assert err.startswith("RuntimeError: boom") and "\n" not in err and "a quoted value" not in err
+    assert "incomplete" in repr(f) and "incomplete" in f._repr_html_()
+    back = json.loads(json.dumps(f.to_dict()))
+    assert back["verdict"]["incomplete"] == f.incomplete
+
+
+def test_cli_exits_3_when_a_hypothesis_failed_and_still_writes_findings(csv_schema_lake, tmp_path, capsys,
+                                                                         monkeypatch):
+    path, truth = csv_schema_lake
+    monkeypatch.setattr(engine, "BUILTIN_HYPOTHESES", engine.BUILTIN_HYPOTHESES + (_Broken,))
+    monkeypatch.setattr(_Broken, "name", "tests.Broken", raising=False)
+    out = tmp_path / "f.json"
+    code = main(["triage", str(path), "--since", _since(truth).isoformat(), "--json", str(out), "--quiet"])
+    cap = capsys.readouterr()
+    assert code == EXIT_INCOMPLETE == 3
+    assert "incomplete: 1 of 10 hypotheses failed" in cap.err and "incomplete" in cap.out
+    doc = json.loads(out.read_text())
+    assert doc["verdict"]["cause"] == "schema_mismatch" and "incomplete" in doc["verdict"]
