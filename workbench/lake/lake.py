@@ -30,7 +30,8 @@ from workbench.exceptions import (
     TimestampError,
 )
 from workbench.lake.chain import LineageChain
-from workbench.lake.files import sanitize, scan_files
+from workbench.lake.files import (DataFiles, corrupt_text_file, describe_ragged, find_bad_line, ragged_rows, sanitize,
+                                  scan_files)
 from workbench.lake.lineage import Lineage, load_lineage
 from workbench.lake.manifest import Manifest, lake_root, read_manifest
 from workbench.lake.masking import Masker, resolve_mask_key
@@ -366,8 +367,51 @@ class Lake:
                         f"({p.orphan_labels / p.label_rows:.1%})")
                 found.append(text)
                 warnings.warn(text, LakeValidationWarning, stacklevel=2)
-        found = list(self.warnings) + found
+        found = list(self.warnings) + found + self._contract_warnings(p)
         return LakeProfile(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "warnings": tuple(found)})
+
+    def _contract_warnings(self, p: LakeProfile) -> list[str]:
+        """Warnings of the checks that count, name and go on: ragged CSV rows, rows dated in the
+        future, model versions the deployments table does not know."""
+        found = [text for text in (describe_ragged(self.ragged_rows()), self._future_rows(),
+                                   self._undeployed_versions(p)) if text]
+        for text in found:
+            warnings.warn(text, LakeValidationWarning, stacklevel=3)
+        return found
+
+    def ragged_rows(self) -> dict[str, Any]:
+        """CSV prediction rows with fewer or more fields than their header (see
+        :func:`workbench.lake.files.ragged_rows`); read once and kept."""
+        if "_ragged" not in self.__dict__:
+            self.__dict__["_ragged"] = ragged_rows(self._preds.files)
+        return self.__dict__["_ragged"]
+
+    def _future_rows(self) -> str | None:
+        # later than the check itself (a clock is the only reference a lake has for "now"; an
+        # hour of slack for clock skew between the writer and this machine)
+        now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
+        if self._time_range[1] <= now:
+            return None
+        r = self._collect(self._preds.count_frame.select("timestamp").filter(pl.col("timestamp") > now)
+                          .select(pl.len().alias("n"), pl.col("timestamp").max().alias("last")), "predictions")
+        n, last = r["n"][0], r["last"][0]
+        return (f"{n} prediction rows are dated in the future (after {iso(now.replace(microsecond=0))}, the "
+                f"latest {iso(last)}): a clock or unit error in the writer; they stretch the time span "
+                "and the default window")
+
+    def _undeployed_versions(self, p: LakeProfile) -> str | None:
+        deployed = set(self.lineage.deployments["model_version"].to_list())
+        if not deployed:
+            return None  # no deployment lineage at all: said once by the lineage loader
+        missing = {v: n for v, n in p.versions.items() if v is not None and v not in deployed}
+        if not missing:
+            return None
+        rows = sum(missing.values())
+        names = ", ".join(f"{v} ({n:,} rows)" for v, n in sorted(missing.items())[:5])
+        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        return (f"{len(missing)} model version{'s' if len(missing) > 1 else ''} serving {rows:,} prediction rows "
+                f"{'are' if len(missing) > 1 else 'is'} missing from the deployments table: {names}{more}; "
+                "their rollout, artifact and training data are unknown")
 
     def _first_file_with_null_timestamps(self) -> str:
         files = self._preds.files
@@ -392,13 +436,17 @@ class Lake:
         try:
             return pl.collect_all(lfs, engine="streaming")
         except Exception as exc:
+            culprit = self._culprit_file()
+            if isinstance(culprit, tuple):  # a text file with a line that breaks its format
+                raise corrupt_text_file(*culprit, exc) from None
             msg = f"cannot read {what}"
-            raise CorruptFileError(msg, file=self._culprit_file(), found=sanitize(str(exc)),
+            raise CorruptFileError(msg, file=culprit, found=sanitize(str(exc)),
                                    hint="a data file is malformed or a value breaks its column's type; "
                                         "fix or remove that file.") from None
 
-    def _culprit_file(self) -> str:
-        """The first predictions or labels file that fails to read on its own."""
+    def _culprit_file(self) -> str | tuple[DataFiles, Path]:
+        """The first predictions or labels file that fails to read on its own (with its table
+        when a line of it breaks the CSV/NDJSON format)."""
         tables = [self._preds.files]
         if self._labels is not None and self._labels.files is not None:
             tables.append(self._labels.files)
@@ -407,14 +455,15 @@ class Lake:
                 try:
                     scan_files(files).select(pl.all().null_count()).collect()
                 except Exception:
-                    return files.rel(files.paths[0])
+                    p = files.paths[0]
+                    return (files, p) if find_bad_line(p, files.format) else files.rel(p)
                 continue
             for p in files.paths:
                 one = dataclasses.replace(files, paths=(p,))
                 try:
                     scan_files(one).select(pl.all().null_count()).collect()
                 except Exception:
-                    return files.rel(p)
+                    return (files, p) if find_bad_line(p, files.format) else files.rel(p)
         return self._preds.files.spec
 
     def __repr__(self) -> str:

@@ -169,12 +169,13 @@ def lake_root(path: str | Path) -> Path:
     if p.is_file():
         if p.name == MANIFEST_NAME:
             return p.parent
+        lake = next((a for a in list(p.resolve().parents)[:4] if (a / MANIFEST_NAME).is_file()), None)
         msg = "a lake is a directory, not a file"
         raise LakeNotFoundError(
             msg, file=str(p), expected=f"the directory holding {MANIFEST_NAME}",
             found=f"the file {p.name}",
-            hint=f"pass the lake's root folder (or its {MANIFEST_NAME}), e.g. {p.parent}"
-            if (p.parent / MANIFEST_NAME).is_file() else "pass the lake's root folder.",
+            hint=f"pass the lake's root folder: {lake}" if lake is not None
+            else f"pass the lake's root folder (the one holding {MANIFEST_NAME}).",
         )
     return p
 

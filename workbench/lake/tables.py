@@ -22,7 +22,7 @@ from workbench.exceptions import (
     EmptyDataError,
     TelemetrySchemaError,
 )
-from workbench.lake.files import DataFiles, resolve_files, sanitize, scan_files
+from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, resolve_files, sanitize, scan_files
 from workbench.lake.manifest import REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
 from workbench.lake.masking import Masker
 from workbench.lake.timestamps import UTC_DT, check_timestamp_values, timestamp_expr
@@ -286,6 +286,8 @@ def _check_timestamp_samples(files: DataFiles, column: str) -> None:
         try:
             values = lf.select(pl.col(column).cast(pl.String)).collect().to_series().to_list()
         except Exception as exc:
+            if find_bad_line(p, files.format):
+                raise corrupt_text_file(files, p, exc) from None
             msg = f"cannot read timestamps of {files.what}"
             raise CorruptFileError(msg, file=files.rel(p), column=column, found=sanitize(str(exc))) from None
         check_timestamp_values(values, file=files.rel(p), column=column, first_line=first_line)
