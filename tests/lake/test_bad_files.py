@@ -150,3 +150,22 @@ def test_another_file_as_the_lake_says_a_lake_is_a_directory(tmp_path):
     assert str(root) in ei.value.hint
     # and the JSON manifest error is not dressed up as YAML
     assert "YAML" not in str(ei.value)
+
+
+@pytest.mark.parametrize(("seed", "ks"), [(3, (16,)), (21, (2, 11))])
+def test_files_of_naive_timestamps_among_zoned_ones_are_read_as_utc_and_named(tmp_path, seed, ks):
+    import re
+
+    root = _lake(tmp_path, "csv", seed)
+    before = wb.open_lake(root, mask_key="k").predictions(["request_id", "timestamp"]).collect().sort("request_id")
+    bad = [_pick(root, k) for k in ks]
+    for p in bad:
+        p.write_text(re.sub(r"(\d{4}-\d\d-\d\dT[\d:.]+)Z", r"\1", p.read_text()))
+    lake = wb.open_lake(root, mask_key="k")
+    after = lake.predictions(["request_id", "timestamp"]).collect().sort("request_id")
+    assert after["timestamp"].null_count() == 0
+    assert after.equals(before)  # naive read as UTC: the same instants, no row lost
+    info = _info(root)
+    text = [w for w in info.warnings if "without a zone" in w]
+    assert len(text) == 1 and all(str(p.relative_to(root)) in text[0] for p in bad), info.warnings
+    assert text[0].startswith(f"{len(bad)} predictions file")

@@ -373,7 +373,7 @@ class Lake:
     def _contract_warnings(self, p: LakeProfile) -> list[str]:
         """Warnings of the checks that count, name and go on: ragged CSV rows, rows dated in the
         future, model versions the deployments table does not know."""
-        found = [text for text in (describe_ragged(self.ragged_rows()), self._future_rows(),
+        found = [text for text in (describe_ragged(self.ragged_rows()), self._naive_times(), self._future_rows(),
                                    self._undeployed_versions(p)) if text]
         for text in found:
             warnings.warn(text, LakeValidationWarning, stacklevel=3)
@@ -385,6 +385,15 @@ class Lake:
         if "_ragged" not in self.__dict__:
             self.__dict__["_ragged"] = ragged_rows(self._preds.files)
         return self.__dict__["_ragged"]
+
+    def _naive_times(self) -> str | None:
+        naive = self._preds.naive_time_files
+        if not naive:
+            return None
+        names = ", ".join(naive[:3]) + (f" and {len(naive) - 3} more" if len(naive) > 3 else "")
+        return (f"{len(naive)} predictions file{'s write' if len(naive) > 1 else ' writes'} timestamps without a zone "
+                f"while the others carry one ({names}): read as UTC, as the contract says; check that "
+                "the writer of those files really used UTC")
 
     def _future_rows(self) -> str | None:
         # later than the check itself (a clock is the only reference a lake has for "now"; an
