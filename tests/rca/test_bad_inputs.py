@@ -77,3 +77,41 @@ def test_cli_exits_3_when_a_hypothesis_failed_and_still_writes_findings(csv_sche
     assert "incomplete: 1 of 10 hypotheses failed" in cap.err and "incomplete" in cap.out
     doc = json.loads(out.read_text())
     assert doc["verdict"]["cause"] == "schema_mismatch" and "incomplete" in doc["verdict"]
+
+
+def _add_id_column(root, name, make):
+    import polars as pl
+    import yaml
+
+    for f in sorted((root / "predictions").rglob("*.parquet")):
+        df = pl.read_parquet(f, hive_partitioning=False)
+        df.with_columns(make(df).alias(name)).write_parquet(f)
+    m = yaml.safe_load((root / "workbench.yaml").read_text())
+    m["features"]["categorical"].append(name)
+    (root / "workbench.yaml").write_text(yaml.safe_dump(m, sort_keys=False))
+
+
+@pytest.mark.parametrize(("seed", "rows", "name", "kind"), [(3, 20_000, "session_id", "id"),
+                                                            (41, 14_000, "client_ip", "ip")])
+def test_an_id_like_categorical_feature_raises_no_alarm_on_a_healthy_lake(tmp_path, seed, rows, name, kind):
+    import polars as pl
+
+    from workbench.lake.info import lake_info
+
+    path = tmp_path / "lake"
+    truth = generate_lake(path, cause="none", seed=seed, rows=rows)
+
+    def make(df):
+        h = pl.col("request_id").hash(seed)
+        if kind == "id":
+            return pl.lit("s-") + h.cast(pl.String)
+        return pl.concat_str([(h % 223 + 1), (h // 223 % 256), (h // 57_000 % 256), (h // 9_000_000 % 254 + 1)],
+                             separator=".")
+
+    _add_id_column(path, name, make)
+    f = triage(path, since=_since(truth), mask_key="k")
+    assert f.verdict["cause"] == "none", f.render()
+    assert all(h.subject.get("feature") != name or h.score < 0.2 for h in f.hypotheses)
+    assert any(n.startswith(f"categorical feature {name} is id-like") for n in f.meta["notes"])
+    info = lake_info(str(path))
+    assert any("id-like" in w and name in w for w in info.warnings), info.warnings

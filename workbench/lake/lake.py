@@ -29,6 +29,7 @@ from workbench.exceptions import (
     RequestNotFoundError,
     TimestampError,
 )
+from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE, is_high_cardinality
 from workbench.lake.chain import LineageChain
 from workbench.lake.files import (DataFiles, corrupt_text_file, describe_ragged, find_bad_line, ragged_rows, sanitize,
                                   scan_files)
@@ -374,7 +375,7 @@ class Lake:
         """Warnings of the checks that count, name and go on: ragged CSV rows, rows dated in the
         future, model versions the deployments table does not know."""
         found = [text for text in (describe_ragged(self.ragged_rows()), self._naive_times(), self._future_rows(),
-                                   self._undeployed_versions(p)) if text]
+                                   self._undeployed_versions(p), self._id_like_features()) if text]
         for text in found:
             warnings.warn(text, LakeValidationWarning, stacklevel=3)
         return found
@@ -385,6 +386,23 @@ class Lake:
         if "_ragged" not in self.__dict__:
             self.__dict__["_ragged"] = ragged_rows(self._preds.files)
         return self.__dict__["_ragged"]
+
+    def _id_like_features(self) -> str | None:
+        cats = list(self.categorical_features)
+        if not cats:
+            return None
+        # HyperLogLog counts (about 1% off): a distinct-share rule needs no exact count
+        r = self._collect(self._preds.count_frame.select(
+            *[pl.col(c).drop_nulls().approx_n_unique().alias(f"d:{c}") for c in cats],
+            *[pl.col(c).is_not_null().sum().alias(f"n:{c}") for c in cats]), "predictions").row(0, named=True)
+        ids = [(c, r[f"d:{c}"], r[f"n:{c}"]) for c in cats if is_high_cardinality(r[f"d:{c}"], r[f"n:{c}"])]
+        if not ids:
+            return None
+        names = ", ".join(f"{c} (~{d:,} distinct in {n:,} rows)" for c, d, n in ids)
+        return (f"{len(ids)} categorical feature{'s look' if len(ids) > 1 else ' looks'} id-like: {names}; "
+                f"more than {HIGH_CARDINALITY_SHARE:.0%} of values are distinct, so triage tests only "
+                "null rates there, not codes never seen before (an id is not a feature: consider leaving it "
+                "out of `features`)")
 
     def _naive_times(self) -> str | None:
         naive = self._preds.naive_time_files

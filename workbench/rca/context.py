@@ -20,6 +20,7 @@ import polars as pl
 from workbench import evidence as ev
 from workbench.evidence.slis import ingress_by_hour
 from workbench.lake import Lake
+from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
 from workbench.summaries.binning import Binning
 
@@ -98,6 +99,10 @@ class Context:
         self.progress = progress or (lambda msg: None)
         self.progress("fitting bins on the baseline")
         self.binning: Binning = fit_lake_binning(lake, start=baseline_start, end=baseline_end)
+        for c, d in sorted((self.binning.meta.get("high_cardinality") or {}).items()):
+            self.notes.append(f"categorical feature {c} is id-like ({d['distinct']:,} distinct values in "
+                              f"{d['rows']:,} baseline rows, more than {HIGH_CARDINALITY_SHARE:.0%} distinct): "
+                              "not tested for codes never seen before; its null rate still is")
         self.progress("summarising baseline and window (one pass)")
         lo = min(baseline_start, start)
         full = summarize(lake, self.binning, start=lo, end=end, bucket="1h")
