@@ -115,3 +115,80 @@ def test_an_id_like_categorical_feature_raises_no_alarm_on_a_healthy_lake(tmp_pa
     assert any(n.startswith(f"categorical feature {name} is id-like") for n in f.meta["notes"])
     info = lake_info(str(path))
     assert any("id-like" in w and name in w for w in info.warnings), info.warnings
+
+
+def _rewrite(root, table, fn, *, last=None):
+    import polars as pl
+
+    files = sorted((root / table).rglob("*.parquet"))
+    for f in files[-last:] if last else files:
+        fn(pl.read_parquet(f, hive_partitioning=False)).write_parquet(f)
+
+
+def _symptom(f, sli):
+    return next((s for s in f.symptoms if s["sli"] == sli), None)
+
+
+@pytest.mark.parametrize(("seed", "days", "share"), [(3, 5, 0.2), (43, 3, 0.5)])
+def test_duplicate_request_ids_do_not_push_capture_above_one(tmp_path, seed, days, share):
+    import polars as pl
+
+    path = tmp_path / "lake"
+    truth = generate_lake(path, cause="none", seed=seed, rows=16_000)
+    clean = triage(path, since=_since(truth), mask_key="k")
+    _rewrite(path, "predictions", lambda df: pl.concat([df, df.head(int(df.height * share))]), last=days)
+    f = triage(path, since=_since(truth), mask_key="k")
+    cap, cap0 = _symptom(f, "capture_rate"), _symptom(clean, "capture_rate")
+    assert cap["current"] <= 1.0 and cap["current"] == pytest.approx(cap0["current"], abs=1e-9)
+    note = [n for n in f.meta["notes"] if "repeat a request_id" in n]
+    assert len(note) == 1 and f.verdict["cause"] == "none"
+
+
+def test_capture_slis_per_route_leave_duplicates_out(tmp_path):
+    import polars as pl
+
+    from workbench.rca.context import Context
+
+    path = tmp_path / "lake"
+    truth = generate_lake(path, cause="none", seed=44, rows=12_000)
+    _rewrite(path, "predictions", lambda df: pl.concat([df, df]), last=4)
+    f = triage(path, since=_since(truth), mask_key="k")
+    assert f.verdict["cause"] == "none"
+    import workbench as wb
+
+    lake = wb.open_lake(path, mask_key="k")
+    since = _since(truth)
+    ctx = Context(lake, start=since, end=truth.end, baseline_start=since - dt.timedelta(days=7),
+                  baseline_end=since)
+    for res in ctx.slis:
+        for g in res.groups:
+            if g.get("capture_rate") is not None:
+                assert g["capture_rate"] <= 1.0 + 1e-9, g
+
+
+@pytest.mark.parametrize(("seed", "pos", "neg"), [(3, "yes", "no"), (45, "True", "False")])
+def test_text_labels_measure_the_same_quality_as_numbers(tmp_path, seed, pos, neg):
+    import polars as pl
+
+    path = tmp_path / "lake"
+    truth = generate_lake(path, cause="retrain_regression", variant=0, seed=seed, rows=16_000)
+    before = triage(path, since=_since(truth), mask_key="k")
+    _rewrite(path, "labels", lambda df: df.with_columns(
+        pl.when(pl.col("label") == 1).then(pl.lit(pos)).otherwise(pl.lit(neg)).alias("label")))
+    after = triage(path, since=_since(truth), mask_key="k")
+    for sli in ("auc", "accuracy"):
+        a, b = _symptom(before, sli), _symptom(after, sli)
+        assert a is not None and b is not None, sli
+        assert b["current"] == pytest.approx(a["current"]) and b["baseline"] == pytest.approx(a["baseline"])
+    assert after.verdict == before.verdict
+
+
+def test_labels_that_join_nothing_are_explained_in_the_notes(tmp_path):
+    import polars as pl
+
+    path = tmp_path / "lake"
+    truth = generate_lake(path, cause="retrain_regression", variant=0, seed=46, rows=14_000)
+    _rewrite(path, "labels", lambda df: df.with_columns((pl.lit("other-") + pl.col("request_id")).alias("request_id")))
+    f = triage(path, since=_since(truth), mask_key="k")
+    assert _symptom(f, "auc") is None
+    assert any(n.startswith("labels join no prediction (0 of ") for n in f.meta["notes"]), f.meta["notes"]

@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 
 from workbench import evidence as ev
-from workbench.evidence.slis import ingress_by_hour
+from workbench.evidence.slis import duplicate_rows, ingress_by_hour
 from workbench.lake import Lake
 from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
@@ -120,8 +120,22 @@ class Context:
     def slis(self) -> tuple[ev.SLIResult, ev.SLIResult]:
         """SLIs of (baseline, window), per version and route."""
         slo, traffic = self.lake.manifest.slo, self.lake.lineage.traffic
-        return (ev.compute_slis(self.baseline, slo=slo, traffic=traffic),
-                ev.compute_slis(self.window, slo=slo, traffic=traffic))
+        dup = self.duplicates if traffic.height else None
+        return (ev.compute_slis(self.baseline, slo=slo, traffic=traffic, duplicates=dup),
+                ev.compute_slis(self.window, slo=slo, traffic=traffic, duplicates=dup))
+
+    @cached_property
+    def duplicates(self) -> pl.DataFrame:
+        """Rows of baseline + window repeating a request id, per hour and route (``bucket, route,
+        dup``); the capture rate leaves them out, and a note says how many there were."""
+        lo = min(self.baseline_start, self.start)
+        ids = window(self.lake.predictions(["request_id", "timestamp", "route"]), lo, self.end)
+        dup = duplicate_rows(ids)
+        total = int(dup["dup"].sum()) if dup.height else 0
+        if total:
+            self.notes.append(f"{total:,} prediction rows of baseline + window repeat a request_id already "
+                              "logged: counted once in the capture rate (logged requests / ingress requests)")
+        return dup
 
     @cached_property
     def quality(self) -> tuple[ev.QualityResult, ev.QualityResult]:
@@ -420,6 +434,9 @@ class Context:
         keys = ["bucket", "route"] if by_route else ["bucket"]
         ing = ing.group_by(keys).agg(pl.col("requests").sum())
         logged = self.full.collapse(tuple(keys)).table.select(*keys, pl.col("n").cast(pl.Float64))
+        dup = self.duplicates.group_by(keys).agg(pl.col("dup").sum())
+        logged = (logged.join(dup, on=keys, how="left")
+                  .with_columns((pl.col("n") - pl.col("dup").fill_null(0.0)).clip(0.0).alias("n")).drop("dup"))
         return (ing.join(logged, on=keys, how="full", coalesce=True)
                 .with_columns(pl.col("requests").fill_null(0.0), pl.col("n").fill_null(0.0)).sort(keys))
 
@@ -529,6 +546,30 @@ class Context:
         win = ev.scan_pii(window(lf, self.start, self.end), sensitive=lake.sensitive, columns=cols)
         return base, win
 
+    def _labels_missing(self, qb: ev.QualityResult, qw: ev.QualityResult) -> str | None:
+        """Why the quality symptoms are absent, when the lake has labels but they measure nothing."""
+        lake = self.lake
+        if not lake.has_labels:
+            return None
+        gb, gw = (q.groups[0] if q.groups else {} for q in (qb, qw))
+        if gb.get("labelled") and gw.get("labelled"):
+            if lake.task == "binary_classification" and not (gb.get("positives") or gw.get("positives")):
+                return ("no label of baseline or window reads as positive (1, true, yes, y, t, pos, positive or "
+                        "a number above 0.5): AUC and log loss are not measured; check how labels are written")
+            return None
+        labels = lake.labels()
+        h = pl.col("request_id").hash()
+        counts = pl.collect_all([labels.select(pl.len().alias("n")),
+                                 labels.select(h.alias("h")).join(lake.predictions(["request_id"]).select(h.alias("h")),
+                                                                  on="h", how="semi").select(pl.len().alias("n"))])
+        total, joined = counts[0]["n"][0], counts[1]["n"][0]
+        side = "baseline" if not gb.get("labelled") else "window"
+        if total and not joined:
+            return (f"labels join no prediction (0 of {total:,} label request_ids occur in predictions): quality "
+                    "(AUC, accuracy) is not measured; check that labels use the predictions' request ids")
+        return (f"no labelled prediction in the {side} ({joined:,} of {total:,} labels join a prediction, none "
+                f"there yet: ground truth arrives late): quality is not compared")
+
     # -- symptoms ---------------------------------------------------------------------
     @cached_property
     def symptoms(self) -> list[dict[str, Any]]:
@@ -559,6 +600,8 @@ class Context:
             out.append({"sli": "capture_rate", "baseline": cap_b, "current": cap_w, "slo": slo.capture_rate,
                         "breached": cap_w < slo.capture_rate})
         qb, qw = self.quality
+        if (why := self._labels_missing(qb, qw)) is not None:
+            self.notes.append(why)
         for metric in ("auc", "accuracy", "mae"):
             vb = qb.groups[0].get(metric) if qb.groups else None
             vw = qw.groups[0].get(metric) if qw.groups else None
