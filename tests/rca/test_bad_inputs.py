@@ -192,3 +192,36 @@ def test_labels_that_join_nothing_are_explained_in_the_notes(tmp_path):
     f = triage(path, since=_since(truth), mask_key="k")
     assert _symptom(f, "auc") is None
     assert any(n.startswith("labels join no prediction (0 of ") for n in f.meta["notes"]), f.meta["notes"]
+
+
+@pytest.mark.parametrize(("b_since", "b_until", "needle", "column"), [
+    (-2, -6, "the baseline is reversed", "baseline_since"),     # both given, swapped
+    (3, None, "baseline_since (--baseline-since)", "baseline_since"),  # starts after the window start
+    (None, -24 * 60, "baseline_until (--baseline-until)", "baseline_until"),  # ends before the data
+])
+def test_a_bad_baseline_names_the_parameter_at_fault(csv_schema_lake, b_since, b_until, needle, column):
+    from workbench.exceptions import UsageError
+
+    path, truth = csv_schema_lake
+    since = _since(truth)
+    kw = {}
+    if b_since is not None:
+        kw["baseline_since"] = since + dt.timedelta(hours=b_since) if b_since > 0 else since + dt.timedelta(days=b_since)
+    if b_until is not None:
+        kw["baseline_until"] = since + dt.timedelta(days=b_until) if b_until > -100 else \
+            since + dt.timedelta(hours=b_until)
+    with pytest.raises(UsageError) as ei:
+        triage(path, since=since, mask_key="k", **kw)
+    assert needle in str(ei.value) and ei.value.column == column
+    assert "pick a later --since" not in str(ei.value)
+
+
+@pytest.mark.parametrize("hours", [6, 30])
+def test_a_baseline_reaching_into_the_window_is_refused(csv_schema_lake, capsys, hours):
+    path, truth = csv_schema_lake
+    since = _since(truth)
+    until = since + dt.timedelta(hours=hours)
+    code = main(["triage", str(path), "--since", since.isoformat(), "--baseline-since",
+                 (since - dt.timedelta(days=5)).isoformat(), "--baseline-until", until.isoformat(), "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and "overlaps the window" in err and "baseline_until" in err and "Traceback" not in err
