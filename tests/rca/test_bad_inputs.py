@@ -225,3 +225,19 @@ def test_a_baseline_reaching_into_the_window_is_refused(csv_schema_lake, capsys,
                  (since - dt.timedelta(days=5)).isoformat(), "--baseline-until", until.isoformat(), "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "overlaps the window" in err and "baseline_until" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(("seed", "k", "n"), [(3, 17, 30), (47, 4, 1)])
+def test_rows_without_a_timestamp_are_said_to_be_left_out(tmp_path, seed, k, n):
+    import polars as pl
+
+    path = tmp_path / "lake"
+    truth = generate_lake(path, cause="none", seed=seed, rows=12_000)
+    files = sorted((path / "predictions").rglob("*.parquet"))
+    df = pl.read_parquet(files[k], hive_partitioning=False)
+    ts = df["timestamp"].to_list()
+    df.with_columns(pl.Series("timestamp", [None] * n + ts[n:], dtype=df["timestamp"].dtype)).write_parquet(files[k])
+    f = triage(path, since=_since(truth), mask_key="k")
+    note = [x for x in f.meta["notes"] if "missing or unparsable timestamp" in x]
+    assert len(note) == 1 and note[0].startswith(f"{n:,} prediction rows")
+    assert str(files[k].relative_to(path)) in note[0]

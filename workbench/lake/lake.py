@@ -380,6 +380,17 @@ class Lake:
             warnings.warn(text, LakeValidationWarning, stacklevel=3)
         return found
 
+    def read_notes(self) -> list[str]:
+        """What reading the predictions left out or assumed, for analyses that do not run
+        :meth:`validate` (triage): ragged CSV rows, tz-naive files read as UTC, rows without a
+        readable timestamp (which no time window can hold)."""
+        notes = [t for t in (describe_ragged(self.ragged_rows()), self._naive_times()) if t]
+        n = self._collect(self._preds.frame.select(pl.col("timestamp").null_count()), "predictions").item()
+        if n:
+            notes.append(f"{n:,} prediction rows have a missing or unparsable timestamp and are left out "
+                         f"(first in {self._first_file_with_null_timestamps()}); `workbench lake-info` names them")
+        return notes
+
     def ragged_rows(self) -> dict[str, Any]:
         """CSV prediction rows with fewer or more fields than their header (see
         :func:`workbench.lake.files.ragged_rows`); read once and kept."""

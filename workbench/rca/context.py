@@ -27,6 +27,9 @@ from workbench.summaries.binning import Binning
 __all__ = ["Context", "FeatureChange", "Release"]
 
 HOUR = dt.timedelta(hours=1)
+#: Optional roles whose absence leaves a check out, and the check (said in the notes).
+_OPTIONAL_CHECKS = {"embedding": "embedding drift", "latency_ms": "latency (SLI and regressions)",
+                    "fallback": "the fallback rate"}
 _REFERENCE = "(reference)"
 
 
@@ -98,6 +101,11 @@ class Context:
         self.baseline_start, self.baseline_end = baseline_start, baseline_end
         self.progress = progress or (lambda msg: None)
         self.progress("fitting bins on the baseline")
+        self.notes += lake.read_notes()
+        for role, what in _OPTIONAL_CHECKS.items():
+            if role not in lake.roles:
+                self.notes.append(f"no `{getattr(lake.manifest.columns, role)}` column in predictions (optional "
+                                  f"`{role}` role): {what} not tested")
         self.binning: Binning = fit_lake_binning(lake, start=baseline_start, end=baseline_end)
         for c, d in sorted((self.binning.meta.get("high_cardinality") or {}).items()):
             self.notes.append(f"categorical feature {c} is id-like ({d['distinct']:,} distinct values in "
@@ -207,9 +215,7 @@ class Context:
     def embedding_change(self) -> FeatureChange | None:
         """Embedding drift (centroid, norms, MMD) on bounded samples, when the lake logs one."""
         lake = self.lake
-        if "embedding" not in lake.roles:  # an optional role: the lake logs no embedding column
-            self.notes.append(f"no `{lake.manifest.columns.embedding}` column in predictions (optional "
-                              "`embedding` role): embedding drift not tested")
+        if "embedding" not in lake.roles:  # an optional role the lake does not log (noted in __init__)
             return None
         self.progress("testing embedding drift")
         lf = lake.predictions(["request_id", "timestamp", "embedding"])
