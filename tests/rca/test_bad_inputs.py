@@ -240,3 +240,13 @@ def test_rows_without_a_timestamp_are_said_to_be_left_out(tmp_path, seed, k, n):
     note = [x for x in f.meta["notes"] if "missing or unparsable timestamp" in x]
     assert len(note) == 1 and note[0].startswith(f"{n:,} prediction rows")
     assert str(files[k].relative_to(path)) in note[0]
+
+
+def test_the_report_narrative_says_the_run_was_incomplete(csv_schema_lake):
+    from workbench.report.sections import narrative
+
+    path, truth = csv_schema_lake
+    with pytest.warns(engine.HypothesisWarning):
+        f = triage(path, since=_since(truth), mask_key="k", hypotheses=[_Quiet(), _Broken()])
+    text = narrative(f)._repr_markdown_()
+    assert "incomplete: 1 of 2 hypotheses failed (Broken)" in text and "Verdict: none" in text

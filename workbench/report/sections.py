@@ -71,6 +71,9 @@ def narrative(findings) -> Markdown:
     lines = [f"Window **{_when(w['start'])} – {_when(w['end'])}** ({w['rows']:,} predictions) against the "
              f"baseline {_when(b['start'])} – {_when(b['end'])} ({b['rows']:,})."]
     top = findings.top
+    if getattr(findings, "incomplete", None):
+        lines.append(f"**Warning — {findings.incomplete}:** their causes were not tested, so the verdict below "
+                     "covers only the others (reasons in the findings' `meta.errors`).")
     if top is None:
         best = findings.hypotheses[0] if findings.hypotheses else None
         lines.append(f"**Verdict: none.** No hypothesis reached the decision threshold ({findings.threshold:.2f})"
