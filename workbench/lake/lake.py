@@ -29,10 +29,9 @@ from workbench.exceptions import (
     RequestNotFoundError,
     TimestampError,
 )
-from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE, is_high_cardinality
 from workbench.lake.chain import LineageChain
-from workbench.lake.files import (DataFiles, corrupt_text_file, describe_ragged, find_bad_line, ragged_rows, sanitize,
-                                  scan_files)
+from workbench.lake.checks import contract_warnings, read_notes
+from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, sanitize, scan_files
 from workbench.lake.lineage import Lineage, load_lineage
 from workbench.lake.manifest import Manifest, lake_root, read_manifest
 from workbench.lake.masking import Masker, resolve_mask_key
@@ -368,88 +367,13 @@ class Lake:
                         f"({p.orphan_labels / p.label_rows:.1%})")
                 found.append(text)
                 warnings.warn(text, LakeValidationWarning, stacklevel=2)
-        found = list(self.warnings) + found + self._contract_warnings(p)
+        found = list(self.warnings) + found + contract_warnings(self, p)
         return LakeProfile(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "warnings": tuple(found)})
-
-    def _contract_warnings(self, p: LakeProfile) -> list[str]:
-        """Warnings of the checks that count, name and go on: ragged CSV rows, rows dated in the
-        future, model versions the deployments table does not know."""
-        found = [text for text in (describe_ragged(self.ragged_rows()), self._naive_times(), self._future_rows(),
-                                   self._undeployed_versions(p), self._id_like_features()) if text]
-        for text in found:
-            warnings.warn(text, LakeValidationWarning, stacklevel=3)
-        return found
 
     def read_notes(self) -> list[str]:
         """What reading the predictions left out or assumed, for analyses that do not run
-        :meth:`validate` (triage): ragged CSV rows, tz-naive files read as UTC, rows without a
-        readable timestamp (which no time window can hold)."""
-        notes = [t for t in (describe_ragged(self.ragged_rows()), self._naive_times()) if t]
-        n = self._collect(self._preds.frame.select(pl.col("timestamp").null_count()), "predictions").item()
-        if n:
-            notes.append(f"{n:,} prediction rows have a missing or unparsable timestamp and are left out "
-                         f"(first in {self._first_file_with_null_timestamps()}); `workbench lake-info` names them")
-        return notes
-
-    def ragged_rows(self) -> dict[str, Any]:
-        """CSV prediction rows with fewer or more fields than their header (see
-        :func:`workbench.lake.files.ragged_rows`); read once and kept."""
-        if "_ragged" not in self.__dict__:
-            self.__dict__["_ragged"] = ragged_rows(self._preds.files)
-        return self.__dict__["_ragged"]
-
-    def _id_like_features(self) -> str | None:
-        cats = list(self.categorical_features)
-        if not cats:
-            return None
-        # HyperLogLog counts (about 1% off): a distinct-share rule needs no exact count
-        r = self._collect(self._preds.count_frame.select(
-            *[pl.col(c).drop_nulls().approx_n_unique().alias(f"d:{c}") for c in cats],
-            *[pl.col(c).is_not_null().sum().alias(f"n:{c}") for c in cats]), "predictions").row(0, named=True)
-        ids = [(c, r[f"d:{c}"], r[f"n:{c}"]) for c in cats if is_high_cardinality(r[f"d:{c}"], r[f"n:{c}"])]
-        if not ids:
-            return None
-        names = ", ".join(f"{c} (~{d:,} distinct in {n:,} rows)" for c, d, n in ids)
-        return (f"{len(ids)} categorical feature{'s look' if len(ids) > 1 else ' looks'} id-like: {names}; "
-                f"more than {HIGH_CARDINALITY_SHARE:.0%} of values are distinct, so triage tests only "
-                "null rates there, not codes never seen before (an id is not a feature: consider leaving it "
-                "out of `features`)")
-
-    def _naive_times(self) -> str | None:
-        naive = self._preds.naive_time_files
-        if not naive:
-            return None
-        names = ", ".join(naive[:3]) + (f" and {len(naive) - 3} more" if len(naive) > 3 else "")
-        return (f"{len(naive)} predictions file{'s write' if len(naive) > 1 else ' writes'} timestamps without a zone "
-                f"while the others carry one ({names}): read as UTC, as the contract says; check that "
-                "the writer of those files really used UTC")
-
-    def _future_rows(self) -> str | None:
-        # later than the check itself (a clock is the only reference a lake has for "now"; an
-        # hour of slack for clock skew between the writer and this machine)
-        now = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=1)
-        if self._time_range[1] <= now:
-            return None
-        r = self._collect(self._preds.count_frame.select("timestamp").filter(pl.col("timestamp") > now)
-                          .select(pl.len().alias("n"), pl.col("timestamp").max().alias("last")), "predictions")
-        n, last = r["n"][0], r["last"][0]
-        return (f"{n} prediction rows are dated in the future (after {iso(now.replace(microsecond=0))}, the "
-                f"latest {iso(last)}): a clock or unit error in the writer; they stretch the time span "
-                "and the default window")
-
-    def _undeployed_versions(self, p: LakeProfile) -> str | None:
-        deployed = set(self.lineage.deployments["model_version"].to_list())
-        if not deployed:
-            return None  # no deployment lineage at all: said once by the lineage loader
-        missing = {v: n for v, n in p.versions.items() if v is not None and v not in deployed}
-        if not missing:
-            return None
-        rows = sum(missing.values())
-        names = ", ".join(f"{v} ({n:,} rows)" for v, n in sorted(missing.items())[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        return (f"{len(missing)} model version{'s' if len(missing) > 1 else ''} serving {rows:,} prediction rows "
-                f"{'are' if len(missing) > 1 else 'is'} missing from the deployments table: {names}{more}; "
-                "their rollout, artifact and training data are unknown")
+        :meth:`validate` (triage): see :func:`workbench.lake.checks.read_notes`."""
+        return read_notes(self)
 
     def _first_file_with_null_timestamps(self) -> str:
         files = self._preds.files
