@@ -96,3 +96,32 @@ def test_synth_then_lake_info(tmp_path, fmt):
     assert r.returncode == 2
     r = run("synth", str(out), "--rows", "8000", "--days", "10", "--overwrite")
     assert r.returncode == 0, r.stderr
+
+
+def test_triage_help_documents_the_incomplete_exit_status():
+    r = run("triage", "--help")
+    assert r.returncode == 0 and "3 when it ran but some hypothesis failed" in " ".join(r.stdout.split())
+
+
+@pytest.mark.parametrize("command", [["triage", "--since", "2026-03-02T00:00Z"], ["lake-info"]])
+def test_json_output_is_checked_before_any_work(tmp_path, capsys, command):
+    root = write_lake(tmp_path / "lake")
+    cases = [
+        (tmp_path / "no" / "such" / "folder" / "f.json", "folder of --json does not exist"),
+        (tmp_path, "--json names a directory"),
+        (root / "findings.json", "inside the lake, which is read-only"),
+        (root / "predictions" / "x.json", "inside the lake, which is read-only"),
+    ]
+    for target, needle in cases:
+        code = main([command[0], str(root), *command[1:], "--json", str(target)])
+        err = capsys.readouterr().err
+        assert code == 2, target
+        assert needle in err and "Traceback" not in err and "fitting bins" not in err
+        assert not (root / "findings.json").exists() and not (root / "predictions" / "x.json").exists()
+
+
+def test_triage_json_through_the_manifest_path_is_refused_inside_the_lake(tmp_path, capsys):
+    root = write_lake(tmp_path / "lake")
+    code = main(["triage", str(root / "workbench.yaml"), "--since", "2026-03-02T00:00Z", "--json",
+                 str(root / "out.json")])
+    assert code == 2 and "read-only" in capsys.readouterr().err

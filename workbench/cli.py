@@ -1,7 +1,8 @@
 """The ``workbench`` command: argument parsing only; the work is done by the package.
 
 Exit status: 0 on success, 2 when the input is wrong (the message says what to
-fix), 1 for an unexpected failure.
+fix), 3 when triage ran but some hypothesis failed (the findings are written and
+say which), 1 for an unexpected failure.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import sys
 import time
 import warnings
 from collections.abc import Sequence
+from pathlib import Path
 
 from workbench._version import __version__
 from workbench.exceptions import UsageError, WorkbenchError
 
-__all__ = ["main"]
+__all__ = ["main", "EXIT_INCOMPLETE"]
+
+#: Exit status of ``workbench triage`` when it ran but some hypothesis failed: the verdict covers
+#: only the hypotheses that ran (the document is still written, with ``meta.errors``).
+EXIT_INCOMPLETE = 3
 
 
 def _fmt_warning(message, category, filename, lineno, file=None, line=None):  # noqa: ARG001
@@ -37,7 +43,7 @@ def _parser() -> argparse.ArgumentParser:
         description="Open a lake, check every file against the contract and print rows, time span, "
                     "model versions and routes, features, segments, lineage counts and warnings.",
     )
-    info.add_argument("lake", metavar="LAKE", help="lake directory (holding workbench.yaml)")
+    info.add_argument("lake", metavar="LAKE", help="lake directory (holding workbench.yaml), or that manifest")
     info.add_argument("--json", dest="json_path", metavar="PATH",
                       help="also write the summary as JSON to PATH ('-' for standard output only)")
     info.set_defaults(func=_lake_info)
@@ -66,9 +72,11 @@ def _parser() -> argparse.ArgumentParser:
         "triage", help="rank the causes of an incident: what went wrong, the culprit, since when",
         description="Compare an incident window with a baseline, test every hypothesis of the taxonomy "
                     "against the evidence and the lineage, and print the ranked causes. Exit status 0 "
-                    "whenever triage ran, whatever it found (the verdict may be 'none').",
+                    "whenever triage ran, whatever it found (the verdict may be 'none'); 3 when it ran but "
+                    "some hypothesis failed (the verdict is incomplete; the findings are still written and "
+                    "name them); 2 when it could not run (the message says what to fix).",
     )
-    tri.add_argument("lake", metavar="LAKE", help="lake directory (holding workbench.yaml)")
+    tri.add_argument("lake", metavar="LAKE", help="lake directory (holding workbench.yaml), or that manifest")
     tri.add_argument("--since", required=True, help="start of the incident window (ISO-8601; UTC unless an "
                                                     "offset is given); it may start before the fault")
     tri.add_argument("--until", help="end of the window (default: the last prediction)")
@@ -133,9 +141,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def _check_output(path: str | None, lake: str, option: str) -> None:
+    """Refuse an output path that cannot be written, before any work: a directory, a missing
+    folder, or a place inside the lake (the lake is read-only)."""
+    if path is None or path == "-":
+        return
+    from workbench.lake.manifest import lake_root
+
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"{option} names a directory", file=path, column=option,
+                         expected="a file path, e.g. findings.json", found="a directory",
+                         hint=f"give a file name inside it, e.g. {out / 'findings.json'}")
+    if not out.parent.is_dir():
+        raise UsageError(f"the folder of {option} does not exist", file=path, column=option,
+                         expected="a file in an existing folder", found=f"no folder {out.parent}",
+                         hint=f"create it first (mkdir -p {out.parent}) or pick another path")
+    root = lake_root(lake)
+    if root.is_dir():
+        try:
+            out.resolve().relative_to(root.resolve())
+        except ValueError:
+            return
+        raise UsageError(f"{option} points inside the lake, which is read-only", file=path, column=option,
+                         expected="a path outside the lake", found=f"inside {root}",
+                         hint="write it next to the lake or in your working directory")
+
+
 def _lake_info(args) -> int:
     from workbench.lake.info import lake_info
 
+    _check_output(args.json_path, args.lake, "--json")
     info = lake_info(args.lake)
     if args.json_path == "-":
         print(json.dumps(info.to_dict(), indent=2))
@@ -150,6 +186,7 @@ def _lake_info(args) -> int:
 def _triage(args) -> int:
     from workbench.rca import triage
 
+    _check_output(args.json_path, args.lake, "--json")
     t0 = time.perf_counter()
 
     def progress(msg: str) -> None:
@@ -160,15 +197,19 @@ def _triage(args) -> int:
                       baseline_until=args.baseline_until, progress=progress,
                       trust_artifacts=args.trust_artifacts)
     doc = findings.to_dict()
+    status = EXIT_INCOMPLETE if findings.incomplete else 0
+    if findings.incomplete:
+        print(f"error: triage {findings.incomplete}; the verdict covers only the others "
+              f"(exit status {EXIT_INCOMPLETE})", file=sys.stderr)
     if args.json_path == "-":
         print(json.dumps(doc, indent=2))
-        return 0
+        return status
     print(findings.render())
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as fh:
             json.dump(doc, fh, indent=2)
         print(f"\nfindings: {args.json_path}")
-    return 0
+    return status
 
 
 def _report(args) -> int:

@@ -170,6 +170,8 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
         chi, p, _ = st.chi2_counts(a, b)
         nonnull_w = b.sum()
         unseen = wz.get(f"{c}|unseen", 0) / nonnull_w if nonnull_w else 0.0
+        if c in (binning.meta or {}).get("high_cardinality", {}):
+            unseen = None  # id-like column: every value is new by construction (see fit_binning)
         partial.append(dict(feature=c, kind="categorical", a=a, b=b, test="chi2", statistic=chi, p=p,
                             unseen_share=unseen, nulls=(bz.get(f"{c}|null", 0), wz.get(f"{c}|null", 0))))
     null_ps = [st.two_proportion(x["nulls"][0], nb, x["nulls"][1], nw)[1] for x in partial]

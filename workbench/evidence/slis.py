@@ -24,7 +24,7 @@ from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_bin_bounds
 
-__all__ = ["SLIResult", "compute_slis", "PAGE_BURN", "TICKET_BURN"]
+__all__ = ["SLIResult", "compute_slis", "duplicate_rows", "PAGE_BURN", "TICKET_BURN"]
 
 PAGE_BURN = 14.4
 TICKET_BURN = 6.0
@@ -89,7 +89,8 @@ def _slow_share(latency: pl.DataFrame, by: list[str], threshold_ms: float) -> pl
 
 
 def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
-                 by: tuple[str, ...] = ("model_version", "route"), alpha: float = 0.01) -> SLIResult:
+                 by: tuple[str, ...] = ("model_version", "route"), alpha: float = 0.01,
+                 duplicates: pl.DataFrame | None = None) -> SLIResult:
     """SLIs per group of ``by`` and burn-rate alerts per hour.
 
     Parameters
@@ -102,6 +103,10 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
         Ingress counts (``lake.lineage.traffic``) for the capture rate.
     by : tuple of str
         Keys of the summary to group by.
+    duplicates : DataFrame, optional
+        ``bucket, route, dup``: logged rows that repeat a request id already logged
+        (:func:`duplicate_rows`). They are left out of the capture rate, which counts requests:
+        one request logged twice is not more than captured.
     """
     by = list(by)
     slo_d = {"latency_p95_ms": slo.latency_p95_ms, "fallback_rate": slo.fallback_rate,
@@ -112,7 +117,8 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
     slow_by = {tuple(r[k] for k in by): (r["slow"], r["lat_n"]) for r in slow_df.iter_rows(named=True)} \
         if slow_df.height else {}
     groups = []
-    capture_route = _capture(summary, traffic, by=["route"]) if traffic is not None and traffic.height else {}
+    capture_route = _capture(summary, traffic, by=["route"], duplicates=duplicates) \
+        if traffic is not None and traffic.height else {}
     for r in grouped.sort(by).iter_rows(named=True):
         g = {k: r[k] for k in by} | {"n": int(r["n"])}
         if q is not None and q.height:
@@ -140,7 +146,7 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
             breached.append("capture_rate")
         g["breached"] = breached
         groups.append(g)
-    burn, alerts = _burn(summary, slo, traffic, by)
+    burn, alerts = _burn(summary, slo, traffic, by, duplicates)
     return SLIResult(groups=groups, burn=burn, alerts=alerts, slo=slo_d, by=tuple(by),
                      meta={"bucket": summary.bucket, "rows": summary.rows})
 
@@ -166,11 +172,41 @@ def ingress_by_hour(summary: Summary, traffic: pl.DataFrame) -> pl.DataFrame:
                           lo.dt.truncate("1h").alias("bucket")))
 
 
-def _capture(summary: Summary, traffic: pl.DataFrame, *, by: list[str]) -> dict:
+def duplicate_rows(ids: pl.LazyFrame) -> pl.DataFrame:
+    """Rows repeating a request id, per hour and route: ``bucket, route, dup``.
+
+    ``ids`` holds ``request_id``, ``timestamp`` and ``route`` of the rows to count (a window of
+    the lake). Each repeated id's extra rows are charged to the hour and route of its first row;
+    ids are compared by 64-bit hash (a false repeat among 10^8 ids has probability ~3e-4).
+    """
+    return (ids.group_by(pl.col("request_id").hash().alias("__h"))
+            .agg(pl.len().alias("k"), pl.col("timestamp").min().dt.truncate("1h").alias("bucket"),
+                 pl.col("route").sort_by("timestamp").first().alias("route"))
+            .filter(pl.col("k") > 1)
+            .group_by("bucket", "route").agg((pl.col("k") - 1).sum().cast(pl.Float64).alias("dup"))
+            .sort("bucket", "route").collect(engine="streaming"))
+
+
+def _dedupe(t: pl.DataFrame, duplicates: pl.DataFrame | None, keys: list[str]) -> pl.DataFrame:
+    """``t`` (with ``n`` per ``keys``) with repeated request ids taken out of ``n``."""
+    if duplicates is None or duplicates.is_empty() or any(k not in duplicates.columns for k in keys):
+        return t
+    d = duplicates.group_by(keys).agg(pl.col("dup").sum())
+    return (t.join(d, on=keys, how="left")
+            .with_columns((pl.col("n") - pl.col("dup").fill_null(0)).clip(0).alias("n")).drop("dup"))
+
+
+def _capture(summary: Summary, traffic: pl.DataFrame, *, by: list[str],
+             duplicates: pl.DataFrame | None = None) -> dict:
     """Logged / ingress per route over the summary's window."""
     t = summary.table
     if t.is_empty():
         return {}
+    if duplicates is not None and "bucket" in t.columns:
+        lo, hi = t["bucket"].min(), t["bucket"].max()
+        d = duplicates.filter(pl.col("bucket").is_between(lo, hi))
+        t = _dedupe(t.group_by("bucket", "route").agg(pl.col("n").sum()).with_columns(pl.col("n").cast(pl.Float64)),
+                    d, ["bucket", "route"])
     tr = ingress_by_hour(summary, traffic)
     if tr.is_empty():
         return {}
@@ -187,7 +223,7 @@ def _capture(summary: Summary, traffic: pl.DataFrame, *, by: list[str]) -> dict:
     return out
 
 
-def _burn(summary: Summary, slo, traffic, by) -> tuple[list[dict], list[dict]]:
+def _burn(summary: Summary, slo, traffic, by, duplicates=None) -> tuple[list[dict], list[dict]]:
     """Hourly bad shares and 1 h / 6 h burn rates per SLI over the whole window."""
     t = summary.collapse(("bucket",)).table.sort("bucket")
     if t.is_empty():
@@ -205,7 +241,8 @@ def _burn(summary: Summary, slo, traffic, by) -> tuple[list[dict], list[dict]]:
         series["latency_p95_ms"] = (j["slow"].to_numpy().astype(float), j["lat_n"].to_numpy().astype(float), 0.05)
     if traffic is not None and traffic.height and slo.capture_rate < 1:
         ingress = ingress_by_hour(summary, traffic).group_by("bucket").agg(pl.col("requests").sum())
-        j = hourly.join(ingress, on="bucket", how="left").sort("bucket")
+        j = _dedupe(hourly.with_columns(pl.col("n").cast(pl.Float64)), duplicates, ["bucket"])
+        j = j.join(ingress, on="bucket", how="left").sort("bucket")
         req = j["requests"].fill_null(0).to_numpy().astype(float)
         lost = np.clip(req - j["n"].to_numpy(), 0, None)
         series["capture_rate"] = (lost, req, 1 - slo.capture_rate)

@@ -7,6 +7,7 @@ Failures are turned into errors that name the file.
 
 from __future__ import annotations
 
+import csv
 import glob as _glob
 import json
 import re
@@ -21,7 +22,8 @@ from workbench.exceptions import (
     UnsupportedFormatError,
 )
 
-__all__ = ["FORMATS", "DataFiles", "resolve_files", "scan_files", "read_table", "sanitize"]
+__all__ = ["FORMATS", "DataFiles", "resolve_files", "scan_files", "read_table", "sanitize", "find_bad_line",
+           "ragged_rows", "describe_ragged"]
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",
            ".jsonl": "ndjson"}
@@ -173,15 +175,127 @@ def _scan_text(files: DataFiles, string_columns, numeric_columns, scan_one) -> p
         except CorruptFileError:
             raise
         except Exception as exc:
-            msg = f"cannot read a {files.format.upper()} file of {files.what}"
-            raise CorruptFileError(msg, file=files.rel(p), found=sanitize(str(exc)),
-                                   hint="check that the file is complete and well-formed.") from None
+            raise corrupt_text_file(files, p, exc) from None
         if hive_parts := _hive_parts(p, files):
             lf = lf.with_columns(pl.lit(v).alias(k) for k, v in hive_parts.items())
         frames.append(lf)
     if len(frames) == 1:
         return frames[0]
     return pl.concat(frames, how="diagonal_relaxed")
+
+
+def corrupt_text_file(files: DataFiles, p: Path, exc: BaseException) -> CorruptFileError:
+    """The error for a CSV/NDJSON file polars could not read, naming the file and, when a line
+    breaks the format, that line and what is wrong with it (never its values)."""
+    bad = find_bad_line(p, files.format) if files.format in ("csv", "ndjson") else None
+    msg = f"cannot read a {files.format.upper()} file of {files.what}"
+    if bad is None:
+        return CorruptFileError(msg, file=files.rel(p), found=sanitize(str(exc)),
+                                hint="check that the file is complete and well-formed.")
+    line, found, expected = bad
+    return CorruptFileError(msg, file=files.rel(p), line=line, expected=expected, found=found,
+                            hint="fix or remove that line (the writer may have been cut off mid-row).")
+
+
+def find_bad_line(p: Path, fmt: str) -> tuple[int, str, str] | None:
+    """The first line of a CSV or NDJSON file that breaks its format, as ``(line, found,
+    expected)``, or None. Only counts and positions are described, never values."""
+    if fmt == "ndjson":
+        with open(p, encoding="utf-8", errors="replace") as fh:
+            for lineno, line in enumerate(fh, start=1):
+                if not line.strip():
+                    continue
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError as exc:
+                    return lineno, f"not JSON: {exc.msg} at character {exc.pos}", "one JSON object per line"
+                if not isinstance(obj, dict):
+                    return lineno, f"a JSON {type(obj).__name__}, not an object", "one JSON object per line"
+        return None
+    if fmt != "csv":
+        return None
+    for problem in _csv_problems(p, limit=1, short=False):
+        return problem
+    return None
+
+
+def ragged_rows(files: DataFiles, *, limit: int = 3) -> dict[str, object]:
+    """CSV rows whose field count differs from their file's header, over every file.
+
+    Polars reads a short row's missing fields as null and may skip a long row's extra fields
+    when they are not selected, so neither is noticed by a scan. Returns ``{"short": n,
+    "long": n, "examples": [(file, line, what), ...]}`` (up to ``limit`` examples). Files without
+    a quote character are checked by counting separators per line (fast); others with ``csv``.
+    """
+    out: dict[str, object] = {"short": 0, "long": 0, "examples": []}
+    if files.format != "csv":
+        return out
+    examples: list[tuple[str, int, str]] = []
+    for p in files.paths:
+        for line, found, expected in _csv_problems(p, limit=None, short=True):
+            if "fields" not in found:
+                continue  # an open quote: reading the file fails and names the line
+            kind = "short" if int(found.split()[0]) < int(expected.split()[0]) else "long"
+            out[kind] = int(out[kind]) + 1
+            if len(examples) < limit:
+                examples.append((files.rel(p), line, f"{found} where the header has {expected.split()[0]}"))
+    out["examples"] = examples
+    return out
+
+
+def describe_ragged(r: dict[str, object], what: str = "predictions") -> str | None:
+    """One line on ragged CSV rows (None when there are none), naming the first files and lines."""
+    n_short, n_long = int(r["short"]), int(r["long"])
+    if not n_short and not n_long:
+        return None
+    parts = []
+    if n_short:
+        parts.append(f"{n_short} row{'s' if n_short > 1 else ''} of {what} with fewer fields than the header "
+                     "(missing values read as null)")
+    if n_long:
+        parts.append(f"{n_long} row{'s' if n_long > 1 else ''} with more fields than the header")
+    where = "; ".join(f"{f} line {line}: {w}" for f, line, w in r["examples"])
+    return " and ".join(parts) + f" — {where}"
+
+
+def _csv_problems(p: Path, *, limit: int | None, short: bool, long: bool = True) -> list[tuple[int, str, str]]:
+    """``(line, found, expected)`` for records whose field count differs from the header's
+    (too many when ``long``, too few when ``short``) and for a quote left open."""
+    out: list[tuple[int, str, str]] = []
+    raw = p.read_bytes()
+    if b'"' not in raw:  # no quoting: a record is a line and its fields are its commas + 1
+        lines = raw.split(b"\n")
+        n = lines[0].count(b",") + 1 if lines else 0
+        for i, line in enumerate(lines[1:], start=2):
+            if not line.strip():
+                continue
+            k = line.count(b",") + 1
+            if (long and k > n) or (short and k < n):
+                out.append((i, f"{k} fields", f"{n} fields, as in the header"))
+                if limit is not None and len(out) >= limit:
+                    break
+        return out
+    text = raw.decode("utf-8", errors="replace")
+    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return out
+    n, start = len(header), reader.line_num + 1
+    try:
+        for rec in reader:
+            k = len(rec)
+            if rec and ((long and k > n) or (short and k < n)):
+                out.append((start, f"{k} fields", f"{n} fields, as in the header"))
+                if limit is not None and len(out) >= limit:
+                    break
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if long:
+            out.append((start, f"a malformed quoted field ({exc})" if "end of data" not in str(exc)
+                        else "a quote opened on this line is never closed",
+                        "quotes that open and close within a field"))
+    return out
 
 
 def _hive_parts(p: Path, files: DataFiles) -> dict[str, str]:
@@ -233,6 +347,8 @@ def read_table(files: DataFiles, *, string_columns: frozenset[str] = frozenset()
     try:
         return lf.collect()
     except Exception as exc:
+        if len(files.paths) == 1 and files.format in ("csv", "ndjson"):
+            raise corrupt_text_file(files, files.paths[0], exc) from None
         msg = f"cannot read {files.what}"
         raise CorruptFileError(msg, file=files.rel(files.paths[0]) if len(files.paths) == 1 else files.spec,
                                found=sanitize(str(exc)),

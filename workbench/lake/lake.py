@@ -30,9 +30,10 @@ from workbench.exceptions import (
     TimestampError,
 )
 from workbench.lake.chain import LineageChain
-from workbench.lake.files import sanitize, scan_files
+from workbench.lake.checks import contract_warnings, read_notes
+from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, sanitize, scan_files
 from workbench.lake.lineage import Lineage, load_lineage
-from workbench.lake.manifest import Manifest, read_manifest
+from workbench.lake.manifest import Manifest, lake_root, read_manifest
 from workbench.lake.masking import Masker, resolve_mask_key
 from workbench.lake.tables import LabelsTable, PredictionsTable, check_not_empty, load_labels, load_predictions
 from workbench.results import Result, iso
@@ -107,7 +108,7 @@ class Lake:
     """
 
     def __init__(self, path: str | os.PathLike, *, mask_key: bytes | str | None = None) -> None:
-        self.root = Path(path).resolve()
+        self.root = lake_root(path).resolve()
         self.manifest: Manifest = read_manifest(self.root)
         self._masker = Masker(resolve_mask_key(mask_key))
         self._preds: PredictionsTable = load_predictions(self.root, self.manifest, self._masker)
@@ -366,8 +367,13 @@ class Lake:
                         f"({p.orphan_labels / p.label_rows:.1%})")
                 found.append(text)
                 warnings.warn(text, LakeValidationWarning, stacklevel=2)
-        found = list(self.warnings) + found
+        found = list(self.warnings) + found + contract_warnings(self, p)
         return LakeProfile(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "warnings": tuple(found)})
+
+    def read_notes(self) -> list[str]:
+        """What reading the predictions left out or assumed, for analyses that do not run
+        :meth:`validate` (triage): see :func:`workbench.lake.checks.read_notes`."""
+        return read_notes(self)
 
     def _first_file_with_null_timestamps(self) -> str:
         files = self._preds.files
@@ -392,13 +398,17 @@ class Lake:
         try:
             return pl.collect_all(lfs, engine="streaming")
         except Exception as exc:
+            culprit = self._culprit_file()
+            if isinstance(culprit, tuple):  # a text file with a line that breaks its format
+                raise corrupt_text_file(*culprit, exc) from None
             msg = f"cannot read {what}"
-            raise CorruptFileError(msg, file=self._culprit_file(), found=sanitize(str(exc)),
+            raise CorruptFileError(msg, file=culprit, found=sanitize(str(exc)),
                                    hint="a data file is malformed or a value breaks its column's type; "
                                         "fix or remove that file.") from None
 
-    def _culprit_file(self) -> str:
-        """The first predictions or labels file that fails to read on its own."""
+    def _culprit_file(self) -> str | tuple[DataFiles, Path]:
+        """The first predictions or labels file that fails to read on its own (with its table
+        when a line of it breaks the CSV/NDJSON format)."""
         tables = [self._preds.files]
         if self._labels is not None and self._labels.files is not None:
             tables.append(self._labels.files)
@@ -407,14 +417,15 @@ class Lake:
                 try:
                     scan_files(files).select(pl.all().null_count()).collect()
                 except Exception:
-                    return files.rel(files.paths[0])
+                    p = files.paths[0]
+                    return (files, p) if find_bad_line(p, files.format) else files.rel(p)
                 continue
             for p in files.paths:
                 one = dataclasses.replace(files, paths=(p,))
                 try:
                     scan_files(one).select(pl.all().null_count()).collect()
                 except Exception:
-                    return files.rel(p)
+                    return (files, p) if find_bad_line(p, files.format) else files.rel(p)
         return self._preds.files.spec
 
     def __repr__(self) -> str:

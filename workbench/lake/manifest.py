@@ -27,6 +27,7 @@ __all__ = [
     "Manifest",
     "read_manifest",
     "parse_manifest",
+    "lake_root",
 ]
 
 MANIFEST_NAME = "workbench.yaml"
@@ -158,6 +159,27 @@ class Manifest:
         return d
 
 
+def lake_root(path: str | Path) -> Path:
+    """The lake directory a user meant: ``path`` itself, or its folder when ``path`` is the manifest.
+
+    Passing ``workbench.yaml`` instead of its folder is a common slip and is accepted; any other
+    file is refused with :class:`LakeNotFoundError` saying a lake is a directory.
+    """
+    p = Path(path)
+    if p.is_file():
+        if p.name == MANIFEST_NAME:
+            return p.parent
+        lake = next((a for a in list(p.resolve().parents)[:4] if (a / MANIFEST_NAME).is_file()), None)
+        msg = "a lake is a directory, not a file"
+        raise LakeNotFoundError(
+            msg, file=str(p), expected=f"the directory holding {MANIFEST_NAME}",
+            found=f"the file {p.name}",
+            hint=f"pass the lake's root folder: {lake}" if lake is not None
+            else f"pass the lake's root folder (the one holding {MANIFEST_NAME}).",
+        )
+    return p
+
+
 def read_manifest(root: str | Path) -> Manifest:
     """Read and validate ``<root>/workbench.yaml``.
 
@@ -184,13 +206,15 @@ def read_manifest(root: str | Path) -> Manifest:
     'score'
     """
     root = Path(root)
+    if root.exists():
+        root = lake_root(root)
     if not root.exists():
         msg = "no telemetry lake at this path"
         raise LakeNotFoundError(
             msg, file=str(root), expected=f"a directory holding {MANIFEST_NAME}",
             found="nothing", hint="check the path; `workbench synth OUT` makes a sample lake.",
         )
-    path = root / MANIFEST_NAME if root.is_dir() else root
+    path = root / MANIFEST_NAME
     if not path.is_file():
         msg = f"the lake has no {MANIFEST_NAME}"
         raise LakeNotFoundError(

@@ -22,10 +22,10 @@ from workbench.exceptions import (
     EmptyDataError,
     TelemetrySchemaError,
 )
-from workbench.lake.files import DataFiles, resolve_files, sanitize, scan_files
+from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, resolve_files, sanitize, scan_files
 from workbench.lake.manifest import REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
 from workbench.lake.masking import Masker
-from workbench.lake.timestamps import UTC_DT, check_timestamp_values, timestamp_expr
+from workbench.lake.timestamps import UTC_DT, check_timestamp_values, timestamp_expr, zone_kind
 
 __all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels"]
 
@@ -49,6 +49,7 @@ class PredictionsTable:
     other: tuple[str, ...]
     schema: dict[str, pl.DataType] = field(default_factory=dict)
     count_frame: pl.LazyFrame | None = None  # sensitive columns unmasked: for counting only
+    naive_time_files: tuple[str, ...] = ()  # text times without a zone among files with one
 
 
 @dataclass(frozen=True)
@@ -174,8 +175,9 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
                           "declare numeric features under features.numeric")
         else:
             exprs.append(pl.col(c))
+    naive_files: tuple[str, ...] = ()
     if "timestamp" in present and _kind(schema[present["timestamp"]]) == "str":
-        _check_timestamp_samples(files, present["timestamp"])
+        naive_files = _check_timestamp_samples(files, present["timestamp"])
     frame = lf.select(exprs)
     # The same frame with sensitive columns unmasked, for counts that never show a value
     # (null counts, distinct ids): masking millions of values just to count them is waste.
@@ -195,7 +197,7 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
         categorical=tuple(canon(c) for c in feats.categorical),
         segments=tuple(canon(c) for c in manifest.segments),
         sensitive=tuple(canon(c) for c in manifest.sensitive),
-        other=other, schema=out_schema, count_frame=count_frame,
+        other=other, schema=out_schema, count_frame=count_frame, naive_time_files=naive_files,
     )
 
 
@@ -271,8 +273,10 @@ def _schema(lf: pl.LazyFrame, files: DataFiles) -> dict[str, pl.DataType]:
                                    hint="files of one table must have compatible columns.") from None
 
 
-def _check_timestamp_samples(files: DataFiles, column: str) -> None:
-    """Check text timestamps on the first rows of (up to) the first files."""
+def _check_timestamp_samples(files: DataFiles, column: str) -> tuple[str, ...]:
+    """Check text timestamps on the first rows of (up to) the first files; returns the files
+    whose times carry no zone when others do (read as UTC, as the contract says)."""
+    kinds: dict[str, str | None] = {}
     for p in files.paths[:_SAMPLE_FILES]:
         if files.format == "csv":
             lf = pl.scan_csv(p, infer_schema=False, n_rows=_SAMPLE_ROWS)
@@ -286,9 +290,15 @@ def _check_timestamp_samples(files: DataFiles, column: str) -> None:
         try:
             values = lf.select(pl.col(column).cast(pl.String)).collect().to_series().to_list()
         except Exception as exc:
+            if find_bad_line(p, files.format):
+                raise corrupt_text_file(files, p, exc) from None
             msg = f"cannot read timestamps of {files.what}"
             raise CorruptFileError(msg, file=files.rel(p), column=column, found=sanitize(str(exc))) from None
         check_timestamp_values(values, file=files.rel(p), column=column, first_line=first_line)
+        kinds[files.rel(p)] = zone_kind(values)
+    if "aware" not in kinds.values():
+        return ()
+    return tuple(f for f, k in kinds.items() if k == "naive")
 
 
 def check_not_empty(table: PredictionsTable) -> int:

@@ -15,7 +15,7 @@ import polars as pl
 
 from workbench.exceptions import TimestampError
 
-__all__ = ["UTC_DT", "timestamp_expr", "check_timestamp_values", "to_utc", "parse_time"]
+__all__ = ["UTC_DT", "timestamp_expr", "check_timestamp_values", "zone_kind", "to_utc", "parse_time"]
 
 UTC_DT = pl.Datetime("us", "UTC")
 _AWARE = re.compile(r"(Z|z|[+-]\d\d:?\d\d)$")
@@ -43,12 +43,27 @@ def timestamp_expr(name: str, dtype: pl.DataType, *, alias: str | None = None) -
         expr = _epoch_expr(col)
     elif dtype in (pl.String, pl.Categorical) or isinstance(dtype, pl.Enum):
         text = col.cast(pl.String).str.strip_chars()
-        iso_expr = text.str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
+        iso_expr = _with_offset(text).str.to_datetime(time_zone="UTC", strict=False, time_unit="us")
         is_epoch = text.str.contains(r"^-?\d+(\.\d+)?$")
         expr = pl.when(is_epoch).then(_epoch_expr(text)).otherwise(iso_expr)
     else:  # callers check dtypes before building expressions
         raise TypeError(f"cannot read {dtype} as a timestamp")
     return expr.alias(alias or name)
+
+
+def _with_offset(text: pl.Expr) -> pl.Expr:
+    """ISO text with an explicit offset on every value: ``Z`` becomes ``+00:00`` and a naive value
+    gets ``+00:00`` (the contract reads tz-naive values as UTC).
+
+    Polars infers one format per column from its first value, so without this a file of naive
+    times scanned after files of zoned ones (or the other way round) would parse to null.
+    """
+    t = text.str.replace(r"[zZ]$", "+00:00")
+    date_only = t.str.contains(r"^\d{4}-\d{2}-\d{2}$")
+    naive = ~t.str.contains(r"[+-]\d\d:?\d\d$") & t.str.contains(r"^\d{4}-\d{2}-\d{2}[T ]\d")
+    return (pl.when(date_only).then(t + "T00:00:00+00:00")
+            .when(naive).then(t + "+00:00")
+            .otherwise(t))
 
 
 def _epoch_expr(col: pl.Expr) -> pl.Expr:
@@ -108,6 +123,16 @@ def check_timestamp_values(
             found=repr(values[i])[:60] + (f" and {len(bad) - 1} more in the sample" if len(bad) > 1 else ""),
             hint="fix the writer, or map the right column with `columns: {timestamp: ...}`.",
         )
+
+
+def zone_kind(values: Sequence[str | None]) -> str | None:
+    """``"aware"`` when the first date-like text value carries a zone, ``"naive"`` when it does
+    not, None without one (the values of one file are all one kind: see :func:`check_timestamp_values`)."""
+    for v in values:
+        s = None if v is None else str(v).strip()
+        if s and _DATE_LIKE.match(s):
+            return "aware" if _AWARE.search(s) else "naive"
+    return None
 
 
 def to_utc(s: pl.Series) -> pl.Series:

@@ -18,14 +18,18 @@ import numpy as np
 import polars as pl
 
 from workbench import evidence as ev
-from workbench.evidence.slis import ingress_by_hour
+from workbench.evidence.slis import duplicate_rows, ingress_by_hour
 from workbench.lake import Lake
+from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
 from workbench.summaries.binning import Binning
 
 __all__ = ["Context", "FeatureChange", "Release"]
 
 HOUR = dt.timedelta(hours=1)
+#: Optional roles whose absence leaves a check out, and the check (said in the notes).
+_OPTIONAL_CHECKS = {"embedding": "embedding drift", "latency_ms": "latency (SLI and regressions)",
+                    "fallback": "the fallback rate"}
 _REFERENCE = "(reference)"
 
 
@@ -97,7 +101,16 @@ class Context:
         self.baseline_start, self.baseline_end = baseline_start, baseline_end
         self.progress = progress or (lambda msg: None)
         self.progress("fitting bins on the baseline")
+        self.notes += lake.read_notes()
+        for role, what in _OPTIONAL_CHECKS.items():
+            if role not in lake.roles:
+                self.notes.append(f"no `{getattr(lake.manifest.columns, role)}` column in predictions (optional "
+                                  f"`{role}` role): {what} not tested")
         self.binning: Binning = fit_lake_binning(lake, start=baseline_start, end=baseline_end)
+        for c, d in sorted((self.binning.meta.get("high_cardinality") or {}).items()):
+            self.notes.append(f"categorical feature {c} is id-like ({d['distinct']:,} distinct values in "
+                              f"{d['rows']:,} baseline rows, more than {HIGH_CARDINALITY_SHARE:.0%} distinct): "
+                              "not tested for codes never seen before; its null rate still is")
         self.progress("summarising baseline and window (one pass)")
         lo = min(baseline_start, start)
         full = summarize(lake, self.binning, start=lo, end=end, bucket="1h")
@@ -115,8 +128,22 @@ class Context:
     def slis(self) -> tuple[ev.SLIResult, ev.SLIResult]:
         """SLIs of (baseline, window), per version and route."""
         slo, traffic = self.lake.manifest.slo, self.lake.lineage.traffic
-        return (ev.compute_slis(self.baseline, slo=slo, traffic=traffic),
-                ev.compute_slis(self.window, slo=slo, traffic=traffic))
+        dup = self.duplicates if traffic.height else None
+        return (ev.compute_slis(self.baseline, slo=slo, traffic=traffic, duplicates=dup),
+                ev.compute_slis(self.window, slo=slo, traffic=traffic, duplicates=dup))
+
+    @cached_property
+    def duplicates(self) -> pl.DataFrame:
+        """Rows of baseline + window repeating a request id, per hour and route (``bucket, route,
+        dup``); the capture rate leaves them out, and a note says how many there were."""
+        lo = min(self.baseline_start, self.start)
+        ids = window(self.lake.predictions(["request_id", "timestamp", "route"]), lo, self.end)
+        dup = duplicate_rows(ids)
+        total = int(dup["dup"].sum()) if dup.height else 0
+        if total:
+            self.notes.append(f"{total:,} prediction rows of baseline + window repeat a request_id already "
+                              "logged: counted once in the capture rate (logged requests / ingress requests)")
+        return dup
 
     @cached_property
     def quality(self) -> tuple[ev.QualityResult, ev.QualityResult]:
@@ -188,7 +215,7 @@ class Context:
     def embedding_change(self) -> FeatureChange | None:
         """Embedding drift (centroid, norms, MMD) on bounded samples, when the lake logs one."""
         lake = self.lake
-        if lake.manifest.columns.embedding is None:
+        if "embedding" not in lake.roles:  # an optional role the lake does not log (noted in __init__)
             return None
         self.progress("testing embedding drift")
         lf = lake.predictions(["request_id", "timestamp", "embedding"])
@@ -413,6 +440,9 @@ class Context:
         keys = ["bucket", "route"] if by_route else ["bucket"]
         ing = ing.group_by(keys).agg(pl.col("requests").sum())
         logged = self.full.collapse(tuple(keys)).table.select(*keys, pl.col("n").cast(pl.Float64))
+        dup = self.duplicates.group_by(keys).agg(pl.col("dup").sum())
+        logged = (logged.join(dup, on=keys, how="left")
+                  .with_columns((pl.col("n") - pl.col("dup").fill_null(0.0)).clip(0.0).alias("n")).drop("dup"))
         return (ing.join(logged, on=keys, how="full", coalesce=True)
                 .with_columns(pl.col("requests").fill_null(0.0), pl.col("n").fill_null(0.0)).sort(keys))
 
@@ -522,6 +552,30 @@ class Context:
         win = ev.scan_pii(window(lf, self.start, self.end), sensitive=lake.sensitive, columns=cols)
         return base, win
 
+    def _labels_missing(self, qb: ev.QualityResult, qw: ev.QualityResult) -> str | None:
+        """Why the quality symptoms are absent, when the lake has labels but they measure nothing."""
+        lake = self.lake
+        if not lake.has_labels:
+            return None
+        gb, gw = (q.groups[0] if q.groups else {} for q in (qb, qw))
+        if gb.get("labelled") and gw.get("labelled"):
+            if lake.task == "binary_classification" and not (gb.get("positives") or gw.get("positives")):
+                return ("no label of baseline or window reads as positive (1, true, yes, y, t, pos, positive or "
+                        "a number above 0.5): AUC and log loss are not measured; check how labels are written")
+            return None
+        labels = lake.labels()
+        h = pl.col("request_id").hash()
+        counts = pl.collect_all([labels.select(pl.len().alias("n")),
+                                 labels.select(h.alias("h")).join(lake.predictions(["request_id"]).select(h.alias("h")),
+                                                                  on="h", how="semi").select(pl.len().alias("n"))])
+        total, joined = counts[0]["n"][0], counts[1]["n"][0]
+        side = "baseline" if not gb.get("labelled") else "window"
+        if total and not joined:
+            return (f"labels join no prediction (0 of {total:,} label request_ids occur in predictions): quality "
+                    "(AUC, accuracy) is not measured; check that labels use the predictions' request ids")
+        return (f"no labelled prediction in the {side} ({joined:,} of {total:,} labels join a prediction, none "
+                f"there yet: ground truth arrives late): quality is not compared")
+
     # -- symptoms ---------------------------------------------------------------------
     @cached_property
     def symptoms(self) -> list[dict[str, Any]]:
@@ -552,6 +606,8 @@ class Context:
             out.append({"sli": "capture_rate", "baseline": cap_b, "current": cap_w, "slo": slo.capture_rate,
                         "breached": cap_w < slo.capture_rate})
         qb, qw = self.quality
+        if (why := self._labels_missing(qb, qw)) is not None:
+            self.notes.append(why)
         for metric in ("auc", "accuracy", "mae"):
             vb = qb.groups[0].get(metric) if qb.groups else None
             vw = qw.groups[0].get(metric) if qw.groups else None

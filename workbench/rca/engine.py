@@ -11,8 +11,9 @@ from typing import Any, Callable, Iterable
 
 
 from workbench._version import __version__
-from workbench.exceptions import EmptyDataError, UsageError
+from workbench.exceptions import EmptyDataError, UsageError, WorkbenchError
 from workbench.lake import Lake, open_lake
+from workbench.lake.files import sanitize
 from workbench.lake.timestamps import parse_time
 from workbench.rca.bias_regression import BiasRegression
 from workbench.rca.context import Context
@@ -85,8 +86,9 @@ def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[lis
         try:
             res = h.evaluate(ctx)
         except Exception as exc:
-            errors.append({"hypothesis": name, "error": f"{type(exc).__name__}: {exc}"})
-            warnings.warn(f"hypothesis {name} failed: {type(exc).__name__}: {exc}", HypothesisWarning, stacklevel=2)
+            why = _error_text(exc)
+            errors.append({"hypothesis": name, "error": why})
+            warnings.warn(f"hypothesis {name} failed: {why}", HypothesisWarning, stacklevel=2)
             continue
         if res is None:
             continue
@@ -97,6 +99,47 @@ def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[lis
             findings.append(f if f.hypothesis else _with(f, hypothesis=name))
     findings.sort(key=lambda f: (-f.score, f.cause, f.culprit()))
     return findings, errors
+
+
+def _error_text(exc: Exception) -> str:
+    """One short line on why a hypothesis failed: a library's message (a polars plan runs to
+    pages and may quote values) is cut to its first line with quoted values redacted."""
+    if isinstance(exc, WorkbenchError):
+        return f"{type(exc).__name__}: {exc.message}"
+    return f"{type(exc).__name__}: {sanitize(str(exc))}"
+
+
+_B_SINCE, _B_UNTIL = "baseline_since (--baseline-since)", "baseline_until (--baseline-until)"
+
+
+def _check_baseline(b_start, b_end, start, end, lo, *, given: tuple[bool, bool]) -> None:
+    """Refuse an empty or reversed baseline, or one reaching into the window, naming the
+    parameter that set the offending bound (``given``: whether baseline_since / _until were passed)."""
+    since_given, until_given = given
+    if b_end <= b_start:
+        if since_given and until_given:
+            msg = f"triage: the baseline is reversed ({_B_SINCE} {iso(b_start)} is not before {_B_UNTIL} {iso(b_end)})"
+            raise UsageError(msg, column="baseline_since", expected="baseline_since < baseline_until",
+                             found=f"{iso(b_start)} .. {iso(b_end)}", hint="swap the two baseline bounds")
+        if since_given:
+            msg = (f"triage: {_B_SINCE} {iso(b_start)} is not before the baseline's end {iso(b_end)} (the window "
+                   "start, since no baseline_until was given)")
+            raise UsageError(msg, column="baseline_since", expected=f"a time before {iso(b_end)}",
+                             found=iso(b_start), hint="move --baseline-since earlier, or give --baseline-until")
+        if until_given:
+            msg = f"triage: {_B_UNTIL} {iso(b_end)} is at or before the first prediction {iso(lo)}"
+            raise UsageError(msg, column="baseline_until", expected=f"a time after {iso(lo)}", found=iso(b_end),
+                             hint="move --baseline-until later, or leave it out to end the baseline at --since")
+        msg = (f"triage: no data before --since {iso(start)} for a baseline (the data starts at {iso(lo)})")
+        raise UsageError(msg, column="since", expected=f"a time after {iso(lo)}", found=iso(start),
+                         hint="pick a later --since, or give --baseline-since/--baseline-until")
+    if b_end > start and b_start < end:
+        which = _B_UNTIL if until_given else _B_SINCE
+        msg = (f"triage: the baseline {iso(b_start)} .. {iso(b_end)} overlaps the window {iso(start)} .. {iso(end)}; "
+               "rows in both would be compared with themselves and hide the change")
+        raise UsageError(msg, column=which.split()[0], expected=f"a baseline ending at or before {iso(start)}",
+                         found=f"{which} gives {iso(b_end if until_given else b_start)}",
+                         hint="end the baseline at --since (leave --baseline-until out), or start the window later")
 
 
 def _with(f: Finding, **kw) -> Finding:
@@ -157,9 +200,7 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     b_end = parse_time(baseline_until, what="baseline_until") if baseline_until is not None else start
     b_start = parse_time(baseline_since, what="baseline_since") if baseline_since is not None else \
         max(lo, b_end - dt.timedelta(days=7))
-    if b_end <= b_start:
-        raise UsageError(f"triage: the baseline is empty ({iso(b_start)} .. {iso(b_end)}); the data starts at "
-                         f"{iso(lo)}", hint="pick a later --since, or give --baseline-since/--baseline-until")
+    _check_baseline(b_start, b_end, start, end, lo, given=(baseline_since is not None, baseline_until is not None))
     ctx = Context(lake, start=start, end=end, baseline_start=b_start, baseline_end=b_end, progress=say,
                   trust_artifacts=trust_artifacts)
     if ctx.window.rows == 0:

@@ -133,11 +133,35 @@ class Findings(Result):
 
     @property
     def verdict(self) -> dict[str, Any]:
+        """``cause`` and ``score``; plus ``incomplete`` when some hypothesis failed (see :attr:`incomplete`)."""
         top = self.top
         if top is None:
             best = self.hypotheses[0].score if self.hypotheses else 0.0
-            return {"cause": "none", "score": round(1.0 - best, 4)}
-        return {"cause": top.cause, "score": top.score}
+            out: dict[str, Any] = {"cause": "none", "score": round(1.0 - best, 4)}
+        else:
+            out = {"cause": top.cause, "score": top.score}
+        if self.incomplete:
+            out["incomplete"] = self.incomplete
+        return out
+
+    @property
+    def failed(self) -> tuple[str, ...]:
+        """Hypotheses that raised or returned something other than findings (``meta.errors``)."""
+        return tuple(dict.fromkeys(e.get("hypothesis", "?") for e in self.meta.get("errors") or ()))
+
+    @property
+    def incomplete(self) -> str | None:
+        """``"incomplete: N of M hypotheses failed (...)"`` when some failed, else None.
+
+        A failed hypothesis tested nothing: its cause may be the real one, so a verdict (``none``
+        above all) read without this would claim more than the run checked.
+        """
+        failed = self.failed
+        if not failed:
+            return None
+        ran = len(self.meta.get("hypotheses") or ()) or len(failed)
+        names = ", ".join(f.rsplit(".", 1)[-1] for f in failed)
+        return f"incomplete: {len(failed)} of {ran} hypotheses failed ({names})"
 
     @property
     def top(self) -> Finding | None:
@@ -159,7 +183,8 @@ class Findings(Result):
 
     def _summary(self) -> str:
         v = self.verdict
-        return f"verdict={v['cause']!r} ({v['score']:.2f}), hypotheses={len(self.hypotheses)}"
+        return (f"verdict={v['cause']!r} ({v['score']:.2f}), hypotheses={len(self.hypotheses)}"
+                + (f", {self.incomplete}" if self.incomplete else ""))
 
     def render(self, *, top: int = 5) -> str:
         """Short ranked summary for a terminal."""
@@ -173,8 +198,12 @@ class Findings(Result):
                                                  for s in breached))
         v = self.verdict
         lines.append("")
+        if self.incomplete:
+            lines.append(f"!! {self.incomplete} — their causes were not tested, so the verdict "
+                         "covers only the others (reasons in meta.errors)")
         if self.top is None:
-            lines.append(f"verdict: none — no hypothesis reached {self.threshold:.2f}")
+            lines.append(f"verdict: none — no hypothesis reached {self.threshold:.2f}"
+                         + (" among those that ran" if self.incomplete else ""))
         else:
             t = self.top
             lines.append(f"verdict: {t.cause} (score {t.score:.2f}) — {t.culprit()}, onset {iso(t.onset) or '?'}")
@@ -199,7 +228,8 @@ class Findings(Result):
             f"<td>{html.escape(h.culprit())}</td><td>{iso(h.onset) or '—'}</td>"
             f"<td>{html.escape(h.summary)}</td></tr>" for i, h in enumerate(self.hypotheses, 1))
         v = self.verdict
-        return (f"<div class='workbench-findings'><b>Triage</b> {html.escape(self.lake)}: verdict "
+        warn = f"<p><b>{html.escape(self.incomplete)}</b></p>" if self.incomplete else ""
+        return (f"<div class='workbench-findings'>{warn}<b>Triage</b> {html.escape(self.lake)}: verdict "
                 f"<b>{html.escape(v['cause'])}</b> ({v['score']:.2f}); window {_t(self.window['start'])} .. "
                 f"{_t(self.window['end'])}<table><tr><th>#</th><th>score</th><th>cause</th><th>culprit</th>"
                 f"<th>onset</th><th>why</th></tr>{rows}</table></div>")

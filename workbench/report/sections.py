@@ -71,6 +71,9 @@ def narrative(findings) -> Markdown:
     lines = [f"Window **{_when(w['start'])} – {_when(w['end'])}** ({w['rows']:,} predictions) against the "
              f"baseline {_when(b['start'])} – {_when(b['end'])} ({b['rows']:,})."]
     top = findings.top
+    if getattr(findings, "incomplete", None):
+        lines.append(f"**Warning — {findings.incomplete}:** their causes were not tested, so the verdict below "
+                     "covers only the others (reasons in the findings' `meta.errors`).")
     if top is None:
         best = findings.hypotheses[0] if findings.hypotheses else None
         lines.append(f"**Verdict: none.** No hypothesis reached the decision threshold ({findings.threshold:.2f})"
@@ -228,6 +231,8 @@ def canary_review(lake, *, since: str = "", until: str = "", canary: str = "", p
     if not primary:
         p = by_route.filter((pl.col("route") == "primary") & (pl.col("model_version") != canary))
         primary = p["model_version"][0] if p.height else by_route["model_version"][0]
+    if canary == primary:
+        return _no_canary(canary, by_route, start, end)
     both = sorted(set(s.table.filter(pl.col("model_version") == canary)["bucket"].to_list())
                   & set(s.table.filter(pl.col("model_version") == primary)["bucket"].to_list()))
     shared = s.where(pl.col("bucket").is_in(both)) if both else s
@@ -242,6 +247,27 @@ def canary_review(lake, *, since: str = "", until: str = "", canary: str = "", p
                + (f"; outputs look mis-mapped ({mm.detail})" if mm.mismapped else "") + ".")
     return Study("canary", summary, {"comparison": cmp, "mismapping": mm, "checks": checks, "verdict": verdict,
                                      "canary": canary, "primary": primary, "shared_hours": len(both)})
+
+
+def _no_canary(version: str, by_route: pl.DataFrame, start, end) -> Study:
+    """The review of a window one version served alone: no canary, no verdict (comparing a
+    version with itself would say GO whatever it did)."""
+    from workbench.evidence import MismappingResult
+
+    versions = sorted({v for v in by_route["model_version"].to_list() if v is not None})
+    summary = (f"**NO CANARY** between {_when(start)} and {_when(end)}: only {version} served "
+               f"({', '.join(sorted(set(by_route['route'].drop_nulls().to_list())))}), so there is nothing to "
+               "compare it with and no go / no-go. Pick a window in which a canary served, or pass "
+               "`canary=` and `primary=` naming two versions.") if len(versions) <= 1 else (
+               f"**NO CANARY**: canary and primary are both {version}; comparing a version with itself says "
+               f"nothing. Pass two different versions (the window holds {', '.join(versions)}).")
+    detail = "no canary: nothing to compare"
+    mm = MismappingResult(version=version, previous=None, inverted=False, auc=None, auc_ci=None, previous_auc=None,
+                          mirror_js=None, direct_js=None, detail=detail)
+    checks = pl.DataFrame(schema={"metric": pl.String, "primary": pl.String, "canary": pl.String,
+                                  "p-value": pl.String, "test": pl.String, "worse": pl.Boolean})
+    return Study("canary", summary, {"comparison": None, "mismapping": mm, "checks": checks, "verdict": "no canary",
+                                     "canary": None, "primary": version, "shared_hours": 0})
 
 
 def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", until: str = ""):

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from workbench.lake.cardinality import is_high_cardinality
 from workbench.results import Result
 
 __all__ = ["Binning", "LATENCY_RATIO", "LATENCY_MIN_MS", "LATENCY_BINS", "SCORE_BINS", "fit_binning",
@@ -73,12 +74,15 @@ def fit_binning(frame: pl.LazyFrame, *, numeric: tuple[str, ...], categorical: t
     most ``sample_rows`` rows: edges only need to split the baseline into similar shares, and a
     200k-row sample puts each edge within a fraction of a percentile. Categorical vocabularies
     count every baseline row and keep the ``top_k`` most frequent values; the rest count as
-    "other".
+    "other". A categorical column whose non-null baseline values are mostly distinct (share above
+    ``HIGH_CARDINALITY_SHARE``, see :mod:`workbench.lake.cardinality`) is id-like: it is listed in
+    ``meta["high_cardinality"]`` with its counts and keeps no ``seen`` set, so drift reports no
+    unseen share for it (its null rate is still tested).
     """
     counts = [frame.select(pl.len().alias("__rows"))]
     for c in categorical:
         counts.append(frame.group_by(c).agg(pl.len().alias("n")).filter(pl.col(c).is_not_null())
-                      .sort(["n", c], descending=[True, False]).head(max_seen))
+                      .sort(["n", c], descending=[True, False]))
     res = pl.collect_all(counts, engine="streaming")
     rows = int(res[0]["__rows"][0])
     edges: dict[str, list[float]] = {}
@@ -90,14 +94,19 @@ def fit_binning(frame: pl.LazyFrame, *, numeric: tuple[str, ...], categorical: t
             x = sample[f].cast(pl.Float64).to_numpy()
             x = x[np.isfinite(x)]
             edges[f] = sorted({float(v) for v in np.quantile(x, qs)}) if x.size else []
-    vocab, seen = {}, {}
+    vocab, seen, high = {}, {}, {}
     for c, df in zip(categorical, res[1:]):
-        values = [str(v) for v in df[c].to_list()]
+        values = [str(v) for v in df[c].head(max_seen).to_list()]
         vocab[c] = values[:top_k]
         seen[c] = values
+        distinct, nonnull = df.height, int(df["n"].sum())
+        if is_high_cardinality(distinct, nonnull):
+            # id-like: no stable code set, so "unseen" says nothing (see workbench.lake.cardinality)
+            high[c] = {"distinct": distinct, "rows": nonnull}
+            seen[c] = []
     return Binning(numeric=edges, categorical=vocab, seen=seen, start=start, end=end, rows=rows,
                    meta={"n_bins": n_bins, "top_k": top_k, "quantile_sample_every": max(1, rows // sample_rows)
-                         if numeric else None})
+                         if numeric else None, "high_cardinality": high})
 
 
 def latency_bin_expr(col: str = "latency_ms") -> pl.Expr:

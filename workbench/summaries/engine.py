@@ -114,7 +114,10 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
             err = (pl.col("prediction").cast(pl.Float64) - pl.col("label").cast(pl.Float64))
             laggs += [err.abs().sum().alias("abs_err"), (err * err).sum().alias("sq_err")]
         else:
-            same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
+            if task == "binary_classification":  # one positive-label definition: yes/true/1 alike
+                same = _positive("prediction") == _positive("label")
+            else:
+                same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
             laggs.append((same & is_lab).sum().alias("correct"))
     # Queries are collected one after the other: collected together, polars caches their
     # shared sub-plan (every row with every bin column) in memory to feed them all.
