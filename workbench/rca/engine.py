@@ -28,8 +28,8 @@ from workbench.rca.telemetry_loss import TelemetryLoss
 from workbench.rca.third_party_change import ThirdPartyChange
 from workbench.results import iso
 
-__all__ = ["BUILTIN_HYPOTHESES", "ENTRY_POINT_GROUP", "HypothesisWarning", "load_hypotheses", "rank_hypotheses",
-           "triage"]
+__all__ = ["BUILTIN_HYPOTHESES", "ENTRY_POINT_GROUP", "SHARE_WEIGHT", "HypothesisWarning", "load_hypotheses",
+           "rank_hypotheses", "triage", "weigh_by_share"]
 
 ENTRY_POINT_GROUP = "workbench.hypotheses"
 BUILTIN_HYPOTHESES: tuple[type[Hypothesis], ...] = (
@@ -94,9 +94,26 @@ def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[lis
             if not isinstance(f, Finding):
                 errors.append({"hypothesis": name, "error": f"returned {type(f).__name__}, not a Finding"})
                 continue
-            findings.append(f if f.hypothesis else _with(f, hypothesis=name))
+            findings.append(weigh_by_share(f if f.hypothesis else _with(f, hypothesis=name)))
     findings.sort(key=lambda f: (-f.score, f.cause, f.culprit()))
     return findings, errors
+
+
+#: how much of a score rests on the share of the symptom a cause explains (see :func:`weigh_by_share`)
+SHARE_WEIGHT = 0.25
+
+
+def weigh_by_share(f: Finding) -> Finding:
+    """Scale a finding's score by ``1 - SHARE_WEIGHT * (1 - explains)`` when ``explains`` is known.
+
+    When two real causes coincide (a retrain rolled out in the hour an upstream unit change
+    landed), both stay above the threshold, and the one accounting for more of the quality drop
+    ranks first: the verdict names the larger. A cause explaining the whole drop keeps its score.
+    """
+    if f.explains is None or f.explains >= 1.0:
+        return f
+    share = min(max(float(f.explains), 0.0), 1.0)
+    return _with(f, score=round(f.score * (1.0 - SHARE_WEIGHT * (1.0 - share)), 4))
 
 
 def _with(f: Finding, **kw) -> Finding:
