@@ -28,8 +28,8 @@ class RelativeCapture(Result):
     ``ratio`` is the slice's capture divided by the rest's (1 = same), with a 95 % score interval
     ``ratio_interval``; ``expected_share`` and ``logged_share`` are the slice's share of rows by
     the rollout steps and in the logs; ``capture``/``capture_rest`` are capture rates against the
-    ingress total (None without it), with ``capture_interval`` reflecting the random routing of
-    requests (binomial by the rollout share).
+    ingress total (None without it), with a 95 % ``capture_interval`` reflecting the random routing
+    of requests (binomial by the rollout share) and the logging of each (binomial by the capture).
     """
 
     name: str
@@ -65,7 +65,7 @@ def _solve(target: float, n: np.ndarray, s: np.ndarray) -> float:
     if target >= total:
         return math.inf
     lo, hi = -20.0, 20.0
-    for _ in range(100):
+    for _ in range(60):  # 40/2^60: far below any count's precision
         mid = 0.5 * (lo + hi)
         if _logged_rows(math.exp(mid), n, s) < target:
             lo = mid
@@ -134,9 +134,12 @@ def relative_capture(name: str, logged: np.ndarray, logged_total: np.ndarray, sh
         rest = float(np.sum(req * (1 - s)))
         if served > 0 and rest > 0:
             cap, cap_rest = observed / served, (total - observed) / rest
-            # requests reach the slice by a binomial draw at its share: the served count is uncertain
-            sd = math.sqrt(float(np.sum(req * s * (1 - s))))
-            cap_int = (observed / (served + Z95 * sd), observed / max(served - Z95 * sd, 1.0))
+            # requests reach the slice by a binomial draw at its share (the served count is not
+            # known), and each served request is logged or not: both spread the estimate
+            c = min(cap, 1.0)
+            var = served * c * (1 - c) + c * c * float(np.sum(req * s * (1 - s)))
+            sd = math.sqrt(var) / served
+            cap_int = (max(0.0, cap - Z95 * sd), cap + Z95 * sd)
     return RelativeCapture(name=name, hours=int(n.size), logged=int(observed), logged_total=int(total),
                            expected_share=expected / total, logged_share=observed / total, ratio=ratio,
                            ratio_interval=(lo, hi), p_value=p, capture=cap, capture_interval=cap_int,

@@ -40,6 +40,15 @@ def _first(groups, metric: str) -> float | None:
     return groups[0].get(metric) if groups else None
 
 
+def _settled(c: FeatureChange) -> dt.datetime:
+    """The first whole hour in which ``c`` has surely landed: after its data onset and after the
+    lineage events (schema change, dependency version) the hypotheses tie to it, which may fall
+    later in the onset hour or just after it."""
+    events = [e.get("at") or e.get("changed_at") for e in (*c.schema_changes, *c.dependency_changes)]
+    times = [c.onset.at] + [t for t in events if t is not None and c.onset.at <= t <= c.onset.at + 3 * HOUR]
+    return floor_hour(max(times)) + HOUR
+
+
 def floor_hour(t: dt.datetime) -> dt.datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
@@ -373,8 +382,7 @@ class Context:
         # versions rolled out with the change (from 3 h before its onset hour) are left out
         since = floor_hour(change.onset.at) - 3 * HOUR
         new = [r.version for r in self.releases if r.first_deployed is None or r.first_deployed >= since]
-        s = self.window.where((pl.col("bucket") >= floor_hour(change.onset.at) + HOUR)
-                              & ~pl.col("model_version").is_in(new))
+        s = self.window.where((pl.col("bucket") >= _settled(change)) & ~pl.col("model_version").is_in(new))
         after = _first(ev.assess_quality(s, by=(), n_boot=0).groups, metric) if s.rows else None
         if after is None:
             return None
@@ -412,8 +420,7 @@ class Context:
         dated = [c for c in self.feature_changes if c.onset is not None and c.onset.at is not None]
         if not dated:
             return None
-        c = max(dated, key=lambda c: c.strength)
-        return floor_hour(c.onset.at) + HOUR
+        return _settled(max(dated, key=lambda c: c.strength))
 
     def after_inputs(self, release: Release) -> ev.VersionComparison | None:
         """The release against its predecessor on the hours after the inputs changed only.

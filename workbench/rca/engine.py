@@ -77,7 +77,8 @@ def load_hypotheses(*, plugins: bool = True) -> list[Hypothesis]:
     return out
 
 
-def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[list[Finding], list[dict]]:
+def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis], *,
+                    threshold: float = DECISION_THRESHOLD) -> tuple[list[Finding], list[dict]]:
     """Every hypothesis's findings, highest score first; failures are reported, not raised."""
     findings, errors = [], []
     for h in hypotheses:
@@ -94,26 +95,30 @@ def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[lis
             if not isinstance(f, Finding):
                 errors.append({"hypothesis": name, "error": f"returned {type(f).__name__}, not a Finding"})
                 continue
-            findings.append(weigh_by_share(f if f.hypothesis else _with(f, hypothesis=name)))
+            findings.append(weigh_by_share(f if f.hypothesis else _with(f, hypothesis=name), threshold))
     findings.sort(key=lambda f: (-f.score, f.cause, f.culprit()))
     return findings, errors
 
 
-#: how much of a score rests on the share of the symptom a cause explains (see :func:`weigh_by_share`)
-SHARE_WEIGHT = 0.25
+#: how much of a confident score's excess over the threshold rests on the share of the quality drop
+#: a cause explains (see :func:`weigh_by_share`)
+SHARE_WEIGHT = 0.9
 
 
-def weigh_by_share(f: Finding) -> Finding:
-    """Scale a finding's score by ``1 - SHARE_WEIGHT * (1 - explains)`` when ``explains`` is known.
+def weigh_by_share(f: Finding, threshold: float = DECISION_THRESHOLD) -> Finding:
+    """Rank confident causes by the share of the quality drop they explain.
 
-    When two real causes coincide (a retrain rolled out in the hour an upstream unit change
-    landed), both stay above the threshold, and the one accounting for more of the quality drop
-    ranks first: the verdict names the larger. A cause explaining the whole drop keeps its score.
+    A finding above ``threshold`` with a known ``explains`` below 1 keeps
+    ``threshold + (score - threshold) * (1 - SHARE_WEIGHT * (1 - explains))``: it stays confident
+    (a cause of drift that costs no quality is still a cause), but when two real causes coincide
+    (a retrain rolled out in the hour an upstream unit change landed) the one accounting for more
+    of the drop ranks first, so the verdict names the larger. Scores at or below the threshold,
+    and findings without ``explains`` (latency, capture, personal data), are left as they are.
     """
-    if f.explains is None or f.explains >= 1.0:
+    if f.explains is None or f.explains >= 1.0 or f.score <= threshold:
         return f
     share = min(max(float(f.explains), 0.0), 1.0)
-    return _with(f, score=round(f.score * (1.0 - SHARE_WEIGHT * (1.0 - share)), 4))
+    return _with(f, score=round(threshold + (f.score - threshold) * (1.0 - SHARE_WEIGHT * (1.0 - share)), 4))
 
 
 def _with(f: Finding, **kw) -> Finding:
@@ -186,7 +191,7 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
                              file=str(lake.root))
     hs = list(hypotheses) if hypotheses is not None else load_hypotheses(plugins=plugins)
     say(f"testing {len(hs)} hypotheses")
-    findings, errors = rank_hypotheses(ctx, hs)
+    findings, errors = rank_hypotheses(ctx, hs, threshold=threshold)
     symptoms = ctx.symptoms
     meta = {"workbench": __version__, "seconds": round(time.perf_counter() - t0, 3),
             "hypotheses": [getattr(h, "name", repr(h)) for h in hs], "errors": errors,
