@@ -47,7 +47,10 @@ def quality_drop(ctx, r: Release) -> tuple[float, list[Evidence], str]:
         aft = ctx.after_inputs(r)
         if aft is not None and _labelled(aft) >= _MIN_LABELLED:
             s_a, ev_a = _strength(aft, label=" after the inputs changed")
-            s_a *= _material(ctx, r, aft)
+            # on changed inputs a worse release is a cause only as far as it accounts for the
+            # window's drop (its rows carry it) and its gap is its own, not the corruption's
+            share = ctx.drop_explained_by_version(r.version) if s_a > 0 else None
+            s_a *= _material(ctx, r, aft) * ramp(share or 0.0, 0.0, 0.2)
     best = max((s_c, 0, "concurrent", ev_c), (s_a, 1, "after the inputs changed", ev_a),
                (s_b, 2, "before/after", ev_b), key=lambda x: (x[0], -x[1]))
     if best[0] <= 0 and not ev_c:
