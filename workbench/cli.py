@@ -64,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--format", dest="fmt", default="parquet", choices=["parquet", "csv", "ndjson"],
                        help="file format of predictions and labels (default parquet)")
     synth.add_argument("--n-numeric", type=int, default=None, help="number of numeric features (default: by seed)")
+    synth.add_argument("--also", metavar="CAUSE[:VARIANT]", default=None,
+                       help="a second real cause with its onset in the same hour (coincident changes)")
+    synth.add_argument("--benign-at-onset", default=None, choices=["rollout", "dependency_bump", "schema_change"],
+                       help="put one routine change in the onset hour (a retrain, a minor bump, an upstream run)")
+    synth.add_argument("--ingress-total", action="store_true",
+                       help="write ingress counts without routes (metrics/traffic.csv has no route column)")
     synth.add_argument("--overwrite", action="store_true", help="replace OUT if it is an existing lake")
     synth.add_argument("--list-causes", action="store_true", help="list causes and their variants, then exit")
     synth.set_defaults(func=_synth)
@@ -286,13 +292,27 @@ def _synth(args) -> int:
                      str(args.variant))
     if args.rows < 1000:
         raise _usage("too few rows", "--rows", "at least 1000", str(args.rows))
+    also = None
+    if args.also is not None:
+        name, _, variant = args.also.partition(":")
+        if name not in CAUSES or name == "none" or not (variant or "0").isdigit() \
+                or not 0 <= int(variant or 0) < CAUSES[name]:
+            raise _usage("unknown second cause", "--also", "CAUSE[:VARIANT] of a real cause (see --list-causes)",
+                         args.also)
+        also = (name, int(variant or 0))
     t0 = time.perf_counter()
     try:
         truth = generate_lake(args.out, cause=args.cause, variant=args.variant, rows=args.rows,
                               seed=args.seed, days=args.days, task=args.task, fmt=args.fmt,
-                              n_numeric=args.n_numeric, overwrite=args.overwrite)
-    except (ValueError, FileExistsError) as exc:
+                              n_numeric=args.n_numeric, overwrite=args.overwrite, also=also,
+                              benign_at_onset=args.benign_at_onset, ingress_by_route=not args.ingress_total)
+    except FileExistsError as exc:
         raise _usage(str(exc).splitlines()[0], "OUT", "a new directory, or --overwrite for a lake", args.out)
+    except ValueError as exc:
+        first = str(exc).splitlines()[0]
+        option = "--also" if "also" in first or "combine" in first else \
+            "--benign-at-onset" if "benign_at_onset" in first else "OUT"
+        raise _usage(first, option, "see workbench synth --help", args.also or args.benign_at_onset or args.out)
     took = time.perf_counter() - t0
     print(f"wrote {args.out} in {took:.1f}s: {truth.rows} rows, cause {truth.cause} (variant {truth.variant})")
     if truth.onset is not None:
@@ -300,6 +320,9 @@ def _synth(args) -> int:
 
         print(f"onset {iso(truth.onset)}; subject "
               + ", ".join(f"{k}={v}" for k, v in truth.to_dict()["subject"].items() if v))
+        for a in truth.to_dict().get("also", []):
+            print(f"also {a['cause']} (variant {a['variant']}) onset {a['onset']}; subject "
+                  + ", ".join(f"{k}={v}" for k, v in a["subject"].items() if v))
     print(f"truth: {args.out}/truth.json")
     return 0
 

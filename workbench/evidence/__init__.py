@@ -3,6 +3,7 @@
 Each detector returns a typed result (data + meta, ``to_dict()``, a notebook repr).
 """
 
+from workbench.evidence.capture import RelativeCapture, relative_capture
 from workbench.evidence.drift import DriftResult, DriftThresholds, FeatureDrift, detect_drift
 from workbench.evidence.embedding import EmbeddingDrift, detect_embedding_drift, sample_embeddings
 from workbench.evidence.estimate import PerformanceEstimate, estimate_performance
@@ -13,6 +14,6 @@ from workbench.evidence.segments import SegmentDeltas, SliceResult, segment_delt
 from workbench.evidence.slis import SLIResult, compute_slis
 from workbench.evidence.versions import MismappingResult, VersionComparison, compare_versions, detect_output_mismapping
 
-__all__ = ["DriftResult", "DriftThresholds", "EmbeddingDrift", "FeatureDrift", "MismappingResult", "OnsetResult", "PIIResult", "PerformanceEstimate",
+__all__ = ["RelativeCapture", "relative_capture", "DriftResult", "DriftThresholds", "EmbeddingDrift", "FeatureDrift", "MismappingResult", "OnsetResult", "PIIResult", "PerformanceEstimate",
            "QualityResult", "SLIResult", "SegmentDeltas", "SliceResult", "VersionComparison", "assess_quality", "compare_versions", "compute_slis",
            "detect_drift", "detect_embedding_drift", "detect_onset", "detect_output_mismapping", "estimate_performance", "sample_embeddings", "scan_pii", "segment_deltas", "worst_slices"]

@@ -175,7 +175,9 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
         checks.append({"metric": "score_distribution", "a": None, "b": None, "psi": st.psi(alla, allb),
                        "js": st.js_distance(alla, allb), "ks": d, "p_value": p, "test": "KS on score bins",
                        "worse": False})
-    return VersionComparison(a=a, b=b, checks=checks, rows={"a": int(ra["n"]), "b": int(rb["n"])},
+    rows = {"a": int(ra["n"]), "b": int(rb["n"]), "labelled_a": int(ra.get("labelled") or 0),
+            "labelled_b": int(rb.get("labelled") or 0)}
+    return VersionComparison(a=a, b=b, checks=checks, rows=rows,
                              meta={"alpha": alpha, "min_effect": min_effect})
 
 

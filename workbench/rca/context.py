@@ -40,6 +40,19 @@ def ramp(x: float | None, lo: float, hi: float) -> float:
     return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
 
 
+def _first(groups, metric: str) -> float | None:
+    return groups[0].get(metric) if groups else None
+
+
+def _settled(c: FeatureChange) -> dt.datetime:
+    """The first whole hour in which ``c`` has surely landed: after its data onset and after the
+    lineage events (schema change, dependency version) the hypotheses tie to it, which may fall
+    later in the onset hour or just after it."""
+    events = [e.get("at") or e.get("changed_at") for e in (*c.schema_changes, *c.dependency_changes)]
+    times = [c.onset.at] + [t for t in events if t is not None and c.onset.at <= t <= c.onset.at + 3 * HOUR]
+    return floor_hour(max(times)) + HOUR
+
+
 def floor_hour(t: dt.datetime) -> dt.datetime:
     return t.replace(minute=0, second=0, microsecond=0)
 
@@ -370,15 +383,10 @@ class Context:
     def drop_explained_by_version(self, version: str) -> float | None:
         """Share of the window's quality drop (against the baseline) that disappears when the
         version's rows are left out: how much of the drop is confined to that version."""
-        metric = {"binary_classification": "auc", "multiclass": "accuracy"}.get(self.lake.task, "mae")
-        sign = -1.0 if metric == "mae" else 1.0
-
-        def first(groups) -> float | None:
-            return groups[0].get(metric) if groups else None
-        qb, qw = self.quality  # baseline and window overall, computed once per triage
-        b, w = first(qb.groups), first(qw.groups)
+        metric, sign = self._quality_metric()
+        b, w = self._overall_quality()
         rest_s = self.window.where(pl.col("model_version") != version)
-        rest = first(ev.assess_quality(rest_s, by=(), n_boot=0).groups) if rest_s.rows else None
+        rest = _first(ev.assess_quality(rest_s, by=(), n_boot=0).groups, metric) if rest_s.rows else None
         if b is None or w is None:
             return None
         drop = sign * (b - w)
@@ -387,6 +395,34 @@ class Context:
         if rest is None:
             return 1.0
         return float(np.clip(sign * (rest - w) / drop, 0.0, 1.0))
+
+    def drop_explained_by_inputs(self, change: FeatureChange) -> float | None:
+        """Share of the window's quality drop (against the baseline) that rows untouched by a
+        release rolled out with the change show after ``change``'s onset: how much of the drop the input change alone
+        accounts for (the predecessor keeps serving the changed inputs)."""
+        if change.onset is None or change.onset.at is None:
+            return None
+        metric, sign = self._quality_metric()
+        b, w = self._overall_quality()
+        if b is None or w is None or sign * (b - w) <= 0:
+            return None
+        # versions rolled out with the change (from 3 h before its onset hour) are left out
+        since = floor_hour(change.onset.at) - 3 * HOUR
+        new = [r.version for r in self.releases if r.first_deployed is None or r.first_deployed >= since]
+        s = self.window.where((pl.col("bucket") >= _settled(change)) & ~pl.col("model_version").is_in(new))
+        after = _first(ev.assess_quality(s, by=(), n_boot=0).groups, metric) if s.rows else None
+        if after is None:
+            return None
+        return round(float(np.clip(sign * (b - after) / (sign * (b - w)), 0.0, 1.0)), 4)
+
+    def _quality_metric(self) -> tuple[str, float]:
+        metric = {"binary_classification": "auc", "multiclass": "accuracy"}.get(self.lake.task, "mae")
+        return metric, (-1.0 if metric == "mae" else 1.0)
+
+    def _overall_quality(self) -> tuple[float | None, float | None]:
+        metric, _ = self._quality_metric()
+        qb, qw = self.quality  # baseline and window overall, computed once per triage
+        return _first(qb.groups, metric), _first(qw.groups, metric)
 
     def concurrent(self, release: Release) -> ev.VersionComparison | None:
         """The same comparison on the hours both versions served (comparable inputs), if any."""
@@ -400,6 +436,32 @@ class Context:
             return None
         s = self.full.where(pl.col("bucket").is_in(both) & pl.col("model_version").is_in([release.version,
                                                                                          release.previous]))
+        try:
+            return ev.compare_versions(s, release.previous, release.version)
+        except ValueError:
+            return None
+
+    @cached_property
+    def input_onset(self) -> dt.datetime | None:
+        """The first whole hour after the strongest input change's onset (None: no dated change)."""
+        dated = [c for c in self.feature_changes if c.onset is not None and c.onset.at is not None]
+        if not dated:
+            return None
+        return _settled(max(dated, key=lambda c: c.strength))
+
+    def after_inputs(self, release: Release) -> ev.VersionComparison | None:
+        """The release against its predecessor on the hours after the inputs changed only.
+
+        When the inputs changed (a schema change, drift), before/after comparisons are confounded
+        by it; after it both versions read the same changed inputs, so a difference between them
+        is the model's. Uses every hour from the input change on (the predecessor's last hours
+        before the release took over, the hours both served, the release's own hours).
+        """
+        at = self.input_onset
+        if at is None or release.previous is None:
+            return None
+        s = self.full.where((pl.col("bucket") >= at)
+                            & pl.col("model_version").is_in([release.version, release.previous]))
         try:
             return ev.compare_versions(s, release.previous, release.version)
         except ValueError:

@@ -41,5 +41,6 @@ class DataDrift(Hypothesis):
                             "season) since the onset",
                             "watch quality as labels arrive; if it drops, retrain or recalibrate on recent data",
                             f"add {name} to the drift monitor with this window as a reference"),
+                explains=ctx.drop_explained_by_inputs(c),
                 hypothesis=self.name))
         return out

@@ -29,8 +29,8 @@ from workbench.rca.telemetry_loss import TelemetryLoss
 from workbench.rca.third_party_change import ThirdPartyChange
 from workbench.results import iso
 
-__all__ = ["BUILTIN_HYPOTHESES", "ENTRY_POINT_GROUP", "HypothesisWarning", "load_hypotheses", "rank_hypotheses",
-           "triage"]
+__all__ = ["BUILTIN_HYPOTHESES", "ENTRY_POINT_GROUP", "SHARE_WEIGHT", "HypothesisWarning", "load_hypotheses",
+           "rank_hypotheses", "triage", "weigh_by_share"]
 
 ENTRY_POINT_GROUP = "workbench.hypotheses"
 BUILTIN_HYPOTHESES: tuple[type[Hypothesis], ...] = (
@@ -78,7 +78,8 @@ def load_hypotheses(*, plugins: bool = True) -> list[Hypothesis]:
     return out
 
 
-def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[list[Finding], list[dict]]:
+def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis], *,
+                    threshold: float = DECISION_THRESHOLD) -> tuple[list[Finding], list[dict]]:
     """Every hypothesis's findings, highest score first; failures are reported, not raised."""
     findings, errors = [], []
     for h in hypotheses:
@@ -96,7 +97,7 @@ def rank_hypotheses(ctx: Context, hypotheses: Iterable[Hypothesis]) -> tuple[lis
             if not isinstance(f, Finding):
                 errors.append({"hypothesis": name, "error": f"returned {type(f).__name__}, not a Finding"})
                 continue
-            findings.append(f if f.hypothesis else _with(f, hypothesis=name))
+            findings.append(weigh_by_share(f if f.hypothesis else _with(f, hypothesis=name), threshold))
     findings.sort(key=lambda f: (-f.score, f.cause, f.culprit()))
     return findings, errors
 
@@ -140,6 +141,27 @@ def _check_baseline(b_start, b_end, start, end, lo, *, given: tuple[bool, bool])
         raise UsageError(msg, column=which.split()[0], expected=f"a baseline ending at or before {iso(start)}",
                          found=f"{which} gives {iso(b_end if until_given else b_start)}",
                          hint="end the baseline at --since (leave --baseline-until out), or start the window later")
+
+
+#: how much of a confident score's excess over the threshold rests on the share of the quality drop
+#: a cause explains (see :func:`weigh_by_share`)
+SHARE_WEIGHT = 0.9
+
+
+def weigh_by_share(f: Finding, threshold: float = DECISION_THRESHOLD) -> Finding:
+    """Rank confident causes by the share of the quality drop they explain.
+
+    A finding above ``threshold`` with a known ``explains`` below 1 keeps
+    ``threshold + (score - threshold) * (1 - SHARE_WEIGHT * (1 - explains))``: it stays confident
+    (a cause of drift that costs no quality is still a cause), but when two real causes coincide
+    (a retrain rolled out in the hour an upstream unit change landed) the one accounting for more
+    of the drop ranks first, so the verdict names the larger. Scores at or below the threshold,
+    and findings without ``explains`` (latency, capture, personal data), are left as they are.
+    """
+    if f.explains is None or f.explains >= 1.0 or f.score <= threshold:
+        return f
+    share = min(max(float(f.explains), 0.0), 1.0)
+    return _with(f, score=round(threshold + (f.score - threshold) * (1.0 - SHARE_WEIGHT * (1.0 - share)), 4))
 
 
 def _with(f: Finding, **kw) -> Finding:
@@ -210,7 +232,7 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
                              file=str(lake.root))
     hs = list(hypotheses) if hypotheses is not None else load_hypotheses(plugins=plugins)
     say(f"testing {len(hs)} hypotheses")
-    findings, errors = rank_hypotheses(ctx, hs)
+    findings, errors = rank_hypotheses(ctx, hs, threshold=threshold)
     symptoms = ctx.symptoms
     meta = {"workbench": __version__, "seconds": round(time.perf_counter() - t0, 3),
             "hypotheses": [getattr(h, "name", repr(h)) for h in hs], "errors": errors,

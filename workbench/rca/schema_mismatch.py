@@ -61,5 +61,6 @@ class SchemaMismatch(Hypothesis):
                 onset=onset, onset_interval=interval, evidence=tuple(ev),
                 lineage=tuple(schema_event(r) for r in events[:3]),
                 summary=f"{c.feature} {how}" + (f" after a schema change on {dataset}" if events else ""),
-                next_steps=tuple(steps), hypothesis=self.name))
+                next_steps=tuple(steps), explains=ctx.drop_explained_by_inputs(c),
+                hypothesis=self.name))
         return out

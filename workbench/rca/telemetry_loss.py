@@ -48,7 +48,9 @@ def _loss(cap: pl.DataFrame, start: dt.datetime, base_end: dt.datetime, referenc
 class TelemetryLoss(Hypothesis):
     """Logged rows against ingress requests per hour. Score: the capture drop after the change
     point of the lost share (1 point -> 0, 5 points -> 1) when significant. When the ingress counts
-    routes and the loss is confined to one, the route and the version serving it are named."""
+    routes and the loss is confined to one, the route and the version serving it are named; when it
+    counts only the total, the culprit is inferred from each version's logged share against its
+    rollout share (deployments' traffic_pct), with an interval."""
 
     cause = "telemetry_loss"
 
@@ -84,6 +86,53 @@ class TelemetryLoss(Hypothesis):
         se = np.sqrt(max(ca * (1 - ca), 1e-4) / ra)
         return (cb - ca) + 2 * se <= max(0.01, drop / 3)
 
+    @staticmethod
+    def _by_rollout_share(ctx, cap: pl.DataFrame, at: dt.datetime, whole: dict):
+        """Without per-route ingress counts: the (route, version) whose logged share fell below its
+        rollout share (deployments' traffic_pct), hour by hour from ``at``; None when no slice
+        logs significantly and materially less than the rest, or the rest lost logs too."""
+        logged = (ctx.window.where(pl.col("bucket") >= at).collapse(("bucket", "model_version", "route")).table
+                  .filter(pl.col("n") > 0))
+        if logged.is_empty():
+            return None
+        totals = logged.group_by("bucket").agg(pl.col("n").sum().alias("total")).join(
+            cap.select("bucket", "requests"), on="bucket", how="left").sort("bucket")
+        steps = ctx.lake.lineage.deployments["deployed_at"].to_list()
+        rows = []
+        for bucket, total, requests in totals.iter_rows():
+            if any(bucket <= t < bucket + dt.timedelta(hours=1) for t in steps):
+                continue  # a rollout step inside the hour: its share is not one number
+            state = ctx.lake.lineage.rollout_state(bucket + dt.timedelta(minutes=30))
+            shares = {(r, v): p / 100.0 for r, v, p in state.select("route", "model_version", "traffic_pct").iter_rows()
+                      if r not in ("primary", "shadow")}
+            primary = state.filter(pl.col("route") == "primary")["model_version"].to_list()
+            if primary:
+                shares[("primary", primary[0])] = 1.0 - sum(shares.values())
+            for (route, version), share in shares.items():
+                if 0.0 < share < 1.0:
+                    rows.append((route, version, bucket, share, total, requests or 0.0))
+        if not rows:
+            return None
+        frame = pl.DataFrame(rows, schema=["route", "model_version", "bucket", "share", "total", "requests"],
+                             orient="row")
+        frame = frame.join(logged.select("bucket", "model_version", "route", "n"),
+                           on=["bucket", "model_version", "route"], how="left").with_columns(pl.col("n").fill_null(0.0))
+        best = None
+        for (route, version), g in frame.group_by(["route", "model_version"], maintain_order=True):
+            if g.height < 2:
+                continue
+            rc = ev.relative_capture(f"{version} on {route}", g["n"].to_numpy(), g["total"].to_numpy(),
+                                     g["share"].to_numpy(), g["requests"].to_numpy())
+            if rc.p_value < _ALPHA and rc.ratio_interval[1] < 0.9 and (best is None or rc.ratio < best[2].ratio):
+                best = (route, version, rc)
+        if best is None:
+            return None
+        rc = best[2]
+        # the rest kept its capture: the loss is the slice's alone
+        if rc.capture_rest is None or rc.capture_rest < whole["before"] - max(0.01, whole["drop"] / 3):
+            return None
+        return best
+
     def evaluate(self, ctx) -> list[Finding]:
         cap = ctx.capture
         if cap is None:
@@ -111,6 +160,9 @@ class TelemetryLoss(Hypothesis):
             # same hours (enough requests to have seen a loss, and at most a third of it)
             if all(self._kept(cap, r, at, b_end, whole["before"], lossy[k]["drop"]) for r in per_route if r != k):
                 confined = k
+        share = None
+        if not per_route and whole["p_value"] < _ALPHA:
+            share = self._by_rollout_share(ctx, cap, floor_hour(whole["onset"].at), whole)
         best = per_route[confined] if confined else whole
         significant = whole["p_value"] < _ALPHA or (confined and best["p_value"] < _ALPHA)
         if not significant:
@@ -120,7 +172,12 @@ class TelemetryLoss(Hypothesis):
         if score <= 0:
             return []
         version, lineage, onset = None, (), best["onset"].at
-        if confined:
+        if share is not None:
+            confined, version, rc = share
+            rel = next((r for r in ctx.releases if r.version == version), None)
+            if rel is not None and rel.first_deployed is not None:
+                lineage, onset = rollout_events(rel.lineage), rel.first_deployed
+        elif confined:
             version, first = self._lossiest_version(ctx, cap, confined)
             rel = next((r for r in ctx.releases if r.version == version), None)
             if rel is not None and rel.first_deployed is not None:
@@ -135,7 +192,16 @@ class TelemetryLoss(Hypothesis):
         items = [Evidence("capture_rate", best["after"], baseline=best["before"], p_value=best["p_value"],
                           detail=f"logged/ingress {best['before']:.1%} -> {best['after']:.1%}{where} after "
                                  f"{o.at:%Y-%m-%d %H:%M}Z ({best['requests']:,.0f} requests)")]
-        if confined:
+        if share is not None:
+            lo, hi = rc.ratio_interval
+            items.append(Evidence(
+                "relative_capture", rc.ratio, baseline=1.0, p_value=rc.p_value, interval=(lo, hi),
+                detail=(f"the ingress does not count routes: {version} on {confined} is {rc.logged_share:.1%} of the "
+                        f"logged rows but {rc.expected_share:.1%} of the traffic by its rollout steps, over "
+                        f"{rc.hours} hours: it logs {rc.ratio:.2f}x as often as the rest (95% interval "
+                        f"{lo:.2f}-{hi:.2f})" + (f"; its capture is about {rc.capture:.0%}, the rest's "
+                                                  f"{rc.capture_rest:.0%}" if rc.capture is not None else ""))))
+        elif confined:
             items.append(Evidence("capture_rate_all", whole["after"], baseline=whole["before"],
                                   p_value=whole["p_value"],
                                   detail=f"all routes {whole['before']:.1%} -> {whole['after']:.1%}; other routes "

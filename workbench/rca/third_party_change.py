@@ -50,5 +50,6 @@ class ThirdPartyChange(Hypothesis):
                             f"read the {near['dependency']} {near['version']} changelog and ask the vendor what "
                             f"changed in {name}",
                             f"add a contract test on {name} (range, scale, norm) to the dependency upgrade"),
+                explains=ctx.drop_explained_by_inputs(c),
                 hypothesis=self.name))
         return out

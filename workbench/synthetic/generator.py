@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from workbench.synthetic.effects import Drop
-from workbench.synthetic.incidents import CAUSES, Incident, make_incident
+from workbench.synthetic.incidents import CAUSES, Incident, combine_incidents, make_incident
 from workbench.synthetic.rows import generate_day
-from workbench.synthetic.timeline import Timeline, build_timeline
+from workbench.synthetic.timeline import AT_ONSET_KINDS, Timeline, add_run, build_timeline
 from workbench.synthetic.traffic import DAY_US
 from workbench.synthetic.truth import Truth
+from workbench.synthetic.ids import uuid_string
 from workbench.synthetic.world import World, build_world, stream, to_datetime
 from workbench.synthetic.writer import (
     FORMATS, prepare_directory, write_day, write_lineage, write_manifest, write_traffic,
@@ -24,9 +25,24 @@ __all__ = ["TASKS", "generate_lake"]
 TASKS = ("binary_classification", "multiclass", "regression")
 
 
-def _check(cause, variant, rows, seed, days, task, n_numeric, n_categorical, embedding_dim, fmt) -> None:
+def _check(cause, variant, rows, seed, days, task, n_numeric, n_categorical, embedding_dim, fmt,
+           also=None, benign_at_onset=None) -> None:
     def fail(msg: str) -> None:
         raise ValueError(msg)
+
+    if also is not None:
+        if not (isinstance(also, (tuple, list)) and len(also) == 2 and also[0] in CAUSES
+                and isinstance(also[1], (int, np.integer)) and 0 <= also[1] < CAUSES[also[0]]):
+            fail(f"generate_lake: also must be a (cause, variant) pair of a real cause, got {also!r}\n\n"
+                 f"Valid causes: {', '.join(c for c in CAUSES if c != 'none')}")
+    if benign_at_onset is not None:
+        if benign_at_onset not in AT_ONSET_KINDS:
+            fail(f"generate_lake: unknown benign_at_onset {benign_at_onset!r}\n\n"
+                 f"Valid kinds: {', '.join(AT_ONSET_KINDS)}")
+        if cause == "none":
+            fail("generate_lake: benign_at_onset needs a real cause (its onset is the hour the change lands in)")
+        if also is not None:
+            fail("generate_lake: give either also (a second real cause) or benign_at_onset, not both")
 
     if cause not in CAUSES:
         fail(f"generate_lake: unknown cause {cause!r}\n\nValid causes: {', '.join(CAUSES)}")
@@ -51,6 +67,10 @@ def _check(cause, variant, rows, seed, days, task, n_numeric, n_categorical, emb
         fail(f"generate_lake: unknown fmt {fmt!r}\n\nValid formats: {', '.join(FORMATS)}")
 
 
+def _seconds(t_us: int) -> int:
+    return int(t_us) // 1_000_000 * 1_000_000
+
+
 def _calibrate_volume(world: World, timeline: Timeline, incident: Incident, rows: int) -> World:
     """Scale the request rate so the expected number of *logged* rows is ``rows``."""
     bins = world.traffic.bins()
@@ -64,6 +84,11 @@ def _calibrate_volume(world: World, timeline: Timeline, incident: Incident, rows
     return replace(world, traffic=replace(world.traffic, base=rows / expected))
 
 
+def _also(incident: Incident) -> tuple[dict, ...]:
+    return tuple({"cause": b.cause, "variant": b.variant, "onset": to_datetime(b.onset_us), "subject": b.subject,
+                  "description": b.description, "details": b.details} for b in incident.also)
+
+
 def _truth(world: World, timeline: Timeline, incident: Incident, rows: int, params: dict) -> Truth:
     versions = {"baseline": timeline.releases[0].version, "benign": timeline.releases[1].version,
                 "incident": timeline.releases[2].version if len(timeline.releases) > 2 else None}
@@ -74,7 +99,7 @@ def _truth(world: World, timeline: Timeline, incident: Incident, rows: int, para
         subject=incident.subject, description=incident.description,
         name=world.name, theme=world.theme, task=world.task, versions=versions,
         confounders=tuple({**c, "at": to_datetime(c["at"])} for c in timeline.confounders),
-        details=incident.details, params=params,
+        details=incident.details, params=params, also=_also(incident),
     )
 
 
@@ -93,6 +118,9 @@ def generate_lake(
     fmt: str = "parquet",
     artifacts: bool = False,
     overwrite: bool = False,
+    also: tuple[str, int] | None = None,
+    benign_at_onset: str | None = None,
+    ingress_by_route: bool = True,
 ) -> Truth:
     """Write a synthetic telemetry lake with one injected incident and return its ground truth.
 
@@ -128,6 +156,19 @@ def generate_lake(
         ``artifact_uri``, so replays and explanations can score rows.
     overwrite : bool, default False
         Replace an existing lake at ``out_dir`` (refused if it holds no ``workbench.yaml``).
+    also : (cause, variant), optional
+        A second real cause whose onset falls in the same hour as ``cause``'s (coincident changes,
+        e.g. a retrain rollout in the hour an upstream unit change lands). At most one of the two
+        may roll out a model version, bump a dependency or change an upstream schema. The truth
+        lists it in ``Truth.also``.
+    benign_at_onset : {"rollout", "dependency_bump", "schema_change"}, optional
+        Put one routine change in the onset hour: a routine retrain rolled out canary-first (only
+        with causes that roll out no version), a minor bump of a dependency the incident does not
+        touch, or a field added by an unscheduled run of an upstream dataset the incident does not
+        touch. Nothing about it is harmful: a diagnosis must not name it.
+    ingress_by_route : bool, default True
+        Write ``metrics/traffic.csv`` per route; False writes only the total per interval (as
+        many gateways count), so a loss confined to one route must be inferred from rollout shares.
 
     Returns
     -------
@@ -148,12 +189,31 @@ def generate_lake(
     >>> truth.subject["feature"], truth.onset  # doctest: +SKIP
     ('amount', datetime.datetime(2026, 3, 19, 2, 41, 7, tzinfo=datetime.timezone.utc))
     """
-    _check(cause, variant, rows, seed, days, task, n_numeric, n_categorical, embedding_dim, fmt)
+    _check(cause, variant, rows, seed, days, task, n_numeric, n_categorical, embedding_dim, fmt, also,
+           benign_at_onset)
     seed, variant, rows, days = int(seed), int(variant), int(rows), int(days)
     world = build_world(seed, task=task, days=days, rows=rows, n_numeric=n_numeric,
                         n_categorical=n_categorical, embedding_dim=embedding_dim)
-    incident = make_incident(world, cause, variant, stream(seed, "incident", cause, variant))
-    timeline = build_timeline(world, incident, stream(seed, "timeline"))
+    coincide = stream(seed, "coincide")
+    offset_us = int(coincide.uniform(1.0, 40.0) * 60) * 1_000_000  # minutes after the onset, same hour
+    if also is not None:
+        if cause == "none":
+            raise ValueError("generate_lake: also needs a real cause as the first cause, not 'none'")
+        also = (str(also[0]), int(also[1]))
+        incident = combine_incidents(world, (cause, variant), also, stream(seed, "incident", cause, variant),
+                                     stream(seed, "incident", *also), offset_us)
+    else:
+        incident = make_incident(world, cause, variant, stream(seed, "incident", cause, variant))
+    run_key = None
+    if benign_at_onset == "rollout" and incident.release is not None:
+        raise ValueError(f"generate_lake: benign_at_onset='rollout' needs a cause that rolls out no model "
+                         f"version; {cause!r} does")
+    if benign_at_onset == "schema_change":
+        keys = [d.key for d in world.datasets if d.key != incident.dataset]
+        run_key = keys[int(coincide.integers(len(keys)))]
+        world = add_run(world, run_key, _seconds(incident.onset_us + offset_us), uuid_string(coincide))
+    timeline = build_timeline(world, incident, stream(seed, "timeline"), at_onset=benign_at_onset,
+                              offset_us=offset_us, run_key=run_key)
     world = _calibrate_volume(world, timeline, incident, rows)
 
     root = Path(out_dir)
@@ -173,10 +233,16 @@ def generate_lake(
         timeline = replace(timeline, deployments=tuple({**d, "artifact_uri": uris[d["artifact_digest"]]}
                                                        for d in timeline.deployments))
     write_lineage(root, world, timeline)
-    write_traffic(root, world, np.concatenate(ingress))
+    write_traffic(root, world, np.concatenate(ingress), by_route=ingress_by_route)
     write_manifest(root, world, fmt)
     params = {"rows": rows, "days": days, "task": task, "n_numeric": len(world.numeric),
               "n_categorical": len(world.categorical), "embedding_dim": world.embedding_dim, "fmt": fmt}
+    if also is not None:
+        params["also"] = list(also)
+    if benign_at_onset is not None:
+        params["benign_at_onset"] = benign_at_onset
+    if not ingress_by_route:
+        params["ingress_by_route"] = False
     truth = _truth(world, timeline, incident, logged, params)
     truth.to_json(root / "truth.json")
     return truth

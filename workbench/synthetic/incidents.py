@@ -22,7 +22,8 @@ from workbench.synthetic.population import numeric_latent
 from workbench.synthetic.traffic import HOUR_US
 from workbench.synthetic.world import UNIT_CHANGES, World
 
-__all__ = ["CAUSES", "INCIDENT_RELEASE", "DependencyChange", "Incident", "SchemaChange", "make_incident"]
+__all__ = ["CAUSES", "INCIDENT_RELEASE", "DependencyChange", "Incident", "SchemaChange", "combine_incidents",
+           "make_incident"]
 
 #: index of an incident's own release in the timeline (after the baseline and the benign retrain)
 INCIDENT_RELEASE = 2
@@ -74,6 +75,11 @@ class Incident:
         Lineage the incident leaves upstream.
     dataset, feature
         Theme dataset key and feature the incident touches, so benign changes avoid them.
+    release_at_us : int or None
+        When ``release`` reaches the canary route; None means at ``onset_us``.
+    also : tuple of Incident
+        Further real causes injected in the same lake (see :func:`combine_incidents`); their
+        effects, release and lineage are already merged into this incident's fields.
     """
 
     cause: str
@@ -91,6 +97,13 @@ class Incident:
     dependency: DependencyChange | None = None
     dataset: str | None = None
     feature: str | None = None
+    release_at_us: int | None = None
+    also: tuple = ()
+
+    @property
+    def release_onset_us(self) -> int | None:
+        """When the incident's release (if any) first serves traffic."""
+        return self.release_at_us if self.release_at_us is not None else self.onset_us
 
 
 def _subject(**values) -> dict:
@@ -426,3 +439,64 @@ CAUSES: dict[str, int] = {cause: n for cause, (n, _) in _BUILDERS.items()}
 def make_incident(world: World, cause: str, variant: int, rng: np.random.Generator) -> Incident:
     """Build the incident ``cause``/``variant`` for ``world`` (arguments are validated by the caller)."""
     return _BUILDERS[cause][1](world, variant, rng)
+
+
+#: causes whose onset is tied to an upstream run (it cannot be moved to another hour)
+_RUN_BOUND = ("schema_mismatch",)
+
+
+def coincident_pair_problem(first: tuple[str, int], second: tuple[str, int], world: World) -> str | None:
+    """Why two causes cannot be injected together in one lake, or None when they can."""
+    (a, _), (b, _) = first, second
+    if "none" in (a, b):
+        return "a coincident cause must be a real cause, not 'none'"
+    if a == b:
+        return f"the two causes must differ (both are {a!r})"
+    with_release = {"latency_regression", "bias_regression", "retrain_regression", "serving_bug"}
+    releases = sum(c in with_release or (c, v) == ("telemetry_loss", 1) for c, v in (first, second))
+    if releases > 1:
+        return "at most one of the two causes may roll out a model version"
+    if a in _RUN_BOUND and b in _RUN_BOUND:
+        return "at most one of the two causes may be an upstream schema change"
+    return None
+
+
+def combine_incidents(world: World, first: tuple[str, int], second: tuple[str, int],
+                      rng_first: np.random.Generator, rng_second: np.random.Generator,
+                      offset_us: int) -> Incident:
+    """Two real causes whose onsets fall in the same hour, merged into one :class:`Incident`.
+
+    A cause bound to an upstream run keeps its run's time; the other is rebuilt around it (its own
+    random stream, so magnitudes are what that cause alone would draw), ``offset_us`` later. The
+    returned incident is ``first`` (its cause, subject and details) carrying ``second`` in
+    :attr:`Incident.also`; effects are concatenated in that order, so the first cause's row
+    effects draw the same random numbers as when it is injected alone.
+    """
+    problem = coincident_pair_problem(first, second, world)
+    if problem:
+        raise ValueError(f"combine_incidents: {problem}")
+    states = (rng_first.bit_generator.state, rng_second.bit_generator.state)
+    a = make_incident(world, *first, rng_first)
+    b = make_incident(world, *second, rng_second)
+    if second[0] in _RUN_BOUND:
+        rng_first.bit_generator.state = states[0]
+        moved = replace(world, anchor_us=b.onset_us + offset_us)
+        a = make_incident(moved, *first, rng_first)
+    else:
+        rng_second.bit_generator.state = states[1]
+        moved = replace(world, anchor_us=a.onset_us + offset_us)
+        b = make_incident(moved, *second, rng_second)
+    if a.dependency is not None and b.dependency is not None:
+        raise ValueError("combine_incidents: at most one of the two causes may bump a dependency")
+    carrier = a if a.release is not None else b
+    return replace(
+        a,
+        effects=a.effects + b.effects,
+        release=carrier.release, canary_pct=carrier.canary_pct, promote_after_us=carrier.promote_after_us,
+        reuse_artifact=carrier.reuse_artifact,
+        release_at_us=carrier.onset_us if carrier.release is not None else None,
+        schema_changes=a.schema_changes + b.schema_changes,
+        dependency=a.dependency or b.dependency,
+        dataset=a.dataset or b.dataset, feature=a.feature or b.feature,
+        also=(b,),
+    )

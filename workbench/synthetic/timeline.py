@@ -18,9 +18,11 @@ from workbench.synthetic.model import Release
 from workbench.synthetic.traffic import DAY_US, HOUR_US
 from workbench.synthetic.world import World, to_datetime
 
-__all__ = ["CONFOUNDER_KINDS", "Timeline", "build_timeline"]
+__all__ = ["AT_ONSET_KINDS", "CONFOUNDER_KINDS", "Timeline", "add_run", "build_timeline"]
 
 CONFOUNDER_KINDS = ("rollout", "dependency_bump", "schema_change", "feature_version")
+#: benign changes that can be placed in the onset hour itself (``generate_lake(benign_at_onset=...)``)
+AT_ONSET_KINDS = ("rollout", "dependency_bump", "schema_change")
 _ADDED_FIELDS = (("ingest_batch_id", "STRING"), ("_loaded_at", "TIMESTAMP"), ("source_system", "STRING"),
                  ("promo_code", "STRING"), ("record_hash", "STRING"))
 
@@ -62,8 +64,13 @@ def _seconds(t_us: float) -> int:
     return int(t_us) // 1_000_000 * 1_000_000
 
 
-def _times(world: World, incident: Incident, rng: np.random.Generator) -> dict[str, tuple[int, bool]]:
-    """When each benign change happens, and whether it was placed near the onset."""
+def _times(world: World, incident: Incident, rng: np.random.Generator, at_onset: str | None,
+           offset_us: int) -> dict[str, tuple[int, bool]]:
+    """When each benign change happens, and whether it was placed near the onset.
+
+    ``at_onset`` names one kind placed ``offset_us`` after the onset instead (the same hour); the
+    draws are made as usual first, so the other changes fall where they would anyway.
+    """
     centre = incident.onset_us if incident.onset_us is not None else world.anchor_us
     lo, hi = world.start_us + 12 * HOUR_US, world.end_us - 6 * HOUR_US
     n_near = int(rng.integers(1, 4)) if rng.random() < 0.5 else 0
@@ -89,6 +96,8 @@ def _times(world: World, incident: Incident, rng: np.random.Generator) -> dict[s
         else:
             window = (lo, max(lo, centre - 40 * HOUR_US))
         out[kind] = (_seconds(rng.uniform(window[0], window[1] + 1)), False)
+    if at_onset is not None:
+        out[at_onset] = (_seconds(centre + offset_us), True)
     return out
 
 
@@ -96,11 +105,12 @@ def _snapshot(table: str, t_us: int) -> str:
     return f"{table}@{to_datetime(t_us).strftime('%Y%m%dT%H%M')}"
 
 
-def _deployments(world, incident, rollout_us, rng):
+def _deployments(world, incident, rollout_us, rng, *, at_onset: bool = False):
     base_at = _seconds(world.start_us - rng.uniform(3.0, 30.0) * DAY_US)
     delay = rng.uniform(2.0, 24.0) * HOUR_US
     centre = incident.onset_us if incident.onset_us is not None else world.anchor_us
-    delay = min(delay, centre - rollout_us - 2 * HOUR_US)  # promoted before the incident begins
+    if not at_onset:  # promoted before the incident begins; a retrain rolled out with it is promoted after
+        delay = min(delay, centre - rollout_us - 2 * HOUR_US)
     promote_at = _seconds(rollout_us + max(delay, HOUR_US))
     # training snapshots precede their rollouts and each other, so every retrain names new data
     benign_snapshot = _seconds(rollout_us - rng.uniform(12.0, 72.0) * HOUR_US)
@@ -120,15 +130,16 @@ def _deployments(world, incident, rollout_us, rng):
         if incident.reuse_artifact:
             release = replace(release, training_dataset=benign.training_dataset, artifact_digest=benign.artifact_digest)
         else:
-            room = incident.onset_us - 2 * HOUR_US - benign_snapshot
+            room = incident.release_onset_us - 2 * HOUR_US - benign_snapshot
             snapshot = _seconds(benign_snapshot + rng.uniform(0.3, 0.9) * room)
             release = replace(release, training_dataset=_snapshot(world.training_table, snapshot))
         releases.append(release)  # at index INCIDENT_RELEASE
         note = "serving image rebuild: canary" if incident.reuse_artifact else "retrain: canary"
         r = INCIDENT_RELEASE
-        rows.append((incident.onset_us, r, "canary", incident.canary_pct, f"{note} {incident.canary_pct:g}%"))
+        at = incident.release_onset_us
+        rows.append((at, r, "canary", incident.canary_pct, f"{note} {incident.canary_pct:g}%"))
         if incident.promote_after_us is not None:
-            at = incident.onset_us + incident.promote_after_us
+            at = at + incident.promote_after_us
             rows += [(at, r, "primary", 100.0, "promote to 100%"), (at, r, "canary", 0.0, "close canary")]
     deployments = tuple(
         {"model_version": releases[r].version, "deployed_at": t, "route": route, "traffic_pct": p,
@@ -163,7 +174,7 @@ def _bump(version: str, kind: str) -> str:
     return f"{major}.{minor}.{patch + 1}"
 
 
-def _dependencies(world, incident, bump_us, rng):
+def _dependencies(world, incident, bump_us, rng, *, at_onset: bool = False):
     def version(majors: int) -> str:
         return f"{rng.integers(1, majors)}.{rng.integers(0, 12)}.{rng.integers(0, 5)}"
 
@@ -173,7 +184,12 @@ def _dependencies(world, incident, bump_us, rng):
     }
     initial_at = _seconds(world.start_us - rng.uniform(10.0, 60.0) * DAY_US)
     bumped = world.embedding_api if rng.random() < 0.6 else world.external_api
-    events = [DependencyChange(bumped, bump_us, "patch" if rng.random() < 0.7 else "minor")]
+    bump = "patch" if rng.random() < 0.7 else "minor"
+    if at_onset:  # a routine minor bump in the onset hour, of the service the incident does not touch
+        bump = "minor"
+        if incident.dependency is not None:
+            bumped = world.external_api if incident.dependency.dependency == world.embedding_api else world.embedding_api
+    events = [DependencyChange(bumped, bump_us, bump)]
     if incident.dependency is not None:
         events.append(incident.dependency)
     rows, refs = [], {}
@@ -207,11 +223,16 @@ def _features(world, incident, bump_us, rng):
     return tuple(rows), sets, f"{chosen['feature']}@2"
 
 
-def _benign_schema(world, incident, target_us, near, rng):
+def _benign_schema(world, incident, target_us, near, rng, *, key: str | None = None):
     centre = incident.onset_us if incident.onset_us is not None else world.anchor_us
     keys = [d.key for d in world.datasets if d.key != incident.dataset]
-    key = keys[int(rng.integers(len(keys)))]
-    runs = world.runs[key]
+    drawn = keys[int(rng.integers(len(keys)))]
+    runs = world.runs[key or drawn]
+    if key is not None:  # the routine run placed in the onset hour (see add_run)
+        i = int(np.argmin(np.abs(runs.complete_us - target_us)))
+        return SchemaChange(key, int(runs.complete_us[i]), runs.run_ids[i], "add", _added_field(world, key),
+                            new_type=_added_type(world, key))
+    key = drawn
     ok = np.ones(runs.complete_us.size, dtype=bool)
     ok &= (runs.complete_us > world.start_us) & (runs.complete_us < world.end_us - 6 * HOUR_US)
     if near:
@@ -223,19 +244,51 @@ def _benign_schema(world, incident, target_us, near, rng):
         ok = (runs.complete_us > world.start_us) & (runs.complete_us < world.end_us)
     index = np.flatnonzero(ok)
     i = int(index[np.argmin(np.abs(runs.complete_us[index] - target_us))])
+    return SchemaChange(key, int(runs.complete_us[i]), runs.run_ids[i], "add", _added_field(world, key),
+                        new_type=_added_type(world, key))
+
+
+def _added(world: World, key: str) -> tuple[str, str]:
     taken = {f[0] for f in world.dataset(key).fields}
-    name, kind = next(f for f in _ADDED_FIELDS if f[0] not in taken)
-    return SchemaChange(key, int(runs.complete_us[i]), runs.run_ids[i], "add", name, new_type=kind)
+    return next(f for f in _ADDED_FIELDS if f[0] not in taken)
 
 
-def build_timeline(world: World, incident: Incident, rng: np.random.Generator) -> Timeline:
-    """Place the benign changes around the onset and merge in the incident's own lineage."""
-    times = _times(world, incident, rng)
+def _added_field(world: World, key: str) -> str:
+    return _added(world, key)[0]
+
+
+def _added_type(world: World, key: str) -> str:
+    return _added(world, key)[1]
+
+
+def add_run(world: World, key: str, complete_us: int, run_id: str) -> World:
+    """``world`` with one more (unscheduled) run of dataset ``key`` completing at ``complete_us``."""
+    runs = world.runs[key]
+    i = int(np.searchsorted(runs.complete_us, complete_us))
+    start = complete_us - 30 * 60 * 1_000_000
+    new = type(runs)(np.insert(runs.start_us, i, start), np.insert(runs.complete_us, i, complete_us),
+                     runs.run_ids[:i] + (run_id,) + runs.run_ids[i:])
+    return replace(world, runs={**world.runs, key: new})
+
+
+def build_timeline(world: World, incident: Incident, rng: np.random.Generator, *, at_onset: str | None = None,
+                   offset_us: int = 0, run_key: str | None = None) -> Timeline:
+    """Place the benign changes around the onset and merge in the incident's own lineage.
+
+    ``at_onset`` (one of :data:`CONFOUNDER_KINDS` but ``feature_version``) puts that benign change
+    ``offset_us`` after the onset: a routine retrain rolled out canary-first in the onset hour, a
+    minor bump of a dependency the incident does not touch, or a field added by an unscheduled
+    upstream run of dataset ``run_key`` (which ``world`` must already hold, see :func:`add_run`).
+    """
+    times = _times(world, incident, rng, at_onset, offset_us)
     rollout_us, rollout_near = times["rollout"]
-    releases, deployments, change, primary, canary, pct = _deployments(world, incident, rollout_us, rng)
-    dependencies, dep_ref = _dependencies(world, incident, times["dependency_bump"][0], rng)
+    releases, deployments, change, primary, canary, pct = _deployments(world, incident, rollout_us, rng,
+                                                                       at_onset=at_onset == "rollout")
+    dependencies, dep_ref = _dependencies(world, incident, times["dependency_bump"][0], rng,
+                                          at_onset=at_onset == "dependency_bump")
     features, feature_sets, feature_ref = _features(world, incident, times["feature_version"][0], rng)
-    benign_schema = _benign_schema(world, incident, *times["schema_change"], rng)
+    benign_schema = _benign_schema(world, incident, *times["schema_change"], rng,
+                                   key=run_key if at_onset == "schema_change" else None)
     confounders = (
         {"kind": "rollout", "at": rollout_us, "ref": releases[1].version, "near": rollout_near},
         {"kind": "dependency_bump", "at": times["dependency_bump"][0], "ref": dep_ref,

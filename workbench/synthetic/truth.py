@@ -56,6 +56,9 @@ class Truth:
         Cause-specific parameters (factor, loss rate, share, ...), JSON-safe.
     params : dict
         The generation arguments.
+    also : tuple of dict
+        Further real causes injected in the same hour (``generate_lake(also=...)``), each
+        ``{cause, variant, onset, subject, description, details}``; empty for one cause.
 
     Examples
     --------
@@ -80,6 +83,7 @@ class Truth:
     confounders: tuple = ()
     details: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
+    also: tuple = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe dict; datetimes become ISO-8601 UTC strings ending in ``Z``."""
@@ -87,6 +91,10 @@ class Truth:
         out["start"], out["end"], out["onset"] = _iso(self.start), _iso(self.end), _iso(self.onset)
         out["confounders"] = [{**c, "at": _iso(c["at"])} for c in self.confounders]
         out["subject"] = {k: self.subject.get(k) for k in _SUBJECT_KEYS}
+        out["also"] = [{**a, "onset": _iso(a["onset"]), "subject": {k: a["subject"].get(k) for k in _SUBJECT_KEYS}}
+                       for a in self.also]
+        if not self.also:
+            del out["also"]  # lakes with one cause keep their truth.json byte for byte
         return out
 
     @classmethod
@@ -96,6 +104,7 @@ class Truth:
         values["start"], values["end"] = _parse(values["start"]), _parse(values["end"])
         values["onset"] = _parse(values.get("onset"))
         values["confounders"] = tuple({**c, "at": _parse(c["at"])} for c in values.get("confounders", ()))
+        values["also"] = tuple({**a, "onset": _parse(a["onset"])} for a in values.get("also", ()))
         return cls(**values)
 
     @classmethod

@@ -204,11 +204,17 @@ def write_lineage(root: Path, world: World, timeline: Timeline) -> None:
             out.write(json.dumps(event) + "\n")
 
 
-def write_traffic(root: Path, world: World, ingress: np.ndarray) -> None:
-    """Write ``metrics/traffic.csv``: requests the ingress saw per interval and route."""
+def write_traffic(root: Path, world: World, ingress: np.ndarray, *, by_route: bool = True) -> None:
+    """Write ``metrics/traffic.csv``: requests the ingress saw per interval and route (or in all)."""
     per = world.traffic_interval_s * 1_000_000 // BIN_US
     counts = ingress.reshape(-1, per, 2).sum(axis=1)
     starts = world.start_us + np.arange(counts.shape[0], dtype=np.int64) * per * BIN_US
+    if not by_route:
+        total = counts.sum(axis=1)
+        rows = [{"timestamp": int(starts[i]), "interval_s": world.traffic_interval_s, "requests": int(total[i])}
+                for i in np.flatnonzero(total)]
+        _csv(rows, ("timestamp",), root / "metrics" / "traffic.csv")
+        return
     rows = [{"timestamp": int(starts[i]), "interval_s": world.traffic_interval_s, "requests": int(counts[i, r]),
              "route": ("primary", "canary")[r]}
             for i, r in zip(*np.nonzero(counts))]
