@@ -12,6 +12,9 @@ from workbench.rca.hypothesis import evidence_from_check
 __all__ = ["quality_drop", "replay_evidence"]
 
 _MIN_LABELLED = 200
+#: the comparison after an input change spans different hours and two models that may degrade
+#: differently under the same corruption: weaker evidence than hours both versions served
+_AFTER_INPUTS_SUPPORT = 0.8
 
 
 def _strength(cmp, *, label: str) -> tuple[float, list[Evidence]]:
@@ -50,7 +53,7 @@ def quality_drop(ctx, r: Release) -> tuple[float, list[Evidence], str]:
             # on changed inputs a worse release is a cause only as far as it accounts for the
             # window's drop (its rows carry it) and its gap is its own, not the corruption's
             share = ctx.drop_explained_by_version(r.version) if s_a > 0 else None
-            s_a *= _material(ctx, r, aft) * ramp(share or 0.0, 0.0, 0.2)
+            s_a *= _material(ctx, r, aft) * ramp(share or 0.0, 0.0, 0.2) * _AFTER_INPUTS_SUPPORT
     best = max((s_c, 0, "concurrent", ev_c), (s_a, 1, "after the inputs changed", ev_a),
                (s_b, 2, "before/after", ev_b), key=lambda x: (x[0], -x[1]))
     if best[0] <= 0 and not ev_c:
