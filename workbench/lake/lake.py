@@ -30,13 +30,22 @@ from workbench.exceptions import (
     LakeValidationWarning,
     RequestNotFoundError,
     TimestampError,
+    WorkbenchError,
 )
 from workbench.lake.chain import LineageChain
 from workbench.lake.files import sanitize, scan_files
 from workbench.lake.lineage import Lineage, load_lineage
+from workbench.lake.locate import locate_type_error
 from workbench.lake.manifest import Manifest, read_manifest
 from workbench.lake.masking import Masker, resolve_mask_key
-from workbench.lake.tables import LabelsTable, PredictionsTable, check_not_empty, load_labels, load_predictions
+from workbench.lake.tables import (
+    _STRING_ROLES,
+    LabelsTable,
+    PredictionsTable,
+    check_not_empty,
+    load_labels,
+    load_predictions,
+)
 from workbench.results import Result, iso
 
 __all__ = ["Lake", "LakeProfile", "open_lake"]
@@ -493,10 +502,31 @@ class Lake:
         try:
             return pl.collect_all(lfs, engine="streaming")
         except Exception as exc:
-            msg = f"cannot read {what}"
-            raise CorruptFileError(msg, file=self._culprit_file(), found=sanitize(str(exc)),
-                                   hint="a data file is malformed or a value breaks its column's type; "
-                                        "fix or remove that file.") from None
+            raise self.read_error(exc, what) from None
+
+    def read_error(self, exc: Exception, what: str = "predictions") -> WorkbenchError:
+        """The named error for a failure while reading rows: the file, line and column of a value
+        that breaks its column's type (CSV), else the first file that cannot be read.
+
+        Layers that collect the lake's frames themselves (the summaries) raise this instead of
+        the engine's error.
+        """
+        if isinstance(exc, WorkbenchError):
+            return exc
+        src = self.manifest.columns.mapping()
+        text = {src[r] for r in _STRING_ROLES} | {src["timestamp"]}
+        text |= set(self.manifest.features.categorical) | set(self.manifest.segments) | set(self.manifest.sensitive)
+        located = locate_type_error(self._preds.files, sensitive=tuple(self.manifest.sensitive),
+                                    string_columns=frozenset(text))
+        if located is None and self._labels is not None and self._labels.files is not None:
+            located = locate_type_error(self._labels.files, string_columns=frozenset({src["request_id"], "request_id",
+                                                                                      "labeled_at"}))
+        if located is not None:
+            return located
+        msg = f"cannot read {what}"
+        return CorruptFileError(msg, file=self._culprit_file(), found=sanitize(str(exc)),
+                                hint="a data file is malformed or a value breaks its column's type; "
+                                     "fix or remove that file.")
 
     def _culprit_file(self) -> str:
         """The first predictions or labels file that fails to read on its own."""
