@@ -242,8 +242,9 @@ def _std(t: dict, f: str) -> float:
     s, ss = t.get(f"{f}|sum"), t.get(f"{f}|sumsq")
     if not n or s is None or ss is None:
         return 0.0
-    var = max(0.0, ss / n - (s / n) ** 2)
-    return math.sqrt(var)
+    m = s / n
+    var = ss / n - m * m  # finite values so large their squares overflow give inf or NaN here
+    return math.sqrt(var) if math.isfinite(var) and var > 0 else 0.0
 
 
 def _scale(bz: dict, wz: dict, f: str, tol: float = 0.1) -> tuple[float | None, int | None]:
@@ -257,9 +258,11 @@ def _scale(bz: dict, wz: dict, f: str, tol: float = 0.1) -> tuple[float | None, 
 
     mb, rb = moments(bz)
     mw, rw = moments(wz)
-    if None in (mb, rb, mw, rw) or rb == 0 or rw == 0:
+    if None in (mb, rb, mw, rw) or rb == 0 or rw == 0 or not all(map(math.isfinite, (mb, rb, mw, rw))):
         return None, None
     ratio_rms = rw / rb
+    if not math.isfinite(ratio_rms) or ratio_rms == 0:
+        return None, None
     ratio_mean = mw / mb if mb not in (0, None) and mw is not None and mw * mb > 0 else None
     lr = math.log10(ratio_rms)
     power = round(lr)

@@ -206,6 +206,7 @@ def _burn(summary: Summary, slo, traffic, by) -> tuple[list[dict], list[dict]]:
     if summary.latency.height:
         lat = summary.latency.with_columns(pl.col("bucket").dt.truncate("1h"))
         slow = _slow_share(lat, ["bucket"], slo.latency_p95_ms)
+    if summary.latency.height and slow.height:  # none when no row has a valid latency
         j = hourly.select("bucket").join(slow, on="bucket", how="left").fill_null(0).sort("bucket")
         series["latency_p95_ms"] = (j["slow"].to_numpy().astype(float), j["lat_n"].to_numpy().astype(float), 0.05)
     if traffic is not None and traffic.height and slo.capture_rate < 1:
