@@ -114,7 +114,7 @@ def test_invalid_scores_are_left_out_of_quality_and_counted(seed, values):
         warnings.simplefilter("error")  # no numpy RuntimeWarning, no polars cast error
         s = _summary(bad, b)
         q = assess_quality(s, by=())
-    assert s.invalid_counts() == {"score": k}
+    assert s.invalid_counts() == {"score": k} and q.meta["invalid_rows"] == {"score": k}
     expected = assess_quality(_summary(bad.filter(keep), b), by=())
     for m in ("auc", "logloss", "brier", "ece"):
         assert q.groups[0][m] == pytest.approx(expected.groups[0][m], rel=1e-9), m
