@@ -15,6 +15,7 @@ the matching builtin so ``except ValueError`` keeps working::
     │   └── ColumnCollisionError                    a role would overwrite another column
     ├── TimestampError (ValueError)                 unparsable or tz-mixed timestamps
     ├── EmptyDataError (ValueError)                 no prediction rows
+    ├── InvalidValueError (ValueError)              NaN, ±inf (or null) score, latency_ms, prediction or label
     ├── LineageError (ValueError)                   lineage/ tables break the contract
     │   └── OpenLineageError                        a line of openlineage.ndjson (names the line)
     ├── LabelJoinError (ValueError)                 labels that join no prediction
@@ -51,6 +52,7 @@ __all__ = [
     "ColumnCollisionError",
     "TimestampError",
     "EmptyDataError",
+    "InvalidValueError",
     "LineageError",
     "OpenLineageError",
     "LabelJoinError",
@@ -176,6 +178,11 @@ class TimestampError(WorkbenchError, ValueError):
 
 class EmptyDataError(WorkbenchError, ValueError):
     """A table that must have rows has none."""
+
+
+class InvalidValueError(WorkbenchError, ValueError):
+    """Rows whose score or latency_ms is null, NaN or ±inf, or whose prediction or label is NaN or
+    ±inf: the analyses that need the value leave them out (and count them)."""
 
 
 class LineageError(WorkbenchError, ValueError):

@@ -51,3 +51,69 @@ def test_injected_changes_are_caught(tmp_path, cause, variant, seed):
     d = res.to_dict()
     assert json.loads(json.dumps(d)) == d
     assert culprit in res._repr_html_() and "drifted=" in repr(res)
+
+
+# -- NaN and infinities ------------------------------------------------------------------------
+
+def _nan_frames(seed: int, n: int, feature_share: float, values, *, both: bool = False):
+    """A baseline and a window of the same population; in the window (and, with ``both``, in the
+    baseline too) ``feature_share`` of one feature's values become ``values``."""
+    import numpy as np
+    import polars as pl
+
+    rng = np.random.default_rng(seed)
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+
+    def frame(start, rows, share):
+        x = rng.normal(100, 15, rows)
+        k = int(rows * share)
+        if k:
+            x[rng.choice(rows, k, replace=False)] = np.resize(np.array(values, float), k)
+        return pl.DataFrame({"timestamp": [start + dt.timedelta(seconds=int(s)) for s in
+                                           np.sort(rng.integers(0, 86400 * 3, rows))],
+                             "model_version": "v1", "route": "primary", "amount": x,
+                             "age": rng.gamma(2, 10, rows)})
+    base = frame(t0, n, feature_share if both else 0.0)
+    win = frame(t0 + dt.timedelta(days=7), n // 2, feature_share)
+    return base, win
+
+
+def _nan_drift(base, win):
+    from workbench.summaries import summarize_frame
+    from workbench.summaries.binning import fit_binning
+
+    b = fit_binning(base.lazy(), numeric=("amount", "age"), categorical=())
+    return detect_drift(summarize_frame(base.lazy(), b), summarize_frame(win.lazy(), b))
+
+
+@pytest.mark.parametrize(("seed", "n", "share"), [(1, 4_000, 1.0), (2, 10_000, 1.0), (3, 6_000, 0.7)])
+def test_a_feature_turning_nan_is_a_null_rate_drift_and_n_window_counts_rows(seed, n, share):
+    import numpy as np
+
+    base, win = _nan_frames(seed, n, share, [np.nan])
+    res = _nan_drift(base, win)
+    f = res.feature("amount")
+    assert f.drifted and any(r.startswith("null rate") for r in f.reasons), f.reasons
+    assert f.null_rate_window == pytest.approx(share, abs=1e-3)
+    assert f.n_window == win.height and f.n_baseline == base.height  # rows, NaN ones included
+    assert [d.feature for d in res.drifted] == ["amount"]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_infinite_values_appearing_are_reported(seed):
+    import numpy as np
+
+    base, win = _nan_frames(seed, 8_000, 0.12, [np.inf, -np.inf])
+    f = _nan_drift(base, win).feature("amount")
+    assert f.inf_rate_window == pytest.approx(0.12, abs=1e-3) and f.inf_rate_baseline == 0
+    assert any(r.startswith("infinite values") for r in f.reasons), f.reasons
+    assert f.null_rate_window == 0  # ±inf is invalid, not missing
+
+
+@pytest.mark.parametrize(("seed", "share"), [(6, 0.004), (7, 0.01), (8, 0.02)])
+def test_a_few_nans_on_both_sides_stay_quiet(seed, share):
+    import numpy as np
+
+    base, win = _nan_frames(seed, 12_000, share, [np.nan, np.inf, -np.inf], both=True)
+    res = _nan_drift(base, win)
+    assert res.drifted == (), [(f.feature, f.reasons) for f in res.drifted]

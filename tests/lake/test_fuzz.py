@@ -9,7 +9,7 @@ import warnings
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, Phase, event, given, settings
 from hypothesis import strategies as st
 
 import workbench as wb
@@ -138,3 +138,87 @@ def test_fuzz_manifest_mutations(tmp_path_factory, base_lake, changes):
     shutil.copytree(base_lake["parquet"], root)
     (root / "workbench.yaml").write_text(yaml.safe_dump(m))
     _outcome(root)
+
+
+# -- NaN, ±inf and null in every numeric role -----------------------------------------------------
+
+special = st.one_of(st.sampled_from([float("nan"), float("inf"), -float("inf"), None]),
+                    st.floats(allow_nan=True, allow_infinity=True))
+ROLES = ["amount", "account_age_days", "score", "latency_ms", "label"]
+cells = st.lists(st.tuples(st.sampled_from(ROLES), st.integers(0, 287), special), min_size=1, max_size=40)
+whole = st.lists(st.tuples(st.sampled_from(ROLES), st.integers(0, 287), special), max_size=2)
+
+
+def _mixed_lake(root, cells, whole, *, task: str, fmt: str):
+    """The small lake with NaN/inf/null written into numeric roles: single cells, and a role that
+    turns into one value from a row on (a feature that becomes NaN after some hour)."""
+    import numpy as np
+    import polars as pl
+    from conftest import labels_frame, predictions_frame
+
+    preds = predictions_frame()
+    labels = labels_frame(preds)
+    if task == "regression":
+        preds = preds.with_columns((pl.col("score") * 40).alias("prediction"))
+        labels = labels.with_columns((pl.col("label") * 40.0 + 1.5).alias("label"))
+    cols = {c: (preds if c != "label" else labels)[c].cast(pl.Float64).to_numpy().copy() for c in ROLES}
+    nulls = {c: np.zeros(len(v), bool) for c, v in cols.items()}
+    for col, i, v in [*cells, *[(c, j, v) for c, i, v in whole for j in range(i, 288)]]:
+        i = i % len(cols[col])
+        if v is None:
+            nulls[col][i] = True
+        else:
+            cols[col][i], nulls[col][i] = v, False
+    series = {c: pl.Series(c, v, nan_to_null=False).scatter(np.flatnonzero(nulls[c]), None)
+              if nulls[c].any() else pl.Series(c, v, nan_to_null=False) for c, v in cols.items()}
+    preds = preds.with_columns([series[c] for c in ROLES if c != "label"])
+    labels = labels.with_columns(series["label"])
+    root = write_lake(root, fmt=fmt, preds=preds, manifest={"task": task})
+    lab = root / "labels"
+    if fmt == "parquet":
+        labels.write_parquet(lab / "labels.parquet")
+    else:
+        labels.with_columns(pl.col("labeled_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(lab / "labels.csv")
+    return root
+
+
+def _exercise_values(root):
+    import datetime as dt
+
+    from conftest import T0
+
+    from workbench.evidence import assess_quality, detect_drift
+    from workbench.summaries import fit_lake_binning, summarize
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # a numpy warning is a failure too
+        warnings.simplefilter("ignore", wb.exceptions.WorkbenchWarning)
+        lake = wb.open_lake(root, mask_key="k")
+        prof = lake.validate(strict=False)
+        info = lake_info(lake).render()
+        if prof.invalid_counts:
+            assert "Validation  ok" not in info
+            with pytest.raises(wb.exceptions.InvalidValueError):
+                lake.validate()
+        cut = T0 + dt.timedelta(hours=30)
+        b = fit_lake_binning(lake, end=cut)
+        base, win = summarize(lake, b, end=cut), summarize(lake, b, start=cut)
+        assert base.rows + win.rows == prof.rows
+        detect_drift(base, win)
+        assess_quality(win)
+        res = wb.triage(lake, cut)
+        assert res.meta["invalid_values"] == (base + win).invalid_counts()
+        assert res.meta["errors"] == []  # no hypothesis broke on the values
+
+
+@settings(max_examples=int(os.environ.get("WB_FUZZ_EXAMPLES", "100")) // 4, deadline=None,
+          suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink])
+@given(cells=cells, whole=whole, task=st.sampled_from(["binary_classification", "regression"]),
+       fmt=st.sampled_from(["parquet", "csv"]))
+def test_fuzz_nan_inf_null_in_numeric_roles(tmp_path_factory, cells, whole, task, fmt):
+    root = _mixed_lake(tmp_path_factory.mktemp("nan") / "lake", cells, whole, task=task, fmt=fmt)
+    try:
+        _exercise_values(root)
+        event("analysed")
+    except WorkbenchError as exc:
+        event(type(exc).__name__)

@@ -1,8 +1,9 @@
 """Feature drift between a baseline and a window, from summaries.
 
 For each numeric feature: PSI, Kolmogorov-Smirnov (binned) with its p-value, Jensen-Shannon
-distance, a normalised Wasserstein distance, the null-rate change with a two-proportion test,
-and a unit/scale test (the window's mean and RMS a power of ten times the baseline's). For each
+distance, a normalised Wasserstein distance, the null-rate change with a two-proportion test
+(a NaN is a missing value, like null), the change of the share of ±inf values (invalid values,
+tested the same way when a side has any), and a unit/scale test (the window's mean and RMS a power of ten times the baseline's). For each
 categorical feature: PSI, chi-squared, Jensen-Shannon, the share of unseen categories and the
 null-rate change. p-values are adjusted across features (Benjamini-Hochberg); a feature is
 flagged only when its adjusted p-value is below ``alpha`` *and* an effect size passes its
@@ -31,8 +32,8 @@ class DriftThresholds:
     """Effect sizes that count as drift (the defaults follow common practice).
 
     PSI 0.2 is the usual "significant shift" line; JS 0.1 and a normalised Wasserstein of 0.1
-    baseline standard deviations are moderate shifts; a null-rate change of 5 points; unseen
-    categories on 5 % of rows.
+    baseline standard deviations are moderate shifts; a null-rate change of 5 points (the same for
+    the share of infinite values); unseen categories on 5 % of rows.
     """
 
     alpha: float = 0.01
@@ -46,7 +47,12 @@ class DriftThresholds:
 
 @dataclass(frozen=True, repr=False)
 class FeatureDrift(Result):
-    """Drift statistics of one feature."""
+    """Drift statistics of one feature.
+
+    ``n_baseline`` and ``n_window`` count rows, missing and invalid values included; the
+    distribution statistics (PSI, JS, KS or chi-squared, Wasserstein) compare the finite, present
+    values only, and the null (null or NaN) and infinite shares say how many rows those leave out.
+    """
 
     feature: str
     kind: str  # "numeric" | "categorical"
@@ -65,6 +71,9 @@ class FeatureDrift(Result):
     unseen_share: float | None = None
     scale_ratio: float | None = None
     scale_power: int | None = None
+    inf_rate_baseline: float = 0.0
+    inf_rate_window: float = 0.0
+    inf_rate_p_value: float | None = None  # BH-adjusted, when a side has any infinite value
     drifted: bool = False
     reasons: tuple[str, ...] = ()
 
@@ -109,7 +118,9 @@ class DriftResult(Result):
         rows = "".join(
             f"<tr><td>{html.escape(f.feature)}</td><td>{f.psi:.3f}</td><td>{f.js:.3f}</td>"
             f"<td>{f.test} {f.statistic:.3g}</td><td>{f.q_value:.2g}</td>"
-            f"<td>{f.null_rate_baseline:.1%} → {f.null_rate_window:.1%}</td>"
+            f"<td>{f.null_rate_baseline:.1%} → {f.null_rate_window:.1%}"
+            f"{f' (±inf {f.inf_rate_baseline:.1%} → {f.inf_rate_window:.1%})' if f.inf_rate_p_value is not None else ''}"
+            "</td>"
             f"<td>{'<b>drift</b>: ' + html.escape('; '.join(f.reasons)) if f.drifted else ''}</td></tr>"
             for f in sorted(self.features, key=lambda f: -f.psi))
         return (f"<div class='workbench-drift'><b>Drift</b> baseline {self.baseline_rows:,} rows, "
@@ -160,7 +171,8 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
         ratio, power = _scale(bz, wz, f)
         partial.append(dict(feature=f, kind="numeric", a=a, b=b, test="ks", statistic=d, p=p,
                             wasserstein=w, scale_ratio=ratio, scale_power=power,
-                            nulls=(bz.get(f"{f}|null", 0), wz.get(f"{f}|null", 0))))
+                            nulls=(bz.get(f"{f}|null") or 0, wz.get(f"{f}|null") or 0),
+                            infs=(bz.get(f"{f}|inf") or 0, wz.get(f"{f}|inf") or 0)))
     for c, vocab in binning.categorical.items():
         if features is not None and c not in features:
             continue
@@ -175,14 +187,25 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
         partial.append(dict(feature=c, kind="categorical", a=a, b=b, test="chi2", statistic=chi, p=p,
                             unseen_share=unseen, nulls=(bz.get(f"{c}|null", 0), wz.get(f"{c}|null", 0))))
     null_ps = [st.two_proportion(x["nulls"][0], nb, x["nulls"][1], nw)[1] for x in partial]
-    qs = st.benjamini_hochberg([x["p"] for x in partial] + null_ps)
+    # the infinite share is tested only where a side has any, so clean features do not widen
+    # the family the other tests are adjusted over
+    with_inf = [i for i, x in enumerate(partial) if any(x.get("infs", (0, 0)))]
+    inf_ps = [st.two_proportion(partial[i]["infs"][0], nb, partial[i]["infs"][1], nw)[1] for i in with_inf]
+    qs = st.benjamini_hochberg([x["p"] for x in partial] + null_ps + inf_ps)
+    q_inf = {i: float(qs[2 * len(partial) + k]) for k, i in enumerate(with_inf)}
     out = []
     for i, x in enumerate(partial):
         q, q_null = float(qs[i]), float(qs[len(partial) + i])
         nr_b = x["nulls"][0] / nb if nb else 0.0
         nr_w = x["nulls"][1] / nw if nw else 0.0
-        psi = st.psi(x["a"], x["b"])
-        js = st.js_distance(x["a"], x["b"])
+        infs = x.get("infs", (0, 0))
+        ir_b = infs[0] / nb if nb else 0.0
+        ir_w = infs[1] / nw if nw else 0.0
+        # a side without one present, finite value has no distribution to compare: its null or
+        # infinite share says what happened
+        empty = not x["a"].sum() or not x["b"].sum()
+        psi = 0.0 if empty else st.psi(x["a"], x["b"])
+        js = 0.0 if empty else st.js_distance(x["a"], x["b"])
         reasons = []
         if q < th.alpha and psi >= th.psi:
             reasons.append(f"PSI {psi:.2f} >= {th.psi}")
@@ -193,34 +216,43 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
             reasons.append(f"Wasserstein {x['wasserstein']:.2f} sd")
         if q_null < th.alpha and abs(nr_w - nr_b) >= th.null_rate:
             reasons.append(f"null rate {nr_b:.1%} -> {nr_w:.1%}")
+        if i in q_inf and q_inf[i] < th.alpha and abs(ir_w - ir_b) >= th.null_rate:
+            reasons.append(f"infinite values {ir_b:.1%} -> {ir_w:.1%}")
         if x.get("unseen_share") is not None and x["unseen_share"] >= th.unseen_share and nw >= 30:
             reasons.append(f"unseen categories on {x['unseen_share']:.1%} of rows")
         if x.get("scale_power"):
             reasons.append(f"scale x{x['scale_ratio']:.3g} (~10^{x['scale_power']}): a unit change?")
         out.append(FeatureDrift(
-            feature=x["feature"], kind=x["kind"], n_baseline=int(x["a"].sum()), n_window=int(x["b"].sum()),
+            feature=x["feature"], kind=x["kind"], n_baseline=nb, n_window=nw,
             psi=psi, js=js, p_value=x["p"], q_value=q, test=x["test"], statistic=x["statistic"],
             null_rate_baseline=nr_b, null_rate_window=nr_w, null_rate_p_value=q_null,
             wasserstein=x.get("wasserstein"), unseen_share=x.get("unseen_share"),
             scale_ratio=x.get("scale_ratio"), scale_power=x.get("scale_power"),
+            inf_rate_baseline=ir_b, inf_rate_window=ir_w, inf_rate_p_value=q_inf.get(i),
             drifted=bool(reasons), reasons=tuple(reasons)))
     return DriftResult(features=tuple(out), baseline_rows=nb, window_rows=nw, thresholds=th,
                        meta={"baseline_bucket": baseline.bucket, "binning_rows": binning.rows})
 
 
+def _present(t: dict, f: str) -> int:
+    """Rows with a finite value of ``f`` (neither null, NaN nor ±inf)."""
+    return t.get("n", 0) - (t.get(f"{f}|null") or 0) - (t.get(f"{f}|inf") or 0)
+
+
 def _std(t: dict, f: str) -> float:
-    n = t.get("n", 0) - t.get(f"{f}|null", 0)
+    n = _present(t, f)
     s, ss = t.get(f"{f}|sum"), t.get(f"{f}|sumsq")
     if not n or s is None or ss is None:
         return 0.0
-    var = max(0.0, ss / n - (s / n) ** 2)
-    return math.sqrt(var)
+    m = s / n
+    var = ss / n - m * m  # finite values so large their squares overflow give inf or NaN here
+    return math.sqrt(var) if math.isfinite(var) and var > 0 else 0.0
 
 
 def _scale(bz: dict, wz: dict, f: str, tol: float = 0.1) -> tuple[float | None, int | None]:
     """Ratio of window to baseline mean and RMS; a power of ten when both agree on one."""
     def moments(t):
-        n = t.get("n", 0) - t.get(f"{f}|null", 0)
+        n = _present(t, f)
         s, ss = t.get(f"{f}|sum"), t.get(f"{f}|sumsq")
         if not n or s is None or ss is None:
             return None, None
@@ -228,9 +260,11 @@ def _scale(bz: dict, wz: dict, f: str, tol: float = 0.1) -> tuple[float | None, 
 
     mb, rb = moments(bz)
     mw, rw = moments(wz)
-    if None in (mb, rb, mw, rw) or rb == 0 or rw == 0:
+    if None in (mb, rb, mw, rw) or rb == 0 or rw == 0 or not all(map(math.isfinite, (mb, rb, mw, rw))):
         return None, None
     ratio_rms = rw / rb
+    if not math.isfinite(ratio_rms) or ratio_rms == 0:
+        return None, None
     ratio_mean = mw / mb if mb not in (0, None) and mw is not None and mw * mb > 0 else None
     lr = math.log10(ratio_rms)
     power = round(lr)

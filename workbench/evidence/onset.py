@@ -165,6 +165,8 @@ def _ramp_lr(y, w, m) -> np.ndarray:
     ybar = np.sum(wn * y) / W
     flat = np.sum(wn * (y - ybar) ** 2)
     out = np.full(len(y), -np.inf)
+    if flat <= 0:  # a constant series (e.g. every hour 100 % missing): no change point to place
+        return out
     lengths = np.arange(1, len(y) + 1, dtype=float)[:, None]
     for k in range(m, len(y) - m):
         H = np.clip(x[None, :] - k, 0.0, lengths)  # one row per ramp length

@@ -4,6 +4,8 @@ Binary: AUC (from the score histogram split by label; Hanley-McNeil interval), a
 (Wilson interval), log loss and Brier score (exact sums; normal interval), expected
 calibration error over the score bins (parametric-bootstrap interval). Multiclass: accuracy.
 Regression: MAE and RMSE. Only labelled rows count; ``labelled`` says how many there were.
+Rows whose score, prediction or label is NaN or ±inf (or whose score is null) are left out by the
+summaries; ``meta["invalid_rows"]`` says how many, by column.
 """
 
 from __future__ import annotations
@@ -116,7 +118,9 @@ def assess_quality(summary: Summary, *, by: tuple[str, ...] = ("model_version",)
         groups.append(g)
     return QualityResult(groups=groups, by=tuple(by), task=summary.task,
                          meta={"interval": "95%", "auc_interval": "Hanley-McNeil",
-                               "accuracy_interval": "Wilson", "ece_interval": f"parametric bootstrap x{n_boot}"})
+                               "accuracy_interval": "Wilson", "ece_interval": f"parametric bootstrap x{n_boot}",
+                               "invalid_rows": {c: k for c, k in summary.invalid_counts().items()
+                                                if c in ("score", "prediction", "label")}})
 
 
 def _ece(pos, neg, smass, rng, n_boot) -> tuple[float | None, tuple[float, float] | None]:

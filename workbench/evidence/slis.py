@@ -78,7 +78,9 @@ def _fmt(v) -> str:
 
 
 def _slow_share(latency: pl.DataFrame, by: list[str], threshold_ms: float) -> pl.DataFrame:
-    """Rows slower than ``threshold_ms`` per group (bins straddling it counted by overlap)."""
+    """Rows slower than ``threshold_ms`` per group (bins straddling it counted by overlap); rows
+    without a valid latency (null, NaN, ±inf: the null bin) are left out of both counts."""
+    latency = latency.filter(pl.col("bin").is_not_null())
     if latency.is_empty():
         return pl.DataFrame()
     bins = latency["bin"].to_numpy()
@@ -125,6 +127,8 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
             match = q.filter(pl.all_horizontal([pl.col(k) == r[k] for k in by]))
             if match.height:
                 g |= {k: match[k][0] for k in ("p50", "p95", "p99")}
+        if r.get("latency_ms|invalid"):
+            g["latency_invalid"] = int(r["latency_ms|invalid"])  # left out of the latency SLIs
         if "fallback" in r:
             g["fallback_rate"] = r["fallback"] / r["n"] if r["n"] else None
         if "route" in by and capture_route:
@@ -148,7 +152,8 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
         groups.append(g)
     burn, alerts = _burn(summary, slo, traffic, by, duplicates)
     return SLIResult(groups=groups, burn=burn, alerts=alerts, slo=slo_d, by=tuple(by),
-                     meta={"bucket": summary.bucket, "rows": summary.rows})
+                     meta={"bucket": summary.bucket, "rows": summary.rows,
+                           "latency_invalid": summary.invalid_counts().get("latency_ms", 0)})
 
 
 def ingress_by_hour(summary: Summary, traffic: pl.DataFrame) -> pl.DataFrame:
@@ -237,6 +242,7 @@ def _burn(summary: Summary, slo, traffic, by, duplicates=None) -> tuple[list[dic
     if summary.latency.height:
         lat = summary.latency.with_columns(pl.col("bucket").dt.truncate("1h"))
         slow = _slow_share(lat, ["bucket"], slo.latency_p95_ms)
+    if summary.latency.height and slow.height:  # none when no row has a valid latency
         j = hourly.select("bucket").join(slow, on="bucket", how="left").fill_null(0).sort("bucket")
         series["latency_p95_ms"] = (j["slow"].to_numpy().astype(float), j["lat_n"].to_numpy().astype(float), 0.05)
     if traffic is not None and traffic.height and slo.capture_rate < 1:

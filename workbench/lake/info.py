@@ -67,10 +67,22 @@ class LakeInfo(Result):
             f"feature versions {lg['feature_versions']}, OpenLineage {lg['openlineage_events']} events / "
             f"{lg['openlineage_runs']} runs, schema changes {lg['schema_changes']}, "
             f"dependency changes {lg['dependency_changes']}, traffic intervals {lg['traffic_intervals']}")
+        missing = []
+        for col in [*c["numeric"], "score", "latency_ms", "prediction", "label"]:
+            parts = [f"{n:,} {what}" for what, n in (("null", p.null_counts.get(col, 0)),
+                                                     ("NaN", p.nan_counts.get(col, 0)),
+                                                     ("±inf", p.inf_counts.get(col, 0))) if n]
+            if parts and (col in c["numeric"] or col in p.invalid_counts):
+                missing.append(f"{col} ({', '.join(parts)})")
+        if missing:
+            lines.append("Missing     " + "; ".join(missing))
         lines.append(f"SLOs        latency p95 <= {self.slo['latency_p95_ms']:g} ms, fallback <= "
                      f"{self.slo['fallback_rate']:.2%}, capture >= {self.slo['capture_rate']:.2%}")
-        if self.warnings:
-            lines.append(f"Validation  {len(self.warnings)} warning(s):")
+        errors = self.profile.errors
+        if errors or self.warnings:
+            lines.append(f"Validation  {len(errors)} error(s), {len(self.warnings)} warning(s):" if errors
+                         else f"Validation  {len(self.warnings)} warning(s):")
+            lines.extend(f"  - error: {e}" for e in errors)
             lines.extend(f"  - {w}" for w in self.warnings)
         else:
             lines.append("Validation  ok: the lake keeps the contract")
@@ -98,9 +110,9 @@ def lake_info(path: str | os.PathLike | Lake) -> LakeInfo:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         lake = path if isinstance(path, Lake) else open_lake(path)
-        prof = lake.validate()
+        prof = lake.validate(strict=False)
     msgs = list(prof.warnings)
-    msgs += [str(w.message) for w in caught if str(w.message) not in msgs]
+    msgs += [str(w.message) for w in caught if str(w.message) not in msgs and str(w.message) not in prof.errors]
     files = lake._preds.files
     return LakeInfo(
         name=lake.name, path=str(lake.root), task=lake.task,

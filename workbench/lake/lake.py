@@ -3,7 +3,8 @@
 ``open_lake`` reads the manifest and lineage, checks the schemas of every data
 file and a sample of their timestamps, and builds lazy frames; it collects no
 prediction rows. ``Lake.validate()`` makes the full-data checks (duplicates,
-unparsable timestamps, labels that join nothing) in one pass.
+unparsable timestamps, labels that join nothing, missing and invalid values) in
+one pass.
 """
 
 from __future__ import annotations
@@ -24,21 +25,37 @@ from workbench.exceptions import (
     CorruptFileError,
     DuplicateRequestIdWarning,
     EmptyDataError,
+    InvalidValueError,
     LabelJoinError,
     LakeValidationWarning,
     RequestNotFoundError,
     TimestampError,
+    WorkbenchError,
 )
 from workbench.lake.chain import LineageChain
 from workbench.lake.checks import contract_warnings, read_notes
 from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, sanitize, scan_files
 from workbench.lake.lineage import Lineage, load_lineage
+from workbench.lake.locate import locate_type_error
 from workbench.lake.manifest import Manifest, lake_root, read_manifest
 from workbench.lake.masking import Masker, resolve_mask_key
-from workbench.lake.tables import LabelsTable, PredictionsTable, check_not_empty, load_labels, load_predictions
+from workbench.lake.tables import (
+    _STRING_ROLES,
+    LabelsTable,
+    PredictionsTable,
+    check_not_empty,
+    load_labels,
+    load_predictions,
+)
 from workbench.results import Result, iso
 
 __all__ = ["Lake", "LakeProfile", "open_lake"]
+
+#: a numeric feature with at least this share of null, NaN or ±inf values gets a warning
+MISSING_WARN_SHARE = 0.3
+#: roles whose invalid values make a row invalid (see the contract's "Missing values")
+_SCREENED = ("score", "latency_ms", "prediction", "label")
+_NULL_IS_INVALID = ("score", "latency_ms")  # logged on every row; a null label is one not known yet
 
 
 def open_lake(path: str | os.PathLike, *, mask_key: bytes | str | None = None) -> "Lake":
@@ -83,11 +100,15 @@ class LakeProfile(Result):
     duplicate_request_ids: int
     null_timestamps: int
     null_counts: dict[str, int] = field(default_factory=dict)
+    nan_counts: dict[str, int] = field(default_factory=dict)  # float columns with NaN values
+    inf_counts: dict[str, int] = field(default_factory=dict)  # float columns with ±inf values
+    invalid_counts: dict[str, int] = field(default_factory=dict)  # score, latency_ms, prediction, label
     label_rows: int | None = None
     labeled_predictions: int | None = None
     orphan_labels: int | None = None
     label_lag_hours_median: float | None = None
     warnings: tuple[str, ...] = field(default=())
+    errors: tuple[str, ...] = field(default=())  # what validate(strict=True) raises on
 
     def _summary(self) -> str:
         return f"rows={self.rows}, start={iso(self.start)}, end={iso(self.end)}, versions={len(self.versions)}"
@@ -283,9 +304,15 @@ class Lake:
         # Null counts of every column make this one pass read (and so check) every value.
         # Distinct ids are counted on 64-bit hashes: 8 bytes an id instead of the string
         # (a collision among 10^8 ids has probability ~3e-4).
+        # NaN and ±inf of float features and roles are counted in the same pass.
+        schema = counts.collect_schema()
+        floats = [c for c in dict.fromkeys((*self.numeric_features, *_SCREENED))
+                  if c in schema and schema[c].is_float()]
         glob = counts.select(pl.len().alias("rows"), pl.col("request_id").hash().n_unique().alias("unique_ids"),
                          pl.col("timestamp").null_count().alias("null_ts"),
-                         pl.all().null_count().name.prefix("null:"))
+                         pl.all().null_count().name.prefix("null:"),
+                         *[pl.col(c).is_nan().sum().alias(f"nan:{c}") for c in floats],
+                         *[pl.col(c).is_infinite().sum().alias(f"inf:{c}") for c in floats])
         queries = [by, glob]
         if self._labels is not None:
             # Joins on 64-bit hashes of the ids: a tenth of the memory of string keys.
@@ -297,7 +324,10 @@ class Lake:
                            .select(pl.len().alias("labeled"),
                                    ((pl.col("labeled_at") - pl.col("timestamp")).dt.total_seconds() / 3600)
                                    .median().alias("lag_h")))
-        # One query at a time: run together they would hold every hash table at once.
+            if not self._labels.inline and self._labels.frame.collect_schema().get("label", pl.Null).is_float():
+                x = pl.col("label")
+                queries.append(self._labels.frame.select(x.is_nan().sum().alias("nan"),
+                                                         x.is_infinite().sum().alias("inf")))        # One query at a time: run together they would hold every hash table at once.
         res = [self._collect(q, "predictions") for q in queries]
         by_df, g = res[0], res[1].row(0, named=True)
         versions: dict[str, int] = {}
@@ -313,8 +343,18 @@ class Lake:
             kw = {"label_rows": label_rows, "labeled_predictions": res[4]["labeled"][0],
                   "orphan_labels": label_rows - joined, "label_lag_hours_median": res[4]["lag_h"][0]}
         nulls = {k[5:]: v for k, v in g.items() if k.startswith("null:")}
+        nans = {k[4:]: int(v) for k, v in g.items() if k.startswith("nan:") and v}
+        infs = {k[4:]: int(v) for k, v in g.items() if k.startswith("inf:") and v}
+        invalid = {}
+        for c in _SCREENED:
+            k = nans.get(c, 0) + infs.get(c, 0) + (nulls.get(c, 0) if c in _NULL_IS_INVALID else 0)
+            if c == "label" and len(res) > 5:  # NaN/inf labels in labels/
+                k += int(res[5]["nan"][0] or 0) + int(res[5]["inf"][0] or 0)
+            if k:
+                invalid[c] = k
         return LakeProfile(
             rows=g["rows"], start=by_df["start"].min(), end=by_df["end"].max(), null_counts=nulls,
+            nan_counts=nans, inf_counts=infs, invalid_counts=invalid,
             versions=versions, routes=routes, version_routes=vr,
             duplicate_request_ids=g["rows"] - g["unique_ids"], null_timestamps=g["null_ts"], **kw,
         )
@@ -323,8 +363,14 @@ class Lake:
         """Row counts, time span, versions and routes (one pass; cached)."""
         return self._profile
 
-    def validate(self) -> LakeProfile:
+    def validate(self, *, strict: bool = True) -> LakeProfile:
         """Full-data checks in one pass; returns the profile with its warnings.
+
+        Parameters
+        ----------
+        strict : bool, default True
+            Raise on invalid values (below); with False they are listed in the profile's
+            ``errors`` (and warned) instead, as ``workbench lake-info`` shows them.
 
         Raises
         ------
@@ -332,11 +378,23 @@ class Lake:
             Rows whose timestamp is missing or unparsable.
         LabelJoinError
             Labels exist but none joins a prediction.
+        InvalidValueError
+            Rows whose score or latency_ms is null, NaN or ±inf, or whose prediction or label is
+            NaN or ±inf (the message names the column and the count). Analyses leave such rows
+            out and count them; this says the writer should be fixed.
 
         Warns
         -----
         DuplicateRequestIdWarning
             With the number of repeated request ids.
+        LakeValidationWarning
+            A numeric feature with no value at all (every row null or NaN), or with at least
+            :data:`MISSING_WARN_SHARE` of null, NaN or ±inf values.
+
+        Examples
+        --------
+        >>> lake.validate(strict=False).nan_counts               # doctest: +SKIP
+        {'amount': 12}
         """
         p = self._profile
         found: list[str] = []
@@ -367,8 +425,56 @@ class Lake:
                         f"({p.orphan_labels / p.label_rows:.1%})")
                 found.append(text)
                 warnings.warn(text, LakeValidationWarning, stacklevel=2)
+        found += self._missing_warnings(p)
+        errors = self._invalid_errors(p)
+        if errors and strict:
+            raise errors[0]
+        for e in errors:
+            warnings.warn(str(e).split("\n")[0], LakeValidationWarning, stacklevel=2)
         found = list(self.warnings) + found + contract_warnings(self, p)
-        return LakeProfile(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "warnings": tuple(found)})
+        return LakeProfile(**{**{f: getattr(p, f) for f in p.__dataclass_fields__}, "warnings": tuple(found),
+                              "errors": tuple(str(e).split("\n")[0] for e in errors)})
+
+    def _missing_warnings(self, p: LakeProfile) -> list[str]:
+        """Numeric features that are empty, or mostly null, NaN or ±inf (warned, and returned)."""
+        out = []
+        for f in self.numeric_features:
+            null, nan, inf = p.null_counts.get(f, 0), p.nan_counts.get(f, 0), p.inf_counts.get(f, 0)
+            if not p.rows or not null + nan + inf:
+                continue
+            if null + nan == p.rows:
+                text = f"feature `{f}` has no value: all {p.rows:,} rows are null ({null:,}) or NaN ({nan:,})"
+            elif (null + nan + inf) / p.rows >= MISSING_WARN_SHARE:
+                text = (f"feature `{f}` is {(null + nan + inf) / p.rows:.0%} missing or invalid: {null:,} null, "
+                        f"{nan:,} NaN, {inf:,} ±inf of {p.rows:,} rows")
+            else:
+                continue
+            out.append(text)
+            warnings.warn(text, LakeValidationWarning, stacklevel=3)
+        return out
+
+    def _invalid_errors(self, p: LakeProfile) -> list[InvalidValueError]:
+        """One error per role with invalid values (see :meth:`validate`)."""
+        out = []
+        for c, k in p.invalid_counts.items():
+            name = getattr(self.manifest.columns, c, None) or c
+            external = c == "label" and self._labels is not None and not self._labels.inline
+            what = "null, NaN or infinite" if c in _NULL_IS_INVALID else "NaN or infinite"
+            parts = [f"{p.null_counts.get(c, 0):,} null"] if c in _NULL_IS_INVALID else []
+            parts += [f"{p.nan_counts.get(c, 0):,} NaN", f"{p.inf_counts.get(c, 0):,} ±inf"]
+            found = f"{k:,} rows" + ("" if external else f" of {p.rows:,} ({', '.join(parts)})")
+            msg = f"{k:,} row{'s have' if k != 1 else ' has'} a {what} `{name}`"
+            bad = pl.col(c).is_nan() | pl.col(c).is_infinite() if p.nan_counts.get(c) or p.inf_counts.get(c) \
+                else pl.col(c).is_null()
+            where = self.manifest.labels if external else self._first_file_with(bad, c)
+            out.append(InvalidValueError(
+                msg, file=where, column=name,
+                expected=f"a finite number in `{name}` on every row" + (" that has one" if c in ("label", "prediction")
+                                                                        else ""),
+                found=found,
+                hint="fix the writer. Until then triage and the summaries leave those rows out of the analyses "
+                     "that need the value and count them; `lake.validate(strict=False)` lists this without raising."))
+        return out
 
     def read_notes(self) -> list[str]:
         """What reading the predictions left out or assumed, for analyses that do not run
@@ -376,6 +482,10 @@ class Lake:
         return read_notes(self)
 
     def _first_file_with_null_timestamps(self) -> str:
+        return self._first_file_with(pl.col("timestamp").is_null(), "timestamp")
+
+    def _first_file_with(self, bad: pl.Expr, column: str) -> str:
+        """The first predictions file with a row where ``bad`` holds (the glob if none alone)."""
         files = self._preds.files
         if len(files.paths) == 1:
             return files.rel(files.paths[0])
@@ -383,7 +493,7 @@ class Lake:
             try:
                 one = load_predictions(self.root, dataclasses.replace(self.manifest, predictions=files.rel(p)),
                                        self._masker)
-                n = one.frame.select(pl.col("timestamp").null_count()).collect().item()
+                n = one.frame.select(bad.alias(column).sum()).collect().item()
             except Exception:  # a file that cannot be read at all is reported elsewhere
                 continue
             if n:
@@ -398,13 +508,34 @@ class Lake:
         try:
             return pl.collect_all(lfs, engine="streaming")
         except Exception as exc:
-            culprit = self._culprit_file()
-            if isinstance(culprit, tuple):  # a text file with a line that breaks its format
-                raise corrupt_text_file(*culprit, exc) from None
-            msg = f"cannot read {what}"
-            raise CorruptFileError(msg, file=culprit, found=sanitize(str(exc)),
-                                   hint="a data file is malformed or a value breaks its column's type; "
-                                        "fix or remove that file.") from None
+            raise self.read_error(exc, what) from None
+
+    def read_error(self, exc: Exception, what: str = "predictions") -> WorkbenchError:
+        """The named error for a failure while reading rows: the file, line and column of a value
+        that breaks its column's type (CSV), else the first file that cannot be read.
+
+        Layers that collect the lake's frames themselves (the summaries) raise this instead of
+        the engine's error.
+        """
+        if isinstance(exc, WorkbenchError):
+            return exc
+        src = self.manifest.columns.mapping()
+        text = {src[r] for r in _STRING_ROLES} | {src["timestamp"]}
+        text |= set(self.manifest.features.categorical) | set(self.manifest.segments) | set(self.manifest.sensitive)
+        located = locate_type_error(self._preds.files, sensitive=tuple(self.manifest.sensitive),
+                                    string_columns=frozenset(text))
+        if located is None and self._labels is not None and self._labels.files is not None:
+            located = locate_type_error(self._labels.files, string_columns=frozenset({src["request_id"], "request_id",
+                                                                                      "labeled_at"}))
+        if located is not None:
+            return located
+        culprit = self._culprit_file()
+        if isinstance(culprit, tuple):  # a text file with a line that breaks its format
+            return corrupt_text_file(*culprit, exc)
+        msg = f"cannot read {what}"
+        return CorruptFileError(msg, file=culprit, found=sanitize(str(exc)),
+                                hint="a data file is malformed or a value breaks its column's type; "
+                                     "fix or remove that file.")
 
     def _culprit_file(self) -> str | tuple[DataFiles, Path]:
         """The first predictions or labels file that fails to read on its own (with its table

@@ -134,6 +134,13 @@ class Context:
             start=baseline_start, end=baseline_end)
         self.window: Summary = replace(full.where(pl.col("bucket") >= w_start), start=start, end=end)
         self.drift = ev.detect_drift(self.baseline, self.window)
+        # rows with a null/NaN/inf score or latency, or a NaN/inf prediction or label: left out of
+        # the analyses that need the value (the summary counts them), and said so
+        self.invalid_values: dict[str, int] = full.invalid_counts()
+        if self.invalid_values:
+            self.notes.append("rows with an invalid value, left out of the analyses that need it: " + ", ".join(
+                f"{n:,} with {'a null, NaN or infinite' if c in ('score', 'latency_ms') else 'a NaN or infinite'} "
+                f"{c}" for c, n in self.invalid_values.items()))
         self.timeline = lake.lineage.timeline(lo - dt.timedelta(days=1), end)
 
     # -- service levels ---------------------------------------------------------------

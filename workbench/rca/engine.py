@@ -236,7 +236,8 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     symptoms = ctx.symptoms
     meta = {"workbench": __version__, "seconds": round(time.perf_counter() - t0, 3),
             "hypotheses": [getattr(h, "name", repr(h)) for h in hs], "errors": errors,
-            "drifted_features": [f.feature for f in ctx.drift.drifted], "notes": list(ctx.notes)}
+            "drifted_features": [f.feature for f in ctx.drift.drifted], "notes": list(ctx.notes),
+            "invalid_values": dict(ctx.invalid_values)}
     return Findings(lake=lake.name, window={"start": start, "end": end, "rows": ctx.window.rows},
                     baseline={"start": b_start, "end": b_end, "rows": ctx.baseline.rows},
                     symptoms=tuple(symptoms), hypotheses=tuple(findings), threshold=threshold, meta=meta)

@@ -110,8 +110,9 @@ def fit_binning(frame: pl.LazyFrame, *, numeric: tuple[str, ...], categorical: t
 
 
 def latency_bin_expr(col: str = "latency_ms") -> pl.Expr:
-    """Log-spaced bin index of a latency in ms (0 holds everything below 0.01 ms)."""
-    v = pl.col(col)
+    """Log-spaced bin index of a latency in ms (0 holds everything below 0.01 ms; null, NaN and
+    ±inf have no bin: they are invalid latencies, tallied in the null bin)."""
+    v = pl.when(pl.col(col).is_finite()).then(pl.col(col).cast(pl.Float64))
     idx = ((v / LATENCY_MIN_MS).log() / math.log(LATENCY_RATIO)).floor() + 1
     return (pl.when(v.is_null()).then(None)
             .when(v < LATENCY_MIN_MS).then(0)

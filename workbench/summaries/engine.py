@@ -18,6 +18,37 @@ __all__ = ["summarize_frame"]
 _POSITIVE = ("1", "true", "yes", "y", "t", "pos", "positive")
 
 
+#: columns whose NaN, ±inf (and, for score and latency, null) make a row invalid for the analyses
+#: that read them; the summary counts such rows in ``<column>|invalid``
+SCREENED = ("score", "latency_ms", "prediction", "label")
+_NULL_IS_INVALID = ("score", "latency_ms")  # logged on every row; a null label is one not known yet
+
+
+def _nonfinite(col: str, dtype) -> pl.Expr:
+    """NaN or ±inf: in a float column, or written as text ("nan", "inf") in a string one."""
+    c = pl.col(col)
+    if dtype is not None and dtype.is_float():
+        return c.is_nan() | c.is_infinite()
+    if dtype == pl.String:
+        f = c.cast(pl.Float64, strict=False)
+        return f.is_nan() | f.is_infinite()
+    return pl.lit(False)
+
+
+def screen(frame: pl.LazyFrame, schema: dict) -> pl.LazyFrame:
+    """Null out NaN and ±inf in score, latency, prediction and label, and flag each row that had
+    an invalid value in ``__<column>|invalid`` (null score or latency counts too): excluded from
+    the analyses that need the value, and counted, never dropped silently."""
+    exprs: list[pl.Expr] = []
+    for c in SCREENED:
+        if c not in schema:
+            continue
+        bad = _nonfinite(c, schema[c]).fill_null(False)
+        flag = (bad | pl.col(c).is_null()) if c in _NULL_IS_INVALID else bad
+        exprs += [flag.alias(f"__{c}|invalid"), pl.when(bad).then(None).otherwise(pl.col(c)).alias(c)]
+    return frame.with_columns(exprs) if exprs else frame
+
+
 def _positive(col: str) -> pl.Expr:
     """Binary labels as 1/0 (null stays null): numbers > 0.5, booleans, or yes-like text."""
     c = pl.col(col)
@@ -55,6 +86,7 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         keys, score, prediction and label are read), the rest from ``frame``.
     """
     schema = schema or dict(frame.collect_schema())
+    frame = screen(frame, schema)
     segs = [segment] if isinstance(segment, str) else list(segment or ())
     keys = ["bucket", "model_version", "route"] + segs
     prep = [pl.col("timestamp").dt.truncate(bucket).alias("bucket")]
@@ -62,14 +94,18 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     aggs: list[pl.Expr] = [pl.len().alias("n")]
     if "fallback" in schema:
         aggs.append(pl.col("fallback").cast(pl.Int64).sum().alias("fallback"))
+    if "latency_ms" in schema:
+        aggs.append(pl.col("__latency_ms|invalid").sum().alias("latency_ms|invalid"))
     for f, edges in binning.numeric.items():
         if f not in schema:
             continue
         x = pl.col(f)
         idx = pl.sum_horizontal([(x > e).cast(pl.Int32) for e in edges]) if edges else pl.lit(0, dtype=pl.Int32)
-        prep.append(pl.when(x.is_null() | x.is_nan()).then(None).otherwise(idx).alias(f"__{f}|bin"))
+        # NaN is a missing value like null; ±inf an invalid one: both counted, neither binned
+        prep.append(pl.when(x.is_finite()).then(idx).alias(f"__{f}|bin"))
         finite = pl.when(x.is_finite()).then(x)
-        aggs += [x.is_null().sum().alias(f"{f}|null"), finite.sum().alias(f"{f}|sum"),
+        aggs += [(x.is_null() | x.is_nan()).sum().alias(f"{f}|null"), x.is_infinite().sum().alias(f"{f}|inf"),
+                 finite.sum().alias(f"{f}|sum"),
                  (finite * finite).sum().alias(f"{f}|sumsq"), finite.min().alias(f"{f}|min"),
                  finite.max().alias(f"{f}|max")]
         aggs += [(pl.col(f"__{f}|bin") == i).sum().alias(f"{f}|h{i}") for i in range(len(edges) + 1)]
@@ -86,7 +122,11 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     lprep: list[pl.Expr] = []
     laggs: list[pl.Expr] = []
     lschema = dict(labelled.collect_schema()) if labelled is not None else schema
+    if labelled is not None:
+        labelled = screen(labelled, lschema)
     has_label = "label" in lschema
+    laggs += [pl.col(f"__{c}|invalid").sum().alias(f"{c}|invalid") for c in ("score", "prediction", "label")
+              if c in lschema and (c != "score" or "score" in schema)]
     if "score" in schema:
         lprep.append((pl.col("score") * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int32)
                     .alias("__score|bin"))
@@ -108,7 +148,8 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         else:
             laggs += [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
     if has_label and "prediction" in schema:
-        is_lab = pl.col("label").is_not_null()
+        # a labelled row counts when both its label and its prediction are valid values
+        is_lab = pl.col("label").is_not_null() & pl.col("prediction").is_not_null()
         laggs.append(is_lab.sum().alias("labelled"))
         if task == "regression":
             err = (pl.col("prediction").cast(pl.Float64) - pl.col("label").cast(pl.Float64))
@@ -139,7 +180,7 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     if task != "regression" and "prediction" in schema:
         # prediction x label counts (label null on rows not labelled yet): the confusion matrix,
         # and the predicted-class mix of every row
-        src = labelled if labelled is not None else frame
+        src = labelled if labelled is not None else frame  # both screened: NaN classes are null
         if not has_label:
             src = src.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
         conf_keys = [e for e in prep if e.meta.output_name() in keys]

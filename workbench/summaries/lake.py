@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from collections.abc import Sequence
+from contextlib import contextmanager
+from dataclasses import replace
 
 import polars as pl
 
@@ -27,13 +27,23 @@ def window(frame: pl.LazyFrame, start=None, end=None) -> pl.LazyFrame:
     return frame
 
 
+@contextmanager
+def _reading(lake: Lake):
+    """A failure while the engine reads rows becomes the lake's named error (file, line, column)."""
+    try:
+        yield
+    except (pl.exceptions.PolarsError, OSError) as exc:
+        raise lake.read_error(exc) from None
+
+
 def fit_lake_binning(lake: Lake, *, start=None, end=None, n_bins: int = 20, top_k: int = 20) -> Binning:
     """Fit bins on the lake's baseline window ``[start, end)``."""
     cols = list(lake.numeric_features + lake.categorical_features) + ["timestamp"]
     frame = window(lake.predictions(cols), start, end)
-    return fit_binning(frame, numeric=lake.numeric_features, categorical=lake.categorical_features,
-                       n_bins=n_bins, top_k=top_k, start=iso(parse_time(start)) if start else None,
-                       end=iso(parse_time(end)) if end else None)
+    with _reading(lake):
+        return fit_binning(frame, numeric=lake.numeric_features, categorical=lake.categorical_features,
+                           n_bins=n_bins, top_k=top_k, start=iso(parse_time(start)) if start else None,
+                           end=iso(parse_time(end)) if end else None)
 
 
 def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str = "1h",
@@ -59,7 +69,8 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
         lab_cols = [c for c in (*keys, "score", "prediction") if c in schema] + ["label"]
         labelled = window(lake.predictions(lab_cols, with_labels=True), start, end)
     frame = window(frame.select(cols), start, end)
-    s = summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
-                        schema={c: schema[c] for c in cols}, labelled=labelled)
+    with _reading(lake):
+        s = summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
+                            schema={c: schema[c] for c in cols}, labelled=labelled)
     return replace(s, start=parse_time(start) if start is not None else None,
                    end=parse_time(end) if end is not None else None)

@@ -3,12 +3,16 @@
 Two tables hold everything detectors need:
 
 ``table`` (wide, one row per key)
-    ``n`` rows, ``fallback`` count; per numeric feature ``f``: ``f|null``, ``f|sum``,
-    ``f|sumsq``, ``f|min``, ``f|max`` and bin counts ``f|h0`` .. ``f|hK`` (``h0`` is the
-    underflow, ``hK`` the overflow); per categorical ``c``: ``c|v0`` .. (the baseline's top-K
+    ``n`` rows, ``fallback`` count; per numeric feature ``f``: ``f|null`` (null or NaN: a
+    missing value), ``f|inf`` (±inf: an invalid value), ``f|sum``, ``f|sumsq``, ``f|min``,
+    ``f|max`` (of finite values) and bin counts ``f|h0`` .. ``f|hK`` of finite values (``h0`` is
+    the underflow, ``hK`` the overflow), so ``null + inf + sum of bins = n``; per categorical ``c``: ``c|v0`` .. (the baseline's top-K
     values, in :attr:`Binning.categorical` order), ``c|other``, ``c|unseen``, ``c|null``;
     score tallies ``score|y1|hI`` / ``score|y0|hI`` / ``score|yna|hI`` (binary) and
-    ``labelled``, ``correct`` (classification) or ``abs_err``, ``sq_err`` (regression).
+    ``labelled``, ``correct`` (classification) or ``abs_err``, ``sq_err`` (regression), over
+    rows whose label and prediction are both valid; ``score|invalid``, ``latency_ms|invalid``
+    (null, NaN or ±inf), ``prediction|invalid``, ``label|invalid`` (NaN or ±inf): rows left
+    out of the tallies that need that value.
 ``latency`` (long)
     keys + ``bin`` (log-spaced, see :func:`latency_bin_bounds`) + ``n``.
 ``confusion`` (long, classification)
@@ -112,6 +116,17 @@ class Summary(Result):
         return cls(table=frame(d["table"]), latency=frame(d["latency"]), confusion=frame(d.get("confusion")),
                    binning=Binning.from_dict(d["binning"]), keys=tuple(d["keys"]), bucket=d["bucket"],
                    task=d["task"], start=t(d.get("start")), end=t(d.get("end")))
+
+    def invalid_counts(self) -> dict[str, int]:
+        """Rows with an invalid score, latency_ms, prediction or label (null, NaN or ±inf for
+        score and latency; NaN or ±inf for prediction and label), by column; only columns with
+        some. Those rows are left out of the tallies that need the value."""
+        out = {}
+        for c in ("score", "latency_ms", "prediction", "label"):
+            col = f"{c}|invalid"
+            if col in self.table.columns and (k := int(self.table[col].sum() or 0)):
+                out[c] = k
+        return out
 
     @property
     def rows(self) -> int:

@@ -52,6 +52,7 @@ class Batch:
     emb_seen: np.ndarray | None = None
     other: pl.Series | None = None
     lost: np.ndarray | None = None
+    nan_num: np.ndarray | None = None  # numeric cells written as NaN rather than null
 
     def since(self, onset_us: int) -> np.ndarray:
         """Rows at or after ``onset_us``."""
@@ -105,11 +106,13 @@ class Rescale:
 
 @dataclass(frozen=True)
 class NullOut:
-    """Upstream rename: the field the feature reads is gone, so it arrives empty."""
+    """Upstream rename or removal: the field the feature reads is gone, so it arrives empty
+    (logged as null, or as NaN with ``nan``: what a pandas-based feature job writes)."""
 
     feature: int
     onset_us: int
     categorical: bool = False
+    nan: bool = False
     stage: str = "upstream"
 
     def apply(self, batch: Batch, rng: np.random.Generator) -> None:
@@ -118,6 +121,10 @@ class NullOut:
             batch.seen_cat[rows, self.feature] = -1
         else:
             batch.seen_num[rows, self.feature] = np.nan
+            if self.nan:
+                if batch.nan_num is None:
+                    batch.nan_num = np.zeros(batch.seen_num.shape, dtype=bool)
+                batch.nan_num[rows, self.feature] = True
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ INCIDENT_RELEASE = 2
 class SchemaChange:
     """A change to an upstream dataset's schema facet, first visible in the run completing at ``at_us``.
 
-    ``kind`` is ``"add"``, ``"rename"`` or ``"retype"`` (type and/or description).
+    ``kind`` is ``"add"``, ``"remove"``, ``"rename"`` or ``"retype"`` (type and/or description).
     """
 
     dataset: str
@@ -223,6 +223,23 @@ def _schema_mismatch(world, variant, rng):
             {"kind": "rename", "field": feature.field, "new_field": new_name, "run_id": run_id},
             (NullOut(j, onset),),
             schema_changes=(SchemaChange(feature.dataset, onset, run_id, "rename", feature.field, new_name=new_name),),
+            dataset=feature.dataset, feature=feature.name,
+        )
+    if variant == 3:
+        # a removed field that a pandas-based feature job fills with NaN, not null
+        top = _top_numeric(world, 3, exclude=(world.external_feature,))
+        floats = [j for j in top if not world.numeric[j].integer]
+        j = int(rng.choice(floats or top))
+        feature = world.numeric[j]
+        onset, run_id = _next_run(world, feature.dataset, world.anchor_us)
+        dataset = world.dataset(feature.dataset)
+        return Incident(
+            "schema_mismatch", 3, onset, _subject(feature=feature.name, dataset=dataset.id),
+            f"Upstream {dataset.id} removed {feature.field}, and the feature job fills the missing field with "
+            f"NaN, so {feature.name} is logged as NaN.",
+            {"kind": "remove", "field": feature.field, "run_id": run_id, "written_as": "NaN"},
+            (NullOut(j, onset, nan=True),),
+            schema_changes=(SchemaChange(feature.dataset, onset, run_id, "remove", feature.field),),
             dataset=feature.dataset, feature=feature.name,
         )
     if not world.categorical:
@@ -422,7 +439,7 @@ def _serving_bug(world, variant, rng):
 _BUILDERS: dict[str, tuple[int, Callable]] = {
     "none": (1, _none),
     "data_drift": (2, _data_drift),
-    "schema_mismatch": (3, _schema_mismatch),
+    "schema_mismatch": (4, _schema_mismatch),
     "latency_regression": (2, _latency_regression),
     "bias_regression": (2, _bias_regression),
     "third_party_change": (2, _third_party_change),

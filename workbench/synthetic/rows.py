@@ -104,8 +104,11 @@ def _categorical_columns(world: World, batch: Batch) -> dict[str, pl.Series]:
     return out
 
 
-def _numeric_column(feature, values: np.ndarray) -> pl.Series:
+def _numeric_column(feature, values: np.ndarray, nan: np.ndarray | None = None) -> pl.Series:
+    """Missing values as null, except the cells ``nan`` marks, which stay NaN (a float column)."""
     series = pl.Series(feature.name, values, nan_to_null=True)
+    if nan is not None and nan.any():
+        return series.cast(pl.Float64).scatter(np.flatnonzero(nan), float("nan"))
     return series.cast(pl.Int64) if feature.integer else series
 
 
@@ -127,7 +130,7 @@ def _prediction_columns(world: World, timeline: Timeline, batch: Batch, segments
     if task != "regression":
         data[cols["score"]] = np.round(score, 6)
     for j, f in enumerate(world.numeric):
-        data[f.name] = _numeric_column(f, batch.seen_num[:, j])
+        data[f.name] = _numeric_column(f, batch.seen_num[:, j], None if batch.nan_num is None else batch.nan_num[:, j])
     data.update(_categorical_columns(world, batch))
     for k, s in enumerate(world.segments):
         if s.feature is None:

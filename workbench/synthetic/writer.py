@@ -148,6 +148,9 @@ def schema_at(world: World, key: str, t_us: int, changes: tuple[SchemaChange, ..
         if change.kind == "add":
             fields.append([change.field, change.new_type, ""])
             continue
+        if change.kind == "remove":
+            fields = [f for f in fields if f[0] != change.field]
+            continue
         for f in fields:
             if f[0] == change.field:
                 if change.kind == "rename":

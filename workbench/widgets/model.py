@@ -148,7 +148,8 @@ class ExplorerModel:
                                               "feature_version"]))
 
     def distribution(self, sel: Selection) -> pl.DataFrame:
-        """Shares of the chosen feature's bins (or categories) in baseline and window."""
+        """Shares of the chosen feature's bins (or categories) in baseline and window, over all rows:
+        missing values (null or NaN) and, when there are any, ±inf values have their own bar."""
         f = sel.feature
         if f is None:
             return pl.DataFrame()
@@ -160,11 +161,20 @@ class ExplorerModel:
             edges = self.binning.numeric[f]
             labels = ([f"< {edges[0]:.4g}"] + [f"{a:.4g} – {b:.4g}" for a, b in zip(edges[:-1], edges[1:])]
                       + [f">= {edges[-1]:.4g}"]) if edges else ["all"]
+            parts = {}
             for name, part in (("baseline", base), ("window", win)):
                 h = part.histogram(f) if part.rows else np.zeros(len(labels), dtype=np.int64)
-                tot = h.sum() or 1
-                rows += [{"bin": labels[i], "order": i, "share": float(h[i] / tot), "which": name}
-                         for i in range(len(labels))]
+                t = part.collapse().table if part.rows else None
+                miss = int(t[f"{f}|null"][0] or 0) if t is not None and f"{f}|null" in t.columns else 0
+                inf = int(t[f"{f}|inf"][0] or 0) if t is not None and f"{f}|inf" in t.columns else 0
+                parts[name] = (h, miss, inf)
+            with_inf = any(p[2] for p in parts.values())
+            for name, (h, miss, inf) in parts.items():
+                counts = [*h.tolist(), miss] + ([inf] if with_inf else [])
+                tot = sum(counts) or 1
+                names = [*labels, "(missing)"] + (["(±inf)"] if with_inf else [])
+                rows += [{"bin": names[i], "order": i, "share": counts[i] / tot, "which": name}
+                         for i in range(len(names))]
         elif f in self.binning.categorical:
             for name, part in (("baseline", base), ("window", win)):
                 c = part.category_counts(f) if part.rows else {}
@@ -185,14 +195,16 @@ class ExplorerModel:
         daily = replace(win, table=t).collapse(("bucket",)).table.sort("bucket").filter(pl.col("n") >= min_rows)
         rows = []
         for f in self.binning.numeric:
-            cols = [f"{f}|h{i}" for i in range(self.binning.n_bins(f))]
+            # the missing (null or NaN) and ±inf cells count: a feature turning NaN is a drift
+            cols = [f"{f}|h{i}" for i in range(self.binning.n_bins(f))] + \
+                [c for c in (f"{f}|null", f"{f}|inf") if c in daily.columns]
             if cols[0] not in daily.columns:
                 continue
             ref = np.array([b[c] or 0 for c in cols], float)
             for r in daily.select("bucket", *cols).iter_rows():
                 rows.append({"bucket": r[0], "feature": f, "psi": min(st.psi(ref, np.array(r[1:], float)), 5.0)})
         for f, vocab in self.binning.categorical.items():
-            cols = [f"{f}|v{i}" for i in range(len(vocab))] + [f"{f}|other"]
+            cols = [f"{f}|v{i}" for i in range(len(vocab))] + [f"{f}|other", f"{f}|null"]
             if cols[0] not in daily.columns:
                 continue
             ref = np.array([b[c] or 0 for c in cols], float)
