@@ -223,7 +223,7 @@ def ale_curves(models: dict[str, Any], rows: pl.DataFrame, *, numeric, categoric
 class Anchors(Result):
     """Anchor rules (if-then conditions that pin the model's output) for sampled wrong predictions."""
 
-    anchors: tuple[dict[str, Any], ...]  # row, prediction, label, rule, precision, coverage
+    anchors: tuple[dict[str, Any], ...]  # request_id (or row), prediction, label, rule, precision, coverage
     meta: dict[str, Any] = field(default_factory=dict)
 
     def _summary(self) -> str:
@@ -253,11 +253,11 @@ def anchors_for_errors(model, train: pl.DataFrame, rows: pl.DataFrame, *, numeri
     for i in pick:
         with _global_seed(seed):  # each anchor is searched from the same state, whichever came before
             e = explainer.explain(np.nan_to_num(x[i], nan=0.0), threshold=threshold)
-        row = {"row": int(i), "prediction": int(f(x[i:i + 1])[0]), "label": int(_y(lab.slice(int(i), 1), task, model)[0]),
+        row = {"prediction": int(f(x[i:i + 1])[0]), "label": int(_y(lab.slice(int(i), 1), task, model)[0]),
                "rule": " AND ".join(e.data["anchor"]) or "(any)", "precision": float(np.ravel(e.data["precision"])[0]),
                "coverage": float(np.ravel(e.data["coverage"])[0])}
-        if "request_id" in lab.columns:
-            row["request_id"] = lab["request_id"][int(i)]
+        # the request id names the row; a position would depend on the order the rows came in
+        row = ({"request_id": lab["request_id"][int(i)]} if "request_id" in lab.columns else {"row": int(i)}) | row
         out.append(row)
     return Anchors(anchors=tuple(out), meta={"threshold": threshold, "wrong_rows": wrong.height,
                                              "library": "alibi"})
