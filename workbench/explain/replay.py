@@ -139,8 +139,8 @@ def agreement(model, frame: pl.DataFrame, task: str) -> tuple[np.ndarray, str]:
         p, logged = score_rows(model, frame, task), frame["score"].cast(pl.Float64).to_numpy()
         if logged.size and logged.min() >= 0.5 and "prediction" in frame.columns:
             # scores logged as the confidence of the predicted class: compare that, and the class
-            same = _same_class(model, frame)
-            return same & (np.abs(np.maximum(p, 1.0 - p) - logged) <= 1e-3), TOLERANCE["binary_classification_confidence"]
+            close = np.abs(np.maximum(p, 1.0 - p) - logged) <= 1e-3
+            return _same_class(model, frame) & close, TOLERANCE["binary_classification_confidence"]
         return np.abs(p - logged) <= 1e-3, TOLERANCE[task]
     frame = frame.filter(pl.col("prediction").is_not_null())
     if task == "regression":
