@@ -143,7 +143,7 @@ def test_explicit_baseline_and_until(lakes):
 
 @pytest.mark.parametrize(("cause", "variant", "seed", "check"), [
     ("retrain_regression", 0, 311, "replay_auc"),
-    ("serving_bug", 1, 312, "replay_auc"),
+    ("serving_bug", 1, 312, "replay_rows_not_reproduced"),  # the artifact does not reproduce the logs
     ("third_party_change", 1, 313, "permutation_importance"),
 ])
 def test_artifacts_add_replay_and_explanation_evidence(tmp_path, cause, variant, seed, check):
