@@ -90,7 +90,10 @@ def _fast_mode(runs: int) -> int:
     for i in range(runs):
         res = subprocess.run([sys.executable, "-c", CHILD, *roots], capture_output=True, text=True, check=True)
         results.append(json.loads(res.stdout))
-        print(f"run {i + 1}/{runs} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        so_far = sum(len({json.dumps(r[root], sort_keys=True) for r in results}) > 1 for root in roots)
+        verdicts = " ".join(results[-1][root]["verdict"] for root in roots)
+        print(f"run {i + 1}/{runs} ({time.perf_counter() - t0:.0f} s): {verdicts}; lakes flipped so far: {so_far}",
+              flush=True)
     flips = 0
     for (cause, variant, task, seed, expected), root in zip(CASES, roots):
         docs = {json.dumps(r[root], sort_keys=True) for r in results}
