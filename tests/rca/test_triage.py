@@ -67,8 +67,8 @@ def test_healthy_lake_says_none_and_is_deterministic(lakes):
     assert a.verdict["cause"] == "none" and a.top is None
     assert all(h.score < DECISION_THRESHOLD for h in a.hypotheses)
     da, db = a.to_dict(), b.to_dict()
-    da["meta"].pop("seconds"), db["meta"].pop("seconds")
-    assert da == db
+    assert "seconds" not in da["meta"]  # no timings: the same lake gives the same document
+    assert json.dumps(da) == json.dumps(db)
     assert "none" in a.render() and a._repr_html_().startswith("<div")
 
 
@@ -143,7 +143,7 @@ def test_explicit_baseline_and_until(lakes):
 
 @pytest.mark.parametrize(("cause", "variant", "seed", "check"), [
     ("retrain_regression", 0, 311, "replay_auc"),
-    ("serving_bug", 1, 312, "replay_auc"),
+    ("serving_bug", 1, 312, "replay_rows_not_reproduced"),  # the artifact does not reproduce the logs
     ("third_party_change", 1, 313, "permutation_importance"),
 ])
 def test_artifacts_add_replay_and_explanation_evidence(tmp_path, cause, variant, seed, check):

@@ -46,7 +46,11 @@ class EmbeddingDrift(Result):
 
 
 def sample_embeddings(frame: pl.LazyFrame, n: int, *, seed: int = 0, column: str = "embedding") -> np.ndarray:
-    """Up to ``n`` embeddings, chosen by a hash of the request id (reproducible, streams)."""
+    """Up to ``n`` embeddings, chosen by a hash of the request id (reproducible, streams).
+
+    The hash is polars' ``Expr.hash(seed=...)``: the same rows in every process for one installed
+    polars version (see :func:`workbench.lake.sampling.stable_sample`).
+    """
     total = frame.select(pl.len()).collect(engine="streaming").item()
     if total == 0:
         return np.zeros((0, 0))
@@ -54,7 +58,8 @@ def sample_embeddings(frame: pl.LazyFrame, n: int, *, seed: int = 0, column: str
     h = pl.col("request_id").hash(seed)
     # sorted by the hash before taking n: the same rows whatever order the scan yields them in
     picked = (frame.filter(pl.col(column).is_not_null() & ((h % 1_000_000) < int(keep * 1_000_000)))
-              .select(h.alias("__h"), column).sort("__h").head(n).collect(engine="streaming"))
+              .select(h.alias("__h"), pl.col("request_id"), column).sort(["__h", "request_id"]).head(n)
+              .collect(engine="streaming"))
     if picked.is_empty():
         return np.zeros((0, 0))
     return np.asarray(picked[column].to_list(), dtype=np.float64)

@@ -206,5 +206,6 @@ def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2,
                 found.append({"slice": {c: r[c] for c in combo}, "rows": r["n"], "accuracy": r["ok"] / r["n"],
                               "ci": (lo, hi), "gap": acc - r["ok"] / r["n"],
                               "excess_errors": (acc - r["ok"] / r["n"]) * r["n"]})
-    found.sort(key=lambda s: -s["excess_errors"])
+    # ties broken by the slice itself: group_by yields groups in no fixed order
+    found.sort(key=lambda s: (-s["excess_errors"], sorted((k, str(v)) for k, v in s["slice"].items())))
     return SliceResult(overall={"rows": n_all, "accuracy": acc}, slices=found[:top], columns=tuple(columns))

@@ -8,10 +8,15 @@ column, when the model reads one, is held at its baseline mean.
   feature's importance moved.
 - :func:`ale_curves` — accumulated local effects per model version, on the same rows.
 - :func:`anchors_for_errors` — anchor rules for a sample of wrong predictions.
+
+Same rows, same answer: rows are sampled by a seeded hash of the request id
+(:func:`~workbench.lake.sampling.stable_sample`), never by position, and alibi's draws from
+numpy's global generator are seeded for the call and the caller's generator state restored after.
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from workbench.exceptions import MissingDependencyError
+from workbench.lake.sampling import stable_sample, stable_sample_expr
 from workbench.results import Result
 
 __all__ = ["AleCurves", "Anchors", "ImportanceShift", "TabularView", "ale_curves", "anchors_for_errors",
@@ -40,6 +46,17 @@ def _alibi():
     return ex
 
 
+@contextlib.contextmanager
+def _global_seed(seed: int):
+    """alibi draws from numpy's global generator: seed it for the call, then put the caller's back."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
 @dataclass
 class TabularView:
     """Turns lake rows into the numeric array alibi needs, and back into frames for the model."""
@@ -57,7 +74,8 @@ class TabularView:
         if "embedding" in frame.columns:
             vals = [e for e in frame["embedding"].to_list() if e is not None]
             if vals:
-                emb = np.asarray(vals, dtype=float).mean(axis=0).tolist()
+                # sorted first: the mean must not depend on the order the rows came in
+                emb = np.sort(np.asarray(vals, dtype=float), axis=0).mean(axis=0).tolist()
         return cls(list(numeric), list(categorical), vocab, emb)
 
     @property
@@ -130,7 +148,7 @@ def importance_shift(model, baseline: pl.DataFrame, window: pl.DataFrame, *, num
     rows = []
     for name, frame in (("baseline", baseline), ("window", window)):
         frame = frame.filter(pl.col("label").is_not_null())
-        frame = frame.sample(max_rows, seed=seed) if frame.height > max_rows else frame
+        frame = stable_sample(frame, max_rows, seed=seed)
         rows.append(frame.height)
         x = view.to_array(frame)
         y = _y(frame, task, model)
@@ -144,8 +162,8 @@ def importance_shift(model, baseline: pl.DataFrame, window: pl.DataFrame, *, num
         else:
             pi = ex.PermutationImportance(_predictor(model, view, task, proba=False),
                                           loss_fns=["mean_absolute_error"], feature_names=view.names)
-        np.random.seed(seed)  # alibi shuffles with numpy's global generator
-        exp = pi.explain(x, y, kind="difference", n_repeats=n_repeats)
+        with _global_seed(seed):  # alibi shuffles with numpy's global generator
+            exp = pi.explain(x, y, kind="difference", n_repeats=n_repeats)
         out[name] = {f: (d["mean"], d["std"]) for f, d in zip(exp.data["feature_names"],
                                                              exp.data["feature_importance"][0])}
     feats = []
@@ -184,7 +202,7 @@ def ale_curves(models: dict[str, Any], rows: pl.DataFrame, *, numeric, categoric
     """ALE of each numeric feature for each model (``{version: model}``), on ``rows``."""
     ex = _alibi()
     view = TabularView.from_frame(rows, numeric, categorical)
-    rows = rows.sample(max_rows, seed=seed) if rows.height > max_rows else rows
+    rows = stable_sample(rows, max_rows, seed=seed)
     x = view.to_array(rows)
     idx = [view.names.index(f) for f in (features or list(numeric))]
     curves = []
@@ -206,7 +224,7 @@ def ale_curves(models: dict[str, Any], rows: pl.DataFrame, *, numeric, categoric
 class Anchors(Result):
     """Anchor rules (if-then conditions that pin the model's output) for sampled wrong predictions."""
 
-    anchors: tuple[dict[str, Any], ...]  # row, prediction, label, rule, precision, coverage
+    anchors: tuple[dict[str, Any], ...]  # request_id (or row), prediction, label, rule, precision, coverage
     meta: dict[str, Any] = field(default_factory=dict)
 
     def _summary(self) -> str:
@@ -221,19 +239,26 @@ def anchors_for_errors(model, train: pl.DataFrame, rows: pl.DataFrame, *, numeri
     ex = _alibi()
     view = TabularView.from_frame(train, numeric, categorical)
     f = _predictor(model, view, task, proba=False)
-    lab = rows.filter(pl.col("label").is_not_null())
+    lab = rows.filter(pl.col("label").is_not_null()).with_row_index("__row")
     x = view.to_array(lab)
-    wrong = np.flatnonzero(f(x) != _y(lab, task, model))
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(wrong, size=min(n, wrong.size), replace=False) if wrong.size else []
-    explainer = ex.AnchorTabular(f, feature_names=view.names, categorical_names=view.categorical_names, seed=seed)
-    xt = view.to_array(train.sample(min(train.height, 2000), seed=seed))
-    explainer.fit(np.nan_to_num(xt, nan=0.0))
+    wrong = lab.filter(pl.Series(f(x) != _y(lab, task, model)))
+    # the wrong rows to explain: chosen by a hash of the request id, not by position
+    h = stable_sample_expr(wrong.drop("__row"), seed=seed)
+    pick = wrong.with_columns(h.alias("__h")).sort(["__h", "__row"]).head(n)["__row"].to_list()
+    xt = view.to_array(stable_sample(train, 2000, seed=seed))
+    with _global_seed(seed):
+        explainer = ex.AnchorTabular(f, feature_names=view.names, categorical_names=view.categorical_names,
+                                     seed=seed)
+        explainer.fit(np.nan_to_num(xt, nan=0.0))
     out = []
     for i in pick:
-        e = explainer.explain(np.nan_to_num(x[i], nan=0.0), threshold=threshold)
-        out.append({"row": int(i), "prediction": int(f(x[i:i + 1])[0]), "label": int(_y(lab.slice(int(i), 1), task, model)[0]),
-                    "rule": " AND ".join(e.data["anchor"]) or "(any)", "precision": float(np.ravel(e.data["precision"])[0]),
-                    "coverage": float(np.ravel(e.data["coverage"])[0])})
-    return Anchors(anchors=tuple(out), meta={"threshold": threshold, "wrong_rows": int(wrong.size),
+        with _global_seed(seed):  # each anchor is searched from the same state, whichever came before
+            e = explainer.explain(np.nan_to_num(x[i], nan=0.0), threshold=threshold)
+        row = {"prediction": int(f(x[i:i + 1])[0]), "label": int(_y(lab.slice(int(i), 1), task, model)[0]),
+               "rule": " AND ".join(e.data["anchor"]) or "(any)", "precision": float(np.ravel(e.data["precision"])[0]),
+               "coverage": float(np.ravel(e.data["coverage"])[0])}
+        # the request id names the row; a position would depend on the order the rows came in
+        row = ({"request_id": lab["request_id"][int(i)]} if "request_id" in lab.columns else {"row": int(i)}) | row
+        out.append(row)
+    return Anchors(anchors=tuple(out), meta={"threshold": threshold, "wrong_rows": wrong.height,
                                              "library": "alibi"})

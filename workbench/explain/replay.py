@@ -1,8 +1,12 @@
 """Replay: score the window's inputs with the previous model and compare.
 
-If the old model would have been fine on the same rows, the new model is the cause; if both fail,
-the data is; if the new model's own artifact does well on the rows it served but what it logged
-does not, the serving code is.
+Two checks. The serving check recomputes the new version's output with its own artifact on the
+rows it served and compares it with what it logged, row by row: if a material share of rows
+disagree, the serving code (not the model) produced the logged outputs. Then the model check, on
+labelled rows: if the old model would have been fine on the same rows, the new model is the
+cause; if both fail, the data is. Rows are chosen by a seeded hash of the request id
+(:func:`~workbench.lake.sampling.stable_sample`), so a rerun sees the same rows and gives the
+same verdict.
 """
 
 from __future__ import annotations
@@ -14,12 +18,25 @@ import numpy as np
 import polars as pl
 
 from workbench.exceptions import ArtifactError
+from workbench.evidence.quality import wilson
 from workbench.explain.artifacts import load_artifact
 from workbench.lake import Lake
+from workbench.lake.sampling import stable_sample
 from workbench.lake.timestamps import parse_time
 from workbench.results import Result
 
-__all__ = ["ReplayResult", "replay", "score_rows"]
+__all__ = ["SERVING_SHARE", "TOLERANCE", "ReplayResult", "agreement", "replay", "score_rows"]
+
+#: How close a recomputed output must be to the logged one to agree, per task.
+TOLERANCE = {
+    "binary_classification": "|recomputed P(positive) - logged score| <= 0.001",
+    "binary_classification_confidence": "same predicted class and |recomputed confidence - logged score| <= 0.001",
+    "binary_classification_no_score": "same predicted class",
+    "multiclass": "same predicted class",
+    "regression": "|recomputed - logged| <= 0.001 x |recomputed| + 0.0001",
+}
+#: The serving code is blamed when the 95% Wilson lower bound of the disagreeing share exceeds this.
+SERVING_SHARE = 0.01
 
 
 @dataclass(frozen=True, repr=False)
@@ -28,6 +45,9 @@ class ReplayResult(Result):
 
     ``metric`` is AUC (binary), accuracy (multiclass) or MAE (regression, lower is better);
     differences are oriented so that negative means worse, with 95 % paired-bootstrap intervals.
+    ``disagreement`` is the share of served rows whose logged output the new version's artifact
+    does not reproduce (within ``tolerance``), with its 95 % Wilson interval, over
+    ``served_rows`` rows; None when the lake lacks inputs the artifact reads.
     """
 
     version: str
@@ -44,11 +64,16 @@ class ReplayResult(Result):
     old_window_vs_baseline: tuple[float, float, float]
     verdict: str  # "model" | "data" | "serving" | "none"
     detail: str
+    disagreement: tuple[float, float, float] | None = None  # share, low, high
+    served_rows: int = 0
+    tolerance: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
     def _summary(self) -> str:
+        dis = "n/a" if self.disagreement is None else f"{self.disagreement[0]:.1%}"
         return (f"{self.version} vs {self.previous}: {self.metric} logged={self.logged:.3f} new={self.new:.3f} "
-                f"old={self.old:.3f} (baseline {self.old_baseline:.3f}) -> {self.verdict}")
+                f"old={self.old:.3f} (baseline {self.old_baseline:.3f}), rows not reproduced {dis} "
+                f"-> {self.verdict}")
 
 
 def _metric(task: str):
@@ -89,18 +114,71 @@ def _logged(frame: pl.DataFrame, task: str) -> np.ndarray:
     return frame["prediction"].cast(pl.Float64).to_numpy()
 
 
-def _sample(lake: Lake, version: str | None, start, end, n: int, seed: int) -> pl.DataFrame:
-    lf = lake.predictions(with_labels=True).filter(pl.col("label").is_not_null())
+def _window(lf: pl.LazyFrame, version: str | None, start, end) -> pl.LazyFrame:
     if version is not None:
         lf = lf.filter(pl.col("model_version") == version)
     if start is not None:
         lf = lf.filter(pl.col("timestamp") >= parse_time(start))
     if end is not None:
         lf = lf.filter(pl.col("timestamp") < parse_time(end))
-    if "fallback" in lf.collect_schema().names():
+    if "fallback" in lf.collect_schema().names():  # the fallback answers with a prior, not the model
         lf = lf.filter(~pl.col("fallback").fill_null(False).cast(pl.Boolean))
-    df = lf.collect()
-    return df.sample(n, seed=seed) if df.height > n else df
+    return lf
+
+
+def _sample(lake: Lake, version: str | None, start, end, n: int, seed: int) -> pl.DataFrame:
+    lf = _window(lake.predictions(with_labels=True).filter(pl.col("label").is_not_null()), version, start, end)
+    return stable_sample(lf, n, seed=seed)
+
+
+def agreement(model, frame: pl.DataFrame, task: str) -> tuple[np.ndarray, str]:
+    """Whether ``model`` reproduces each row's logged output (see :data:`TOLERANCE`); rows whose
+    logged output is missing are left out. Returns the boolean array and the tolerance used."""
+    if task == "binary_classification" and "score" in frame.columns:
+        frame = frame.filter(pl.col("score").is_not_null() & pl.col("score").is_not_nan())
+        p, logged = score_rows(model, frame, task), frame["score"].cast(pl.Float64).to_numpy()
+        if logged.size and logged.min() >= 0.5 and "prediction" in frame.columns:
+            # scores logged as the confidence of the predicted class: compare that, and the class
+            close = np.abs(np.maximum(p, 1.0 - p) - logged) <= 1e-3
+            return _same_class(model, frame) & close, TOLERANCE["binary_classification_confidence"]
+        return np.abs(p - logged) <= 1e-3, TOLERANCE[task]
+    frame = frame.filter(pl.col("prediction").is_not_null())
+    if task == "regression":
+        frame = frame.filter(pl.col("prediction").cast(pl.Float64).is_not_nan())
+        new = score_rows(model, frame, task).astype(float)
+        logged = frame["prediction"].cast(pl.Float64).to_numpy()
+        return np.abs(new - logged) <= 1e-3 * np.abs(new) + 1e-4, TOLERANCE[task]
+    key = "binary_classification_no_score" if task == "binary_classification" else task
+    return _same_class(model, frame), TOLERANCE[key]
+
+
+def _same_class(model, frame: pl.DataFrame) -> np.ndarray:
+    try:
+        predicted = np.asarray(model.predict(frame))
+    except Exception as exc:
+        raise ArtifactError(f"the artifact could not score the lake's rows: {type(exc).__name__}: {exc}",
+                            hint="an artifact must take a frame with the lake's feature columns") from None
+    logged = frame["prediction"].cast(pl.String).to_list()
+    if predicted.dtype.kind in "biuf":  # binary: 0/1 (or booleans) against whatever spelling was logged
+        positive = {"1", "true", "yes", "1.0"}
+        return np.array([(str(v).lower() in positive) == bool(q) for v, q in zip(logged, predicted)])
+    return np.array([str(q) == v for q, v in zip(predicted, logged)])
+
+
+def _serving_check(model, lake: Lake, version: str, start, end, n: int, seed: int):
+    """Share of the version's served rows its artifact does not reproduce, with a Wilson interval."""
+    frame = stable_sample(_window(lake.predictions(), version, start, end), n, seed=seed)
+    missing = [c for c in getattr(model, "feature_names_in_", []) if c not in frame.columns]
+    if missing:
+        return None, 0, "", f"the lake does not log {', '.join(missing)}, which the artifact reads"
+    if frame.height == 0:
+        return None, 0, "", "no served rows to recompute"
+    ok, tol = agreement(model, frame, lake.task)
+    k, m = int((~ok).sum()), int(ok.size)
+    if m == 0:
+        return None, 0, tol, "no logged outputs to compare"
+    lo, hi = wilson(k, m)
+    return (k / m, lo if k else 0.0, hi), m, tol, ""
 
 
 def _boot(fn, idx_sets, rng, n_boot) -> tuple[float, float]:
@@ -111,7 +189,7 @@ def _boot(fn, idx_sets, rng, n_boot) -> tuple[float, float]:
 
 def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, baseline_start=None,
            baseline_end=None, n: int = 4000, seed: int = 0, n_boot: int = 200, margin: float = 0.02,
-           trust_artifacts: bool = False) -> ReplayResult:
+           serving_share: float = SERVING_SHARE, trust_artifacts: bool = False) -> ReplayResult:
     """Score ``version``'s labelled rows in ``[start, end)`` with both versions' artifacts.
 
     Parameters
@@ -123,8 +201,13 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
         The window whose rows ``version`` served.
     baseline_start, baseline_end : optional
         Rows on which ``previous``'s model gives its reference quality (default: before ``start``).
+    n : int
+        Rows per sample (window, baseline, served rows), chosen by a seeded hash of the request id.
     margin : float
         Smallest difference that counts (AUC/accuracy points; relative for MAE).
+    serving_share : float
+        The verdict is ``"serving"`` when the 95 % lower bound of the share of served rows whose
+        logged output the new artifact does not reproduce (see :data:`TOLERANCE`) exceeds this.
     trust_artifacts : bool
         See :func:`~workbench.explain.load_artifact`.
     """
@@ -178,10 +261,12 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
     def worse(x):  # significantly and materially negative
         return x[2] < 0 and x[0] <= -margin
 
-    if worse(lv):
+    dis, served, tol, why = _serving_check(new_m, lake, version, start, end, n, seed + 2)
+    if dis is not None and dis[1] > serving_share:
         verdict = "serving"
-        detail = (f"{version}'s own artifact scores {name} {m_new:.3f} on the rows it served, but what it logged "
-                  f"scores {m_logged:.3f}: the serving code, not the model")
+        detail = (f"{version}'s own artifact does not reproduce what it logged on {dis[0]:.1%} of {served:,} "
+                  f"served rows (95% CI {dis[1]:.1%}-{dis[2]:.1%}; agreement: {tol}); {name} of the logged "
+                  f"outputs {m_logged:.3f}, of the artifact {m_new:.3f}: the serving code, not the model")
     elif worse(ov) and abs(nv[0]) < 0.5 * abs(ov[0]):
         verdict = "data"
         detail = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on baseline rows to {m_old:.3f} on this "
@@ -200,5 +285,8 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
     return ReplayResult(version=version, previous=previous, metric=name, rows=k, baseline_rows=kb,
                         logged=m_logged, new=m_new, old=m_old, old_baseline=m_ref, new_vs_old=nv,
                         logged_vs_new=lv, old_window_vs_baseline=ov, verdict=verdict, detail=detail,
-                        meta={"margin": margin, "n_boot": n_boot, "interval": "95% bootstrap",
-                              "artifacts": uris})
+                        disagreement=dis, served_rows=served, tolerance=tol,
+                        meta={"margin": margin, "n_boot": n_boot, "interval": "95% paired bootstrap",
+                              "serving_share": serving_share, "disagreement_interval": "95% Wilson",
+                              "sample": "seeded hash of request_id", "artifacts": uris,
+                              **({"serving_check": f"not made: {why}"} if why else {})})

@@ -89,6 +89,10 @@ def _labelled(cmp) -> int:
 
 
 def replay_evidence(rep) -> Evidence:
+    if rep.verdict == "serving" and rep.disagreement is not None:
+        share, lo, hi = rep.disagreement
+        return Evidence("replay_rows_not_reproduced", share, baseline=0.0, interval=(lo, hi),
+                        detail=f"replay on {rep.served_rows:,} served rows ({rep.tolerance}): {rep.detail}")
     est, lo, hi = rep.new_vs_old
     return Evidence(f"replay_{rep.metric}", rep.new, baseline=rep.old, interval=(lo, hi),
                     detail=f"replay on {rep.rows:,} labelled rows: {rep.detail}")

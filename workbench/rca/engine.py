@@ -234,7 +234,9 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     say(f"testing {len(hs)} hypotheses")
     findings, errors = rank_hypotheses(ctx, hs, threshold=threshold)
     symptoms = ctx.symptoms
-    meta = {"workbench": __version__, "seconds": round(time.perf_counter() - t0, 3),
+    # no timings in the document: the same lake must give the same bytes (progress reports the time)
+    say(f"done in {time.perf_counter() - t0:.1f} s")
+    meta = {"workbench": __version__,
             "hypotheses": [getattr(h, "name", repr(h)) for h in hs], "errors": errors,
             "drifted_features": [f.feature for f in ctx.drift.drifted], "notes": list(ctx.notes),
             "invalid_values": dict(ctx.invalid_values)}

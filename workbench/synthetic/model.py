@@ -1,10 +1,17 @@
 """The world's ground truth and the model versions that try to learn it.
 
 A linear signal over standardised features, categorical effects and the embedding drives both the
-true outcome (plus noise the model cannot see) and every release's output. Releases see features
-*as logged*, so upstream corruption reaches the scores. Incidents are expressed as :class:`Quirks`
-of a release (a noisier logit, a segment it gets wrong, swapped inputs, inverted outputs, slower
-serving) rather than as edits to written rows.
+true outcome (plus noise a linear model cannot see) and every release's output. Releases see
+features *as logged*, so upstream corruption reaches the scores. Incidents are expressed as
+:class:`Quirks` of a release (a noisier logit, a segment it gets wrong, swapped inputs, inverted
+outputs, slower serving) rather than as edits to written rows.
+
+A release's output is a fixed function of the inputs it was given: its own noise (a weaker
+model's idiosyncratic error) and what it learned beyond the linear signal are
+:func:`pseudo_normal` hashes of its standardised inputs, never fresh random draws. So the model
+artifact of a release (:mod:`workbench.synthetic.artifact`) reproduces what the release logged,
+row by row, except for the serving-code bugs (swapped inputs, inverted outputs), which live in the
+serving commit and not in the artifact.
 """
 
 from __future__ import annotations
@@ -22,7 +29,11 @@ __all__ = [
     "Weights",
     "calibrate_binary",
     "logit_sd",
+    "LEARNABLE",
+    "hidden_noise",
+    "learned_weight",
     "model_outputs",
+    "pseudo_normal",
     "release_logits",
     "signal",
     "sigmoid",
@@ -30,6 +41,45 @@ __all__ = [
 ]
 
 _Z_CLIP = 5.0
+
+#: Share of the outcome noise's variance that is a fixed nonlinear function of the inputs: no linear
+#: release sees it, a release with ``hidden_gain`` learned part of it. The rest is pure chance.
+LEARNABLE = 0.85
+# salts of the pseudo-normal streams: a release's own noise, its segment noise, the learnable noise
+_SALT_NOISE, _SALT_SEGMENT, _SALT_HIDDEN = 1, 2, 3
+
+
+def pseudo_normal(z: np.ndarray, c: int, salt: int) -> np.ndarray:
+    """Standard normals ``(n, c)`` that are a fixed function of the inputs ``z`` ``(n, k)``.
+
+    A hash of each row (sines of random projections, as in shader noise) fed through Box-Muller:
+    rows with the same inputs get the same values, rows with different inputs look independent,
+    and the values do not correlate with any linear function of ``z``. ``salt`` gives independent
+    streams.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    k = z.shape[1]
+    a = np.sin(np.arange(1, k + 1) * (12.9898 + salt))[:, None] * 437.5 + np.arange(1, c + 1)[None, :] * 7.31
+    b = np.cos(np.arange(1, k + 1) * (78.233 + salt))[:, None] * 311.9 + np.arange(1, c + 1)[None, :] * 3.17
+    u1 = np.mod(np.sin(z @ a) * 43758.5453, 1.0)
+    u2 = np.mod(np.sin(z @ b) * 24634.6345, 1.0)
+    return np.sqrt(-2.0 * np.log(np.clip(u1, 1e-12, 1.0))) * np.cos(2 * np.pi * u2)
+
+
+def hidden_noise(noise_sd: float, z_true: np.ndarray, chance: np.ndarray) -> np.ndarray:
+    """Outcome noise ``(n, C)`` of sd ``noise_sd``: a learnable part (a fixed function of the true
+    standardised inputs ``z_true``) plus ``chance`` (standard normals drawn per row)."""
+    learnable = pseudo_normal(z_true, chance.shape[1], _SALT_HIDDEN)
+    return noise_sd * (np.sqrt(LEARNABLE) * learnable + np.sqrt(1.0 - LEARNABLE) * chance)
+
+
+def learned_weight(hidden_gain: float) -> float:
+    """Weight on the learnable noise that leaves a residual outcome noise of ``(1 - hidden_gain)``
+    times its sd (capped at learning all of it)."""
+    if hidden_gain <= 0:
+        return 0.0
+    residual = (1.0 - hidden_gain) ** 2 - (1.0 - LEARNABLE)  # what the learnable part may keep
+    return float(1.0 - np.sqrt(max(residual, 0.0) / LEARNABLE))
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
@@ -135,7 +185,12 @@ class SegmentQuirk:
 
 @dataclass(frozen=True)
 class Quirks:
-    """How a release departs from a faithful scorer; the defaults change nothing."""
+    """How a release departs from a faithful scorer; the defaults change nothing.
+
+    ``hidden_gain`` is a release that learned part of the outcome noise: its residual noise sd is
+    ``1 - hidden_gain`` times the truth's (see :func:`learned_weight`). ``swap`` and ``invert`` are
+    serving-code bugs: they are not part of the release's artifact.
+    """
 
     logit_noise: float = 0.0
     scale: float = 1.0
@@ -167,43 +222,48 @@ def logit_sd(truth: TruthModel) -> float:
 
 def release_logits(
     release: Release,
-    truth: TruthModel,
     standardizer: Standardizer,
     seen: np.ndarray,
     codes: np.ndarray,
     embedding: np.ndarray,
-    hidden: np.ndarray,
-    draws: np.ndarray,
-    segments: np.ndarray,
+    in_segment: np.ndarray | None = None,
+    *,
+    shrink: float,
+    noise_sd: float,
+    serving: bool = True,
 ) -> np.ndarray:
-    """Raw outputs ``(n, C)`` of one release on rows it served.
+    """Raw outputs ``(n, C)`` of one release on rows it served, a fixed function of its inputs.
 
-    ``hidden`` is the outcome noise (a release with ``hidden_gain`` learned part of it), ``draws``
-    two independent standard normals per row and output for the release's own noise.
+    ``seen``, ``codes`` and ``embedding`` are the inputs as logged; ``in_segment`` marks the rows
+    of the segment a :class:`SegmentQuirk` gets wrong (by the logged segment value); ``shrink``
+    and ``noise_sd`` come from the :class:`TruthModel` the release was trained on. With
+    ``serving=False`` the serving-code bugs (``swap``) are left out: what the artifact computes.
     """
     q = release.quirks
     x = seen
-    if q.swap is not None:
+    if serving and q.swap is not None:
         i, j = q.swap
         x = seen.copy()
         x[:, [i, j]] = seen[:, [j, i]]
     z = standardizer(x)
-    raw = truth.shrink * signal(release.weights, z, codes, embedding)
+    raw = shrink * signal(release.weights, z, codes, embedding)
+    c = raw.shape[1]
     # a segment the release gets wrong does not share in what it learned better elsewhere
-    gained = np.ones(raw.shape[0], dtype=bool)
-    if q.segment is not None:
-        gained = segments[:, q.segment.column] != q.segment.value
-    if q.hidden_gain:
-        raw[gained] += truth.shrink * q.hidden_gain * hidden[gained]
+    rows = np.zeros(raw.shape[0], dtype=bool)
+    if q.segment is not None and in_segment is not None:
+        rows = np.asarray(in_segment, dtype=bool)
+    gained = ~rows
+    if q.hidden_gain and gained.any():
+        learned = pseudo_normal(z[gained], c, _SALT_HIDDEN)
+        raw[gained] += shrink * learned_weight(q.hidden_gain) * noise_sd * np.sqrt(LEARNABLE) * learned
     if q.logit_noise:
-        raw += q.logit_noise * draws[0]
-    if q.segment is not None:
+        raw += q.logit_noise * pseudo_normal(z, c, _SALT_NOISE)
+    if q.segment is not None and rows.any():
         s = q.segment
-        rows = ~gained
-        raw[rows] += s.noise * draws[1][rows]
+        raw[rows] += s.noise * pseudo_normal(z[rows], c, _SALT_SEGMENT)
         raw[rows, 0] += s.shift
         for j in s.flip:
-            raw[rows] -= s.flip_strength * truth.shrink * np.outer(z[rows, j], release.weights.numeric[:, j])
+            raw[rows] -= s.flip_strength * shrink * np.outer(z[rows, j], release.weights.numeric[:, j])
     if q.scale != 1.0 or q.shift:
         raw = q.scale * raw
         raw[:, 0] += q.shift

@@ -18,7 +18,7 @@ from workbench.synthetic import pii
 from workbench.synthetic.effects import STAGES, Batch
 from workbench.synthetic.ids import request_ids, trace_ids
 from workbench.synthetic.incidents import Incident
-from workbench.synthetic.model import model_outputs, release_logits, sigmoid, signal, true_outcome
+from workbench.synthetic.model import hidden_noise, model_outputs, release_logits, sigmoid, signal, true_outcome
 from workbench.synthetic.population import draw_codes, embed, numeric_latent
 from workbench.synthetic.timeline import Timeline
 from workbench.synthetic.traffic import BIN_US, DAY_US
@@ -45,12 +45,33 @@ def _timestamps(t_us: np.ndarray) -> pl.Series:
     return pl.Series(t_us, dtype=pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
 
 
-def _outputs(world: World, timeline: Timeline, batch: Batch, segments, hidden, rng):
-    """Every release scores the rows routed to it, on the inputs as logged."""
+def _as_logged(world: World, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric inputs and embedding exactly as the lake will hold them (integer columns as Int64,
+    embeddings as Float32), so a release scores what an artifact can later read back."""
+    num = np.column_stack([_numeric_column(f, batch.seen_num[:, j]).cast(pl.Float64).fill_null(np.nan).to_numpy()
+                           for j, f in enumerate(world.numeric)])
+    return num, batch.emb_seen.astype(np.float32).astype(np.float64)
+
+
+def _in_segment(world: World, batch: Batch, segments: np.ndarray, release) -> np.ndarray | None:
+    """Rows whose *logged* segment value is the one a release's segment quirk gets wrong."""
+    quirk = release.quirks.segment
+    if quirk is None:
+        return None
+    seg = world.segments[quirk.column]
+    if seg.feature is None:
+        return segments[:, quirk.column] == quirk.value
+    # a categorical feature doubling as segment: what the serving log wrote (missing or recoded differ)
+    j = seg.feature
+    return (batch.seen_cat[:, j] == quirk.value) & ~batch.recoded[:, j]
+
+
+def _outputs(world: World, timeline: Timeline, batch: Batch, segments, rng):
+    """Every release scores the rows routed to it, on the inputs as logged: a fixed function of
+    those inputs, so the release's artifact reproduces it (serving bugs aside)."""
     truth, n = world.truth, batch.t.size
-    c = hidden.shape[1]
-    draws = rng.standard_normal((2, n, c))
     codes = np.where(batch.recoded, -1, batch.seen_cat).astype(np.int64)
+    seen_num, emb = _as_logged(world, batch)
     if truth.task == "multiclass":
         prediction = np.empty(n, dtype=object)
     else:
@@ -59,8 +80,10 @@ def _outputs(world: World, timeline: Timeline, batch: Batch, segments, hidden, r
     for r in np.unique(batch.release):
         rows = batch.release == r
         release = timeline.releases[int(r)]
-        raw = release_logits(release, truth, world.standardizer, batch.seen_num[rows], codes[rows],
-                             batch.emb_seen[rows], hidden[rows], draws[:, rows], segments[rows])
+        in_segment = _in_segment(world, batch, segments, release)
+        raw = release_logits(release, world.standardizer, seen_num[rows], codes[rows], emb[rows],
+                             None if in_segment is None else in_segment[rows], shrink=truth.shrink,
+                             noise_sd=truth.noise_sd)
         prediction[rows], s = model_outputs(truth, raw, invert=release.quirks.invert)
         if s is not None:
             score[rows] = s
@@ -190,15 +213,17 @@ def generate_day(world: World, timeline: Timeline, incident: Incident, day: int)
 
     truth = world.truth
     labels_rng = rng("labels")
-    true_signal = signal(truth.weights, world.standardizer(batch.true_num), batch.true_cat.astype(np.int64),
-                         batch.emb_true)
-    hidden = truth.noise_sd * labels_rng.standard_normal(true_signal.shape)
+    z_true = world.standardizer(batch.true_num)
+    true_signal = signal(truth.weights, z_true, batch.true_cat.astype(np.int64), batch.emb_true)
+    # outcome noise: part a fixed nonlinear function of the true inputs (what a better model could
+    # learn), part chance; same variance as drawn noise, so calibration is unchanged
+    hidden = hidden_noise(truth.noise_sd, z_true, labels_rng.standard_normal(true_signal.shape))
     for k, effect in enumerate(truth.segment_effects):
         hidden += effect[:, segments[:, k]].T
     outcome = true_outcome(truth, true_signal, hidden, labels_rng)
 
     model_rng = rng("model")
-    prediction, score, fallback = _outputs(world, timeline, batch, segments, hidden, model_rng)
+    prediction, score, fallback = _outputs(world, timeline, batch, segments, model_rng)
     latency = _latency(world, timeline, batch, fallback, rng("latency"))
 
     batch.other = pii.free_text(world.other_column, rng("text"), n)

@@ -17,6 +17,7 @@ import polars as pl
 
 from workbench.evidence import stats as st
 from workbench.lake import Lake
+from workbench.lake.sampling import stable_sample
 from workbench.summaries import Summary, fit_lake_binning, summarize
 
 __all__ = ["ExplorerModel", "Selection"]
@@ -239,7 +240,8 @@ class ExplorerModel:
         return pl.DataFrame(rows)
 
     def sample(self, sel: Selection, n: int = 25) -> pl.DataFrame:
-        """A few predictions of the window (sensitive columns are masked by the lake)."""
+        """A few predictions of the window, chosen by a hash of the request id (the same rows on every
+        run, whatever order the files are read in), in time order; sensitive columns are masked."""
         cols = ["request_id", "timestamp", "model_version", "route"]
         schema = self.lake.predictions().collect_schema().names()
         cols += [c for c in ("prediction", "score", "latency_ms") if c in schema]
@@ -248,7 +250,7 @@ class ExplorerModel:
             lf = lf.filter(pl.col("model_version") == sel.version)
         if sel.route != ALL:
             lf = lf.filter(pl.col("route") == sel.route)
-        return lf.head(n).collect()
+        return stable_sample(lf, n).sort(["timestamp", "request_id"])
 
     def describe(self, sel: Selection) -> dict[str, Any]:
         s = self.scoped(sel)
