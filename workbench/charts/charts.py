@@ -103,8 +103,17 @@ def timeline_chart(timeline: pl.DataFrame, *, onset: dt.datetime | None = None,
     return alt.layer(*layers).properties(width=_WIDTH, title="Lineage around the window (red: onset)")
 
 
-def segment_chart(deltas, *, metric: str = "accuracy") -> alt.Chart:
-    """Per-segment metric change between two versions, with 95 % intervals; regressed ones in red."""
+def segment_chart(deltas, *, metric: str | None = None) -> alt.Chart:
+    """Per-segment metric change between two versions, with 95 % intervals; regressed ones in red.
+
+    ``metric`` defaults to the first metric a segment regressed on, else AUC, accuracy or MAE,
+    whichever the deltas carry: the chart shows what went wrong, not a metric that stayed flat.
+    """
+    if metric is None:
+        regressed = [m for r in deltas.rows for m in r["regressed_on"]]
+        present = {m for r in deltas.rows for m in r["metrics"]}
+        metric = regressed[0] if regressed else next((m for m in ("auc", "accuracy", "mae") if m in present),
+                                                      "accuracy")
     rows = []
     for r in deltas.rows:
         m = r["metrics"].get(metric)
