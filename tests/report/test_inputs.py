@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import papermill
 import pytest
 
@@ -35,10 +33,10 @@ SINCE = {"since": "2026-03-02T00:00Z"}
 
 
 def _refused(**kw):
-    t0 = time.perf_counter()
+    # "up front" is asserted by the no_kernel fixture (triage runs inside the kernel, so a refusal that
+    # came after it would raise KernelStarted); how long a refusal takes is measured in benchmarks/
     with pytest.raises(UsageError) as e:
         run_report("incident-triage", **kw)
-    assert time.perf_counter() - t0 < 20  # checked up front, not after a triage
     return str(e.value)
 
 
