@@ -27,7 +27,7 @@ from workbench.lake.manifest import REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
 from workbench.lake.masking import Masker
 from workbench.lake.timestamps import UTC_DT, check_timestamp_values, timestamp_expr, zone_kind
 
-__all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels"]
+__all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels", "latest_labels"]
 
 # Roles stored as text whatever the writer used (ids, versions, codes).
 _STRING_ROLES = ("request_id", "trace_id", "model_version", "route", "feature_set_version")
@@ -59,6 +59,25 @@ class LabelsTable:
     files: DataFiles | None
     frame: pl.LazyFrame
     inline: bool
+
+
+def latest_labels(labels: pl.LazyFrame, key: str = "request_id") -> pl.LazyFrame:
+    """One label per ``key``: the one with the latest ``labeled_at`` (a relabel corrects the first).
+
+    A missing ``labeled_at`` counts as older than any time. Ties (equal times, or both missing)
+    keep a valid label over an invalid one (null, NaN, ±inf), then the greatest label value:
+    an order that depends neither on file names nor on row order, so the answer is the same
+    however the files are named, split or scanned.
+    """
+    schema = labels.collect_schema()
+    label = pl.col("label")
+    valid = label.is_not_null()
+    if schema["label"].is_float():
+        valid = valid & label.is_finite()
+    order = [pl.col("labeled_at"), valid, label]
+    return (labels.group_by(key)
+            .agg(label.sort_by(order, nulls_last=False).last(),
+                 pl.col("labeled_at").sort_by(order, nulls_last=False).last()))
 
 
 def _kind(dtype: pl.DataType) -> str:
