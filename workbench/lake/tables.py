@@ -8,7 +8,6 @@ column as written. Nothing is collected here except schemas and a small sample.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from workbench.exceptions import (
     EmptyDataError,
     TelemetrySchemaError,
 )
+from workbench.lake._suggest import did_you_mean
 from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, resolve_files, sanitize, scan_files
 from workbench.lake.manifest import REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
 from workbench.lake.masking import Masker
@@ -96,11 +96,6 @@ def _kind(dtype: pl.DataType) -> str:
     return "other"
 
 
-def _suggest(name: str, names) -> str:
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`? " if close else ""
-
-
 def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> PredictionsTable:
     """Resolve, scan and normalise ``predictions/`` (lazy)."""
     roles = manifest.columns
@@ -125,7 +120,7 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
             raise ColumnNotFoundError(
                 msg, file=where, column=src, expected=f"a column for the `{role}` role",
                 found=", ".join(names)[:400],
-                hint=_suggest(src, names) + f"map it in workbench.yaml: columns: {{{role}: <column>}}",
+                hint=did_you_mean(src, names, f"map it in workbench.yaml: columns: {{{role}: <column>}}"),
             )
     if manifest.task == "regression" and "prediction" not in present:
         _missing_output(where, names, "prediction", role_src)
@@ -156,7 +151,7 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
                 raise ColumnNotFoundError(
                     msg, file=where, column=c, expected=f"the {kind} the manifest lists",
                     found=", ".join(names)[:400],
-                    hint=_suggest(c, names) + "fix the name in workbench.yaml or in the writer.",
+                    hint=did_you_mean(c, names, "fix the name in workbench.yaml or in the writer."),
                 )
 
     sensitive = set(manifest.sensitive)
@@ -356,7 +351,7 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
             msg = f"column `{src}` not found in {spec} (role `{role}`)"
             raise ColumnNotFoundError(msg, file=spec, column=src, expected=f"a `{role}` column",
                                       found=", ".join(names)[:400],
-                                      hint=_suggest(src, names) + "labels need request_id, label, labeled_at.")
+                                      hint=did_you_mean(src, names, "labels need request_id, label, labeled_at."))
     sensitive = set(manifest.sensitive)
     exprs = [masker.expr(rid).alias("request_id") if rid in sensitive
              else _role_expr("request_id", rid, schema[rid], spec, set()),
