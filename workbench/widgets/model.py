@@ -42,15 +42,42 @@ class Selection:
 
 
 class ExplorerModel:
-    """Cached summaries of a lake and the frames each Explorer view draws."""
+    """Cached summaries of a lake and the frames each Explorer view draws.
+
+    The constructor only stores the lake; the lake is read on first use (the time range, then
+    the binning and the hourly summary) and the results are cached.
+    """
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self.lo, self.hi = lake.time_range()
-        span = self.hi - self.lo
-        # bins from the first half of the data: a reference that does not move with the controls
-        self.binning = fit_lake_binning(lake, end=self.lo + span / 2)
-        self.hourly: Summary = summarize(lake, self.binning, bucket="1h")
+
+    @cached_property
+    def _time_range(self) -> tuple[dt.datetime, dt.datetime]:
+        return self.lake.time_range()
+
+    @property
+    def lo(self) -> dt.datetime:
+        """The first timestamp of the lake."""
+        return self._time_range[0]
+
+    @property
+    def hi(self) -> dt.datetime:
+        """The last timestamp of the lake."""
+        return self._time_range[1]
+
+    @cached_property
+    def binning(self):
+        """Bins from the first half of the data: a reference that does not move with the controls."""
+        return fit_lake_binning(self.lake, end=self.lo + (self.hi - self.lo) / 2)
+
+    @cached_property
+    def hourly(self) -> Summary:
+        """One hourly pass over the whole lake (bucket × version × route)."""
+        return summarize(self.lake, self.binning, bucket="1h")
+
+    def __repr__(self) -> str:
+        state = "summarised" if "hourly" in self.__dict__ else "not read yet"
+        return f"ExplorerModel(lake={self.lake.name!r}, {state})"
 
     # -- options ------------------------------------------------------------------------
     @cached_property
