@@ -94,3 +94,20 @@ def test_ties_and_missing_times_follow_the_documented_order(tmp_path):
         # a: tie -> greatest label; b: tie -> valid over NaN; c: tie -> valid over null;
         # d: a missing labeled_at is older than any time
         assert got == {a: 1.0, b: 0.0, c: 0.0, d: 1.0}
+
+
+def test_profile_counts_a_relabelled_prediction_once_with_its_latest_lag(tmp_path):
+    preds = predictions_frame()
+    root = write_lake(tmp_path / "lake", preds=preds, labels=False)
+    (root / "labels").mkdir()
+    ids, ts = preds["request_id"][:30].to_list(), preds["timestamp"][:30].to_list()
+    utc = [t.replace(tzinfo=dt.timezone.utc) for t in ts]
+    first = pl.DataFrame({"request_id": ids, "label": [0] * 30, "labeled_at": [t + dt.timedelta(hours=2) for t in utc]})
+    again = pl.DataFrame({"request_id": ids[:12], "label": [1] * 12,
+                          "labeled_at": [t + dt.timedelta(hours=50) for t in utc[:12]]})
+    first.write_parquet(root / "labels" / "b.parquet")
+    again.write_parquet(root / "labels" / "a.parquet")
+    p = wb.open_lake(root, mask_key="k").profile()
+    assert p.label_rows == 42 and p.orphan_labels == 0
+    assert p.labeled_predictions == 30
+    assert p.label_lag_hours_median == pytest.approx(2.0)  # 18 of 30 latest labels came after 2 h

@@ -322,7 +322,10 @@ class Lake:
             ids = lf.select(pl.col("request_id").hash().alias("h"), "timestamp")
             queries.append(lab.select(pl.len().alias("label_rows")))
             queries.append(lab.join(ids, on="h", how="semi").select(pl.len().alias("joined")))
-            queries.append(ids.join(lab, on="h", how="inner")
+            # one label per prediction, the latest: a relabelled request counts once, with its last lag
+            latest = latest_labels(self._labels.frame.select(pl.col("request_id").hash().alias("h"), "label",
+                                                             "labeled_at"), key="h")
+            queries.append(ids.join(latest, on="h", how="inner")
                            .select(pl.len().alias("labeled"),
                                    ((pl.col("labeled_at") - pl.col("timestamp")).dt.total_seconds() / 3600)
                                    .median().alias("lag_h")))
