@@ -227,3 +227,11 @@ class DuplicateRequestIdWarning(WorkbenchWarning):
 
 class LakeValidationWarning(WorkbenchWarning):
     """A detail of the lake worth knowing that does not stop the analysis."""
+
+
+# -- lake + widgets (issue 11) --------------------------------------------------------------------
+
+
+class VerdictsFileError(WorkbenchError, ValueError):
+    """A verdicts file (``HypothesisBoard``) that exists but cannot be read as verdicts: it is
+    left as it is, never overwritten, until it is fixed or moved aside."""

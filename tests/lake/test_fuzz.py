@@ -7,6 +7,7 @@ import os
 import shutil
 import warnings
 
+import polars as pl
 import pytest
 import yaml
 from hypothesis import HealthCheck, Phase, event, given, settings
@@ -40,9 +41,13 @@ def _outcome(root):
 
 
 def _exercise(root):
+    from workbench.summaries import fit_lake_binning, summarize
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         lake = wb.open_lake(root)
+        s = summarize(lake, fit_lake_binning(lake))
+        assert s.rows == lake.predictions(["request_id"]).select(pl.len()).collect().item()
         lake.validate()
         lake_info(lake).render()
         lake.timeline()
@@ -179,10 +184,32 @@ def _mixed_lake(root, cells, whole, *, task: str, fmt: str):
         labels.write_parquet(lab / "labels.parquet")
     else:
         labels.with_columns(pl.col("labeled_at").dt.strftime("%Y-%m-%dT%H:%M:%SZ")).write_csv(lab / "labels.csv")
-    return root
+    return root, preds, labels
 
 
-def _exercise_values(root):
+def _reference_counts(preds, labels) -> dict[str, int]:
+    """What the summary must count, from the frames as written (numpy): per feature its missing
+    (null or NaN) and ±inf values; per role its invalid rows (null, NaN or ±inf for score and
+    latency_ms; NaN or ±inf for a label that joins a prediction)."""
+    import numpy as np
+
+    def arr(df, c):
+        return df[c].cast(pl.Float64).to_numpy()  # null -> NaN
+
+    out = {}
+    for f in ("amount", "account_age_days"):
+        x, null = arr(preds, f), preds[f].is_null().to_numpy()
+        out[f"{f}|null"] = int(np.sum(null | np.isnan(x)))
+        out[f"{f}|inf"] = int(np.sum(np.isinf(x)))
+    for c in ("score", "latency_ms"):
+        out[f"{c}|invalid"] = int(np.sum(~np.isfinite(arr(preds, c))))
+    joined = labels.filter(pl.col("request_id").is_in(preds["request_id"].implode()))
+    y, null = arr(joined, "label"), joined["label"].is_null().to_numpy()
+    out["label|invalid"] = int(np.sum(~null & ~np.isfinite(y)))
+    return out
+
+
+def _exercise_values(root, reference: dict[str, int]):
     import datetime as dt
 
     from conftest import T0
@@ -204,6 +231,12 @@ def _exercise_values(root):
         b = fit_lake_binning(lake, end=cut)
         base, win = summarize(lake, b, end=cut), summarize(lake, b, start=cut)
         assert base.rows + win.rows == prof.rows
+        # the summaries engine counts every missing, infinite and invalid value as written
+        totals = (base + win).collapse().table.row(0, named=True)
+        got = {k: int(totals.get(k) or 0) for k in reference}
+        assert got == reference
+        assert {c: k for c, k in (base + win).invalid_counts().items() if c != "prediction"} == \
+            {k.split("|")[0]: v for k, v in reference.items() if k.endswith("|invalid") and v}
         detect_drift(base, win)
         assess_quality(win)
         res = wb.triage(lake, cut)
@@ -216,9 +249,9 @@ def _exercise_values(root):
 @given(cells=cells, whole=whole, task=st.sampled_from(["binary_classification", "regression"]),
        fmt=st.sampled_from(["parquet", "csv"]))
 def test_fuzz_nan_inf_null_in_numeric_roles(tmp_path_factory, cells, whole, task, fmt):
-    root = _mixed_lake(tmp_path_factory.mktemp("nan") / "lake", cells, whole, task=task, fmt=fmt)
+    root, preds, labels = _mixed_lake(tmp_path_factory.mktemp("nan") / "lake", cells, whole, task=task, fmt=fmt)
     try:
-        _exercise_values(root)
+        _exercise_values(root, _reference_counts(preds, labels))
         event("analysed")
     except WorkbenchError as exc:
         event(type(exc).__name__)

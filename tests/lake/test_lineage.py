@@ -162,3 +162,20 @@ def test_lineage_of_one_prediction(lake):
     assert any("had no field amount_usd" in n for n in later.notes)
     d = later.to_dict()
     assert json.loads(json.dumps(d)) == d and d["timestamp"].endswith("Z")
+
+
+def test_lineage_modules_split_and_old_imports_still_work():
+    """The query model, the table validators and the OpenLineage reader live apart; the names
+    ``workbench.lake.lineage`` exported before the split still import from it."""
+    import workbench.lake.lineage as model
+    from workbench.lake import lineage_tables, openlineage
+
+    assert model.parse_openlineage is openlineage.parse_openlineage
+    assert model.schema_changes is openlineage.schema_changes
+    assert model.ROUTES is lineage_tables.ROUTES
+    assert set(model.__all__) >= {"Lineage", "ROUTES", "TIMELINE_KINDS", "load_lineage", "parse_openlineage",
+                                  "schema_changes"}
+    # each module holds one idea: the model neither parses JSON nor validates rows itself
+    assert not hasattr(model, "json") and not hasattr(model, "_read_strings")
+    assert model.Lineage().deployments.schema == pl.Schema(lineage_tables.DEPLOYMENTS_SCHEMA)
+    assert model.Lineage().runs.schema == pl.Schema(openlineage.RUNS_SCHEMA)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import polars as pl
 import pytest
 
 import workbench as wb
@@ -39,7 +40,17 @@ def test_explorer_controls_change_state_and_charts(setup, capsys):
     assert after["slis"] != before["slis"]
     # the slow release: its p95 in the SLI view exceeds the whole lake's baseline p95
     spec = ex.charts["slis"].to_dict()
-    assert "latency" in json.dumps(spec)
+    panel = next(layer for row in spec["vconcat"] for layer in row["layer"]
+                 if {"fold": ["p50", "p95", "p99"], "as": ["quantile", "ms"]} in layer.get("transform", []))
+    assert panel["data"]["name"] == "slis" and panel["encoding"]["y"]["field"] == "ms"
+    drawn = pl.DataFrame(spec["datasets"]["slis"]).with_columns(pl.col("bucket").str.to_datetime(time_zone="UTC"))
+    assert (drawn["p50"] <= drawn["p95"]).all() and (drawn["p95"] <= drawn["p99"]).all()
+    sel = ex.selection
+    base_p95 = (lake.predictions(["timestamp", "latency_ms"])
+                .filter((pl.col("timestamp") >= sel.baseline_start) & (pl.col("timestamp") < sel.baseline_end))
+                .select(pl.col("latency_ms").quantile(0.95)).collect().item())
+    after_onset = drawn.filter(pl.col("bucket") >= truth.onset + dt.timedelta(hours=1))
+    assert after_onset.height >= 5 and after_onset["p95"].median() > base_p95
     old = after["distribution"]
     ex.feature.value = [f for f in ex.feature.options if f != ex.feature.value][0]
     assert _spec(ex.charts["distribution"]) != old

@@ -44,6 +44,7 @@ from workbench.lake.tables import (
     LabelsTable,
     PredictionsTable,
     check_not_empty,
+    latest_labels,
     load_labels,
     load_predictions,
 )
@@ -240,8 +241,9 @@ class Lake:
         if with_labels and self._labels is not None and not self._labels.inline:
             # Joined on 64-bit hashes of the ids: a third of the memory of string keys. A false
             # match needs two of the ids to collide: ~N*M/2^64, about 5e-6 for 10M x 10M.
-            lab = (self._labels.frame.select(pl.col("request_id").hash().alias("__h"), "label", "labeled_at")
-                   .unique(subset="__h", keep="last", maintain_order=False))
+            # A request labelled twice keeps its latest label (see latest_labels).
+            lab = latest_labels(self._labels.frame.select(pl.col("request_id").hash().alias("__h"),
+                                                          "label", "labeled_at"), key="__h")
             lf = (lf.drop("label", "labeled_at", strict=False)
                   .with_columns(pl.col("request_id").hash().alias("__h"))
                   .join(lab, on="__h", how="left").drop("__h"))
@@ -320,7 +322,10 @@ class Lake:
             ids = lf.select(pl.col("request_id").hash().alias("h"), "timestamp")
             queries.append(lab.select(pl.len().alias("label_rows")))
             queries.append(lab.join(ids, on="h", how="semi").select(pl.len().alias("joined")))
-            queries.append(ids.join(lab, on="h", how="inner")
+            # one label per prediction, the latest: a relabelled request counts once, with its last lag
+            latest = latest_labels(self._labels.frame.select(pl.col("request_id").hash().alias("h"), "label",
+                                                             "labeled_at"), key="h")
+            queries.append(ids.join(latest, on="h", how="inner")
                            .select(pl.len().alias("labeled"),
                                    ((pl.col("labeled_at") - pl.col("timestamp")).dt.total_seconds() / 3600)
                                    .median().alias("lag_h")))

@@ -6,7 +6,6 @@ and fills in every default, so the rest of the package never looks at raw YAML.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -14,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from workbench.exceptions import LakeNotFoundError, ManifestError
+from workbench.lake._suggest import did_you_mean
 
 __all__ = [
     "MANIFEST_NAME",
@@ -255,7 +255,7 @@ def parse_manifest(raw: Any, *, source: str = MANIFEST_NAME, default_name: str =
     if task not in TASKS:
         msg = "unknown task"
         raise ManifestError(msg, file=source, column="task", expected=" | ".join(TASKS),
-                            found=repr(task), hint=_suggest(task, TASKS))
+                            found=repr(task), hint=did_you_mean(task, TASKS))
     predictions = _opt_str(raw, "predictions", source) or "predictions/"
     labels_explicit = raw.get("labels") is not None
     labels = _opt_str(raw, "labels", source) if labels_explicit else "labels/"
@@ -370,7 +370,7 @@ def _check_keys(d: dict, valid: tuple[str, ...], source: str, *, where: str) -> 
         raise ManifestError(
             msg, file=source, column=", ".join(map(str, unknown)),
             expected="one of " + ", ".join(valid), found=", ".join(map(repr, unknown)),
-            hint=_suggest(first, valid) or "remove the key or fix its spelling.",
+            hint=did_you_mean(first, valid) or "remove the key or fix its spelling.",
         )
 
 
@@ -399,13 +399,6 @@ def _str_list(value: Any, key: str, source: str) -> tuple[str, ...]:
         raise ManifestError(msg, file=source, column=key, expected="each column once",
                             found=", ".join(dup))
     return tuple(value)
-
-
-def _suggest(word: Any, choices) -> str | None:
-    if not isinstance(word, str):
-        return None
-    close = difflib.get_close_matches(word, list(choices), n=1)
-    return f"did you mean `{close[0]}`?" if close else None
 
 
 def _typename(v: Any) -> str:

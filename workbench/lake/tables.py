@@ -8,7 +8,6 @@ column as written. Nothing is collected here except schemas and a small sample.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,12 +21,13 @@ from workbench.exceptions import (
     EmptyDataError,
     TelemetrySchemaError,
 )
+from workbench.lake._suggest import did_you_mean
 from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, resolve_files, sanitize, scan_files
 from workbench.lake.manifest import REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
 from workbench.lake.masking import Masker
 from workbench.lake.timestamps import UTC_DT, check_timestamp_values, timestamp_expr, zone_kind
 
-__all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels"]
+__all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels", "latest_labels"]
 
 # Roles stored as text whatever the writer used (ids, versions, codes).
 _STRING_ROLES = ("request_id", "trace_id", "model_version", "route", "feature_set_version")
@@ -61,6 +61,25 @@ class LabelsTable:
     inline: bool
 
 
+def latest_labels(labels: pl.LazyFrame, key: str = "request_id") -> pl.LazyFrame:
+    """One label per ``key``: the one with the latest ``labeled_at`` (a relabel corrects the first).
+
+    A missing ``labeled_at`` counts as older than any time. Ties (equal times, or both missing)
+    keep a valid label over an invalid one (null, NaN, ±inf), then the greatest label value:
+    an order that depends neither on file names nor on row order, so the answer is the same
+    however the files are named, split or scanned.
+    """
+    schema = labels.collect_schema()
+    label = pl.col("label")
+    valid = label.is_not_null()
+    if schema["label"].is_float():
+        valid = valid & label.is_finite()
+    order = [pl.col("labeled_at"), valid, label]
+    return (labels.group_by(key)
+            .agg(label.sort_by(order, nulls_last=False).last(),
+                 pl.col("labeled_at").sort_by(order, nulls_last=False).last()))
+
+
 def _kind(dtype: pl.DataType) -> str:
     if dtype == pl.Boolean:
         return "bool"
@@ -75,11 +94,6 @@ def _kind(dtype: pl.DataType) -> str:
     if isinstance(dtype, (pl.List, pl.Array)):
         return "list"
     return "other"
-
-
-def _suggest(name: str, names) -> str:
-    close = difflib.get_close_matches(name, list(names), n=1, cutoff=0.6)
-    return f"did you mean `{close[0]}`? " if close else ""
 
 
 def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> PredictionsTable:
@@ -106,7 +120,7 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
             raise ColumnNotFoundError(
                 msg, file=where, column=src, expected=f"a column for the `{role}` role",
                 found=", ".join(names)[:400],
-                hint=_suggest(src, names) + f"map it in workbench.yaml: columns: {{{role}: <column>}}",
+                hint=did_you_mean(src, names, f"map it in workbench.yaml: columns: {{{role}: <column>}}"),
             )
     if manifest.task == "regression" and "prediction" not in present:
         _missing_output(where, names, "prediction", role_src)
@@ -137,7 +151,7 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
                 raise ColumnNotFoundError(
                     msg, file=where, column=c, expected=f"the {kind} the manifest lists",
                     found=", ".join(names)[:400],
-                    hint=_suggest(c, names) + "fix the name in workbench.yaml or in the writer.",
+                    hint=did_you_mean(c, names, "fix the name in workbench.yaml or in the writer."),
                 )
 
     sensitive = set(manifest.sensitive)
@@ -337,7 +351,7 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
             msg = f"column `{src}` not found in {spec} (role `{role}`)"
             raise ColumnNotFoundError(msg, file=spec, column=src, expected=f"a `{role}` column",
                                       found=", ".join(names)[:400],
-                                      hint=_suggest(src, names) + "labels need request_id, label, labeled_at.")
+                                      hint=did_you_mean(src, names, "labels need request_id, label, labeled_at."))
     sensitive = set(manifest.sensitive)
     exprs = [masker.expr(rid).alias("request_id") if rid in sensitive
              else _role_expr("request_id", rid, schema[rid], spec, set()),

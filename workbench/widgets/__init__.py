@@ -1,7 +1,9 @@
 """ipywidgets views for JupyterLab: :class:`Explorer` and :class:`HypothesisBoard`.
 
-Charts are drawn as static SVG in the kernel (vl-convert), so they render offline. Every widget
-has a stable CSS class (``wb-explorer-*``, ``wb-board-*``) for tests, and a text repr outside Jupyter.
+Charts are ``alt.JupyterChart`` widgets loading the Vega bundle vl-convert ships, so they render
+offline, without changing any process-wide setting. Constructors store their arguments; the work
+happens on first use, and ``repr`` never computes. Every widget has a stable CSS class
+(``wb-explorer-*``, ``wb-board-*``) for tests, and a text repr outside Jupyter.
 """
 
 from workbench.widgets.board import VERDICTS, HypothesisBoard

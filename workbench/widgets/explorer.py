@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import time
 from dataclasses import replace
 from typing import Any
@@ -17,19 +18,29 @@ from workbench.widgets.model import ALL, ExplorerModel, Selection
 __all__ = ["Explorer"]
 
 
-_OFFLINE = False
+@functools.cache
+def _offline_chart_class() -> type:
+    """A subclass of ``alt.JupyterChart`` that loads the Vega bundle vl-convert ships (offline: no
+    CDN). ``alt.JupyterChart.enable_offline()`` switches every JupyterChart of the process; this
+    borrows the bundle it builds and gives it to our subclass only, leaving ``alt.JupyterChart`` as
+    the user set it. Built once per process (the bundle takes ~1 s)."""
+    import altair as alt
+
+    base = alt.JupyterChart
+    saved = {k: base.__dict__[k] for k in ("_esm", "_is_offline") if k in base.__dict__}
+    try:
+        base.enable_offline()
+        esm = base._esm
+    finally:
+        for k, v in saved.items():
+            setattr(base, k, v)
+    return type("OfflineJupyterChart", (base,), {"_esm": esm, "_is_offline": True, "__module__": __name__})
 
 
 def _jupyter_chart(chart):
-    """An ``alt.JupyterChart`` (anywidget) drawing in the browser with the Vega bundle vl-convert
-    ships (offline: no CDN); a control change sends a new spec, not a rendered image."""
-    global _OFFLINE
-    import altair as alt
-
-    if not _OFFLINE:
-        alt.JupyterChart.enable_offline()
-        _OFFLINE = True
-    return alt.JupyterChart(chart, embed_options={"renderer": "svg", "actions": False})
+    """A JupyterChart (anywidget) drawing in the browser with the offline Vega bundle; a control
+    change sends a new spec, not a rendered image."""
+    return _offline_chart_class()(chart, embed_options={"renderer": "svg", "actions": False})
 
 
 class Explorer:
@@ -40,6 +51,12 @@ class Explorer:
     lake : Lake or path
     since, until, baseline_since, baseline_until : optional
         Initial windows (default: the last quarter of the data, and the 7 days before it).
+
+    The constructor only stores its arguments, as scikit-learn's estimators do: the lake is opened
+    and summarised, and the views drawn, on first use — displaying the Explorer or reading
+    :attr:`widget`, :attr:`charts`, :attr:`selection`, :attr:`model` or a control. Nothing changes
+    process-wide state: the charts are a private subclass of ``alt.JupyterChart`` that loads the
+    Vega bundle vl-convert ships (``alt.JupyterChart`` itself is left as it was).
 
     Attributes
     ----------
@@ -57,28 +74,56 @@ class Explorer:
     """
 
     def __init__(self, lake: Lake | str, *, since=None, until=None, baseline_since=None, baseline_until=None):
+        self.lake_or_path = lake
+        self.since, self.until = since, until
+        self.baseline_since, self.baseline_until = baseline_since, baseline_until
+
+    # Everything below is made on first use (displaying the Explorer, or reading ``widget``,
+    # ``charts``, ``selection``, ``model`` or a control): the constructor only stores its arguments.
+    _LAZY = frozenset({"lake", "model", "load_seconds", "charts", "shown_chain", "sampled", "timings", "widget",
+                       "window", "baseline", "version", "route", "segment", "segment_value", "feature", "status",
+                       "views", "rows", "sample_button", "chain", "table", "_jcharts", "_selection", "_described"})
+
+    def __getattr__(self, name: str):
+        # called only for attributes not made yet
+        if name not in Explorer._LAZY or self.__dict__.get("_loading"):
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self._load()
+        return self.__dict__[name]
+
+    def _load(self) -> None:
         from workbench.lake.timestamps import parse_time
 
-        self.lake = lake if isinstance(lake, Lake) else open_lake(lake)
-        t0 = time.perf_counter()
-        self.model = ExplorerModel(self.lake)
-        self.load_seconds = time.perf_counter() - t0
-        sel = self.model.default_selection()
-        if since is not None:
-            sel = replace(sel, start=parse_time(since), baseline_end=parse_time(since))
-        if until is not None:
-            sel = replace(sel, end=parse_time(until))
-        if baseline_since is not None:
-            sel = replace(sel, baseline_start=parse_time(baseline_since))
-        if baseline_until is not None:
-            sel = replace(sel, baseline_end=parse_time(baseline_until))
-        self.charts: dict[str, Any] = {}
-        self.shown_chain = None  # the LineageChain of the chosen row
-        self.sampled = None  # the last sampled rows
-        self.timings: dict[str, float] = {}
-        self._build(sel)
-        self._selection = self._read()
-        self.refresh()
+        self._loading = True
+        try:
+            lake = self.lake_or_path
+            self.lake = lake if isinstance(lake, Lake) else open_lake(lake)
+            t0 = time.perf_counter()
+            self.model = ExplorerModel(self.lake)
+            _ = self.model.hourly  # the one pass over the lake every view reads
+            self.load_seconds = time.perf_counter() - t0
+            sel = self.model.default_selection()
+            if self.since is not None:
+                sel = replace(sel, start=parse_time(self.since), baseline_end=parse_time(self.since))
+            if self.until is not None:
+                sel = replace(sel, end=parse_time(self.until))
+            if self.baseline_since is not None:
+                sel = replace(sel, baseline_start=parse_time(self.baseline_since))
+            if self.baseline_until is not None:
+                sel = replace(sel, baseline_end=parse_time(self.baseline_until))
+            self.charts: dict[str, Any] = {}
+            self.shown_chain = None  # the LineageChain of the chosen row
+            self.sampled = None  # the last sampled rows
+            self.timings: dict[str, float] = {}
+            self._build(sel)
+            self._selection = self._read()
+            self.refresh()
+        except BaseException:
+            for k in Explorer._LAZY:  # a failed load leaves nothing half made: the next use retries
+                self.__dict__.pop(k, None)
+            raise
+        finally:
+            self._loading = False
 
     # -- controls -----------------------------------------------------------------------
     def _build(self, sel: Selection) -> None:
@@ -178,7 +223,7 @@ class Explorer:
             self.charts[k] = chart
             self._show(k, chart)
             self.timings[k] = time.perf_counter() - t0
-        d = m.describe(sel)
+        d = self._described = m.describe(sel)
         self.status.value = (f"window <b>{d['window_rows']:,}</b> rows, baseline <b>{d['baseline_rows']:,}</b> rows"
                              f" · updated in {sum(self.timings[k] for k in todo) * 1000:.0f} ms")
         self._selection = sel
@@ -256,8 +301,11 @@ class Explorer:
         display(self.widget)
 
     def __repr__(self) -> str:
-        s = self._read()
-        d = self.model.describe(s)
+        # never computes: before the first use it shows the arguments, after it the last refresh
+        if "_described" not in self.__dict__:
+            lake = self.lake_or_path.name if isinstance(self.lake_or_path, Lake) else str(self.lake_or_path)
+            return f"Explorer(lake={lake!r}, not loaded yet: display it, or read .widget or .charts)"
+        s, d = self._selection, self._described
         return (f"Explorer(lake={self.lake.name!r}, window={s.start:%Y-%m-%d %H:%M}..{s.end:%Y-%m-%d %H:%M} "
                 f"({d['window_rows']} rows), baseline={s.baseline_start:%Y-%m-%d %H:%M}..{s.baseline_end:%Y-%m-%d %H:%M}"
                 f", version={s.version}, route={s.route}, segment={s.segment}={s.segment_value}, feature={s.feature})")

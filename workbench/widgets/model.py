@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from workbench.evidence import stats as st
+from workbench.evidence import assess_quality
+from workbench.evidence.over_time import PsiOverTime, estimate_over_time, psi_over_time
 from workbench.lake import Lake
 from workbench.lake.sampling import stable_sample
 from workbench.summaries import Summary, fit_lake_binning, summarize
@@ -41,15 +42,42 @@ class Selection:
 
 
 class ExplorerModel:
-    """Cached summaries of a lake and the frames each Explorer view draws."""
+    """Cached summaries of a lake and the frames each Explorer view draws.
+
+    The constructor only stores the lake; the lake is read on first use (the time range, then
+    the binning and the hourly summary) and the results are cached.
+    """
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self.lo, self.hi = lake.time_range()
-        span = self.hi - self.lo
-        # bins from the first half of the data: a reference that does not move with the controls
-        self.binning = fit_lake_binning(lake, end=self.lo + span / 2)
-        self.hourly: Summary = summarize(lake, self.binning, bucket="1h")
+
+    @cached_property
+    def _time_range(self) -> tuple[dt.datetime, dt.datetime]:
+        return self.lake.time_range()
+
+    @property
+    def lo(self) -> dt.datetime:
+        """The first timestamp of the lake."""
+        return self._time_range[0]
+
+    @property
+    def hi(self) -> dt.datetime:
+        """The last timestamp of the lake."""
+        return self._time_range[1]
+
+    @cached_property
+    def binning(self):
+        """Bins from the first half of the data: a reference that does not move with the controls."""
+        return fit_lake_binning(self.lake, end=self.lo + (self.hi - self.lo) / 2)
+
+    @cached_property
+    def hourly(self) -> Summary:
+        """One hourly pass over the whole lake (bucket × version × route)."""
+        return summarize(self.lake, self.binning, bucket="1h")
+
+    def __repr__(self) -> str:
+        state = "summarised" if "hourly" in self.__dict__ else "not read yet"
+        return f"ExplorerModel(lake={self.lake.name!r}, {state})"
 
     # -- options ------------------------------------------------------------------------
     @cached_property
@@ -184,39 +212,16 @@ class ExplorerModel:
         return pl.DataFrame(rows)
 
     def drift_heatmap(self, sel: Selection, *, bucket: str = "1d", min_rows: int = 200) -> pl.DataFrame:
-        """PSI of every feature, per day of the window, against the baseline."""
-        s = self.scoped(sel)
+        """PSI of every feature, per day of the window, against the baseline
+        (:func:`workbench.evidence.over_time.psi_over_time`; days with fewer than ``min_rows`` rows
+        are left blank rather than painted red)."""
         base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
-        win = self._between(s, sel.baseline_start, sel.end)
-        if base.rows == 0 or win.rows == 0:
-            return pl.DataFrame()
-        b = base.collapse().table.row(0, named=True)
-        t = win.table.with_columns(pl.col("bucket").dt.truncate(bucket))
-        # days with few rows give noisy PSI: they are left blank rather than painted red
-        daily = replace(win, table=t).collapse(("bucket",)).table.sort("bucket").filter(pl.col("n") >= min_rows)
-        rows = []
-        for f in self.binning.numeric:
-            # the missing (null or NaN) and ±inf cells count: a feature turning NaN is a drift
-            cols = [f"{f}|h{i}" for i in range(self.binning.n_bins(f))] + \
-                [c for c in (f"{f}|null", f"{f}|inf") if c in daily.columns]
-            if cols[0] not in daily.columns:
-                continue
-            ref = np.array([b[c] or 0 for c in cols], float)
-            for r in daily.select("bucket", *cols).iter_rows():
-                rows.append({"bucket": r[0], "feature": f, "psi": min(st.psi(ref, np.array(r[1:], float)), 5.0)})
-        for f, vocab in self.binning.categorical.items():
-            cols = [f"{f}|v{i}" for i in range(len(vocab))] + [f"{f}|other", f"{f}|null"]
-            if cols[0] not in daily.columns:
-                continue
-            ref = np.array([b[c] or 0 for c in cols], float)
-            for r in daily.select("bucket", *cols).iter_rows():
-                rows.append({"bucket": r[0], "feature": f, "psi": min(st.psi(ref, np.array(r[1:], float)), 5.0)})
-        return pl.DataFrame(rows)
+        win = self._between(self.scoped(sel), sel.baseline_start, sel.end)
+        return psi_over_time(base, win, bucket=bucket, settings=PsiOverTime(min_rows=min_rows))
 
     def quality_over_time(self, sel: Selection, *, bucket: str = "1d") -> pl.DataFrame:
-        """Per day: realised quality on labelled rows and, for binary models, the label-free estimate."""
-        from workbench.evidence import assess_quality, estimate_performance
-
+        """Per day: realised quality on labelled rows and, for binary models, the label-free estimate
+        (:func:`workbench.evidence.over_time.estimate_over_time`)."""
         s = self.scoped(sel)
         win = self._between(s, sel.baseline_start, sel.end)
         if win.rows == 0:
@@ -227,16 +232,9 @@ class ExplorerModel:
         rows = [{"bucket": g["bucket"], "value": g.get(metric), "kind": f"{metric} (labelled)",
                  "labelled": g["labelled"]} for g in q.groups if g.get(metric) is not None and g["labelled"] >= 30]
         base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
-        if self.lake.task == "binary_classification" and base.rows:
-            days = daily.collapse(("bucket",)).table["bucket"].to_list()
-            for d in days:
-                part = daily.where(pl.col("bucket") == d)
-                try:
-                    e = estimate_performance(base, part, n_boot=0)
-                except (ValueError, ZeroDivisionError):
-                    continue
-                if e.auc is not None:
-                    rows.append({"bucket": d, "value": e.auc, "kind": "auc (estimated)", "labelled": 0})
+        est = estimate_over_time(base, win, bucket=bucket)
+        rows += [{"bucket": r["bucket"], "value": r["auc"], "kind": "auc (estimated)", "labelled": 0}
+                 for r in est.iter_rows(named=True)]
         return pl.DataFrame(rows)
 
     def sample(self, sel: Selection, n: int = 25) -> pl.DataFrame:
