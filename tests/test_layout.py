@@ -61,10 +61,10 @@ def test_summaries_layer_imports_only_the_lake_below_it():
 def test_rca_and_evidence_layers_point_down():
     # evidence reads summaries and the lake; rca reads evidence, summaries, the lake and (lazily) explain
     rules = {"evidence": ("workbench.evidence", "workbench.summaries", "workbench.lake", "workbench.exceptions",
-                          "workbench.results"),
+                          "workbench.results", "workbench.formatting"),
              "rca": ("workbench.rca", "workbench.evidence", "workbench.summaries", "workbench.lake",
                      "workbench.explain", "workbench.exceptions", "workbench.results", "workbench._version",
-                     "workbench")}
+                     "workbench.formatting", "workbench")}
     for layer, allowed in rules.items():
         for p in (PKG / layer).rglob("*.py"):
             ours = {m for m in _imports(p) if m == "workbench" or m.startswith("workbench.")}
