@@ -19,6 +19,9 @@ from workbench.results import Result, jsonable
 
 __all__ = ["BiasStudy", "CanaryReview", "DriftStudy", "HealthStudy", "LatencyStudy", "Postmortem", "Study"]
 
+#: The longest summary a ``repr`` shows (the whole summary is the notebook's markdown output).
+REPR_WIDTH = 100
+
 
 def _conv(v: Any) -> Any:
     if isinstance(v, pl.DataFrame):
@@ -53,7 +56,8 @@ class Study(Result):
         return getattr(self, name)
 
     def _summary(self) -> str:
-        return self.summary
+        line = self.summary.splitlines()[0] if self.summary else ""
+        return line if len(line) <= REPR_WIDTH else line[:REPR_WIDTH - 1] + "…"
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "summary": self.summary, "data": {k: _conv(v) for k, v in self._fields().items()}}
