@@ -45,7 +45,8 @@ def test_repr_shows_the_summary_short(length):
 
 def test_postmortem_and_latency_fields():
     t0 = dt.datetime(2026, 3, 12, tzinfo=dt.timezone.utc)
-    p = Postmortem(summary="s", findings=None, timeline=pl.DataFrame({"at": ["2026-03-12T00:00:00Z"], "event": ["x"]}),
+    timeline = pl.DataFrame({"at": ["2026-03-12T00:00:00Z"], "event": ["x"]})
+    p = Postmortem(summary="s", findings=None, timeline=timeline,
                    mttd_hours=1.5, mttr_hours=None, verdicts=None, actions=["a"])
     assert p.times is None and p.mttd_hours == 1.5 and p.to_dict()["kind"] == "postmortem"
     lat = LatencyStudy(summary="s", hourly=pl.DataFrame({"bucket": [t0], "p95": [1.0]}), by_version_route=pl.DataFrame(),
