@@ -58,3 +58,13 @@ def test_template_runs_with_no_parameters_from_any_directory(cache, tmp_path, na
     if name in ("incident-triage", "postmortem"):  # their default window holds the demo incident
         assert DEMO_LAKE["cause"] in shown, name
     assert list(cwd.iterdir()) == []  # nothing written where the notebook was run (no output_dir given)
+
+
+def test_demo_lake_is_the_makefiles_demo_incident():
+    """One demo incident: the cached demo lake is the Makefile's, with fewer rows."""
+    import re
+
+    make = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
+    args = dict(re.findall(r"--(\w+) (\S+)", re.search(r"^DEMO_ARGS := (.*)$", make, re.M).group(1)))
+    assert {k: str(v) for k, v in DEMO_LAKE.items() if k != "rows"} == {k: v for k, v in args.items() if k != "rows"}
+    assert DEMO_LAKE["rows"] <= int(args["rows"])
