@@ -52,3 +52,11 @@ def test_postmortem_and_latency_fields():
     lat = LatencyStudy(summary="s", hourly=pl.DataFrame({"bucket": [t0], "p95": [1.0]}), by_version_route=pl.DataFrame(),
                        comparisons=pl.DataFrame(), slo_ms=None, rollouts=pl.DataFrame())
     assert lat.to_dict()["data"]["hourly"] == [{"bucket": "2026-03-12T00:00:00Z", "p95": 1.0}]
+
+
+def test_notebooks_show_the_whole_summary_as_markdown():
+    from IPython.core.formatters import DisplayFormatter
+
+    summary = "Root cause: **x**. " + "y" * 200 + " Time to mitigate: 2.0 h."
+    data, _ = DisplayFormatter().format(_canary(summary))
+    assert data["text/markdown"] == summary and "text/html" not in data

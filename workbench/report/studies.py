@@ -65,6 +65,11 @@ class Study(Result):
     def _repr_markdown_(self) -> str:
         return self.summary
 
+    def _repr_html_(self) -> None:
+        """No HTML form: notebooks and the offline report render the whole summary from markdown
+        (the ``repr`` is a short line)."""
+        return None
+
 
 @dataclass(frozen=True, repr=False)
 class DriftStudy(Study):
