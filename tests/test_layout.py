@@ -164,7 +164,7 @@ def test_two_commands_and_ci():
     readme = (ROOT / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
     assert "make test" in (ROOT / ".ci" / "run").read_text()
-    for d in ("workbench", "templates", "notebooks", "datasets", "tests", "benchmarks", "docs"):
+    for d in ("workbench", "workbench/templates", "notebooks", "datasets", "tests", "benchmarks", "docs"):
         assert (ROOT / d).is_dir(), d
 
 

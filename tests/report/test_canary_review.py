@@ -20,10 +20,10 @@ def test_one_version_lake_says_there_is_no_canary(tmp_path, seed, rows, version)
         df = pl.read_parquet(f, hive_partitioning=False)
         df.with_columns(pl.lit(version).alias("model_version"), pl.lit("primary").alias("route")).write_parquet(f)
     study = canary_review(wb.open_lake(root, mask_key="k"))
-    assert study.data["verdict"] == "no canary"
+    assert study.verdict == "no canary"
     assert study.summary.startswith("**NO CANARY**") and f"only {version} served" in study.summary
     assert "GO" not in study.summary.replace("NO CANARY", "") and "against" not in study.summary
-    assert study.data["checks"].height == 0 and study.data["mismapping"].detail
+    assert study.checks.height == 0 and study.mismapping.detail
     json.dumps(study.to_dict())
 
 
@@ -33,4 +33,4 @@ def test_the_same_version_as_canary_and_primary_is_refused_politely(tmp_path):
     v = truth.versions["baseline"]
     since = (truth.start + (truth.end - truth.start) * 0.2).isoformat()  # a window several versions served
     study = canary_review(wb.open_lake(root, mask_key="k"), since=since, canary=v, primary=v)
-    assert study.data["verdict"] == "no canary" and f"both {v}" in study.summary
+    assert study.verdict == "no canary" and f"both {v}" in study.summary

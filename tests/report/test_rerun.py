@@ -14,9 +14,10 @@ import pytest
 from workbench.cli import main
 from workbench.exceptions import UsageError, WorkbenchWarning
 from workbench.report import rerun_report, run_report
+from workbench.report.templates import builtin_dir
 from workbench.synthetic import generate_lake
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = builtin_dir()
 
 
 @pytest.fixture(scope="module")

@@ -13,9 +13,10 @@ import pytest
 from workbench.cli import main
 from workbench.exceptions import UsageError
 from workbench.report import ReportError, list_templates, run_report
+from workbench.report.templates import builtin_dir
 from workbench.synthetic import generate_lake
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = builtin_dir()
 NAMES = ["bias-audit", "canary-review", "drift-deep-dive", "incident-triage", "latency-regression", "model-health",
          "postmortem"]
 

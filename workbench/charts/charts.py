@@ -14,6 +14,20 @@ __all__ = ["distribution_chart", "drift_chart", "heatmap_chart", "hypotheses_cha
            "segment_chart", "series_chart", "slis_chart", "timeline_chart"]
 
 _WIDTH = 560
+#: Every time axis is in UTC (as the lake is), and says so: the viewer's time zone never shifts it.
+TIME_TITLE = "time (UTC)"
+
+
+def _time_x(field: str, *, title: str | None = TIME_TITLE, domain=None, time_unit: str | None = None) -> alt.X:
+    """A temporal x encoding on a UTC scale (``timeUnit`` always a ``utc...`` one)."""
+    scale = alt.Scale(type="utc", domain=domain) if domain else alt.Scale(type="utc")
+    kw = {"timeUnit": time_unit} if time_unit else {}
+    return alt.X(f"{field}:T", title=title, scale=scale, **kw)
+
+
+def _time_tip(field: str, title: str | None = None) -> alt.Tooltip:
+    """A time in a tooltip, formatted in UTC and labelled so."""
+    return alt.Tooltip(f"{field}:T", timeUnit="utcyearmonthdatehoursminutes", title=f"{title or field} (UTC)")
 
 
 def _data(rows: list[dict[str, Any]]) -> alt.Data:
@@ -61,21 +75,30 @@ def series_chart(frame: pl.DataFrame, *, y: str, title: str, color: str | None =
     """A per-bucket series (``bucket`` + ``y`` [+ ``color``]) with the onset and lineage events as rules."""
     cols = ["bucket", y] + ([color] if color else [])
     line = alt.Chart(_data(frame.select(cols).to_dicts())).mark_line(point=False).encode(
-        x=alt.X("bucket:T", title=None), y=alt.Y(f"{y}:Q", title=y),
+        x=_time_x("bucket"), y=alt.Y(f"{y}:Q", title=y),
         **({"color": alt.Color(f"{color}:N")} if color else {}))
     layers = [line]
     if events is not None and events.height:
         ev = events.select(pl.col("at").alias("bucket"), "kind", "subject").to_dicts()
         layers.append(alt.Chart(_data(ev)).mark_rule(color="#888", strokeDash=[2, 2]).encode(
-            x="bucket:T", tooltip=["kind:N", "subject:N"]))
+            x=_time_x("bucket"), tooltip=["kind:N", "subject:N", _time_tip("bucket", "at")]))
     if onset is not None:
         layers.append(alt.Chart(_data([{"bucket": onset, "what": "onset"}])).mark_rule(color="#d62728").encode(
-            x="bucket:T", tooltip=["what:N"]))
+            x=_time_x("bucket"), tooltip=["what:N", _time_tip("bucket", "at")]))
     return alt.layer(*layers).properties(width=_WIDTH, height=180, title=title)
 
 
-def latency_chart(frame: pl.DataFrame, *, slo_ms: float | None = None, onset: dt.datetime | None = None) -> alt.Chart:
-    """Hourly p95 latency per version (``bucket``, ``model_version``, ``p95``) against the SLO."""
+def latency_chart(study, *, slo_ms: float | None = None, onset: dt.datetime | None = None) -> alt.Chart:
+    """Hourly p95 latency per version against the SLO, from a latency study
+    (:class:`workbench.report.LatencyStudy`: its ``hourly`` quantiles and ``slo_ms``).
+
+    A frame (``bucket``, ``model_version``, ``p95``) is accepted too, with ``slo_ms`` given.
+    """
+    if isinstance(study, pl.DataFrame):
+        frame = study
+    else:
+        frame = study.hourly
+        slo_ms = study.slo_ms if slo_ms is None else slo_ms
     chart = series_chart(frame, y="p95", color="model_version", title="p95 latency (ms) per version",
                          onset=onset)
     if slo_ms is not None:
@@ -92,14 +115,13 @@ def timeline_chart(timeline: pl.DataFrame, *, onset: dt.datetime | None = None,
         t = t.filter(pl.col("kind") != "openlineage_run")  # routine runs would drown the rest
     rows = t.select("at", "kind", "subject", "detail").to_dicts() if t.height else []
     base = alt.Chart(_data(rows)).mark_tick(thickness=2, size=18).encode(
-        x=alt.X("at:T", title=None, scale=alt.Scale(domain=[iso(start), iso(end)]) if start and end else
-                alt.Undefined),
+        x=_time_x("at", domain=[iso(start), iso(end)] if start and end else None),
         y=alt.Y("kind:N", title=None), color=alt.Color("kind:N", legend=None),
-        tooltip=["at:T", "kind:N", "subject:N", "detail:N"])
+        tooltip=[_time_tip("at"), "kind:N", "subject:N", "detail:N"])
     layers = [base]
     if onset is not None:
         layers.append(alt.Chart(_data([{"at": onset, "what": "onset"}])).mark_rule(color="#d62728").encode(
-            x="at:T", tooltip=["what:N"]))
+            x=_time_x("at"), tooltip=["what:N", _time_tip("at")]))
     return alt.layer(*layers).properties(width=_WIDTH, title="Lineage around the window (red: onset)")
 
 
@@ -149,7 +171,7 @@ def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, wind
     panels = []
     specs = [("n", "volume (rows)"), ("p95", "latency p50 / p95 / p99 (ms)"), ("fallback_rate", "fallback rate"),
              ("capture_rate", "capture rate (logged / ingress)")]
-    x = alt.X("bucket:T", title=None)
+    x = _time_x("bucket")
     for col, title in specs:
         if col not in frame.columns:
             continue
@@ -166,19 +188,24 @@ def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, wind
         layers = [line]
         if "markers" in datasets:
             layers.append(alt.Chart(alt.NamedData(name="markers")).mark_rule(strokeDash=[3, 3]).encode(
-                x="at:T", color=alt.Color("kind:N", legend=None), tooltip=["kind:N", "subject:N", "at:T"]))
+                x=_time_x("at"), color=alt.Color("kind:N", legend=None),
+                tooltip=["kind:N", "subject:N", _time_tip("at")]))
         if "start" in datasets:
-            layers.append(alt.Chart(alt.NamedData(name="start")).mark_rule(color="#d62728").encode(x="at:T"))
+            layers.append(alt.Chart(alt.NamedData(name="start")).mark_rule(color="#d62728").encode(x=_time_x("at")))
         panels.append(alt.layer(*layers).properties(width=_WIDTH, height=90, title=title))
     return alt.vconcat(*panels).properties(
         title="SLIs over time (dashed: lineage events; red: window start)", datasets=datasets)
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-ready dicts, times as ISO-8601 UTC strings (formatted by polars, not per value)."""
+    """Rows as JSON-ready dicts, times as ISO-8601 UTC strings (formatted by polars, not per value).
+
+    A time without a zone is UTC (the lake's contract) and is written with its ``Z``: without it
+    the browser would read it in the viewer's local time.
+    """
     times = [c for c, t in frame.schema.items() if isinstance(t, pl.Datetime)]
     return frame.with_columns([pl.col(c).dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%dT%H:%M:%SZ")
-                               if frame.schema[c].time_zone else pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%S")
+                               if frame.schema[c].time_zone else pl.col(c).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
                                for c in times]).to_dicts()
 
 
@@ -196,15 +223,17 @@ def distribution_chart(frame: pl.DataFrame, *, feature: str) -> alt.Chart:
 def heatmap_chart(frame: pl.DataFrame) -> alt.Chart:
     """PSI per feature and day against the baseline."""
     return alt.Chart(_data(frame.to_dicts())).mark_rect().encode(
-        x=alt.X("bucket:T", timeUnit="yearmonthdate", title=None), y=alt.Y("feature:N", title=None),
+        x=_time_x("bucket", title="day (UTC)", time_unit="utcyearmonthdate"), y=alt.Y("feature:N", title=None),
         color=alt.Color("psi:Q", scale=alt.Scale(scheme="orangered", domain=[0, 1], clamp=True), title="PSI"),
-        tooltip=["feature:N", "bucket:T", alt.Tooltip("psi:Q", format=".3f")],
+        tooltip=["feature:N", alt.Tooltip("bucket:T", timeUnit="utcyearmonthdate", title="day (UTC)"),
+                 alt.Tooltip("psi:Q", format=".3f")],
     ).properties(width=_WIDTH, title="Drift heatmap: PSI per feature and day vs the baseline")
 
 
 def quality_chart(frame: pl.DataFrame) -> alt.Chart:
     """Quality per day, realised on labels and estimated without them."""
     return alt.Chart(_data(frame.to_dicts())).mark_line(point=True).encode(
-        x=alt.X("bucket:T", title=None), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-        color=alt.Color("kind:N", title=None), tooltip=["bucket:T", "kind:N", alt.Tooltip("value:Q", format=".3f")],
+        x=_time_x("bucket"), y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
+        color=alt.Color("kind:N", title=None),
+        tooltip=[_time_tip("bucket", "time"), "kind:N", alt.Tooltip("value:Q", format=".3f")],
     ).properties(width=_WIDTH, height=150, title="Quality over time")

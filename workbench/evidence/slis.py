@@ -20,6 +20,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from workbench.formatting import fmt_value
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_bin_bounds
@@ -61,20 +62,12 @@ class SLIResult(Result):
     def _repr_html_(self) -> str:
         cols = [*self.by, "n", "p50", "p95", "p99", "fallback_rate", "capture_rate", "breached"]
         head = "".join(f"<th>{c}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_fmt(g.get(c)))}</td>" for c in cols) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt_value(g.get(c)))}</td>" for c in cols) + "</tr>"
                        for g in self.groups)
         alerts = "".join(f"<li>{a['level']}: {html.escape(a['sli'])} burn {a['burn_1h']:.1f}x (1 h), "
                          f"{a['burn_6h']:.1f}x (6 h) at {a['at']}</li>" for a in self.alerts)
         return (f"<div class='workbench-slis'><b>SLIs</b><table><tr>{head}</tr>{body}</table>"
                 f"<ul>{alerts or '<li>no burn-rate alert</li>'}</ul></div>")
-
-
-def _fmt(v) -> str:
-    if isinstance(v, float):
-        return f"{v:.4g}"
-    if isinstance(v, (list, tuple)):
-        return ", ".join(map(str, v))
-    return "" if v is None else str(v)
 
 
 def _slow_share(latency: pl.DataFrame, by: list[str], threshold_ms: float) -> pl.DataFrame:

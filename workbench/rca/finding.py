@@ -11,6 +11,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.formatting import fmt_number
 from workbench.results import Result, iso, jsonable
 
 __all__ = ["CAUSES", "DECISION_THRESHOLD", "SUBJECT_KEYS", "Evidence", "Finding", "Findings", "LineageEvent",
@@ -194,8 +195,8 @@ class Findings(Result):
                  f"baseline {_t(b['start'])} .. {_t(b['end'])}  ({b['rows']:,} rows)"]
         breached = [s for s in self.symptoms if s.get("breached")]
         if breached:
-            lines.append("symptoms " + "; ".join(f"{s['sli']} {_num(s['baseline'])} -> {_num(s['current'])}"
-                                                 for s in breached))
+            lines.append("symptoms " + "; ".join(
+                f"{s['sli']} {fmt_number(s['baseline'])} -> {fmt_number(s['current'])}" for s in breached))
         v = self.verdict
         lines.append("")
         if self.incomplete:
@@ -239,7 +240,3 @@ def _t(v) -> str:
     if isinstance(v, dt.datetime):
         return v.strftime("%Y-%m-%d %H:%MZ") if v.tzinfo else v.strftime("%Y-%m-%d %H:%M")
     return str(v)
-
-
-def _num(v) -> str:
-    return "—" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))

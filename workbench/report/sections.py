@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from workbench.results import Result, iso, jsonable
+from workbench.formatting import fmt_duration_hours, fmt_number
+from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
+from workbench.results import iso, jsonable
 
-__all__ = ["Markdown", "action_items", "worst_segment_chart", "bias_audit", "canary_review", "drift_study", "evidence_table", "hypotheses_table",
-           "latency_study", "model_health", "narrative", "next_steps", "postmortem", "publish", "setup",
-           "symptoms_table", "timeline_chart_for"]
+__all__ = ["action_items", "bias_audit", "BiasStudy", "canary_review", "CanaryReview", "drift_study", "DriftStudy",
+           "evidence_table", "HealthStudy", "hypotheses_table", "latency_study", "LatencyStudy", "Markdown",
+           "model_health", "narrative", "next_steps", "Postmortem", "postmortem", "publish", "setup", "Study",
+           "symptoms_table", "timeline_chart_for", "worst_segment_chart"]
 
 
 class Markdown:
@@ -35,9 +36,15 @@ class Markdown:
 
 
 def setup() -> None:
-    """Charts as static SVG (drawn by vl-convert, no JavaScript, no CDN) and wide tables."""
+    """Deprecated: set a report notebook's kernel up in its first cell instead (the built-in
+    templates show how). Changes process-wide settings: Altair's renderer (static SVG, drawn by
+    vl-convert: no JavaScript, no CDN), its row limit, and polars' table size."""
+    import warnings
+
     import altair as alt
 
+    warnings.warn("report.setup() changes process-wide Altair and polars settings; set the notebook's kernel up "
+                  "in its first cell instead (see the built-in templates)", DeprecationWarning, stacklevel=2)
     alt.renderers.enable("svg")
     alt.data_transformers.disable_max_rows()
     pl.Config.set_tbl_rows(50)
@@ -91,18 +98,15 @@ def narrative(findings) -> Markdown:
                          + ".")
     breached = [s for s in findings.symptoms if s.get("breached")]
     if breached:
-        lines.append("Symptoms: " + "; ".join(f"{s['sli']} {_fmt(s['baseline'])} → {_fmt(s['current'])}"
+        lines.append("Symptoms: " + "; ".join(f"{s['sli']} {fmt_number(s['baseline'])} → {fmt_number(s['current'])}"
                                               for s in breached) + ".")
     return Markdown("\n\n".join(lines))
 
 
-def _fmt(v) -> str:
-    return "—" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
-
-
 def symptoms_table(findings) -> pl.DataFrame:
-    return pl.DataFrame([{"SLI": s["sli"], "baseline": _fmt(s.get("baseline")), "window": _fmt(s.get("current")),
-                          "objective": _fmt(s.get("slo")), "breached": bool(s.get("breached"))}
+    return pl.DataFrame([{"SLI": s["sli"], "baseline": fmt_number(s.get("baseline")),
+                          "window": fmt_number(s.get("current")),
+                          "objective": fmt_number(s.get("slo")), "breached": bool(s.get("breached"))}
                          for s in findings.symptoms])
 
 
@@ -116,8 +120,8 @@ def evidence_table(findings) -> pl.DataFrame | Markdown:
     top = findings.top or (findings.hypotheses[0] if findings.hypotheses else None)
     if top is None:
         return Markdown("_No evidence: nothing was tested positive._")
-    return pl.DataFrame([{"check": e.check, "statistic": _fmt(e.statistic), "baseline": _fmt(e.baseline),
-                          "p-value": _fmt(e.p_value), "detail": e.detail} for e in top.evidence])
+    return pl.DataFrame([{"check": e.check, "statistic": fmt_number(e.statistic), "baseline": fmt_number(e.baseline),
+                          "p-value": fmt_number(e.p_value), "detail": e.detail} for e in top.evidence])
 
 
 def next_steps(findings) -> Markdown:
@@ -131,10 +135,9 @@ def next_steps(findings) -> Markdown:
 
 def timeline_chart_for(findings, lake, *, hours: float = 48):
     """Lineage events around the onset (or the window start), with the onset marked."""
-    import workbench as wb
     from workbench.charts import timeline_chart
 
-    lake = lake if isinstance(lake, wb.Lake) else wb.open_lake(lake)
+    lake = _lake(lake)
     top = findings.top
     centre = (top.onset if top and top.onset else findings.window["start"])
     lo, hi = centre - dt.timedelta(hours=hours), centre + dt.timedelta(hours=hours)
@@ -142,36 +145,10 @@ def timeline_chart_for(findings, lake, *, hours: float = 48):
 
 
 # -- other studies -----------------------------------------------------------------------
-@dataclass(frozen=True, repr=False)
-class Study(Result):
-    """A template section's result: a title, tables and the numbers behind them."""
-
-    kind: str
-    summary: str
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def _summary(self) -> str:
-        return self.summary
-
-    def to_dict(self) -> dict[str, Any]:
-        def conv(v):
-            if isinstance(v, pl.DataFrame):
-                return jsonable(v.to_dicts())
-            if hasattr(v, "to_dict") and not isinstance(v, dict):
-                return v.to_dict()
-            if isinstance(v, (list, tuple)):
-                return [conv(x) for x in v]
-            return jsonable(v)
-        return {"kind": self.kind, "summary": self.summary, "data": {k: conv(v) for k, v in self.data.items()}}
-
-    def _repr_markdown_(self) -> str:
-        return self.summary
-
-
 def _lake(lake):
-    import workbench as wb
+    from workbench.lake import Lake, open_lake
 
-    return lake if isinstance(lake, wb.Lake) else wb.open_lake(lake)
+    return lake if isinstance(lake, Lake) else open_lake(lake)
 
 
 def _window(lake, since, until, baseline_since, baseline_until):
@@ -185,7 +162,8 @@ def _window(lake, since, until, baseline_since, baseline_until):
     return start, end, b_start, b_end
 
 
-def drift_study(lake, *, since: str = "", until: str = "", baseline_since: str = "", baseline_until: str = ""):
+def drift_study(lake, *, since: str = "", until: str = "", baseline_since: str = "",
+                baseline_until: str = "") -> DriftStudy:
     """Per-feature drift with each feature's provenance: source dataset, field, schema changes."""
     from workbench.evidence import detect_drift
     from workbench.summaries import fit_lake_binning, summarize
@@ -210,67 +188,59 @@ def drift_study(lake, *, since: str = "", until: str = "", baseline_since: str =
     drifted = [f.feature for f in drift.drifted]
     summary = (f"{len(drifted)} of {len(drift.features)} features drifted between {_when(b_start)}–{_when(b_end)} "
                f"and {_when(start)}–{_when(end)}" + (f": {', '.join(drifted)}." if drifted else "."))
-    return Study("drift", summary, {"drift": drift, "provenance": pl.DataFrame(prov),
-                                    "window": {"start": start, "end": end}, "baseline": {"start": b_start,
-                                                                                         "end": b_end}})
+    return DriftStudy(summary=summary, drift=drift, provenance=pl.DataFrame(prov),
+                      window={"start": start, "end": end}, baseline={"start": b_start, "end": b_end})
 
 
-def canary_review(lake, *, since: str = "", until: str = "", canary: str = "", primary: str = ""):
+def canary_review(lake, *, since: str = "", until: str = "", canary: str = "", primary: str = "") -> CanaryReview:
     """Canary vs primary on the hours both served: go / no-go with the statistics behind it."""
     from workbench.evidence import compare_versions, detect_output_mismapping
+    from workbench.evidence.canary import canary_verdict, choose_canary
     from workbench.summaries import fit_lake_binning, summarize
 
     lake = _lake(lake)
     start, end, b_start, b_end = _window(lake, since, until, "", "")
     binning = fit_lake_binning(lake, start=b_start, end=b_end)
     s = summarize(lake, binning, start=start, end=end)
-    by_route = s.collapse(("route", "model_version")).table.sort("n", descending=True)
-    if not canary:
-        c = by_route.filter(pl.col("route") != "primary")
-        canary = c["model_version"][0] if c.height else by_route["model_version"][-1]
-    if not primary:
-        p = by_route.filter((pl.col("route") == "primary") & (pl.col("model_version") != canary))
-        primary = p["model_version"][0] if p.height else by_route["model_version"][0]
-    if canary == primary:
-        return _no_canary(canary, by_route, start, end)
-    both = sorted(set(s.table.filter(pl.col("model_version") == canary)["bucket"].to_list())
-                  & set(s.table.filter(pl.col("model_version") == primary)["bucket"].to_list()))
-    shared = s.where(pl.col("bucket").is_in(both)) if both else s
-    cmp = compare_versions(shared, primary, canary)
-    mm = detect_output_mismapping(s, canary, previous=primary)
-    verdict = "no-go" if cmp.worse or mm.mismapped else "go"
-    checks = pl.DataFrame([{"metric": c["metric"], "primary": _fmt(c.get("a")), "canary": _fmt(c.get("b")),
-                            "p-value": _fmt(c.get("p_value")), "test": c.get("test"), "worse": c["worse"]}
+    pair = choose_canary(s, canary=canary, primary=primary)
+    if not pair.is_pair:
+        return _no_canary(pair, start, end)
+    shared = s.where(pl.col("bucket").is_in(list(pair.shared))) if pair.shared else s
+    cmp = compare_versions(shared, pair.primary, pair.canary)
+    mm = detect_output_mismapping(s, pair.canary, previous=pair.primary)
+    verdict = canary_verdict(cmp, mm)
+    checks = pl.DataFrame([{"metric": c["metric"], "primary": fmt_number(c.get("a")), "canary": fmt_number(c.get("b")),
+                            "p-value": fmt_number(c.get("p_value")), "test": c.get("test"), "worse": c["worse"]}
                            for c in cmp.checks])
     worse = ", ".join(c["metric"] for c in cmp.worse) or "nothing"
-    summary = (f"**{verdict.upper()}** for {canary} against {primary} over {len(both)} shared hours: worse on {worse}"
-               + (f"; outputs look mis-mapped ({mm.detail})" if mm.mismapped else "") + ".")
-    return Study("canary", summary, {"comparison": cmp, "mismapping": mm, "checks": checks, "verdict": verdict,
-                                     "canary": canary, "primary": primary, "shared_hours": len(both)})
+    summary = (f"**{verdict.upper()}** for {pair.canary} against {pair.primary} over {len(pair.shared)} shared hours: "
+               f"worse on {worse}" + (f"; outputs look mis-mapped ({mm.detail})" if mm.mismapped else "") + ".")
+    return CanaryReview(summary=summary, comparison=cmp, mismapping=mm, checks=checks, verdict=verdict,
+                        canary=pair.canary, primary=pair.primary, shared_hours=len(pair.shared))
 
 
-def _no_canary(version: str, by_route: pl.DataFrame, start, end) -> Study:
+def _no_canary(pair, start, end) -> CanaryReview:
     """The review of a window one version served alone: no canary, no verdict (comparing a
     version with itself would say GO whatever it did)."""
     from workbench.evidence import MismappingResult
 
-    versions = sorted({v for v in by_route["model_version"].to_list() if v is not None})
+    version = pair.primary
     summary = (f"**NO CANARY** between {_when(start)} and {_when(end)}: only {version} served "
-               f"({', '.join(sorted(set(by_route['route'].drop_nulls().to_list())))}), so there is nothing to "
+               f"({', '.join(pair.routes)}), so there is nothing to "
                "compare it with and no go / no-go. Pick a window in which a canary served, or pass "
-               "`canary=` and `primary=` naming two versions.") if len(versions) <= 1 else (
+               "`canary=` and `primary=` naming two versions.") if len(pair.versions) <= 1 else (
                f"**NO CANARY**: canary and primary are both {version}; comparing a version with itself says "
-               f"nothing. Pass two different versions (the window holds {', '.join(versions)}).")
+               f"nothing. Pass two different versions (the window holds {', '.join(pair.versions)}).")
     detail = "no canary: nothing to compare"
     mm = MismappingResult(version=version, previous=None, inverted=False, auc=None, auc_ci=None, previous_auc=None,
                           mirror_js=None, direct_js=None, detail=detail)
     checks = pl.DataFrame(schema={"metric": pl.String, "primary": pl.String, "canary": pl.String,
                                   "p-value": pl.String, "test": pl.String, "worse": pl.Boolean})
-    return Study("canary", summary, {"comparison": None, "mismapping": mm, "checks": checks, "verdict": "no canary",
-                                     "canary": None, "primary": version, "shared_hours": 0})
+    return CanaryReview(summary=summary, comparison=None, mismapping=mm, checks=checks, verdict="no canary",
+                        canary=None, primary=version, shared_hours=0)
 
 
-def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", until: str = ""):
+def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", until: str = "") -> BiasStudy:
     """Per-segment metrics before/after a rollout (version vs previous) and the worst slices."""
     from workbench.evidence import segment_deltas, worst_slices
     from workbench.summaries import fit_lake_binning, summarize
@@ -295,19 +265,19 @@ def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", 
         for r in sd.rows:
             acc = r["metrics"].get("accuracy") or r["metrics"].get("mae") or {}
             rows.append({"segment": sd.segment, "value": str(r["value"]), "rows": r["n_b"],
-                         "before": _fmt(acc.get("a")), "after": _fmt(acc.get("b")), "change": _fmt(acc.get("delta")),
-                         "regressed on": ", ".join(r["regressed_on"])})
+                         "before": fmt_number(acc.get("a")), "after": fmt_number(acc.get("b")),
+                         "change": fmt_number(acc.get("delta")), "regressed on": ", ".join(r["regressed_on"])})
     cols = [c for c in (*lake.segments, *lake.categorical_features)]
     lf = lake.predictions(with_labels=True).filter(pl.col("model_version") == version)
     slices = worst_slices(lf.filter(pl.col("timestamp") >= b_start), cols, max_order=2) if cols else None
     regressed = [(sd.segment, r["value"]) for sd in deltas for r in sd.regressed]
     summary = (f"{version} against {previous}: " + (", ".join(f"{c}={v}" for c, v in regressed) + " regressed"
                                                     if regressed else "no segment regressed beyond the whole") + ".")
-    return Study("bias", summary, {"deltas": deltas, "table": pl.DataFrame(rows), "slices": slices,
-                                   "version": version, "previous": previous})
+    return BiasStudy(summary=summary, deltas=deltas, table=pl.DataFrame(rows), slices=slices, version=version,
+                     previous=previous)
 
 
-def latency_study(lake, *, since: str = "", until: str = ""):
+def latency_study(lake, *, since: str = "", until: str = "") -> LatencyStudy:
     """Hourly p95 latency by version and route against the SLO, with rollouts."""
     from workbench.evidence import compare_versions
     from workbench.summaries import fit_lake_binning, summarize
@@ -339,23 +309,21 @@ def latency_study(lake, *, since: str = "", until: str = ""):
     summary = (f"p95 objective {slo:g} ms. " + (f"Slower than {ref}: {', '.join(slow)}." if slow
                                                 else f"No version is significantly slower than {ref}."))
     rollouts = lake.timeline(b_start, end).filter(pl.col("kind") == "rollout")
-    return Study("latency", summary, {"hourly": q.filter(pl.col("bucket") >= start - dt.timedelta(days=1)),
-                                      "by_version_route": by_vr, "comparisons": pl.DataFrame(comps), "slo_ms": slo,
-                                      "rollouts": rollouts})
+    return LatencyStudy(summary=summary, hourly=q.filter(pl.col("bucket") >= start - dt.timedelta(days=1)),
+                        by_version_route=by_vr, comparisons=pl.DataFrame(comps), slo_ms=slo, rollouts=rollouts)
 
 
-def model_health(lake, *, since: str = "", until: str = ""):
+def model_health(lake, *, since: str = "", until: str = "") -> HealthStudy:
     """SLIs per version and route, SLO compliance and error-budget burn (1 h / 6 h) over the window."""
+    from dataclasses import replace
+
     from workbench.evidence import assess_quality, compute_slis
     from workbench.summaries import fit_lake_binning, summarize
 
     lake = _lake(lake)
     start, end, b_start, b_end = _window(lake, since or "", until, "", "")
     binning = fit_lake_binning(lake, start=b_start, end=b_end)
-    s = summarize(lake, binning, start=start, end=end)
-    from dataclasses import replace
-
-    s = replace(s, start=start, end=end)
+    s = replace(summarize(lake, binning, start=start, end=end), start=start, end=end)
     slis = compute_slis(s, slo=lake.manifest.slo, traffic=lake.lineage.traffic)
     q = assess_quality(s, by=("model_version",))
     groups = pl.DataFrame([{k: (round(v, 4) if isinstance(v, float) else (", ".join(v) if isinstance(v, list) else v))
@@ -366,73 +334,64 @@ def model_health(lake, *, since: str = "", until: str = ""):
     alerts = pl.DataFrame(slis.alerts) if slis.alerts else pl.DataFrame()
     summary = (f"{len(slis.alerts)} burn-rate alert(s) between {_when(start)} and {_when(end)}"
                + (": " + "; ".join(f"{a['sli']} {a['level']} at {_when(a['at'])}" for a in slis.alerts)
-                  if slis.alerts else "; every SLO held.") )
-    return Study("health", summary, {"slis": slis, "groups": groups, "burn": burn, "alerts": alerts,
-                                     "quality": q.to_frame() if hasattr(q, "to_frame") else None})
+                  if slis.alerts else "; every SLO held."))
+    return HealthStudy(summary=summary, slis=slis, groups=groups, burn=burn, alerts=alerts,
+                       quality=q.to_frame() if hasattr(q, "to_frame") else None)
 
 
-def postmortem(lake, *, since: str, until: str = "", verdicts_file: str = ""):
-    """Triage plus a timeline: onset, detection (first burn-rate alert or first significant hour of the
-    culprit's signal), rollouts, mitigation (the culprit version stops serving), MTTD and MTTR."""
-    import workbench as wb
+def postmortem(lake, *, since: str, until: str = "", verdicts_file: str = "") -> Postmortem:
+    """Triage plus a timeline: onset, detection (the first burn-rate alert from an hour before the
+    onset), rollouts, mitigation (the culprit version stops serving), MTTD and MTTR
+    (:mod:`workbench.evidence.incident_times`)."""
+    from dataclasses import replace
+
     from workbench.evidence import compute_slis
+    from workbench.evidence.incident_times import incident_times
+    from workbench.rca import triage
     from workbench.summaries import fit_lake_binning, summarize
 
     lake = _lake(lake)
-    f = wb.triage(lake, since=since, until=until or None)
+    f = triage(lake, since=since, until=until or None)
     top = f.top
     start, end = f.window["start"], f.window["end"]
     binning = fit_lake_binning(lake, start=f.baseline["start"], end=f.baseline["end"])
-    from dataclasses import replace
-
     s = replace(summarize(lake, binning, start=start, end=end), start=start, end=end)
     slis = compute_slis(s, slo=lake.manifest.slo, traffic=lake.lineage.traffic)
     onset = top.onset if top else None
-    alerts = sorted((a for a in slis.alerts if onset is None or a["at"] >= onset - dt.timedelta(hours=1)),
-                    key=lambda a: a["at"])
-    detection = alerts[0]["at"] if alerts else None
-    detection_how = f"{alerts[0]['sli']} {alerts[0]['level']} (burn-rate alert)" if alerts else None
-    mitigation = None
-    if top and top.subject.get("model_version"):
-        v = top.subject["model_version"]
-        d = lake.lineage.deployments.sort("deployed_at")
-        later = d.filter((pl.col("deployed_at") > (onset or start)) & (pl.col("model_version") != v)
-                         & (pl.col("route") == "primary") & (pl.col("traffic_pct") > 0))
-        if later.height:
-            mitigation = later["deployed_at"][0]
+    times = incident_times(onset=onset, alerts=slis.alerts, deployments=lake.lineage.deployments,
+                           culprit_version=top.subject.get("model_version") if top else None, window_start=start)
     events = [{"at": onset, "event": f"onset ({top.cause}: {top.culprit()})" if top else "onset"}] if onset else []
-    if detection:
-        events.append({"at": detection, "event": f"detection: {detection_how}"})
+    if times.detection:
+        events.append({"at": times.detection, "event": f"detection: {times.detection_how}"})
     for r in lake.timeline(start - dt.timedelta(days=1), end).filter(
             pl.col("kind").is_in(["rollout", "openlineage_schema_change", "dependency_change"])).iter_rows(named=True):
         events.append({"at": r["at"], "event": f"{r['kind']}: {r['subject']} {r['detail'][:80]}"})
-    if mitigation:
-        events.append({"at": mitigation, "event": "mitigation: the culprit version stopped serving primary"})
+    if times.mitigation:
+        events.append({"at": times.mitigation, "event": "mitigation: the culprit version stopped serving primary"})
     events.sort(key=lambda e: e["at"])
-    mttd = (detection - onset) if detection and onset else None
-    mttr = (mitigation - onset) if mitigation and onset else None
     verdicts = None
     if verdicts_file:
         import yaml
 
         verdicts = yaml.safe_load(Path(verdicts_file).read_text(encoding="utf-8"))
     actions = list(top.next_steps) if top else ["no root cause found: widen the window or add lineage"]
-    if mttd is None:
+    if times.mttd is None:
         actions.append("add a burn-rate alert on the SLI that moved: nothing paged for this incident")
     summary = (f"Root cause: **{top.cause}** ({top.culprit()}), onset {_when(onset)}. " if top else
                "No root cause above the threshold. ") + \
-        (f"Time to detect: {_hours(mttd)}. " if mttd is not None else "Not detected by a burn-rate alert. ") + \
-        (f"Time to mitigate: {_hours(mttr)}." if mttr is not None else "No mitigation seen in the data.")
-    return Study("postmortem", summary, {"findings": f, "timeline": pl.DataFrame(
-        [{"at": iso(e["at"]), "event": e["event"]} for e in events]), "mttd_hours": _h(mttd), "mttr_hours": _h(mttr),
-        "verdicts": verdicts, "actions": actions})
+        (f"Time to detect: {_hours(times.mttd)}. " if times.mttd is not None else
+         "Not detected by a burn-rate alert. ") + \
+        (f"Time to mitigate: {_hours(times.mttr)}." if times.mttr is not None else "No mitigation seen in the data.")
+    return Postmortem(summary=summary, findings=f, timeline=pl.DataFrame(
+        [{"at": iso(e["at"]), "event": e["event"]} for e in events]), mttd_hours=_h(times.mttd),
+        mttr_hours=_h(times.mttr), verdicts=verdicts, actions=actions, times=times)
 
 
 def worst_segment_chart(study):
     """The bias audit's chart for the segment column with the largest regression (or the first)."""
     from workbench.charts import segment_chart
 
-    deltas = study.data.get("deltas") or []
+    deltas = study.deltas or []
     if not deltas:
         return Markdown("_No segment could be compared (labels or segments missing)._")
     worst = min(deltas, key=lambda d: min((min(r["metrics"][m]["gap"] for m in r["regressed_on"])
@@ -443,7 +402,7 @@ def worst_segment_chart(study):
 
 def action_items(study) -> Markdown:
     """The postmortem's action items as a numbered list."""
-    return Markdown("\n".join(f"1. {a}" for a in study.data.get("actions", [])) or "_none_")
+    return Markdown("\n".join(f"1. {a}" for a in study.actions) or "_none_")
 
 
 def _h(td) -> float | None:
@@ -451,4 +410,4 @@ def _h(td) -> float | None:
 
 
 def _hours(td) -> str:
-    return f"{td.total_seconds() / 3600:.1f} h"
+    return fmt_duration_hours(td.total_seconds())

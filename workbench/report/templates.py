@@ -1,9 +1,11 @@
-"""The template registry: built-in templates (``templates/``), a user directory, and their parameters."""
+"""The template registry: built-in templates (package data, ``workbench/templates/``), user
+directories (``--templates-dir``, ``$WORKBENCH_TEMPLATES``), and their parameters."""
 
 from __future__ import annotations
 
 import hashlib
 import os
+from importlib import resources
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -11,10 +13,18 @@ from typing import Any
 from workbench.exceptions import UsageError
 from workbench.results import Result
 
-__all__ = ["BUILTIN_DIR", "Template", "find_template", "list_templates", "template_dirs"]
+__all__ = ["BUILTIN_DIR", "builtin_dir", "Template", "find_template", "list_templates", "template_dirs"]
 
-#: Built-in templates ship beside the package (the repository's ``templates/``).
-BUILTIN_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+def builtin_dir() -> Path:
+    """The built-in templates: package data of ``workbench`` (``workbench/templates/*.ipynb``), found
+    through :mod:`importlib.resources` so a wheel install lists them as a source checkout does."""
+    return Path(str(resources.files("workbench").joinpath("templates")))
+
+
+#: The built-in templates' directory (kept for callers of the old constant).
+BUILTIN_DIR = builtin_dir()
 #: Extra template directories, ``os.pathsep``-separated.
 ENV_VAR = "WORKBENCH_TEMPLATES"
 
@@ -42,7 +52,7 @@ def template_dirs(extra: str | Path | list | None = None) -> list[Path]:
     env = os.environ.get(ENV_VAR)
     if env:
         dirs += [Path(p) for p in env.split(os.pathsep) if p]
-    dirs.append(BUILTIN_DIR)
+    dirs.append(builtin_dir())
     return dirs
 
 

@@ -1,0 +1,52 @@
+"""Numbers as text, one way everywhere (tables, narratives, findings' one-liners, charts' labels).
+
+A leaf module (it imports nothing from the package), so every layer from the lake up may use it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["MISSING", "fmt_duration_hours", "fmt_ms", "fmt_number", "fmt_pct", "fmt_value"]
+
+#: How a missing value reads.
+MISSING = "—"
+#: Significant digits of a float by default: enough to compare two numbers by eye, short in a table.
+DIGITS = 4
+
+
+def fmt_number(v: Any, digits: int = DIGITS, *, missing: str = MISSING) -> str:
+    """A float to ``digits`` significant digits (``0.1235``, ``1.235e+04``), anything else with
+    ``str`` (ints stay exact), ``None`` as ``missing``."""
+    if v is None:
+        return missing
+    return f"{v:.{digits}g}" if isinstance(v, float) else str(v)
+
+
+def fmt_value(v: Any, digits: int = DIGITS, *, missing: str = "") -> str:
+    """Like :func:`fmt_number`, and a list or tuple as its items joined by ``", "`` (a table cell)."""
+    if isinstance(v, (list, tuple)):
+        return ", ".join(map(str, v))
+    return fmt_number(v, digits, missing=missing)
+
+
+def fmt_pct(v: float | None, decimals: int = 1, *, missing: str = MISSING) -> str:
+    """A share (0.123) as a percentage (``12.3%``)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return missing
+    return f"{v:.{decimals}%}"
+
+
+def fmt_ms(v: float | None, decimals: int = 1, *, missing: str = MISSING) -> str:
+    """A latency in milliseconds (``123.4 ms``)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return missing
+    return f"{v:,.{decimals}f} ms"
+
+
+def fmt_duration_hours(seconds: float | None, decimals: int = 1, *, missing: str = MISSING) -> str:
+    """A duration given in seconds, in hours (``2.5 h``)."""
+    if seconds is None:
+        return missing
+    return f"{seconds / 3600:.{decimals}f} h"
