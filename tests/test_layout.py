@@ -57,7 +57,7 @@ LAYERS = {
     "rca": ("explain", "evidence", "summaries", "lake"),
     "charts": ("rca", "evidence", "summaries", "lake"),
     "widgets": ("charts", "rca", "explain", "evidence", "summaries", "lake"),
-    "report": ("charts", "rca", "explain", "evidence", "summaries", "lake"),
+    "report": ("charts", "rca", "explain", "evidence", "summaries", "lake", "synthetic"),  # synthetic: the demo lake
     "jupyter": ("report", "charts", "rca", "explain", "evidence", "summaries", "lake", "synthetic"),
     "cli": ("report", "rca", "explain", "evidence", "summaries", "lake", "synthetic"),
 }

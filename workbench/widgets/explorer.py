@@ -11,7 +11,7 @@ from typing import Any
 import ipywidgets as w
 import polars as pl
 
-from workbench import charts
+import workbench.charts as charts
 from workbench.lake import Lake, open_lake
 from workbench.widgets.model import ALL, ExplorerModel, Selection
 
