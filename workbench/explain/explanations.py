@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from workbench.exceptions import MissingDependencyError
+from workbench.lake.labels import positive_mask
 from workbench.lake.sampling import stable_sample, stable_sample_expr
 from workbench.results import Result
 
@@ -179,7 +180,7 @@ def importance_shift(model, baseline: pl.DataFrame, window: pl.DataFrame, *, num
 def _y(frame: pl.DataFrame, task: str, model) -> np.ndarray:
     y = frame["label"]
     if task == "binary_classification":
-        return y.cast(pl.String).str.to_lowercase().is_in(["1", "true", "yes", "1.0"]).to_numpy().astype(int)
+        return positive_mask(y).astype(int)
     if task == "multiclass":
         classes = list(getattr(model, "classes", []) or sorted(y.cast(pl.String).unique().to_list()))
         return np.array([classes.index(v) if v in classes else -1 for v in y.cast(pl.String).to_list()])
