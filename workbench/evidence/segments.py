@@ -15,16 +15,15 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
 from workbench.evidence.stats import Z95
-from workbench.evidence.quality import auc_from_counts, wilson
+from workbench.evidence.quality import auc_difference, wilson
 from workbench.results import Result
 from workbench.summaries import Summary
-from workbench.summaries.binning import SCORE_BINS
+from workbench.summaries.summary import score_counts
 
 __all__ = ["SegmentDeltas", "segment_deltas", "SliceResult", "worst_slices"]
 
@@ -69,16 +68,6 @@ def _diff_ci(k1, n1, k2, n2) -> tuple[float, tuple[float, float]]:
     return d, (d - Z95 * se, d + Z95 * se)
 
 
-def _auc_stats(r: dict) -> tuple[float | None, float | None]:
-    """AUC and its Hanley-McNeil standard error from a summary row."""
-    if "score|y1|h0" not in r:
-        return None, None
-    pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
-    neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
-    auc, ci = auc_from_counts(pos, neg)
-    return (None, None) if auc is None else (auc, (ci[1] - ci[0]) / (2 * Z95))
-
-
 def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
     """accuracy and AUC of a and b, the delta b - a, its 95 % interval and p-value."""
     out = {}
@@ -98,12 +87,9 @@ def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
             se = math.sqrt(va / ra["labelled"] + vb / rb["labelled"]) / ma
             p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
             out["mae"] = {"a": ma, "b": mb, "delta": d, "se": se, "ci": (d - Z95 * se, d + Z95 * se), "p_value": p}
-    (aa, sa), (ab, sb) = _auc_stats(ra), _auc_stats(rb)
-    if aa is not None and ab is not None:
-        se = math.hypot(sa, sb)
-        d = ab - aa
-        p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
-        out["auc"] = {"a": aa, "b": ab, "delta": d, "se": se, "ci": (d - Z95 * se, d + Z95 * se), "p_value": p}
+    sa, sb = score_counts(ra), score_counts(rb)
+    if sa.has_labels and sb.has_labels and (auc := auc_difference(sa, sb)) is not None:
+        out["auc"] = auc
     return out
 
 

@@ -16,11 +16,11 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
-from workbench.evidence.stats import Z95
-from workbench.evidence.quality import auc_from_counts
+from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.results import Result
 from workbench.summaries import Summary
-from workbench.summaries.binning import SCORE_BINS, latency_bin_bounds
+from workbench.summaries.binning import latency_quantile
+from workbench.summaries.summary import score_counts
 
 __all__ = ["VersionComparison", "compare_versions", "MismappingResult", "detect_output_mismapping"]
 
@@ -32,17 +32,6 @@ def _row(summary: Summary, version: str, route: str | None) -> dict[str, Any] | 
         s = s.where(pl.col("route") == route)
     t = s.collapse().table
     return t.row(0, named=True) if t.height and t["n"][0] else None
-
-
-def _scores(r: dict, labelled_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score histogram: positives, negatives, all rows."""
-    if "score|y1|h0" in r:
-        pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
-        neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
-        na = np.array([r[f"score|yna|h{i}"] for i in range(SCORE_BINS)], float)
-        return pos, neg, pos + neg + (0 if labelled_only else na)
-    allh = np.array([r.get(f"score|h{i}", 0) for i in range(SCORE_BINS)], float)
-    return np.zeros(SCORE_BINS), np.zeros(SCORE_BINS), allh
 
 
 def _abs_err_moments(r: dict) -> tuple[float, float]:
@@ -58,17 +47,6 @@ def _latency_hist(summary: Summary, version: str, route: str | None) -> dict[int
         lat = lat.filter(pl.col("route") == route)
     g = lat.filter(pl.col("bin").is_not_null()).group_by("bin").agg(pl.col("n").sum()).sort("bin")
     return dict(zip(g["bin"].to_list(), g["n"].to_list()))
-
-
-def _quantile(hist: dict[int, float], q: float) -> float | None:
-    if not hist:
-        return None
-    bins = np.array(sorted(hist))
-    counts = np.array([hist[b] for b in bins], float)
-    cum = np.cumsum(counts)
-    k = np.searchsorted(cum, max(1, math.ceil(q * cum[-1])))
-    lo, hi = latency_bin_bounds(bins[k:k + 1])
-    return float(math.sqrt(lo[0] * hi[0]) if lo[0] > 0 else hi[0] / 2)
 
 
 @dataclass(frozen=True, repr=False)
@@ -140,16 +118,12 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
                        "rmse_b": math.sqrt(rb["sq_err"] / rb["labelled"]), "p_value": p, "test": "Welch z",
                        "worse": p < alpha and mb > ma * 1.05})
     # AUC
-    pa, na_, alla = _scores(ra)
-    pb, nb_, allb = _scores(rb)
-    auc_a, ci_a = auc_from_counts(pa, na_)
-    auc_b, ci_b = auc_from_counts(pb, nb_)
-    if auc_a is not None and auc_b is not None:
-        se = math.hypot((ci_a[1] - ci_a[0]) / (2 * Z95), (ci_b[1] - ci_b[0]) / (2 * Z95))
-        z = (auc_b - auc_a) / se if se > 0 else 0.0
-        p = float(2 * stats.norm.sf(abs(z)))
-        checks.append({"metric": "auc", "a": auc_a, "b": auc_b, "difference": auc_b - auc_a, "p_value": p,
-                       "test": "z on Hanley-McNeil errors", "worse": p < alpha and auc_b - auc_a <= -min_effect})
+    sa, sb = score_counts(ra), score_counts(rb)
+    alla, allb = sa.all, sb.all
+    if (auc := auc_difference(sa, sb)) is not None:
+        d, p = auc["delta"], auc["p_value"]
+        checks.append({"metric": "auc", "a": auc["a"], "b": auc["b"], "difference": d, "se": auc["se"],
+                       "p_value": p, "test": "z on Hanley-McNeil errors", "worse": p < alpha and d <= -min_effect})
     # fallback rate
     if "fallback" in ra:
         diff, p = st.two_proportion(ra["fallback"], ra["n"], rb["fallback"], rb["n"])
@@ -160,8 +134,9 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
     ha, hb = _latency_hist(summary, a, route_a), _latency_hist(summary, b, route_b)
     if ha and hb:
         rng = np.random.default_rng(seed)
-        qa, qb = _quantile(ha, 0.95), _quantile(hb, 0.95)
-        ratios = [_quantile(_resample(ha, rng), 0.95) / _quantile(_resample(hb, rng), 0.95) for _ in range(n_boot)]
+        qa, qb = latency_quantile(ha, 0.95), latency_quantile(hb, 0.95)
+        ratios = [latency_quantile(_resample(ha, rng), 0.95) / latency_quantile(_resample(hb, rng), 0.95)
+                  for _ in range(n_boot)]
         inv = 1 / np.array(ratios)
         lo, hi = float(np.quantile(inv, 0.005)), float(np.quantile(inv, 0.995))
         bins = sorted(set(ha) | set(hb))
@@ -313,13 +288,15 @@ def detect_output_mismapping(summary: Summary, version: str, previous: str | Non
     r = _row(summary, version, None)
     if r is None:
         raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
-    pos, neg, allv = _scores(r)
+    sc = score_counts(r)
+    pos, neg, allv = sc.positives, sc.negatives, sc.all
     auc, ci = auc_from_counts(pos, neg)
     prev_auc = mirror = direct = None
     prev_ok = True
     if previous is not None and (rp := _row(summary, previous, None)) is not None:
-        pp, npv, allp = _scores(rp)
-        prev_auc, prev_ci = auc_from_counts(pp, npv)
+        sp = score_counts(rp)
+        allp = sp.all
+        prev_auc, prev_ci = auc_from_counts(sp.positives, sp.negatives)
         prev_ok = prev_ci is None or prev_ci[0] > 0.5
         if allv.sum() and allp.sum():
             mirror, direct = st.js_distance(allv, allp[::-1]), st.js_distance(allv, allp)
