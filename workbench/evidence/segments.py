@@ -159,6 +159,7 @@ class SliceResult(Result):
     overall: dict[str, Any]
     slices: list[dict[str, Any]]
     columns: tuple[str, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def _summary(self) -> str:
         return f"overall={self.overall['accuracy']:.3f}, worst={[s['slice'] for s in self.slices[:3]]}"
@@ -168,9 +169,14 @@ def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2,
                  top: int = 10, alpha: float = 0.01) -> SliceResult:
     """Rank slices by how far their accuracy falls below the whole's (labelled rows only).
 
-    Every single column and (with ``max_order=2``) every pair is grouped in one pass each;
-    a slice is reported when its Wilson upper bound lies below the overall accuracy, ordered by
-    the number of errors it explains beyond the whole's rate (rows x accuracy gap).
+    Every single column and (with ``max_order=2``) every pair is grouped in one pass each.
+    Each slice of at least ``min_rows`` labelled rows is tested (one-sided exact binomial test:
+    are its errors more than the whole's accuracy predicts?), and the p-values are adjusted with
+    Holm's method across all the slices tested, so on healthy data the chance that any slice is
+    reported is at most ``alpha``. A slice is reported when its adjusted p-value is below
+    ``alpha``; reported slices are ordered by the errors they explain beyond the whole's rate
+    (rows x accuracy gap). Each carries its Wilson interval at level ``1 - alpha`` (not adjusted),
+    its ``p_value`` and ``p_adjusted``; ``overall["tested"]`` says how many slices were tested.
     """
     columns = list(dict.fromkeys(columns))  # segments may overlap features
     lab = frame.filter(pl.col("label").is_not_null()).with_columns(
@@ -183,15 +189,23 @@ def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2,
     res = pl.collect_all(queries, engine="streaming")
     n_all, ok_all = res[0]["n"][0], res[0]["ok"][0]
     acc = ok_all / n_all if n_all else 0.0
-    found = []
-    z = float(stats.norm.isf(alpha / 2))
+    tested = []
     for combo, df in zip(combos, res[1:]):
         for r in df.filter(pl.col("n") >= min_rows).iter_rows(named=True):
-            lo, hi = wilson(r["ok"], r["n"], z=z)
-            if hi < acc:
-                found.append({"slice": {c: r[c] for c in combo}, "rows": r["n"], "accuracy": r["ok"] / r["n"],
-                              "ci": (lo, hi), "gap": acc - r["ok"] / r["n"],
-                              "excess_errors": (acc - r["ok"] / r["n"]) * r["n"]})
+            # P(at most this many correct | the whole's accuracy): small when the slice is worse
+            p = float(stats.binom.cdf(r["ok"], r["n"], acc)) if 0 < acc else 1.0
+            tested.append(({c: r[c] for c in combo}, r["n"], r["ok"], p))
+    adjusted = st.holm([t[3] for t in tested])
+    z = float(stats.norm.isf(alpha / 2))
+    found = []
+    for (sl, n, ok, p), q in zip(tested, adjusted):
+        if q < alpha and ok / n < acc:
+            found.append({"slice": sl, "rows": n, "accuracy": ok / n, "ci": wilson(ok, n, z=z),
+                          "gap": acc - ok / n, "excess_errors": (acc - ok / n) * n, "p_value": p,
+                          "p_adjusted": float(q)})
     # ties broken by the slice itself: group_by yields groups in no fixed order
     found.sort(key=lambda s: (-s["excess_errors"], sorted((k, str(v)) for k, v in s["slice"].items())))
-    return SliceResult(overall={"rows": n_all, "accuracy": acc}, slices=found[:top], columns=tuple(columns))
+    return SliceResult(overall={"rows": n_all, "accuracy": acc, "tested": len(tested)}, slices=found[:top],
+                       columns=tuple(columns),
+                       meta={"test": "one-sided exact binomial against the whole's accuracy",
+                             "adjustment": "Holm across the slices tested", "alpha": alpha})
