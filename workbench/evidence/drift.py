@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from workbench.evidence import stats as st
+from workbench.exceptions import FeatureNotFoundError, SummaryMismatchError
 from workbench.results import Result
 from workbench.summaries import Summary
 
@@ -105,7 +106,8 @@ class DriftResult(Result):
         for f in self.features:
             if f.feature == name:
                 return f
-        raise KeyError(name)
+        raise FeatureNotFoundError(f"no drift statistics for feature {name!r}",
+                                   expected=f"one of {[f.feature for f in self.features]}")
 
     def to_frame(self) -> pl.DataFrame:
         """One row per feature."""
@@ -156,7 +158,8 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
     """
     th = thresholds or DriftThresholds()
     if baseline.binning != window.binning:
-        raise ValueError("detect_drift needs two summaries made with the same binning")
+        raise SummaryMismatchError("detect_drift needs two summaries made with the same binning",
+                                   hint="fit one binning and pass it to both summarize() calls")
     bz, wz = _totals(baseline), _totals(window)
     nb, nw = int(bz.get("n", 0)), int(wz.get("n", 0))
     binning = baseline.binning

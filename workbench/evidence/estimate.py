@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from workbench.evidence.quality import auc_from_counts
+from workbench.exceptions import InsufficientDataError, UsageError
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import SCORE_BINS
@@ -48,12 +49,13 @@ def estimate_performance(baseline: Summary, window: Summary, *, threshold: float
                          seed: int = 0) -> PerformanceEstimate:
     """Estimate accuracy and AUC of ``window`` from its scores, calibrated on ``baseline``'s labels."""
     if baseline.task != "binary_classification":
-        raise ValueError("estimate_performance supports binary classification")
+        raise UsageError("estimate_performance supports binary classification", found=f"task {baseline.task!r}")
     b = baseline.collapse().table.row(0, named=True)
     w = window.collapse().table.row(0, named=True)
     sb, sw = score_counts(b), score_counts(w)
     if not sb.has_labels:
-        raise ValueError("estimate_performance needs a labelled baseline summary with scores")
+        raise InsufficientDataError("estimate_performance needs a labelled baseline summary with scores",
+                                    hint="summarize a baseline window whose labels have arrived")
     pos_b, neg_b = sb.positives, sb.negatives
     n_b = pos_b + neg_b
     counts_w = sw.all

@@ -21,6 +21,7 @@ from scipy import stats
 from workbench.evidence import stats as st
 from workbench.evidence.stats import Z95
 from workbench.evidence.quality import auc_difference, wilson
+from workbench.exceptions import InsufficientDataError, UsageError
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.summary import score_counts
@@ -106,10 +107,12 @@ def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = 
     delta (the gap's interval excludes zero) and at least ``min_effect`` below it.
     """
     if segment not in summary.keys:
-        raise ValueError(f"segment_deltas: the summary has no key {segment!r}; summarize with segment={segment!r}")
+        msg = f"segment_deltas: the summary has no key {segment!r}"
+        raise UsageError(msg, expected=f"one of {list(summary.keys)}", hint=f"summarize with segment={segment!r}")
     t = summary.collapse((by, segment)).table
     if "correct" not in t.columns and "abs_err" not in t.columns:
-        raise ValueError("segment_deltas needs labels (a summary with `labelled` and `correct` or `abs_err`)")
+        raise InsufficientDataError("segment_deltas needs labels: the summary has no `labelled` and `correct` "
+                                    "or `abs_err` tallies", hint="summarize a lake with labels/, or wait for labels")
     tot = summary.collapse((by,)).table
     ta = tot.filter(pl.col(by) == a).row(0, named=True)
     tb = tot.filter(pl.col(by) == b).row(0, named=True)

@@ -17,6 +17,7 @@ from scipy import stats
 
 from workbench.evidence import stats as st
 from workbench.evidence.quality import auc_difference, auc_from_counts
+from workbench.exceptions import InsufficientDataError
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_quantile
@@ -99,7 +100,9 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
     ra, rb = _row(summary, a, route_a), _row(summary, b, route_b)
     if ra is None or rb is None:
         missing = a if ra is None else b
-        raise ValueError(f"compare_versions: no rows of version {missing!r} in the summary")
+        raise InsufficientDataError(f"compare_versions: no rows of version {missing!r} in the summary",
+                                    found=f"versions {sorted(set(summary.table['model_version'].to_list()))}",
+                                    hint="check the version name and the summary's window and routes")
     checks: list[dict[str, Any]] = []
     # accuracy
     if ra.get("labelled") and rb.get("labelled") and "correct" in ra:
@@ -283,11 +286,11 @@ def detect_output_mismapping(summary: Summary, version: str, previous: str | Non
     """
     if summary.task == "multiclass":
         if summary.where(pl.col("model_version") == version).rows == 0:
-            raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+            raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
         return _multiclass_mismapping(summary, version, previous, alpha, min_gain)
     r = _row(summary, version, None)
     if r is None:
-        raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+        raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
     sc = score_counts(r)
     pos, neg, allv = sc.positives, sc.negatives, sc.all
     auc, ci = auc_from_counts(pos, neg)

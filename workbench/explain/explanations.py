@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from workbench.exceptions import MissingDependencyError
+from workbench.exceptions import MissingDependencyError, UsageError
 from workbench.lake.labels import positive_mask
 from workbench.lake.sampling import stable_sample, stable_sample_expr
 from workbench.results import Result
@@ -236,7 +236,8 @@ def anchors_for_errors(model, train: pl.DataFrame, rows: pl.DataFrame, *, numeri
                        n: int = 3, seed: int = 0, threshold: float = 0.9) -> Anchors:
     """Anchors for up to ``n`` wrong predictions of ``model`` among labelled ``rows``."""
     if task == "regression":
-        raise ValueError("anchors_for_errors explains classifications; a regression has no wrong class")
+        raise UsageError("anchors_for_errors explains classifications; a regression has no wrong class",
+                         column="task", found=repr(task))
     ex = _alibi()
     view = TabularView.from_frame(train, numeric, categorical)
     f = _predictor(model, view, task, proba=False)

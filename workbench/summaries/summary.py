@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import polars as pl
 
+from workbench.exceptions import SummaryMismatchError
 from workbench.results import Result, iso
 from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_bounds, latency_bin_mid
 
@@ -167,7 +168,10 @@ class Summary(Result):
     def merge(self, other: "Summary") -> "Summary":
         """The summary of both row sets (they must share binning, keys and bucket)."""
         if (self.keys, self.bucket) != (other.keys, other.bucket) or self.binning != other.binning:
-            raise ValueError("summaries merge only when made with the same binning, keys and bucket")
+            raise SummaryMismatchError("summaries merge only when made with the same binning, keys and bucket",
+                                       expected=f"keys {list(self.keys)}, bucket {self.bucket!r}",
+                                       found=f"keys {list(other.keys)}, bucket {other.bucket!r}"
+                                       + ("" if self.binning == other.binning else ", another binning"))
         keys = list(self.keys)
         table = merge_tables([self.table, other.table], keys)
         lat = pl.concat([self.latency, other.latency], how="vertical_relaxed")
