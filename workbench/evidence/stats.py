@@ -5,12 +5,14 @@ Every function takes counts (not rows), so it runs on summaries of any size.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import TypeVar
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["ALPHA", "Z95", "holm", "psi", "js_distance", "ks_from_counts", "chi2_counts", "two_proportion", "benjamini_hochberg",
+__all__ = ["ALPHA", "Z95", "holm", "overridden", "psi", "js_distance", "ks_from_counts", "chi2_counts", "two_proportion", "benjamini_hochberg",
            "wasserstein_from_counts"]
 
 #: the default significance level of the package's tests, where a detector or hypothesis has no
@@ -18,6 +20,15 @@ __all__ = ["ALPHA", "Z95", "holm", "psi", "js_distance", "ks_from_counts", "chi2
 ALPHA = 0.05
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile, for every interval of this package
 _EPS = 1e-4  # floor of a bin's share in PSI, so an empty bin does not give infinity
+
+
+_T = TypeVar("_T")
+
+
+def overridden(thresholds: _T, **values) -> _T:
+    """``thresholds`` (a frozen thresholds dataclass) with the keyword arguments that are not None
+    put in: how a detector's per-call options (``alpha=...``) override its thresholds object."""
+    return dataclasses.replace(thresholds, **{k: v for k, v in values.items() if v is not None})
 
 
 def _shares(counts) -> np.ndarray:
