@@ -19,14 +19,37 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
-from workbench.evidence.stats import Z95
+from workbench.evidence.stats import Z95, overridden
 from workbench.evidence.quality import auc_difference, wilson
 from workbench.exceptions import InsufficientDataError, UsageError
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.summary import score_counts
 
-__all__ = ["SegmentDeltas", "segment_deltas", "SliceResult", "worst_slices"]
+__all__ = ["SegmentDeltas", "SegmentThresholds", "SliceThresholds", "segment_deltas", "SliceResult", "worst_slices"]
+
+
+@dataclass(frozen=True)
+class SegmentThresholds:
+    """When a segment regressed against the whole (see :func:`segment_deltas`)."""
+
+    #: level of the gap test, after Benjamini-Hochberg across segments and metrics
+    alpha: float = 0.01
+    #: the segment's delta must be at least this far below the whole's (accuracy or AUC points;
+    #: relative for MAE)
+    min_effect: float = 0.03
+    #: segments with fewer labelled rows on either side are not tested
+    min_labelled: int = 50
+
+
+@dataclass(frozen=True)
+class SliceThresholds:
+    """When a slice is reported as worse than the whole (see :func:`worst_slices`)."""
+
+    #: family-wise level across all the slices tested (Holm)
+    alpha: float = 0.01
+    #: slices with fewer labelled rows are not tested
+    min_rows: int = 200
 
 
 @dataclass(frozen=True, repr=False)
@@ -95,7 +118,8 @@ def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
 
 
 def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = "model_version",
-                   alpha: float = 0.01, min_effect: float = 0.03, min_labelled: int = 50) -> SegmentDeltas:
+                   alpha: float | None = None, min_effect: float | None = None, min_labelled: int | None = None,
+                   thresholds: SegmentThresholds | None = None) -> SegmentDeltas:
     """Accuracy and AUC deltas per value of ``segment`` between ``a`` and ``b`` of the key ``by``.
 
     For regression the metric is ``mae``: the change in mean absolute error relative to ``a``'s,
@@ -104,8 +128,12 @@ def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = 
     ``by`` is ``"model_version"`` (two versions) or another key of the summary (e.g. a column
     you added that tells two windows apart). A segment regresses on a metric when, after
     Benjamini-Hochberg across segments and metrics, its delta is significantly below the whole's
-    delta (the gap's interval excludes zero) and at least ``min_effect`` below it.
+    delta (the gap's interval excludes zero) and at least ``min_effect`` below it. ``alpha``,
+    ``min_effect`` and ``min_labelled`` override the fields of ``thresholds``
+    (:class:`SegmentThresholds`).
     """
+    th = overridden(thresholds or SegmentThresholds(), alpha=alpha, min_effect=min_effect, min_labelled=min_labelled)
+    alpha, min_effect, min_labelled = th.alpha, th.min_effect, th.min_labelled
     if segment not in summary.keys:
         msg = f"segment_deltas: the summary has no key {segment!r}"
         raise UsageError(msg, expected=f"one of {list(summary.keys)}", hint=f"summarize with segment={segment!r}")
@@ -168,8 +196,8 @@ class SliceResult(Result):
         return f"overall={self.overall['accuracy']:.3f}, worst={[s['slice'] for s in self.slices[:3]]}"
 
 
-def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2, min_rows: int = 200,
-                 top: int = 10, alpha: float = 0.01) -> SliceResult:
+def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2, min_rows: int | None = None,
+                 top: int = 10, alpha: float | None = None, thresholds: SliceThresholds | None = None) -> SliceResult:
     """Rank slices by how far their accuracy falls below the whole's (labelled rows only).
 
     Every single column and (with ``max_order=2``) every pair is grouped in one pass each.
@@ -180,7 +208,10 @@ def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2,
     ``alpha``; reported slices are ordered by the errors they explain beyond the whole's rate
     (rows x accuracy gap). Each carries its Wilson interval at level ``1 - alpha`` (not adjusted),
     its ``p_value`` and ``p_adjusted``; ``overall["tested"]`` says how many slices were tested.
+    ``alpha`` and ``min_rows`` override the fields of ``thresholds`` (:class:`SliceThresholds`).
     """
+    th = overridden(thresholds or SliceThresholds(), alpha=alpha, min_rows=min_rows)
+    alpha, min_rows = th.alpha, th.min_rows
     columns = list(dict.fromkeys(columns))  # segments may overlap features
     lab = frame.filter(pl.col("label").is_not_null()).with_columns(
         (pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)).alias("__ok"))

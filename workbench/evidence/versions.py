@@ -6,6 +6,7 @@ e.g. the canary period, so both versions saw the same population).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
+from workbench.evidence.stats import overridden
 from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.exceptions import InsufficientDataError
 from workbench.results import Result
@@ -23,7 +25,40 @@ from workbench.summaries import Summary
 from workbench.summaries.binning import latency_quantile
 from workbench.summaries.summary import score_counts
 
-__all__ = ["VersionComparison", "compare_versions", "MismappingResult", "detect_output_mismapping"]
+__all__ = ["VersionComparison", "VersionThresholds", "compare_versions", "MismappingResult", "MismappingThresholds",
+           "detect_output_mismapping"]
+
+
+@dataclass(frozen=True)
+class VersionThresholds:
+    """When version b is worse than a (see :func:`compare_versions`); every check needs both a
+    significant difference (p < ``alpha``) and a material one."""
+
+    alpha: float = 0.01
+    #: accuracy or AUC lower by at least this much (absolute)
+    min_effect: float = 0.01
+    #: a fallback-rate rise counts from this share of ``min_effect`` (fallbacks are rarer events)
+    fallback_effect_share: float = 0.5
+    #: mean absolute error (regression) higher by at least this factor
+    mae_ratio: float = 1.05
+    #: p95 latency: the lower bound of the ratio's bootstrap interval above this factor
+    latency_ratio: float = 1.1
+    #: two-sided level of that bootstrap interval (0.01: a 99 % interval)
+    latency_interval_alpha: float = 0.01
+
+
+@dataclass(frozen=True)
+class MismappingThresholds:
+    """When a version's outputs read as mis-mapped (see :func:`detect_output_mismapping`)."""
+
+    #: level of McNemar's exact test of the best class relabelling
+    alpha: float = 1e-3
+    #: the relabelling must raise accuracy by at least this much
+    min_gain: float = 0.05
+    #: label-free: the distribution must have moved this far (Jensen-Shannon) from the previous one
+    min_js: float = 0.1
+    #: ... and sit closer to the previous one's mirror (or relabelling) by this factor
+    mirror_ratio: float = 0.5
 
 
 
@@ -90,13 +125,16 @@ def _f(v) -> str:
 
 
 def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = None, route_b: str | None = None,
-                     alpha: float = 0.01, min_effect: float = 0.01, n_boot: int = 300,
-                     seed: int = 0) -> VersionComparison:
+                     alpha: float | None = None, min_effect: float | None = None, n_boot: int = 300,
+                     seed: int = 0, thresholds: VersionThresholds | None = None) -> VersionComparison:
     """Compare version ``b`` with ``a``: quality, latency and prediction distribution.
 
     A check marks b ``worse`` when the difference is significant at ``alpha`` and at least
-    ``min_effect`` (absolute, for rates and AUC) or 10 % (relative, for latency).
+    ``min_effect`` (absolute, for rates and AUC) or 10 % (relative, for latency); see
+    :class:`VersionThresholds`, whose fields ``alpha`` and ``min_effect`` override.
     """
+    th = overridden(thresholds or VersionThresholds(), alpha=alpha, min_effect=min_effect)
+    alpha, min_effect = th.alpha, th.min_effect
     ra, rb = _row(summary, a, route_a), _row(summary, b, route_b)
     if ra is None or rb is None:
         missing = a if ra is None else b
@@ -119,7 +157,7 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
         checks.append({"metric": "mae", "a": ma, "b": mb, "difference": mb - ma, "ratio": mb / ma if ma else None,
                        "rmse_a": math.sqrt(ra["sq_err"] / ra["labelled"]),
                        "rmse_b": math.sqrt(rb["sq_err"] / rb["labelled"]), "p_value": p, "test": "Welch z",
-                       "worse": p < alpha and mb > ma * 1.05})
+                       "worse": p < alpha and mb > ma * th.mae_ratio})
     # AUC
     sa, sb = score_counts(ra), score_counts(rb)
     alla, allb = sa.all, sb.all
@@ -132,7 +170,7 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
         diff, p = st.two_proportion(ra["fallback"], ra["n"], rb["fallback"], rb["n"])
         checks.append({"metric": "fallback_rate", "a": ra["fallback"] / ra["n"], "b": rb["fallback"] / rb["n"],
                        "difference": diff, "p_value": p, "test": "two-proportion z",
-                       "worse": p < alpha and diff >= min_effect / 2})
+                       "worse": p < alpha and diff >= min_effect * th.fallback_effect_share})
     # latency: p95 with a bootstrap interval of the ratio, and KS on the histograms
     ha, hb = _latency_hist(summary, a, route_a), _latency_hist(summary, b, route_b)
     if ha and hb:
@@ -141,12 +179,13 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
         ratios = [latency_quantile(_resample(ha, rng), 0.95) / latency_quantile(_resample(hb, rng), 0.95)
                   for _ in range(n_boot)]
         inv = 1 / np.array(ratios)
-        lo, hi = float(np.quantile(inv, 0.005)), float(np.quantile(inv, 0.995))
+        tail = th.latency_interval_alpha / 2
+        lo, hi = float(np.quantile(inv, tail)), float(np.quantile(inv, 1 - tail))
         bins = sorted(set(ha) | set(hb))
         d, p = st.ks_from_counts([ha.get(x, 0) for x in bins], [hb.get(x, 0) for x in bins])
         checks.append({"metric": "latency_p95_ms", "a": qa, "b": qb, "ratio": qb / qa, "ratio_ci": (lo, hi),
                        "p_value": p, "ks": d, "test": "bootstrap ratio of p95 + KS",
-                       "worse": lo > 1.1 and p < alpha})
+                       "worse": lo > th.latency_ratio and p < alpha})
     # prediction distribution
     if alla.sum() and allb.sum():
         d, p = st.ks_from_counts(alla, allb)
@@ -156,7 +195,7 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
     rows = {"a": int(ra["n"]), "b": int(rb["n"]), "labelled_a": int(ra.get("labelled") or 0),
             "labelled_b": int(rb.get("labelled") or 0)}
     return VersionComparison(a=a, b=b, checks=checks, rows=rows,
-                             meta={"alpha": alpha, "min_effect": min_effect})
+                             meta={"alpha": alpha, "min_effect": min_effect, "thresholds": dataclasses.asdict(th)})
 
 
 def _resample(hist: dict[int, float], rng) -> dict[int, float]:
@@ -229,8 +268,9 @@ def _permutation_test(m: np.ndarray, *, alpha: float, min_gain: float) -> tuple[
     return (perm if ok else None), acc, pacc, p
 
 
-def _multiclass_mismapping(summary: Summary, version: str, previous: str | None, alpha: float,
-                           min_gain: float) -> MismappingResult:
+def _multiclass_mismapping(summary: Summary, version: str, previous: str | None,
+                           th: MismappingThresholds) -> MismappingResult:
+    alpha, min_gain = th.alpha, th.min_gain
     cur = summary.where(pl.col("model_version") == version)
     classes, m = cur.confusion_matrix()
     parts: list[str] = []
@@ -262,7 +302,7 @@ def _multiclass_mismapping(summary: Summary, version: str, previous: str | None,
             direct, permuted = st.js_distance(a, b), st.js_distance(a, b[perm_l])
             parts.append(f"no labels; predicted-class mix JS to {previous} {direct:.2f}, to its best relabelling "
                          f"{permuted:.2f}")
-            if direct > 0.1 and permuted < direct / 2:
+            if direct > th.min_js and permuted < direct * th.mirror_ratio:
                 mapping = {keys[i]: keys[j] for i, j in enumerate(perm_l) if i != j}
     return MismappingResult(version=version, previous=previous, inverted=False, auc=None, auc_ci=None,
                             previous_auc=None, mirror_js=None, direct_js=None, detail="; ".join(parts),
@@ -271,7 +311,8 @@ def _multiclass_mismapping(summary: Summary, version: str, previous: str | None,
 
 
 def detect_output_mismapping(summary: Summary, version: str, previous: str | None = None, *,
-                             alpha: float = 1e-3, min_gain: float = 0.05) -> MismappingResult:
+                             alpha: float | None = None, min_gain: float | None = None,
+                             thresholds: MismappingThresholds | None = None) -> MismappingResult:
     """Are ``version``'s outputs mis-mapped, judged against labels and against ``previous``?
 
     Binary: the score is inverted when its AUC's whole 95 % interval lies below 0.5 while the
@@ -282,12 +323,14 @@ def detect_output_mismapping(summary: Summary, version: str, previous: str | Non
     maximises matches in the confusion matrix) raises accuracy by at least ``min_gain`` with
     McNemar's exact p below ``alpha``, and the previous version needs no such relabelling;
     without labels, when the predicted-class mix is much closer to a relabelling of the previous
-    version's mix than to the mix itself.
+    version's mix than to the mix itself. The thresholds are the fields of ``thresholds``
+    (:class:`MismappingThresholds`); ``alpha`` and ``min_gain`` override.
     """
+    th = overridden(thresholds or MismappingThresholds(), alpha=alpha, min_gain=min_gain)
     if summary.task == "multiclass":
         if summary.where(pl.col("model_version") == version).rows == 0:
             raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
-        return _multiclass_mismapping(summary, version, previous, alpha, min_gain)
+        return _multiclass_mismapping(summary, version, previous, th)
     r = _row(summary, version, None)
     if r is None:
         raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
@@ -304,7 +347,7 @@ def detect_output_mismapping(summary: Summary, version: str, previous: str | Non
         if allv.sum() and allp.sum():
             mirror, direct = st.js_distance(allv, allp[::-1]), st.js_distance(allv, allp)
     by_labels = ci is not None and ci[1] < 0.5 and prev_ok
-    by_mirror = mirror is not None and direct is not None and direct > 0.1 and mirror < direct / 2
+    by_mirror = mirror is not None and direct is not None and direct > th.min_js and mirror < direct * th.mirror_ratio
     inverted = bool(by_labels or (ci is None and by_mirror))
     parts = []
     if auc is not None:
