@@ -78,3 +78,16 @@ def test_a_truly_worse_slice_is_still_reported(seed, bad):
     top = res.slices[0]
     assert top["p_adjusted"] < 0.01 and top["p_adjusted"] >= top["p_value"]
     assert res.to_dict()["meta"]["adjustment"].startswith("Holm")
+
+
+@pytest.mark.parametrize(("spelling", "seed"), [(("pos", "neg"), 77), (("Y", "N"), 78)])
+def test_worst_slices_reads_binary_labels_as_the_summaries_do(spelling, seed):
+    """Predictions logged as 0/1 and labels as pos/neg (or Y/N): the same slices, the same numbers."""
+    df = _healthy_slices(seed, 40_000, (8, 6), bad={"c0": "5"})
+    spelled = df.with_columns(pl.when(pl.col("label") == 1).then(pl.lit(spelling[0])).otherwise(pl.lit(spelling[1]))
+                              .alias("label"))
+    res = worst_slices(df.lazy(), ["c0", "c1"], task="binary_classification")
+    again = worst_slices(spelled.lazy(), ["c0", "c1"], task="binary_classification")
+    assert res.slices and res.slices[0]["slice"] == {"c0": "5"}
+    assert again.to_dict() == res.to_dict()
+    assert 0.8 < again.overall["accuracy"] < 0.9

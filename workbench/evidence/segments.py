@@ -22,6 +22,7 @@ from workbench.evidence import stats as st
 from workbench.evidence.stats import Z95, overridden
 from workbench.evidence.quality import auc_difference, wilson
 from workbench.exceptions import InsufficientDataError, UsageError
+from workbench.lake.labels import positive_expr
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.summary import score_counts
@@ -197,7 +198,8 @@ class SliceResult(Result):
 
 
 def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2, min_rows: int | None = None,
-                 top: int = 10, alpha: float | None = None, thresholds: SliceThresholds | None = None) -> SliceResult:
+                 top: int = 10, alpha: float | None = None, thresholds: SliceThresholds | None = None,
+                 task: str | None = None) -> SliceResult:
     """Rank slices by how far their accuracy falls below the whole's (labelled rows only).
 
     Every single column and (with ``max_order=2``) every pair is grouped in one pass each.
@@ -209,12 +211,18 @@ def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2,
     (rows x accuracy gap). Each carries its Wilson interval at level ``1 - alpha`` (not adjusted),
     its ``p_value`` and ``p_adjusted``; ``overall["tested"]`` says how many slices were tested.
     ``alpha`` and ``min_rows`` override the fields of ``thresholds`` (:class:`SliceThresholds`).
+    With ``task="binary_classification"`` a prediction is right when it and the label are both
+    positive or both not (:mod:`workbench.lake.labels`: ``1``, ``"yes"`` and ``"pos"`` agree), as in
+    the summaries; otherwise when their text is equal.
     """
     th = overridden(thresholds or SliceThresholds(), alpha=alpha, min_rows=min_rows)
     alpha, min_rows = th.alpha, th.min_rows
     columns = list(dict.fromkeys(columns))  # segments may overlap features
-    lab = frame.filter(pl.col("label").is_not_null()).with_columns(
-        (pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)).alias("__ok"))
+    if task == "binary_classification":
+        same = positive_expr("prediction") == positive_expr("label")
+    else:
+        same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
+    lab = frame.filter(pl.col("label").is_not_null()).with_columns(same.alias("__ok"))
     combos = [c for k in range(1, max_order + 1) for c in itertools.combinations(columns, k)]
     queries = [lab.select(pl.len().alias("n"), pl.col("__ok").sum().alias("ok"))]
     queries += [lab.group_by([pl.col(c).cast(pl.String) for c in combo]).agg(pl.len().alias("n"),
