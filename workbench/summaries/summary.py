@@ -37,7 +37,7 @@ import polars as pl
 
 from workbench.exceptions import SummaryMismatchError
 from workbench.results import Result, iso
-from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_bounds, latency_bin_mid
+from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_mid
 
 __all__ = ["ScoreCounts", "Summary", "merge_tables", "score_counts"]
 
