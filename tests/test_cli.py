@@ -125,3 +125,29 @@ def test_triage_json_through_the_manifest_path_is_refused_inside_the_lake(tmp_pa
     code = main(["triage", str(root / "workbench.yaml"), "--since", "2026-03-02T00:00Z", "--json",
                  str(root / "out.json")])
     assert code == 2 and "read-only" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("fails", "text"), [(False, "bins were widened"), (True, "a late label")])
+def test_main_prints_warnings_as_one_line_and_gives_the_callers_hook_back(monkeypatch, capsys, fails, text):
+    """main() formats warnings while it runs (also when the command fails) and restores
+    warnings.showwarning after: calling it in-process leaves no global state behind."""
+    import warnings
+
+    import workbench.cli as cli
+    from workbench.exceptions import UsageError, WorkbenchWarning
+
+    def command(args):
+        warnings.warn(text, WorkbenchWarning, stacklevel=1)
+        if fails:
+            raise UsageError("this command fails")
+        return 0
+
+    monkeypatch.setattr(cli, "_lake_info", command)
+    before = warnings.showwarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        code = main(["lake-info", "somewhere"])
+        assert warnings.showwarning is before
+    assert code == (2 if fails else 0)
+    err = capsys.readouterr().err
+    assert f"warning: {text}\n" in err and "WorkbenchWarning" not in err.split("error:")[0]

@@ -131,6 +131,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 0
+    # warnings print as one line on stderr while the command runs; the caller's hook comes back
+    # after (main() is also called in-process, e.g. by tests and notebooks)
+    shown = warnings.showwarning
     warnings.showwarning = _fmt_warning
     try:
         return args.func(args) or 0
@@ -145,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # pragma: no cover
         print("interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.showwarning = shown
 
 
 def _check_output(path: str | None, lake: str, option: str) -> None:

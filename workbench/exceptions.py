@@ -23,7 +23,10 @@ the matching builtin so ``except ValueError`` keeps working::
     ├── ArtifactError (ValueError)                  a model artifact that cannot be loaded or used
     │   └── UntrustedArtifactError (PermissionError) pickle/joblib, or skops types not trusted
     ├── MissingDependencyError (ImportError)        an optional extra (alibi, skops) is not installed
-    └── UsageError (ValueError)                     a function argument or command option out of range
+    ├── UsageError (ValueError)                     a function argument or command option out of range
+    ├── SummaryMismatchError (ValueError)           summaries made with other binning, keys or bucket
+    ├── FeatureNotFoundError (KeyError)             a result asked for a feature it does not hold
+    └── InsufficientDataError (ValueError)          too few rows, labels or vectors for an analysis
 
     WorkbenchWarning (UserWarning)
     ├── DuplicateRequestIdWarning                   request ids seen more than once (with a count)
@@ -58,6 +61,9 @@ __all__ = [
     "LabelJoinError",
     "RequestNotFoundError",
     "UsageError",
+    "SummaryMismatchError",
+    "FeatureNotFoundError",
+    "InsufficientDataError",
     "WorkbenchWarning",
     "DuplicateRequestIdWarning",
     "LakeValidationWarning",
@@ -235,3 +241,17 @@ class LakeValidationWarning(WorkbenchWarning):
 class VerdictsFileError(WorkbenchError, ValueError):
     """A verdicts file (``HypothesisBoard``) that exists but cannot be read as verdicts: it is
     left as it is, never overwritten, until it is fixed or moved aside."""
+
+
+# evidence/summaries/explain: summaries that do not go together, unknown features
+class SummaryMismatchError(WorkbenchError, ValueError):
+    """Summaries that must share binning, keys and bucket (to be merged or compared) do not."""
+
+
+class FeatureNotFoundError(WorkbenchError, KeyError):
+    """A result was asked for a feature it holds no statistics of."""
+
+
+# rca/evidence: not enough data
+class InsufficientDataError(WorkbenchError, ValueError):
+    """Too few rows, labels or vectors for an analysis to say anything."""

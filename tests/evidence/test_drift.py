@@ -117,3 +117,35 @@ def test_a_few_nans_on_both_sides_stay_quiet(seed, share):
     base, win = _nan_frames(seed, 12_000, share, [np.nan, np.inf, -np.inf], both=True)
     res = _nan_drift(base, win)
     assert res.drifted == (), [(f.feature, f.reasons) for f in res.drifted]
+
+
+@pytest.mark.parametrize(("seed", "factor", "n"), [(81, 12.0, 5_000), (82, 0.085, 8_000), (83, 1150.0, 4_000)])
+def test_scale_tolerance_decides_what_reads_as_a_unit_change(seed, factor, n):
+    """A feature multiplied by ``factor`` (a power of ten off by 7-20 %): within the default
+    tolerance (0.1 in log10) it is a unit change; with a tighter one it is not."""
+    import datetime as dt
+    import math
+
+    import numpy as np
+    import polars as pl
+
+    from workbench.evidence.drift import DriftThresholds
+    from workbench.summaries import summarize_frame
+    from workbench.summaries.binning import fit_binning
+
+    rng = np.random.default_rng(seed)
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+
+    def frame(start, rows, k):
+        return pl.DataFrame({"timestamp": [start + dt.timedelta(seconds=int(s)) for s in range(rows)],
+                             "model_version": "v1", "route": "primary", "amount": rng.gamma(4, 25, rows) * k})
+    base, win = frame(t0, n, 1.0), frame(t0 + dt.timedelta(days=7), n, factor)
+    b = fit_binning(base.lazy(), numeric=("amount",), categorical=())
+    sb, sw = summarize_frame(base.lazy(), b), summarize_frame(win.lazy(), b)
+    off = abs(math.log10(factor) - round(math.log10(factor)))
+    loose = detect_drift(sb, sw).feature("amount")
+    assert loose.scale_power == round(math.log10(factor))
+    assert any("unit change" in r for r in loose.reasons)
+    tight = detect_drift(sb, sw, thresholds=DriftThresholds(scale_tolerance=off / 2)).feature("amount")
+    assert tight.scale_power is None and not any("unit change" in r for r in tight.reasons)
+    assert tight.scale_ratio == pytest.approx(loose.scale_ratio)

@@ -66,3 +66,14 @@ def test_wasserstein_on_fine_bins_is_close_to_scipy():
     b = np.bincount(np.searchsorted(edges, y), minlength=200)
     w = st.wasserstein_from_counts(a, b, edges, min(x.min(), y.min()), max(x.max(), y.max()))
     assert w == pytest.approx(stats.wasserstein_distance(x, y), rel=0.06)  # 200 bins: ~4 % here
+
+
+def test_holm_matches_the_step_down_definition():
+    import numpy as np
+
+    from workbench.evidence.stats import holm
+
+    p = np.array([0.01, 0.04, 0.03, 0.005, 0.5])
+    # sorted: 0.005*5, 0.01*4, 0.03*3, 0.04*2, 0.5*1 -> running max -> 0.025, 0.04, 0.09, 0.09, 0.5
+    assert holm(p).tolist() == pytest.approx([0.04, 0.09, 0.09, 0.025, 0.5])
+    assert holm([]).size == 0 and holm([0.9, 0.8]).max() <= 1.0

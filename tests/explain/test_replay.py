@@ -153,3 +153,22 @@ def test_without_the_artifacts_inputs_the_serving_check_is_not_made(tmp_path):
     assert res.disagreement is None and res.verdict != "serving"
     assert "embedding" in res.meta["serving_check"]
     assert np.isfinite(res.new)
+
+
+@pytest.mark.parametrize(("spelling", "seed"), [(("pos", "neg"), 661), (("Y", "N"), 662)])
+def test_replay_reads_labels_as_the_summaries_do(tmp_path, spelling, seed):
+    """Labels spelled pos/neg or Y/N are positives and negatives for replay as for the summaries
+    (one definition, workbench.lake.labels): the verdict and numbers match the 0/1 lake's."""
+    root = tmp_path / "l"
+    truth = generate_lake(root, cause="retrain_regression", seed=seed, rows=20_000, artifacts=True)
+    new, old = _versions(truth)
+    before = replay(wb.open_lake(root, mask_key="k"), new, old, start=_start(truth)).to_dict()
+    label = yaml.safe_load((root / "workbench.yaml").read_text()).get("columns", {}).get("label", "label")
+    for f in sorted((root / "labels").rglob("*.parquet")):
+        df = pl.read_parquet(f)
+        yes = pl.col(label).cast(pl.Float64) > 0.5
+        df.with_columns(pl.when(yes).then(pl.lit(spelling[0])).otherwise(pl.lit(spelling[1])).alias(label)) \
+            .write_parquet(f)
+    after = replay(wb.open_lake(root, mask_key="k"), new, old, start=_start(truth)).to_dict()
+    assert before["verdict"] == "model"
+    assert after == before

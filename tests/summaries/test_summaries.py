@@ -146,3 +146,45 @@ def test_summary_is_compact(lake, binning):
     s = summarize(lk, binning, bucket="1d")
     assert s.table.height <= 14 * 2 * 3 + 6  # days x routes x versions, at most
     assert s.rows == lk.profile().rows
+
+
+@pytest.mark.parametrize(("seed", "n", "sigma"), [(31, 3_000, 0.4), (32, 20_000, 1.2), (33, 7, 0.8)])
+def test_latency_quantile_of_a_histogram_is_the_summarys(seed, n, sigma):
+    """One definition of a latency quantile: the histogram function (used on resampled
+    histograms) and the summary's per-group method agree, and both are within 1 % of the exact."""
+    import datetime as dt
+
+    import numpy as np
+
+    from workbench.summaries.binning import fit_binning, latency_quantile
+
+    rng = np.random.default_rng(seed)
+    lat = rng.lognormal(3, sigma, n)
+    t0 = dt.datetime(2026, 8, 1, tzinfo=dt.timezone.utc)
+    df = pl.DataFrame({"timestamp": [t0 + dt.timedelta(seconds=i) for i in range(n)], "route": "primary",
+                       "model_version": rng.choice(["a", "b"], n), "latency_ms": lat})
+    s = summarize_frame(df.lazy(), fit_binning(df.lazy(), numeric=(), categorical=()))
+    table = s.latency_quantiles((0.5, 0.95, 0.99), by=("model_version",))
+    for r in table.iter_rows(named=True):
+        h = s.latency.filter(pl.col("model_version") == r["model_version"]).group_by("bin").agg(pl.col("n").sum())
+        hist = dict(zip(h["bin"].to_list(), h["n"].to_list()))
+        exact = df.filter(pl.col("model_version") == r["model_version"])["latency_ms"].to_numpy()
+        for q in (0.5, 0.95, 0.99):
+            assert latency_quantile(hist, q) == pytest.approx(r[f"p{q * 100:g}"], rel=1e-12)
+            k = max(1, int(np.ceil(q * exact.size)))
+            assert latency_quantile(hist, q) == pytest.approx(np.sort(exact)[k - 1], rel=0.011)
+    assert latency_quantile({}, 0.5) is None
+
+
+def test_score_counts_reads_labelled_and_unlabelled_summaries():
+    import numpy as np
+
+    from workbench.summaries.binning import SCORE_BINS
+    from workbench.summaries.summary import score_counts
+
+    row = {f"score|{k}|h{i}": (i + 1) * m for k, m in (("y1", 1), ("y0", 2), ("yna", 3)) for i in range(SCORE_BINS)}
+    sc = score_counts(row)
+    assert sc.has_labels and sc.positives.sum() == sum(range(1, SCORE_BINS + 1))
+    assert np.array_equal(sc.all, sc.labelled + sc.unlabelled) and np.array_equal(sc.labelled, 3 * sc.positives)
+    bare = score_counts({f"score|h{i}": 2 for i in range(SCORE_BINS)})
+    assert not bare.has_labels and bare.all.sum() == 2 * SCORE_BINS and bare.labelled.sum() == 0

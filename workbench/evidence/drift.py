@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from workbench.evidence import stats as st
+from workbench.exceptions import FeatureNotFoundError, SummaryMismatchError
 from workbench.results import Result
 from workbench.summaries import Summary
 
@@ -42,7 +43,11 @@ class DriftThresholds:
     wasserstein: float = 0.1
     null_rate: float = 0.05
     unseen_share: float = 0.05
-    scale_tolerance: float = 0.1  # |log10(ratio) - round(log10(ratio))|
+    #: how far (in log10) the window's RMS may sit from a power of ten times the baseline's and
+    #: still read as a unit change; the mean ratio may sit twice as far (means are noisier)
+    scale_tolerance: float = 0.1
+    #: unseen categories count only once the window has this many rows
+    unseen_min_rows: int = 30
 
 
 @dataclass(frozen=True, repr=False)
@@ -101,7 +106,8 @@ class DriftResult(Result):
         for f in self.features:
             if f.feature == name:
                 return f
-        raise KeyError(name)
+        raise FeatureNotFoundError(f"no drift statistics for feature {name!r}",
+                                   expected=f"one of {[f.feature for f in self.features]}")
 
     def to_frame(self) -> pl.DataFrame:
         """One row per feature."""
@@ -152,7 +158,8 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
     """
     th = thresholds or DriftThresholds()
     if baseline.binning != window.binning:
-        raise ValueError("detect_drift needs two summaries made with the same binning")
+        raise SummaryMismatchError("detect_drift needs two summaries made with the same binning",
+                                   hint="fit one binning and pass it to both summarize() calls")
     bz, wz = _totals(baseline), _totals(window)
     nb, nw = int(bz.get("n", 0)), int(wz.get("n", 0))
     binning = baseline.binning
@@ -168,7 +175,7 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
         hi = max((v for v in (bz.get(f"{f}|max"), wz.get(f"{f}|max")) if v is not None), default=0.0)
         sd = _std(bz, f)
         w = st.wasserstein_from_counts(a, b, edges, lo, hi) / sd if sd > 0 else 0.0
-        ratio, power = _scale(bz, wz, f)
+        ratio, power = _scale(bz, wz, f, th.scale_tolerance)
         partial.append(dict(feature=f, kind="numeric", a=a, b=b, test="ks", statistic=d, p=p,
                             wasserstein=w, scale_ratio=ratio, scale_power=power,
                             nulls=(bz.get(f"{f}|null") or 0, wz.get(f"{f}|null") or 0),
@@ -218,7 +225,7 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
             reasons.append(f"null rate {nr_b:.1%} -> {nr_w:.1%}")
         if i in q_inf and q_inf[i] < th.alpha and abs(ir_w - ir_b) >= th.null_rate:
             reasons.append(f"infinite values {ir_b:.1%} -> {ir_w:.1%}")
-        if x.get("unseen_share") is not None and x["unseen_share"] >= th.unseen_share and nw >= 30:
+        if x.get("unseen_share") is not None and x["unseen_share"] >= th.unseen_share and nw >= th.unseen_min_rows:
             reasons.append(f"unseen categories on {x['unseen_share']:.1%} of rows")
         if x.get("scale_power"):
             reasons.append(f"scale x{x['scale_ratio']:.3g} (~10^{x['scale_power']}): a unit change?")
@@ -249,8 +256,9 @@ def _std(t: dict, f: str) -> float:
     return math.sqrt(var) if math.isfinite(var) and var > 0 else 0.0
 
 
-def _scale(bz: dict, wz: dict, f: str, tol: float = 0.1) -> tuple[float | None, int | None]:
-    """Ratio of window to baseline mean and RMS; a power of ten when both agree on one."""
+def _scale(bz: dict, wz: dict, f: str, tol: float) -> tuple[float | None, int | None]:
+    """Ratio of window to baseline mean and RMS; a power of ten when both agree on one, within
+    ``tol`` (see :attr:`DriftThresholds.scale_tolerance`)."""
     def moments(t):
         n = _present(t, f)
         s, ss = t.get(f"{f}|sum"), t.get(f"{f}|sumsq")

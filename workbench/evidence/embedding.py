@@ -18,9 +18,31 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from workbench.evidence.stats import overridden
+from workbench.exceptions import InsufficientDataError
 from workbench.results import Result
 
-__all__ = ["EmbeddingDrift", "detect_embedding_drift", "sample_embeddings", "mmd2"]
+__all__ = ["EmbeddingDrift", "EmbeddingThresholds", "detect_embedding_drift", "sample_embeddings", "mmd2"]
+
+
+@dataclass(frozen=True)
+class EmbeddingThresholds:
+    """What counts as embedding drift: a significant MMD and a material effect size."""
+
+    #: the MMD permutation test's level (and the norms' KS test's)
+    alpha: float = 0.01
+    #: a centroid shift of this many baseline spreads (sqrt of the covariance's trace) is material
+    min_shift: float = 0.1
+    #: a change of the median vector norm by this share is material
+    min_norm_change: float = 0.05
+    #: without a material shift or norm change, the MMD alone counts when it exceeds
+    #: ``mmd_null_multiple`` times the ``mmd_null_quantile`` quantile of its permutation null
+    mmd_null_quantile: float = 0.999
+    mmd_null_multiple: float = 3.0
+    #: fewer vectors than this on a side is too few to test
+    min_vectors: int = 10
+    #: vectors sampled (from both sides) to set the kernel bandwidth by the median heuristic
+    bandwidth_sample: int = 500
 
 
 @dataclass(frozen=True, repr=False)
@@ -87,13 +109,22 @@ def _mmd2_from_kernel(k: np.ndarray, m: int, idx: np.ndarray | None = None) -> f
     return float(sxx + syy - 2 * kxy.mean())
 
 
-def detect_embedding_drift(baseline: np.ndarray, window: np.ndarray, *, alpha: float = 0.01,
-                           permutations: int = 200, seed: int = 0, min_shift: float = 0.1,
-                           min_norm_change: float = 0.05) -> EmbeddingDrift:
-    """Compare two samples of embeddings (rows are vectors)."""
+def detect_embedding_drift(baseline: np.ndarray, window: np.ndarray, *, alpha: float | None = None,
+                           permutations: int = 200, seed: int = 0, min_shift: float | None = None,
+                           min_norm_change: float | None = None,
+                           thresholds: EmbeddingThresholds | None = None) -> EmbeddingDrift:
+    """Compare two samples of embeddings (rows are vectors).
+
+    ``alpha``, ``min_shift`` and ``min_norm_change`` override the fields of ``thresholds``
+    (:class:`EmbeddingThresholds`, whose defaults apply otherwise).
+    """
+    th = overridden(thresholds or EmbeddingThresholds(), alpha=alpha, min_shift=min_shift,
+                    min_norm_change=min_norm_change)
+    alpha = th.alpha
     x, y = np.asarray(baseline, float), np.asarray(window, float)
-    if len(x) < 10 or len(y) < 10:
-        raise ValueError("detect_embedding_drift needs at least 10 vectors on each side")
+    if len(x) < th.min_vectors or len(y) < th.min_vectors:
+        raise InsufficientDataError(f"detect_embedding_drift needs at least {th.min_vectors} vectors on each side",
+                                    found=f"{len(x)} baseline and {len(y)} window vectors")
     cx, cy = x.mean(axis=0), y.mean(axis=0)
     cos = 1 - float(cx @ cy / (np.linalg.norm(cx) * np.linalg.norm(cy))) if np.linalg.norm(cx) and \
         np.linalg.norm(cy) else 0.0
@@ -105,7 +136,7 @@ def detect_embedding_drift(baseline: np.ndarray, window: np.ndarray, *, alpha: f
     ratio = float(np.median(ny) / np.median(nx)) if np.median(nx) else 1.0
     ks = stats.ks_2samp(nx, ny)
     z = np.vstack([x, y])
-    sub = z[np.random.default_rng(seed).choice(len(z), size=min(len(z), 500), replace=False)]
+    sub = z[np.random.default_rng(seed).choice(len(z), size=min(len(z), th.bandwidth_sample), replace=False)]
     d2 = np.sum((sub[:, None, :] - sub[None, :, :]) ** 2, axis=-1)
     med = np.median(d2[d2 > 0]) if np.any(d2 > 0) else 1.0
     gamma = 1.0 / med
@@ -117,11 +148,11 @@ def detect_embedding_drift(baseline: np.ndarray, window: np.ndarray, *, alpha: f
     p = float((1 + np.sum(null >= observed)) / (permutations + 1))
     reasons = []
     if p < alpha:
-        if shift >= min_shift:
+        if shift >= th.min_shift:
             reasons.append(f"centroid moved by {shift:.2f} of the baseline spread (cosine distance {cos:.3f})")
-        if abs(ratio - 1) >= min_norm_change and ks.pvalue < alpha:
+        if abs(ratio - 1) >= th.min_norm_change and ks.pvalue < alpha:
             reasons.append(f"vector norms x{ratio:.2f}")
-        if not reasons and observed > np.quantile(null, 0.999) * 3:
+        if not reasons and observed > np.quantile(null, th.mmd_null_quantile) * th.mmd_null_multiple:
             reasons.append(f"distribution changed (MMD² {observed:.4f})")
     return EmbeddingDrift(n_baseline=len(x), n_window=len(y), centroid_cosine=cos, centroid_shift=shift,
                           norm_ratio=ratio,

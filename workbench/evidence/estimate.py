@@ -18,9 +18,11 @@ from typing import Any
 import numpy as np
 
 from workbench.evidence.quality import auc_from_counts
+from workbench.exceptions import InsufficientDataError, UsageError
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import SCORE_BINS
+from workbench.summaries.summary import score_counts
 
 __all__ = ["PerformanceEstimate", "estimate_performance"]
 
@@ -43,22 +45,20 @@ class PerformanceEstimate(Result):
                 if self.accuracy is not None else "no estimate")
 
 
-def _hist(r: dict, name: str) -> np.ndarray:
-    return np.array([r[f"score|{name}|h{i}"] for i in range(SCORE_BINS)], float)
-
-
 def estimate_performance(baseline: Summary, window: Summary, *, threshold: float = 0.5, n_boot: int = 300,
                          seed: int = 0) -> PerformanceEstimate:
     """Estimate accuracy and AUC of ``window`` from its scores, calibrated on ``baseline``'s labels."""
     if baseline.task != "binary_classification":
-        raise ValueError("estimate_performance supports binary classification")
+        raise UsageError("estimate_performance supports binary classification", found=f"task {baseline.task!r}")
     b = baseline.collapse().table.row(0, named=True)
     w = window.collapse().table.row(0, named=True)
-    if "score|y1|h0" not in b:
-        raise ValueError("estimate_performance needs a labelled baseline summary with scores")
-    pos_b, neg_b = _hist(b, "y1"), _hist(b, "y0")
+    sb, sw = score_counts(b), score_counts(w)
+    if not sb.has_labels:
+        raise InsufficientDataError("estimate_performance needs a labelled baseline summary with scores",
+                                    hint="summarize a baseline window whose labels have arrived")
+    pos_b, neg_b = sb.positives, sb.negatives
     n_b = pos_b + neg_b
-    counts_w = _hist(w, "y1") + _hist(w, "y0") + _hist(w, "yna")
+    counts_w = sw.all
     mids = (np.arange(SCORE_BINS) + 0.5) / SCORE_BINS
     predicts_pos = mids >= threshold
 
@@ -90,7 +90,7 @@ def estimate_performance(baseline: Summary, window: Summary, *, threshold: float
     ci = lambda xs: (float(np.quantile(xs, 0.025)), float(np.quantile(xs, 0.975))) \
         if xs and all(x is not None for x in xs) else None  # noqa: E731
     realized_acc = w["correct"] / w["labelled"] if w.get("labelled") else None
-    realized_auc, _ = auc_from_counts(_hist(w, "y1"), _hist(w, "y0"))
+    realized_auc, _ = auc_from_counts(sw.positives, sw.negatives)
     return PerformanceEstimate(accuracy=acc, accuracy_ci=ci(accs), auc=auc, auc_ci=ci(aucs), rows=total_w,
                                realized_accuracy=realized_acc, realized_auc=realized_auc,
                                meta={"method": "confidence-based (CBPE-like), calibration per score bin",

@@ -16,9 +16,10 @@ from typing import Any
 
 import polars as pl
 
+from workbench.evidence.stats import overridden
 from workbench.results import Result
 
-__all__ = ["PII_PATTERNS", "PIIResult", "scan_pii", "luhn_valid", "iban_valid"]
+__all__ = ["PII_PATTERNS", "PIIResult", "PIIThresholds", "scan_pii", "luhn_valid", "iban_valid"]
 
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _H = r"[0-9A-Fa-f]{1,4}"
@@ -102,8 +103,19 @@ class PIIResult(Result):
                 f"{rows or '<tr><td colspan=5>no personal data found</td></tr>'}</table></div>")
 
 
+@dataclass(frozen=True)
+class PIIThresholds:
+    """When matches of a kind of personal data in a column are reported."""
+
+    #: at least this many matching rows: one or two can be a test account or a false match
+    min_hits: int = 3
+    #: and at least this share of the rows scanned (one in a thousand)
+    min_share: float = 0.001
+
+
 def scan_pii(frame: pl.LazyFrame, *, sensitive: tuple[str, ...] = (), columns: list[str] | None = None,
-             bucket: str = "1h", min_hits: int = 3, min_share: float = 0.001) -> PIIResult:
+             bucket: str = "1h", min_hits: int | None = None, min_share: float | None = None,
+             thresholds: PIIThresholds | None = None) -> PIIResult:
     """Scan the text columns of a predictions frame for personal data, per time bucket.
 
     Parameters
@@ -116,8 +128,10 @@ def scan_pii(frame: pl.LazyFrame, *, sensitive: tuple[str, ...] = (), columns: l
         Columns to scan; by default every text column not declared sensitive.
     min_hits, min_share : int, float
         A (column, kind) is flagged when at least ``min_hits`` rows and ``min_share`` of the
-        rows scanned match.
+        rows scanned match; they override the fields of ``thresholds`` (:class:`PIIThresholds`).
     """
+    th = overridden(thresholds or PIIThresholds(), min_hits=min_hits, min_share=min_share)
+    min_hits, min_share = th.min_hits, th.min_share
     schema = frame.collect_schema()
     if columns is None:
         columns = [c for c, t in schema.items() if t == pl.String and c not in sensitive]

@@ -17,15 +17,15 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+from scipy import stats
 
 from workbench.evidence.stats import Z95
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import SCORE_BINS
+from workbench.summaries.summary import ScoreCounts, score_counts
 
-__all__ = ["QualityResult", "assess_quality", "auc_from_counts", "wilson"]
-
-
+__all__ = ["QualityResult", "assess_quality", "auc_difference", "auc_from_counts", "auc_se", "wilson"]
 
 def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float]:
     """Wilson score interval of a proportion."""
@@ -38,9 +38,13 @@ def wilson(k: float, n: float, z: float = Z95) -> tuple[float, float]:
     return (max(0.0, mid - half), min(1.0, mid + half))
 
 
-def auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> tuple[float | None, tuple[float, float] | None]:
+def auc_se(pos: np.ndarray, neg: np.ndarray) -> tuple[float | None, float | None]:
     """AUC from positives and negatives per ascending score bin (ties within a bin count half),
-    with the Hanley-McNeil 95 % interval."""
+    with its Hanley-McNeil standard error; (None, None) without both classes.
+
+    Tests take this standard error as is: an interval clipped to [0, 1] is for display only,
+    and a standard error read back from it would be too small near the bounds.
+    """
     pos, neg = np.asarray(pos, float), np.asarray(neg, float)
     P, N = pos.sum(), neg.sum()
     if P == 0 or N == 0:
@@ -49,7 +53,28 @@ def auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> tuple[float | None, tup
     a = float(np.sum(pos * (below + 0.5 * neg)) / (P * N))
     q1, q2 = a / (2 - a), 2 * a * a / (1 + a)
     se = math.sqrt(max(0.0, (a * (1 - a) + (P - 1) * (q1 - a * a) + (N - 1) * (q2 - a * a)) / (P * N)))
+    return a, se
+
+
+def auc_from_counts(pos: np.ndarray, neg: np.ndarray) -> tuple[float | None, tuple[float, float] | None]:
+    """AUC (see :func:`auc_se`) with its Hanley-McNeil 95 % interval, clipped to [0, 1] for display."""
+    a, se = auc_se(pos, neg)
+    if a is None:
+        return None, None
     return a, (max(0.0, a - Z95 * se), min(1.0, a + Z95 * se))
+
+
+def auc_difference(a: ScoreCounts, b: ScoreCounts) -> dict[str, Any] | None:
+    """AUC of ``a`` and ``b``, the difference b - a, its standard error (independent samples:
+    the Hanley-McNeil errors added in quadrature, unclipped), 95 % interval and two-sided
+    z-test p-value; None when either lacks a class."""
+    (aa, sa), (ab, sb) = auc_se(a.positives, a.negatives), auc_se(b.positives, b.negatives)
+    if aa is None or ab is None:
+        return None
+    se = math.hypot(sa, sb)
+    d = ab - aa
+    p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
+    return {"a": aa, "b": ab, "delta": d, "se": se, "ci": (d - Z95 * se, d + Z95 * se), "p_value": p}
 
 
 @dataclass(frozen=True, repr=False)
@@ -96,9 +121,9 @@ def assess_quality(summary: Summary, *, by: tuple[str, ...] = ("model_version",)
         n_lab = int(r.get("labelled") or 0)
         g["rows"] = int(r["n"])
         g["labelled"] = n_lab
-        if summary.task == "binary_classification" and "score|y1|h0" in r:
-            pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
-            neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
+        sc = score_counts(r)
+        if summary.task == "binary_classification" and sc.has_labels:
+            pos, neg = sc.positives, sc.negatives
             g["positives"] = int(pos.sum())
             g["auc"], g["auc_ci"] = auc_from_counts(pos, neg)
             m = pos.sum() + neg.sum()

@@ -15,18 +15,42 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
-from workbench.evidence.stats import Z95
-from workbench.evidence.quality import auc_from_counts, wilson
+from workbench.evidence.stats import Z95, overridden
+from workbench.evidence.quality import auc_difference, wilson
+from workbench.exceptions import InsufficientDataError, UsageError
+from workbench.lake.labels import positive_expr
 from workbench.results import Result
 from workbench.summaries import Summary
-from workbench.summaries.binning import SCORE_BINS
+from workbench.summaries.summary import score_counts
 
-__all__ = ["SegmentDeltas", "segment_deltas", "SliceResult", "worst_slices"]
+__all__ = ["SegmentDeltas", "SegmentThresholds", "SliceThresholds", "segment_deltas", "SliceResult", "worst_slices"]
+
+
+@dataclass(frozen=True)
+class SegmentThresholds:
+    """When a segment regressed against the whole (see :func:`segment_deltas`)."""
+
+    #: level of the gap test, after Benjamini-Hochberg across segments and metrics
+    alpha: float = 0.01
+    #: the segment's delta must be at least this far below the whole's (accuracy or AUC points;
+    #: relative for MAE)
+    min_effect: float = 0.03
+    #: segments with fewer labelled rows on either side are not tested
+    min_labelled: int = 50
+
+
+@dataclass(frozen=True)
+class SliceThresholds:
+    """When a slice is reported as worse than the whole (see :func:`worst_slices`)."""
+
+    #: family-wise level across all the slices tested (Holm)
+    alpha: float = 0.01
+    #: slices with fewer labelled rows are not tested
+    min_rows: int = 200
 
 
 @dataclass(frozen=True, repr=False)
@@ -69,16 +93,6 @@ def _diff_ci(k1, n1, k2, n2) -> tuple[float, tuple[float, float]]:
     return d, (d - Z95 * se, d + Z95 * se)
 
 
-def _auc_stats(r: dict) -> tuple[float | None, float | None]:
-    """AUC and its Hanley-McNeil standard error from a summary row."""
-    if "score|y1|h0" not in r:
-        return None, None
-    pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
-    neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
-    auc, ci = auc_from_counts(pos, neg)
-    return (None, None) if auc is None else (auc, (ci[1] - ci[0]) / (2 * Z95))
-
-
 def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
     """accuracy and AUC of a and b, the delta b - a, its 95 % interval and p-value."""
     out = {}
@@ -98,17 +112,15 @@ def _metric_deltas(ra: dict, rb: dict) -> dict[str, dict[str, Any]]:
             se = math.sqrt(va / ra["labelled"] + vb / rb["labelled"]) / ma
             p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
             out["mae"] = {"a": ma, "b": mb, "delta": d, "se": se, "ci": (d - Z95 * se, d + Z95 * se), "p_value": p}
-    (aa, sa), (ab, sb) = _auc_stats(ra), _auc_stats(rb)
-    if aa is not None and ab is not None:
-        se = math.hypot(sa, sb)
-        d = ab - aa
-        p = float(2 * stats.norm.sf(abs(d) / se)) if se > 0 else 1.0
-        out["auc"] = {"a": aa, "b": ab, "delta": d, "se": se, "ci": (d - Z95 * se, d + Z95 * se), "p_value": p}
+    sa, sb = score_counts(ra), score_counts(rb)
+    if sa.has_labels and sb.has_labels and (auc := auc_difference(sa, sb)) is not None:
+        out["auc"] = auc
     return out
 
 
 def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = "model_version",
-                   alpha: float = 0.01, min_effect: float = 0.03, min_labelled: int = 50) -> SegmentDeltas:
+                   alpha: float | None = None, min_effect: float | None = None, min_labelled: int | None = None,
+                   thresholds: SegmentThresholds | None = None) -> SegmentDeltas:
     """Accuracy and AUC deltas per value of ``segment`` between ``a`` and ``b`` of the key ``by``.
 
     For regression the metric is ``mae``: the change in mean absolute error relative to ``a``'s,
@@ -117,13 +129,19 @@ def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = 
     ``by`` is ``"model_version"`` (two versions) or another key of the summary (e.g. a column
     you added that tells two windows apart). A segment regresses on a metric when, after
     Benjamini-Hochberg across segments and metrics, its delta is significantly below the whole's
-    delta (the gap's interval excludes zero) and at least ``min_effect`` below it.
+    delta (the gap's interval excludes zero) and at least ``min_effect`` below it. ``alpha``,
+    ``min_effect`` and ``min_labelled`` override the fields of ``thresholds``
+    (:class:`SegmentThresholds`).
     """
+    th = overridden(thresholds or SegmentThresholds(), alpha=alpha, min_effect=min_effect, min_labelled=min_labelled)
+    alpha, min_effect, min_labelled = th.alpha, th.min_effect, th.min_labelled
     if segment not in summary.keys:
-        raise ValueError(f"segment_deltas: the summary has no key {segment!r}; summarize with segment={segment!r}")
+        msg = f"segment_deltas: the summary has no key {segment!r}"
+        raise UsageError(msg, expected=f"one of {list(summary.keys)}", hint=f"summarize with segment={segment!r}")
     t = summary.collapse((by, segment)).table
     if "correct" not in t.columns and "abs_err" not in t.columns:
-        raise ValueError("segment_deltas needs labels (a summary with `labelled` and `correct` or `abs_err`)")
+        raise InsufficientDataError("segment_deltas needs labels: the summary has no `labelled` and `correct` "
+                                    "or `abs_err` tallies", hint="summarize a lake with labels/, or wait for labels")
     tot = summary.collapse((by,)).table
     ta = tot.filter(pl.col(by) == a).row(0, named=True)
     tb = tot.filter(pl.col(by) == b).row(0, named=True)
@@ -173,22 +191,38 @@ class SliceResult(Result):
     overall: dict[str, Any]
     slices: list[dict[str, Any]]
     columns: tuple[str, ...]
+    meta: dict[str, Any] = field(default_factory=dict)
 
     def _summary(self) -> str:
         return f"overall={self.overall['accuracy']:.3f}, worst={[s['slice'] for s in self.slices[:3]]}"
 
 
-def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2, min_rows: int = 200,
-                 top: int = 10, alpha: float = 0.01) -> SliceResult:
+def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2, min_rows: int | None = None,
+                 top: int = 10, alpha: float | None = None, thresholds: SliceThresholds | None = None,
+                 task: str | None = None) -> SliceResult:
     """Rank slices by how far their accuracy falls below the whole's (labelled rows only).
 
-    Every single column and (with ``max_order=2``) every pair is grouped in one pass each;
-    a slice is reported when its Wilson upper bound lies below the overall accuracy, ordered by
-    the number of errors it explains beyond the whole's rate (rows x accuracy gap).
+    Every single column and (with ``max_order=2``) every pair is grouped in one pass each.
+    Each slice of at least ``min_rows`` labelled rows is tested (one-sided exact binomial test:
+    are its errors more than the whole's accuracy predicts?), and the p-values are adjusted with
+    Holm's method across all the slices tested, so on healthy data the chance that any slice is
+    reported is at most ``alpha``. A slice is reported when its adjusted p-value is below
+    ``alpha``; reported slices are ordered by the errors they explain beyond the whole's rate
+    (rows x accuracy gap). Each carries its Wilson interval at level ``1 - alpha`` (not adjusted),
+    its ``p_value`` and ``p_adjusted``; ``overall["tested"]`` says how many slices were tested.
+    ``alpha`` and ``min_rows`` override the fields of ``thresholds`` (:class:`SliceThresholds`).
+    With ``task="binary_classification"`` a prediction is right when it and the label are both
+    positive or both not (:mod:`workbench.lake.labels`: ``1``, ``"yes"`` and ``"pos"`` agree), as in
+    the summaries; otherwise when their text is equal.
     """
+    th = overridden(thresholds or SliceThresholds(), alpha=alpha, min_rows=min_rows)
+    alpha, min_rows = th.alpha, th.min_rows
     columns = list(dict.fromkeys(columns))  # segments may overlap features
-    lab = frame.filter(pl.col("label").is_not_null()).with_columns(
-        (pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)).alias("__ok"))
+    if task == "binary_classification":
+        same = positive_expr("prediction") == positive_expr("label")
+    else:
+        same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
+    lab = frame.filter(pl.col("label").is_not_null()).with_columns(same.alias("__ok"))
     combos = [c for k in range(1, max_order + 1) for c in itertools.combinations(columns, k)]
     queries = [lab.select(pl.len().alias("n"), pl.col("__ok").sum().alias("ok"))]
     queries += [lab.group_by([pl.col(c).cast(pl.String) for c in combo]).agg(pl.len().alias("n"),
@@ -197,15 +231,23 @@ def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2,
     res = pl.collect_all(queries, engine="streaming")
     n_all, ok_all = res[0]["n"][0], res[0]["ok"][0]
     acc = ok_all / n_all if n_all else 0.0
-    found = []
-    z = float(stats.norm.isf(alpha / 2))
+    tested = []
     for combo, df in zip(combos, res[1:]):
         for r in df.filter(pl.col("n") >= min_rows).iter_rows(named=True):
-            lo, hi = wilson(r["ok"], r["n"], z=z)
-            if hi < acc:
-                found.append({"slice": {c: r[c] for c in combo}, "rows": r["n"], "accuracy": r["ok"] / r["n"],
-                              "ci": (lo, hi), "gap": acc - r["ok"] / r["n"],
-                              "excess_errors": (acc - r["ok"] / r["n"]) * r["n"]})
+            # P(at most this many correct | the whole's accuracy): small when the slice is worse
+            p = float(stats.binom.cdf(r["ok"], r["n"], acc)) if 0 < acc else 1.0
+            tested.append(({c: r[c] for c in combo}, r["n"], r["ok"], p))
+    adjusted = st.holm([t[3] for t in tested])
+    z = float(stats.norm.isf(alpha / 2))
+    found = []
+    for (sl, n, ok, p), q in zip(tested, adjusted):
+        if q < alpha and ok / n < acc:
+            found.append({"slice": sl, "rows": n, "accuracy": ok / n, "ci": wilson(ok, n, z=z),
+                          "gap": acc - ok / n, "excess_errors": (acc - ok / n) * n, "p_value": p,
+                          "p_adjusted": float(q)})
     # ties broken by the slice itself: group_by yields groups in no fixed order
     found.sort(key=lambda s: (-s["excess_errors"], sorted((k, str(v)) for k, v in s["slice"].items())))
-    return SliceResult(overall={"rows": n_all, "accuracy": acc}, slices=found[:top], columns=tuple(columns))
+    return SliceResult(overall={"rows": n_all, "accuracy": acc, "tested": len(tested)}, slices=found[:top],
+                       columns=tuple(columns),
+                       meta={"test": "one-sided exact binomial against the whole's accuracy",
+                             "adjustment": "Holm across the slices tested", "alpha": alpha})

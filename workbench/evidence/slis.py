@@ -11,6 +11,7 @@ more opens a ticket (5 % of the budget in six hours).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import html
 from dataclasses import dataclass, field
@@ -20,15 +21,35 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from workbench.evidence.stats import overridden
 from workbench.formatting import fmt_value
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_bin_bounds
 
-__all__ = ["SLIResult", "compute_slis", "duplicate_rows", "PAGE_BURN", "TICKET_BURN"]
+__all__ = ["SLIResult", "SLIThresholds", "compute_slis", "duplicate_rows", "PAGE_BURN", "TICKET_BURN"]
 
-PAGE_BURN = 14.4
-TICKET_BURN = 6.0
+
+@dataclass(frozen=True)
+class SLIThresholds:
+    """When an SLO counts as breached and when a burn rate alerts (the SRE workbook's defaults)."""
+
+    #: a breach needs the bad-event rate to exceed the objective's at this one-sided level
+    alpha: float = 0.01
+    #: the share of requests a p95 latency objective allows above it (by definition of p95)
+    latency_budget: float = 0.05
+    #: a 1 h burn rate at or above this pages (2 % of a 30-day budget spent in an hour)
+    page_burn: float = 14.4
+    #: a 6 h burn rate at or above this opens a ticket (5 % of the budget in six hours)
+    ticket_burn: float = 6.0
+    #: the bad events of an alerting hour (or six) must exceed this share of the alerting burn
+    #: at level ``burn_alpha`` (one-sided binomial test), so a handful of requests cannot page
+    burn_noise_share: float = 0.5
+    burn_alpha: float = 0.01
+
+
+PAGE_BURN = SLIThresholds.page_burn
+TICKET_BURN = SLIThresholds.ticket_burn
 
 
 @dataclass(frozen=True, repr=False)
@@ -84,8 +105,8 @@ def _slow_share(latency: pl.DataFrame, by: list[str], threshold_ms: float) -> pl
 
 
 def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
-                 by: tuple[str, ...] = ("model_version", "route"), alpha: float = 0.01,
-                 duplicates: pl.DataFrame | None = None) -> SLIResult:
+                 by: tuple[str, ...] = ("model_version", "route"), alpha: float | None = None,
+                 duplicates: pl.DataFrame | None = None, thresholds: SLIThresholds | None = None) -> SLIResult:
     """SLIs per group of ``by`` and burn-rate alerts per hour.
 
     Parameters
@@ -102,7 +123,11 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
         ``bucket, route, dup``: logged rows that repeat a request id already logged
         (:func:`duplicate_rows`). They are left out of the capture rate, which counts requests:
         one request logged twice is not more than captured.
+    thresholds : SLIThresholds, optional
+        Breach and burn-rate thresholds; ``alpha`` overrides its ``alpha``.
     """
+    th = overridden(thresholds or SLIThresholds(), alpha=alpha)
+    alpha = th.alpha
     by = list(by)
     slo_d = {"latency_p95_ms": slo.latency_p95_ms, "fallback_rate": slo.fallback_rate,
              "capture_rate": slo.capture_rate}
@@ -132,7 +157,7 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
         slow = slow_by.get(tuple(r[k] for k in by))
         if g.get("p95") is not None and slow is not None:
             g["slow_share"] = slow[0] / slow[1] if slow[1] else None
-            g["latency_breach_p"] = _binom_p(slow[0], slow[1], 0.05)
+            g["latency_breach_p"] = _binom_p(slow[0], slow[1], th.latency_budget)
             if g["p95"] > slo.latency_p95_ms and g["latency_breach_p"] < alpha:
                 breached.append("latency_p95_ms")
         if g.get("fallback_rate") is not None:
@@ -143,9 +168,9 @@ def compute_slis(summary: Summary, *, slo, traffic: pl.DataFrame | None = None,
             breached.append("capture_rate")
         g["breached"] = breached
         groups.append(g)
-    burn, alerts = _burn(summary, slo, traffic, by, duplicates)
+    burn, alerts = _burn(summary, slo, traffic, by, duplicates, th)
     return SLIResult(groups=groups, burn=burn, alerts=alerts, slo=slo_d, by=tuple(by),
-                     meta={"bucket": summary.bucket, "rows": summary.rows,
+                     meta={"bucket": summary.bucket, "rows": summary.rows, "thresholds": dataclasses.asdict(th),
                            "latency_invalid": summary.invalid_counts().get("latency_ms", 0)})
 
 
@@ -221,7 +246,7 @@ def _capture(summary: Summary, traffic: pl.DataFrame, *, by: list[str],
     return out
 
 
-def _burn(summary: Summary, slo, traffic, by, duplicates=None) -> tuple[list[dict], list[dict]]:
+def _burn(summary: Summary, slo, traffic, by, duplicates, th: SLIThresholds) -> tuple[list[dict], list[dict]]:
     """Hourly bad shares and 1 h / 6 h burn rates per SLI over the whole window."""
     t = summary.collapse(("bucket",)).table.sort("bucket")
     if t.is_empty():
@@ -237,7 +262,8 @@ def _burn(summary: Summary, slo, traffic, by, duplicates=None) -> tuple[list[dic
         slow = _slow_share(lat, ["bucket"], slo.latency_p95_ms)
     if summary.latency.height and slow.height:  # none when no row has a valid latency
         j = hourly.select("bucket").join(slow, on="bucket", how="left").fill_null(0).sort("bucket")
-        series["latency_p95_ms"] = (j["slow"].to_numpy().astype(float), j["lat_n"].to_numpy().astype(float), 0.05)
+        series["latency_p95_ms"] = (j["slow"].to_numpy().astype(float), j["lat_n"].to_numpy().astype(float),
+                                     th.latency_budget)
     if traffic is not None and traffic.height and slo.capture_rate < 1:
         ingress = ingress_by_hour(summary, traffic).group_by("bucket").agg(pl.col("requests").sum())
         j = _dedupe(hourly.with_columns(pl.col("n").cast(pl.Float64)), duplicates, ["bucket"])
@@ -259,10 +285,11 @@ def _burn(summary: Summary, slo, traffic, by, duplicates=None) -> tuple[list[dic
                 summary.end is None or at + dt.timedelta(hours=1) <= summary.end)
             w6 = slice(i - 5, i + 1) if i >= 5 else None
             level = None
-            if whole and b1[i] >= PAGE_BURN and _binom_p(bad[i], total[i], budget * PAGE_BURN / 2) < 0.01:
+            page_p = _binom_p(bad[i], total[i], budget * th.page_burn * th.burn_noise_share)
+            if whole and b1[i] >= th.page_burn and page_p < th.burn_alpha:
                 level = "page"
-            elif whole and w6 is not None and b6[i] >= TICKET_BURN and \
-                    _binom_p(bad[w6].sum(), total[w6].sum(), budget * TICKET_BURN / 2) < 0.01:
+            elif whole and w6 is not None and b6[i] >= th.ticket_burn and \
+                    _binom_p(bad[w6].sum(), total[w6].sum(), budget * th.ticket_burn * th.burn_noise_share) < th.burn_alpha:
                 level = "ticket"
             row = {"bucket": at, "sli": sli, "bad_share": bad[i] / total[i] if total[i] else None,
                    "burn_1h": float(b1[i]), "burn_6h": float(b6[i]), "level": level}

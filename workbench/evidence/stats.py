@@ -5,16 +5,30 @@ Every function takes counts (not rows), so it runs on summaries of any size.
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import TypeVar
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["Z95", "psi", "js_distance", "ks_from_counts", "chi2_counts", "two_proportion", "benjamini_hochberg",
+__all__ = ["ALPHA", "Z95", "holm", "overridden", "psi", "js_distance", "ks_from_counts", "chi2_counts", "two_proportion", "benjamini_hochberg",
            "wasserstein_from_counts"]
 
+#: the default significance level of the package's tests, where a detector or hypothesis has no
+#: reason for another (its thresholds object names its own when it does)
+ALPHA = 0.05
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile, for every interval of this package
 _EPS = 1e-4  # floor of a bin's share in PSI, so an empty bin does not give infinity
+
+
+_T = TypeVar("_T")
+
+
+def overridden(thresholds: _T, **values) -> _T:
+    """``thresholds`` (a frozen thresholds dataclass) with the keyword arguments that are not None
+    put in: how a detector's per-call options (``alpha=...``) override its thresholds object."""
+    return dataclasses.replace(thresholds, **{k: v for k, v in values.items() if v is not None})
 
 
 def _shares(counts) -> np.ndarray:
@@ -94,6 +108,19 @@ def benjamini_hochberg(pvalues) -> np.ndarray:
     q = np.minimum.accumulate(ranked[::-1])[::-1]
     out = np.empty_like(q)
     out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def holm(pvalues) -> np.ndarray:
+    """Holm-Bonferroni adjusted p-values, in the input order: rejecting where the adjusted value is
+    below ``alpha`` keeps the chance of any false alarm among all the tests at most ``alpha``."""
+    p = np.asarray(pvalues, dtype=float)
+    if p.size == 0:
+        return p
+    order = np.argsort(p, kind="stable")
+    stepped = np.maximum.accumulate(p[order] * (p.size - np.arange(p.size)))
+    out = np.empty_like(p)
+    out[order] = np.minimum(stepped, 1.0)
     return out
 
 

@@ -6,6 +6,7 @@ e.g. the canary period, so both versions saw the same population).
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 from dataclasses import dataclass, field
@@ -16,13 +17,48 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
-from workbench.evidence.stats import Z95
-from workbench.evidence.quality import auc_from_counts
+from workbench.evidence.stats import overridden
+from workbench.evidence.quality import auc_difference, auc_from_counts
+from workbench.exceptions import InsufficientDataError
 from workbench.results import Result
 from workbench.summaries import Summary
-from workbench.summaries.binning import SCORE_BINS, latency_bin_bounds
+from workbench.summaries.binning import latency_quantile
+from workbench.summaries.summary import score_counts
 
-__all__ = ["VersionComparison", "compare_versions", "MismappingResult", "detect_output_mismapping"]
+__all__ = ["VersionComparison", "VersionThresholds", "compare_versions", "MismappingResult", "MismappingThresholds",
+           "detect_output_mismapping"]
+
+
+@dataclass(frozen=True)
+class VersionThresholds:
+    """When version b is worse than a (see :func:`compare_versions`); every check needs both a
+    significant difference (p < ``alpha``) and a material one."""
+
+    alpha: float = 0.01
+    #: accuracy or AUC lower by at least this much (absolute)
+    min_effect: float = 0.01
+    #: a fallback-rate rise counts from this share of ``min_effect`` (fallbacks are rarer events)
+    fallback_effect_share: float = 0.5
+    #: mean absolute error (regression) higher by at least this factor
+    mae_ratio: float = 1.05
+    #: p95 latency: the lower bound of the ratio's bootstrap interval above this factor
+    latency_ratio: float = 1.1
+    #: two-sided level of that bootstrap interval (0.01: a 99 % interval)
+    latency_interval_alpha: float = 0.01
+
+
+@dataclass(frozen=True)
+class MismappingThresholds:
+    """When a version's outputs read as mis-mapped (see :func:`detect_output_mismapping`)."""
+
+    #: level of McNemar's exact test of the best class relabelling
+    alpha: float = 1e-3
+    #: the relabelling must raise accuracy by at least this much
+    min_gain: float = 0.05
+    #: label-free: the distribution must have moved this far (Jensen-Shannon) from the previous one
+    min_js: float = 0.1
+    #: ... and sit closer to the previous one's mirror (or relabelling) by this factor
+    mirror_ratio: float = 0.5
 
 
 
@@ -32,17 +68,6 @@ def _row(summary: Summary, version: str, route: str | None) -> dict[str, Any] | 
         s = s.where(pl.col("route") == route)
     t = s.collapse().table
     return t.row(0, named=True) if t.height and t["n"][0] else None
-
-
-def _scores(r: dict, labelled_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score histogram: positives, negatives, all rows."""
-    if "score|y1|h0" in r:
-        pos = np.array([r[f"score|y1|h{i}"] for i in range(SCORE_BINS)], float)
-        neg = np.array([r[f"score|y0|h{i}"] for i in range(SCORE_BINS)], float)
-        na = np.array([r[f"score|yna|h{i}"] for i in range(SCORE_BINS)], float)
-        return pos, neg, pos + neg + (0 if labelled_only else na)
-    allh = np.array([r.get(f"score|h{i}", 0) for i in range(SCORE_BINS)], float)
-    return np.zeros(SCORE_BINS), np.zeros(SCORE_BINS), allh
 
 
 def _abs_err_moments(r: dict) -> tuple[float, float]:
@@ -58,17 +83,6 @@ def _latency_hist(summary: Summary, version: str, route: str | None) -> dict[int
         lat = lat.filter(pl.col("route") == route)
     g = lat.filter(pl.col("bin").is_not_null()).group_by("bin").agg(pl.col("n").sum()).sort("bin")
     return dict(zip(g["bin"].to_list(), g["n"].to_list()))
-
-
-def _quantile(hist: dict[int, float], q: float) -> float | None:
-    if not hist:
-        return None
-    bins = np.array(sorted(hist))
-    counts = np.array([hist[b] for b in bins], float)
-    cum = np.cumsum(counts)
-    k = np.searchsorted(cum, max(1, math.ceil(q * cum[-1])))
-    lo, hi = latency_bin_bounds(bins[k:k + 1])
-    return float(math.sqrt(lo[0] * hi[0]) if lo[0] > 0 else hi[0] / 2)
 
 
 @dataclass(frozen=True, repr=False)
@@ -111,17 +125,22 @@ def _f(v) -> str:
 
 
 def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = None, route_b: str | None = None,
-                     alpha: float = 0.01, min_effect: float = 0.01, n_boot: int = 300,
-                     seed: int = 0) -> VersionComparison:
+                     alpha: float | None = None, min_effect: float | None = None, n_boot: int = 300,
+                     seed: int = 0, thresholds: VersionThresholds | None = None) -> VersionComparison:
     """Compare version ``b`` with ``a``: quality, latency and prediction distribution.
 
     A check marks b ``worse`` when the difference is significant at ``alpha`` and at least
-    ``min_effect`` (absolute, for rates and AUC) or 10 % (relative, for latency).
+    ``min_effect`` (absolute, for rates and AUC) or 10 % (relative, for latency); see
+    :class:`VersionThresholds`, whose fields ``alpha`` and ``min_effect`` override.
     """
+    th = overridden(thresholds or VersionThresholds(), alpha=alpha, min_effect=min_effect)
+    alpha, min_effect = th.alpha, th.min_effect
     ra, rb = _row(summary, a, route_a), _row(summary, b, route_b)
     if ra is None or rb is None:
         missing = a if ra is None else b
-        raise ValueError(f"compare_versions: no rows of version {missing!r} in the summary")
+        raise InsufficientDataError(f"compare_versions: no rows of version {missing!r} in the summary",
+                                    found=f"versions {sorted(set(summary.table['model_version'].to_list()))}",
+                                    hint="check the version name and the summary's window and routes")
     checks: list[dict[str, Any]] = []
     # accuracy
     if ra.get("labelled") and rb.get("labelled") and "correct" in ra:
@@ -138,37 +157,35 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
         checks.append({"metric": "mae", "a": ma, "b": mb, "difference": mb - ma, "ratio": mb / ma if ma else None,
                        "rmse_a": math.sqrt(ra["sq_err"] / ra["labelled"]),
                        "rmse_b": math.sqrt(rb["sq_err"] / rb["labelled"]), "p_value": p, "test": "Welch z",
-                       "worse": p < alpha and mb > ma * 1.05})
+                       "worse": p < alpha and mb > ma * th.mae_ratio})
     # AUC
-    pa, na_, alla = _scores(ra)
-    pb, nb_, allb = _scores(rb)
-    auc_a, ci_a = auc_from_counts(pa, na_)
-    auc_b, ci_b = auc_from_counts(pb, nb_)
-    if auc_a is not None and auc_b is not None:
-        se = math.hypot((ci_a[1] - ci_a[0]) / (2 * Z95), (ci_b[1] - ci_b[0]) / (2 * Z95))
-        z = (auc_b - auc_a) / se if se > 0 else 0.0
-        p = float(2 * stats.norm.sf(abs(z)))
-        checks.append({"metric": "auc", "a": auc_a, "b": auc_b, "difference": auc_b - auc_a, "p_value": p,
-                       "test": "z on Hanley-McNeil errors", "worse": p < alpha and auc_b - auc_a <= -min_effect})
+    sa, sb = score_counts(ra), score_counts(rb)
+    alla, allb = sa.all, sb.all
+    if (auc := auc_difference(sa, sb)) is not None:
+        d, p = auc["delta"], auc["p_value"]
+        checks.append({"metric": "auc", "a": auc["a"], "b": auc["b"], "difference": d, "se": auc["se"],
+                       "p_value": p, "test": "z on Hanley-McNeil errors", "worse": p < alpha and d <= -min_effect})
     # fallback rate
     if "fallback" in ra:
         diff, p = st.two_proportion(ra["fallback"], ra["n"], rb["fallback"], rb["n"])
         checks.append({"metric": "fallback_rate", "a": ra["fallback"] / ra["n"], "b": rb["fallback"] / rb["n"],
                        "difference": diff, "p_value": p, "test": "two-proportion z",
-                       "worse": p < alpha and diff >= min_effect / 2})
+                       "worse": p < alpha and diff >= min_effect * th.fallback_effect_share})
     # latency: p95 with a bootstrap interval of the ratio, and KS on the histograms
     ha, hb = _latency_hist(summary, a, route_a), _latency_hist(summary, b, route_b)
     if ha and hb:
         rng = np.random.default_rng(seed)
-        qa, qb = _quantile(ha, 0.95), _quantile(hb, 0.95)
-        ratios = [_quantile(_resample(ha, rng), 0.95) / _quantile(_resample(hb, rng), 0.95) for _ in range(n_boot)]
+        qa, qb = latency_quantile(ha, 0.95), latency_quantile(hb, 0.95)
+        ratios = [latency_quantile(_resample(ha, rng), 0.95) / latency_quantile(_resample(hb, rng), 0.95)
+                  for _ in range(n_boot)]
         inv = 1 / np.array(ratios)
-        lo, hi = float(np.quantile(inv, 0.005)), float(np.quantile(inv, 0.995))
+        tail = th.latency_interval_alpha / 2
+        lo, hi = float(np.quantile(inv, tail)), float(np.quantile(inv, 1 - tail))
         bins = sorted(set(ha) | set(hb))
         d, p = st.ks_from_counts([ha.get(x, 0) for x in bins], [hb.get(x, 0) for x in bins])
         checks.append({"metric": "latency_p95_ms", "a": qa, "b": qb, "ratio": qb / qa, "ratio_ci": (lo, hi),
                        "p_value": p, "ks": d, "test": "bootstrap ratio of p95 + KS",
-                       "worse": lo > 1.1 and p < alpha})
+                       "worse": lo > th.latency_ratio and p < alpha})
     # prediction distribution
     if alla.sum() and allb.sum():
         d, p = st.ks_from_counts(alla, allb)
@@ -178,7 +195,7 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
     rows = {"a": int(ra["n"]), "b": int(rb["n"]), "labelled_a": int(ra.get("labelled") or 0),
             "labelled_b": int(rb.get("labelled") or 0)}
     return VersionComparison(a=a, b=b, checks=checks, rows=rows,
-                             meta={"alpha": alpha, "min_effect": min_effect})
+                             meta={"alpha": alpha, "min_effect": min_effect, "thresholds": dataclasses.asdict(th)})
 
 
 def _resample(hist: dict[int, float], rng) -> dict[int, float]:
@@ -251,8 +268,9 @@ def _permutation_test(m: np.ndarray, *, alpha: float, min_gain: float) -> tuple[
     return (perm if ok else None), acc, pacc, p
 
 
-def _multiclass_mismapping(summary: Summary, version: str, previous: str | None, alpha: float,
-                           min_gain: float) -> MismappingResult:
+def _multiclass_mismapping(summary: Summary, version: str, previous: str | None,
+                           th: MismappingThresholds) -> MismappingResult:
+    alpha, min_gain = th.alpha, th.min_gain
     cur = summary.where(pl.col("model_version") == version)
     classes, m = cur.confusion_matrix()
     parts: list[str] = []
@@ -284,7 +302,7 @@ def _multiclass_mismapping(summary: Summary, version: str, previous: str | None,
             direct, permuted = st.js_distance(a, b), st.js_distance(a, b[perm_l])
             parts.append(f"no labels; predicted-class mix JS to {previous} {direct:.2f}, to its best relabelling "
                          f"{permuted:.2f}")
-            if direct > 0.1 and permuted < direct / 2:
+            if direct > th.min_js and permuted < direct * th.mirror_ratio:
                 mapping = {keys[i]: keys[j] for i, j in enumerate(perm_l) if i != j}
     return MismappingResult(version=version, previous=previous, inverted=False, auc=None, auc_ci=None,
                             previous_auc=None, mirror_js=None, direct_js=None, detail="; ".join(parts),
@@ -293,7 +311,8 @@ def _multiclass_mismapping(summary: Summary, version: str, previous: str | None,
 
 
 def detect_output_mismapping(summary: Summary, version: str, previous: str | None = None, *,
-                             alpha: float = 1e-3, min_gain: float = 0.05) -> MismappingResult:
+                             alpha: float | None = None, min_gain: float | None = None,
+                             thresholds: MismappingThresholds | None = None) -> MismappingResult:
     """Are ``version``'s outputs mis-mapped, judged against labels and against ``previous``?
 
     Binary: the score is inverted when its AUC's whole 95 % interval lies below 0.5 while the
@@ -304,27 +323,31 @@ def detect_output_mismapping(summary: Summary, version: str, previous: str | Non
     maximises matches in the confusion matrix) raises accuracy by at least ``min_gain`` with
     McNemar's exact p below ``alpha``, and the previous version needs no such relabelling;
     without labels, when the predicted-class mix is much closer to a relabelling of the previous
-    version's mix than to the mix itself.
+    version's mix than to the mix itself. The thresholds are the fields of ``thresholds``
+    (:class:`MismappingThresholds`); ``alpha`` and ``min_gain`` override.
     """
+    th = overridden(thresholds or MismappingThresholds(), alpha=alpha, min_gain=min_gain)
     if summary.task == "multiclass":
         if summary.where(pl.col("model_version") == version).rows == 0:
-            raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
-        return _multiclass_mismapping(summary, version, previous, alpha, min_gain)
+            raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+        return _multiclass_mismapping(summary, version, previous, th)
     r = _row(summary, version, None)
     if r is None:
-        raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
-    pos, neg, allv = _scores(r)
+        raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+    sc = score_counts(r)
+    pos, neg, allv = sc.positives, sc.negatives, sc.all
     auc, ci = auc_from_counts(pos, neg)
     prev_auc = mirror = direct = None
     prev_ok = True
     if previous is not None and (rp := _row(summary, previous, None)) is not None:
-        pp, npv, allp = _scores(rp)
-        prev_auc, prev_ci = auc_from_counts(pp, npv)
+        sp = score_counts(rp)
+        allp = sp.all
+        prev_auc, prev_ci = auc_from_counts(sp.positives, sp.negatives)
         prev_ok = prev_ci is None or prev_ci[0] > 0.5
         if allv.sum() and allp.sum():
             mirror, direct = st.js_distance(allv, allp[::-1]), st.js_distance(allv, allp)
     by_labels = ci is not None and ci[1] < 0.5 and prev_ok
-    by_mirror = mirror is not None and direct is not None and direct > 0.1 and mirror < direct / 2
+    by_mirror = mirror is not None and direct is not None and direct > th.min_js and mirror < direct * th.mirror_ratio
     inverted = bool(by_labels or (ci is None and by_mirror))
     parts = []
     if auc is not None:

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
-from workbench.exceptions import MissingDependencyError
+from workbench.exceptions import MissingDependencyError, UsageError
+from workbench.lake.labels import positive_mask
 from workbench.lake.sampling import stable_sample, stable_sample_expr
 from workbench.results import Result
 
@@ -179,7 +180,7 @@ def importance_shift(model, baseline: pl.DataFrame, window: pl.DataFrame, *, num
 def _y(frame: pl.DataFrame, task: str, model) -> np.ndarray:
     y = frame["label"]
     if task == "binary_classification":
-        return y.cast(pl.String).str.to_lowercase().is_in(["1", "true", "yes", "1.0"]).to_numpy().astype(int)
+        return positive_mask(y).astype(int)
     if task == "multiclass":
         classes = list(getattr(model, "classes", []) or sorted(y.cast(pl.String).unique().to_list()))
         return np.array([classes.index(v) if v in classes else -1 for v in y.cast(pl.String).to_list()])
@@ -235,7 +236,8 @@ def anchors_for_errors(model, train: pl.DataFrame, rows: pl.DataFrame, *, numeri
                        n: int = 3, seed: int = 0, threshold: float = 0.9) -> Anchors:
     """Anchors for up to ``n`` wrong predictions of ``model`` among labelled ``rows``."""
     if task == "regression":
-        raise ValueError("anchors_for_errors explains classifications; a regression has no wrong class")
+        raise UsageError("anchors_for_errors explains classifications; a regression has no wrong class",
+                         column="task", found=repr(task))
     ex = _alibi()
     view = TabularView.from_frame(train, numeric, categorical)
     f = _predictor(model, view, task, proba=False)

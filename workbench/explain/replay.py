@@ -21,6 +21,7 @@ from workbench.exceptions import ArtifactError
 from workbench.evidence.quality import wilson
 from workbench.explain.artifacts import load_artifact
 from workbench.lake import Lake
+from workbench.lake.labels import positive_mask
 from workbench.lake.sampling import stable_sample
 from workbench.lake.timestamps import parse_time
 from workbench.results import Result
@@ -100,7 +101,7 @@ def score_rows(model, frame: pl.DataFrame, task: str) -> np.ndarray:
 def _labels(frame: pl.DataFrame, task: str) -> np.ndarray:
     y = frame["label"]
     if task == "binary_classification":
-        return (y.cast(pl.String).str.to_lowercase().is_in(["1", "true", "yes", "1.0"])).to_numpy().astype(int)
+        return positive_mask(y).astype(int)
     if task == "multiclass":
         return y.cast(pl.String).to_numpy()
     return y.cast(pl.Float64).to_numpy()
@@ -160,8 +161,7 @@ def _same_class(model, frame: pl.DataFrame) -> np.ndarray:
                             hint="an artifact must take a frame with the lake's feature columns") from None
     logged = frame["prediction"].cast(pl.String).to_list()
     if predicted.dtype.kind in "biuf":  # binary: 0/1 (or booleans) against whatever spelling was logged
-        positive = {"1", "true", "yes", "1.0"}
-        return np.array([(str(v).lower() in positive) == bool(q) for v, q in zip(logged, predicted)])
+        return positive_mask(frame["prediction"]) == positive_mask(predicted)
     return np.array([str(q) == v for q, v in zip(predicted, logged)])
 
 

@@ -7,6 +7,7 @@ the same way produces summaries that merge with ours.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from workbench.lake.cardinality import is_high_cardinality
 from workbench.results import Result
 
 __all__ = ["Binning", "LATENCY_RATIO", "LATENCY_MIN_MS", "LATENCY_BINS", "SCORE_BINS", "fit_binning",
-           "latency_bin_expr", "latency_bin_bounds"]
+           "latency_bin_expr", "latency_bin_bounds", "latency_bin_mid", "latency_quantile"]
 
 #: Latency bins grow by this ratio, so a quantile read at a bin's geometric middle is within
 #: sqrt(1.02) - 1 < 1 % of any value in the bin.
@@ -125,3 +126,22 @@ def latency_bin_bounds(idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     lo = np.where(idx == 0, 0.0, LATENCY_MIN_MS * LATENCY_RATIO ** (idx - 1))
     hi = LATENCY_MIN_MS * LATENCY_RATIO ** idx
     return lo, hi
+
+
+def latency_bin_mid(idx: np.ndarray) -> np.ndarray:
+    """The value (ms) a latency bin stands for: its geometric middle (half its upper bound for
+    bin 0, which starts at 0)."""
+    lo, hi = latency_bin_bounds(idx)
+    return np.where(lo > 0, np.sqrt(np.where(lo > 0, lo, 1.0) * hi), hi / 2)
+
+
+def latency_quantile(counts: Mapping[int, float], q: float) -> float | None:
+    """The ``q`` quantile (ms) of a latency histogram ``{bin: rows}``: the middle of the bin that
+    holds the ``ceil(q * n)``-th value (at least the first), within 1 % of the exact value.
+    :meth:`Summary.latency_quantiles` computes the same for every group of a summary at once."""
+    if not counts:
+        return None
+    bins = np.array(sorted(counts))
+    cum = np.cumsum([counts[b] for b in bins], dtype=float)
+    k = int(np.searchsorted(cum, max(1, math.ceil(q * cum[-1]))))
+    return float(latency_bin_mid(bins[k:k + 1])[0])

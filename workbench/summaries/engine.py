@@ -10,13 +10,11 @@ from collections.abc import Sequence
 
 import polars as pl
 
+from workbench.lake.labels import positive_expr
 from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
 from workbench.summaries.summary import Summary
 
 __all__ = ["summarize_frame"]
-
-_POSITIVE = ("1", "true", "yes", "y", "t", "pos", "positive")
-
 
 #: columns whose NaN, ±inf (and, for score and latency, null) make a row invalid for the analyses
 #: that read them; the summary counts such rows in ``<column>|invalid``
@@ -50,12 +48,8 @@ def screen(frame: pl.LazyFrame, schema: dict) -> pl.LazyFrame:
 
 
 def _positive(col: str) -> pl.Expr:
-    """Binary labels as 1/0 (null stays null): numbers > 0.5, booleans, or yes-like text."""
-    c = pl.col(col)
-    return (pl.when(c.is_null()).then(None)
-            .otherwise(c.cast(pl.String).str.to_lowercase().is_in(list(_POSITIVE))
-                       | (c.cast(pl.Float64, strict=False) > 0.5).fill_null(False))
-            .cast(pl.Int8))
+    """Binary labels as 1/0 (null stays null): the lake's one definition (:mod:`workbench.lake.labels`)."""
+    return positive_expr(col)
 
 
 def _classes(task: str) -> list[pl.Expr]:

@@ -28,15 +28,47 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 import numpy as np
 import polars as pl
 
+from workbench.exceptions import SummaryMismatchError
 from workbench.results import Result, iso
-from workbench.summaries.binning import Binning, latency_bin_bounds
+from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_mid
 
-__all__ = ["Summary", "merge_tables"]
+__all__ = ["ScoreCounts", "Summary", "merge_tables", "score_counts"]
+
+
+class ScoreCounts(NamedTuple):
+    """Rows per score bin (``SCORE_BINS`` equal-width bins of [0, 1], ascending), by label."""
+
+    positives: np.ndarray
+    negatives: np.ndarray
+    unlabelled: np.ndarray
+    has_labels: bool  # whether the summary kept label tallies (binary task with labels)
+
+    @property
+    def labelled(self) -> np.ndarray:
+        return self.positives + self.negatives
+
+    @property
+    def all(self) -> np.ndarray:
+        return self.positives + self.negatives + self.unlabelled
+
+
+def score_counts(row: Mapping) -> ScoreCounts:
+    """The score histogram of one row of a summary table (e.g. ``summary.collapse().table.row(0,
+    named=True)``): positives, negatives and unlabelled rows per bin. A summary without label
+    tallies has every row in ``unlabelled``; one without scores has zeros everywhere."""
+    def h(name: str) -> np.ndarray:
+        return np.array([row.get(f"score|{name}h{i}") or 0 for i in range(SCORE_BINS)], float)
+    if "score|y1|h0" in row:
+        return ScoreCounts(h("y1|"), h("y0|"), h("yna|"), True)
+    zero = np.zeros(SCORE_BINS)
+    return ScoreCounts(zero, zero.copy(), h(""), False)
 
 
 def _agg_for(col: str) -> pl.Expr:
@@ -136,7 +168,10 @@ class Summary(Result):
     def merge(self, other: "Summary") -> "Summary":
         """The summary of both row sets (they must share binning, keys and bucket)."""
         if (self.keys, self.bucket) != (other.keys, other.bucket) or self.binning != other.binning:
-            raise ValueError("summaries merge only when made with the same binning, keys and bucket")
+            raise SummaryMismatchError("summaries merge only when made with the same binning, keys and bucket",
+                                       expected=f"keys {list(self.keys)}, bucket {self.bucket!r}",
+                                       found=f"keys {list(other.keys)}, bucket {other.bucket!r}"
+                                       + ("" if self.binning == other.binning else ", another binning"))
         keys = list(self.keys)
         table = merge_tables([self.table, other.table], keys)
         lat = pl.concat([self.latency, other.latency], how="vertical_relaxed")
@@ -222,11 +257,10 @@ class Summary(Result):
         g = (lat.group_by([*keys, "bin"]).agg(pl.col("n").sum()).sort([*keys, "bin"])
              .with_columns(pl.col("n").cum_sum().over(keys).alias("__cum"), pl.col("n").sum().over(keys).alias("__tot")))
         bins = g["bin"].to_numpy()
-        lo, hi = latency_bin_bounds(bins)
-        g = g.with_columns(pl.Series("__mid", np.where(lo > 0, np.sqrt(lo * hi), hi / 2)))
+        g = g.with_columns(pl.Series("__mid", latency_bin_mid(bins)))
         out = g.group_by(keys, maintain_order=True).agg(pl.col("__tot").first().alias("n"))
         for q in qs:
-            rank = pl.max_horizontal(pl.lit(1), (pl.col("__tot") * q).ceil())
+            rank = pl.max_horizontal(pl.lit(1), (pl.col("__tot") * q).ceil())  # as latency_quantile
             picked = (g.filter(pl.col("__cum") >= rank).group_by(keys, maintain_order=True)
                       .agg(pl.col("__mid").first().alias(f"p{q * 100:g}")))
             out = out.join(picked, on=keys, how="left")
