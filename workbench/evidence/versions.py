@@ -20,6 +20,7 @@ from workbench.evidence import stats as st
 from workbench.evidence.stats import overridden
 from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.exceptions import InsufficientDataError
+from workbench.formatting import fmt_number
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_quantile
@@ -112,16 +113,13 @@ class VersionComparison(Result):
         return f"{self.b!r} vs {self.a!r}: {self.verdict}, worse={[c['metric'] for c in self.worse]}"
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(c['metric'])}</td><td>{_f(c.get('a'))}</td><td>{_f(c.get('b'))}</td>"
-                       f"<td>{_f(c.get('p_value'))}</td><td>{'worse' if c.get('worse') else ''}</td></tr>"
+        rows = "".join(f"<tr><td>{html.escape(c['metric'])}</td><td>{fmt_number(c.get('a'))}</td>"
+                       f"<td>{fmt_number(c.get('b'))}</td>"
+                       f"<td>{fmt_number(c.get('p_value'))}</td><td>{'worse' if c.get('worse') else ''}</td></tr>"
                        for c in self.checks)
         return (f"<div class='workbench-versions'><b>{html.escape(self.b)} vs {html.escape(self.a)}: "
                 f"{self.verdict}</b><table><tr><th>metric</th><th>{html.escape(self.a)}</th>"
                 f"<th>{html.escape(self.b)}</th><th>p</th><th></th></tr>{rows}</table></div>")
-
-
-def _f(v) -> str:
-    return f"{v:.4g}" if isinstance(v, float) else ("—" if v is None else str(v))
 
 
 def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = None, route_b: str | None = None,

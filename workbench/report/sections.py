@@ -269,7 +269,7 @@ def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", 
                          "change": fmt_number(acc.get("delta")), "regressed on": ", ".join(r["regressed_on"])})
     cols = [c for c in (*lake.segments, *lake.categorical_features)]
     lf = lake.predictions(with_labels=True).filter(pl.col("model_version") == version)
-    slices = worst_slices(lf.filter(pl.col("timestamp") >= b_start), cols, max_order=2) if cols else None
+    slices = worst_slices(lf.filter(pl.col("timestamp") >= b_start), cols, max_order=2, task=lake.task) if cols else None
     regressed = [(sd.segment, r["value"]) for sd in deltas for r in sd.regressed]
     summary = (f"{version} against {previous}: " + (", ".join(f"{c}={v}" for c, v in regressed) + " regressed"
                                                     if regressed else "no segment regressed beyond the whole") + ".")

@@ -17,6 +17,7 @@ import polars as pl
 
 from workbench.evidence import assess_quality
 from workbench.evidence.over_time import PsiOverTime, estimate_over_time, psi_over_time
+from workbench.formatting import fmt_number
 from workbench.lake import Lake
 from workbench.lake.sampling import stable_sample
 from workbench.summaries import Summary, fit_lake_binning, summarize
@@ -188,8 +189,9 @@ class ExplorerModel:
         rows = []
         if f in self.binning.numeric:
             edges = self.binning.numeric[f]
-            labels = ([f"< {edges[0]:.4g}"] + [f"{a:.4g} – {b:.4g}" for a, b in zip(edges[:-1], edges[1:])]
-                      + [f">= {edges[-1]:.4g}"]) if edges else ["all"]
+            labels = ([f"< {fmt_number(edges[0])}"]
+                      + [f"{fmt_number(a)} – {fmt_number(b)}" for a, b in zip(edges[:-1], edges[1:])]
+                      + [f">= {fmt_number(edges[-1])}"]) if edges else ["all"]
             parts = {}
             for name, part in (("baseline", base), ("window", win)):
                 h = part.histogram(f) if part.rows else np.zeros(len(labels), dtype=np.int64)
