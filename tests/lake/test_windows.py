@@ -21,9 +21,9 @@ def test_defaults_last_quarter_and_a_week_before(days, minute):
     assert w.baseline_end == w.start
     assert w.baseline_start == max(lo, w.start - dt.timedelta(days=BASELINE_DAYS))
     h = default_windows(lo, hi, hourly=True)
-    for t in (h.start, h.end, h.baseline_start):
+    for t in (h.start, h.baseline_start):
         assert (t.minute, t.second, t.microsecond) == (0, 0, 0)
-    assert h.start <= w.start < h.start + dt.timedelta(hours=1) and h.end > hi
+    assert h.start <= w.start < h.start + dt.timedelta(hours=1) and h.end == w.end
 
 
 def test_given_times_win_and_are_never_moved():

@@ -47,8 +47,8 @@ def default_windows(first: dt.datetime, last: dt.datetime, *, since=None, until=
                     baseline_until=None, hourly: bool = False) -> Windows:
     """Resolve a window and baseline over data spanning ``first`` .. ``last`` (``Lake.time_range()``).
 
-    Empty strings count as not given (template parameters default to ""). With ``hourly=True`` the defaults
-    fall on hour boundaries (what hourly summaries can show); given times are never moved.
+    Empty strings count as not given (template parameters default to ""). With ``hourly=True`` the default window
+    and baseline start on hour boundaries (what hourly summaries can show); given times are never moved.
 
     >>> import datetime as dt
     >>> t0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
@@ -61,8 +61,7 @@ def default_windows(first: dt.datetime, last: dt.datetime, *, since=None, until=
     lo = parse_time(first, what="first")
     hi = parse_time(last, what="last")
     start = parse_time(since, what="since") if given(since) else align(lo + (hi - lo) * (1 - WINDOW_SHARE))
-    end = parse_time(until, what="until") if given(until) else \
-        (_hour(hi) + dt.timedelta(hours=1) if hourly else hi + _TICK)
+    end = parse_time(until, what="until") if given(until) else hi + _TICK
     b_end = parse_time(baseline_until, what="baseline_until") if given(baseline_until) else start
     b_start = parse_time(baseline_since, what="baseline_since") if given(baseline_since) else \
         max(align(lo), b_end - dt.timedelta(days=BASELINE_DAYS))

@@ -152,14 +152,10 @@ def _lake(lake):
 
 
 def _window(lake, since, until, baseline_since, baseline_until):
-    from workbench.lake.timestamps import parse_time
+    from workbench.lake.windows import default_windows
 
-    lo, hi = lake.time_range()
-    start = parse_time(since) if since else lo + (hi - lo) * 0.75
-    end = parse_time(until) if until else hi + dt.timedelta(microseconds=1)
-    b_end = parse_time(baseline_until) if baseline_until else start
-    b_start = parse_time(baseline_since) if baseline_since else max(lo, b_end - dt.timedelta(days=7))
-    return start, end, b_start, b_end
+    return tuple(default_windows(*lake.time_range(), since=since, until=until, baseline_since=baseline_since,
+                                 baseline_until=baseline_until))
 
 
 def drift_study(lake, *, since: str = "", until: str = "", baseline_since: str = "",

@@ -20,6 +20,7 @@ from workbench.evidence.over_time import PsiOverTime, estimate_over_time, psi_ov
 from workbench.formatting import fmt_number
 from workbench.lake import Lake
 from workbench.lake.sampling import stable_sample
+from workbench.lake.windows import default_windows
 from workbench.summaries import Summary, fit_lake_binning, summarize
 
 __all__ = ["ExplorerModel", "Selection"]
@@ -107,16 +108,13 @@ class ExplorerModel:
         return sorted(str(v) for v in s.table[column].unique().to_list() if v is not None)
 
     def default_selection(self) -> Selection:
-        """Window: the last quarter of the data; baseline: the 7 days before it."""
-        start = self._hour(self.lo + (self.hi - self.lo) * 0.75)
-        b_start = max(self._hour(self.lo), start - dt.timedelta(days=7))
+        """The default windows (:func:`workbench.lake.windows.default_windows`) on hour boundaries, through
+        the last hour of the data."""
+        w = default_windows(self.lo, self.hi, until=self.hi + dt.timedelta(hours=1), hourly=True)
         feats = list(self.lake.features)
-        return Selection(start=start, end=self.hi + dt.timedelta(hours=1), baseline_start=b_start,
-                         baseline_end=start, feature=feats[0] if feats else None)
+        return Selection(start=w.start, end=w.end, baseline_start=w.baseline_start, baseline_end=w.baseline_end,
+                         feature=feats[0] if feats else None)
 
-    @staticmethod
-    def _hour(t: dt.datetime) -> dt.datetime:
-        return t.replace(minute=0, second=0, microsecond=0)
 
     # -- filtering ----------------------------------------------------------------------
     def _filter(self, s: Summary, sel: Selection) -> Summary:
