@@ -115,7 +115,6 @@ class ExplorerModel:
         return Selection(start=w.start, end=w.end, baseline_start=w.baseline_start, baseline_end=w.baseline_end,
                          feature=feats[0] if feats else None)
 
-
     # -- filtering ----------------------------------------------------------------------
     def _filter(self, s: Summary, sel: Selection) -> Summary:
         pred = pl.lit(True)
