@@ -227,3 +227,22 @@ class DuplicateRequestIdWarning(WorkbenchWarning):
 
 class LakeValidationWarning(WorkbenchWarning):
     """A detail of the lake worth knowing that does not stop the analysis."""
+
+
+# rca/evidence: not enough data (tree: InsufficientDataError (ValueError), HypothesisError (TypeError),
+# FindingError (ValueError), all under WorkbenchError)
+__all__ += ["InsufficientDataError", "HypothesisError", "FindingError"]
+
+
+class InsufficientDataError(WorkbenchError, ValueError):
+    """A detector was given too little data to answer (no rows of a version, no labels, too few
+    vectors): the caller (triage) leaves that check out and says so, instead of guessing."""
+
+
+class HypothesisError(WorkbenchError, TypeError):
+    """A plugin registered under ``workbench.hypotheses`` is neither a Hypothesis nor a callable."""
+
+
+class FindingError(WorkbenchError, ValueError):
+    """A hypothesis built an invalid :class:`~workbench.rca.finding.Finding` (score outside
+    [0, 1], a subject key outside the taxonomy)."""

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.exceptions import InsufficientDataError
 from workbench.evidence.stats import Z95
 from workbench.results import Result
 
@@ -106,7 +107,7 @@ def relative_capture(name: str, logged: np.ndarray, logged_total: np.ndarray, sh
     keep = n > 0
     n, k, s = n[keep], k[keep], s[keep]
     if n.size == 0:
-        raise ValueError("relative_capture: no logged rows in the hours given")
+        raise InsufficientDataError("relative_capture: no logged rows in the hours given")
     observed, total = float(k.sum()), float(n.sum())
     expected = float(np.sum(n * s))
     var0 = float(np.sum(n * s * (1 - s)))

@@ -18,6 +18,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from workbench.exceptions import InsufficientDataError
 from workbench.results import Result
 
 __all__ = ["EmbeddingDrift", "detect_embedding_drift", "sample_embeddings", "mmd2"]
@@ -93,7 +94,7 @@ def detect_embedding_drift(baseline: np.ndarray, window: np.ndarray, *, alpha: f
     """Compare two samples of embeddings (rows are vectors)."""
     x, y = np.asarray(baseline, float), np.asarray(window, float)
     if len(x) < 10 or len(y) < 10:
-        raise ValueError("detect_embedding_drift needs at least 10 vectors on each side")
+        raise InsufficientDataError("detect_embedding_drift needs at least 10 vectors on each side")
     cx, cy = x.mean(axis=0), y.mean(axis=0)
     cos = 1 - float(cx @ cy / (np.linalg.norm(cx) * np.linalg.norm(cy))) if np.linalg.norm(cx) and \
         np.linalg.norm(cy) else 0.0

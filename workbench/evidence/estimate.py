@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.exceptions import InsufficientDataError
 from workbench.evidence.quality import auc_from_counts
 from workbench.results import Result
 from workbench.summaries import Summary
@@ -55,7 +56,7 @@ def estimate_performance(baseline: Summary, window: Summary, *, threshold: float
     b = baseline.collapse().table.row(0, named=True)
     w = window.collapse().table.row(0, named=True)
     if "score|y1|h0" not in b:
-        raise ValueError("estimate_performance needs a labelled baseline summary with scores")
+        raise InsufficientDataError("estimate_performance needs a labelled baseline summary with scores")
     pos_b, neg_b = _hist(b, "y1"), _hist(b, "y0")
     n_b = pos_b + neg_b
     counts_w = _hist(w, "y1") + _hist(w, "y0") + _hist(w, "yna")

@@ -19,6 +19,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from workbench.exceptions import InsufficientDataError
 from workbench.evidence import stats as st
 from workbench.evidence.stats import Z95
 from workbench.evidence.quality import auc_from_counts, wilson
@@ -123,7 +124,7 @@ def segment_deltas(summary: Summary, segment: str, *, a: str, b: str, by: str = 
         raise ValueError(f"segment_deltas: the summary has no key {segment!r}; summarize with segment={segment!r}")
     t = summary.collapse((by, segment)).table
     if "correct" not in t.columns and "abs_err" not in t.columns:
-        raise ValueError("segment_deltas needs labels (a summary with `labelled` and `correct` or `abs_err`)")
+        raise InsufficientDataError("segment_deltas needs labels (a summary with `labelled` and `correct` or `abs_err`)")
     tot = summary.collapse((by,)).table
     ta = tot.filter(pl.col(by) == a).row(0, named=True)
     tb = tot.filter(pl.col(by) == b).row(0, named=True)

@@ -15,6 +15,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from workbench.exceptions import InsufficientDataError
 from workbench.evidence import stats as st
 from workbench.evidence.stats import Z95
 from workbench.evidence.quality import auc_from_counts
@@ -121,7 +122,7 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
     ra, rb = _row(summary, a, route_a), _row(summary, b, route_b)
     if ra is None or rb is None:
         missing = a if ra is None else b
-        raise ValueError(f"compare_versions: no rows of version {missing!r} in the summary")
+        raise InsufficientDataError(f"compare_versions: no rows of version {missing!r} in the summary")
     checks: list[dict[str, Any]] = []
     # accuracy
     if ra.get("labelled") and rb.get("labelled") and "correct" in ra:
@@ -308,11 +309,11 @@ def detect_output_mismapping(summary: Summary, version: str, previous: str | Non
     """
     if summary.task == "multiclass":
         if summary.where(pl.col("model_version") == version).rows == 0:
-            raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+            raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
         return _multiclass_mismapping(summary, version, previous, alpha, min_gain)
     r = _row(summary, version, None)
     if r is None:
-        raise ValueError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
+        raise InsufficientDataError(f"detect_output_mismapping: no rows of version {version!r} in the summary")
     pos, neg, allv = _scores(r)
     auc, ci = auc_from_counts(pos, neg)
     prev_auc = mirror = direct = None
