@@ -10,9 +10,11 @@ import math
 import numpy as np
 from scipy import stats
 
-__all__ = ["Z95", "psi", "js_distance", "ks_from_counts", "chi2_counts", "two_proportion", "benjamini_hochberg",
+__all__ = ["ALPHA", "Z95", "psi", "js_distance", "ks_from_counts", "chi2_counts", "two_proportion", "benjamini_hochberg",
            "wasserstein_from_counts"]
 
+#: the package's default significance level, for tests whose alarm must be rare on healthy data
+ALPHA = 0.01
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile, for every interval of this package
 _EPS = 1e-4  # floor of a bin's share in PSI, so an empty bin does not give infinity
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from workbench import evidence as ev
-from workbench.rca.context import Release, ramp
+import workbench.evidence as ev
+from workbench.evidence.releases import Release
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence
 from workbench.rca.hypothesis import evidence_from_check
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench.rca.context import ramp
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Finding, subject
 from workbench.rca.hypothesis import Hypothesis, evidence_from_check, rollout_events
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from workbench import evidence as ev
+import workbench.evidence as ev
 from workbench.evidence import stats as st
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workbench.rca._versions import quality_drop, replay_evidence
-from workbench.rca.context import ramp
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis, rollout_events
 
@@ -34,7 +34,7 @@ class RetrainRegression(Hypothesis):
             if q <= 0:
                 continue
             seg = ctx.segment_regression(r)
-            explained = seg["explains"] if seg else 0.0
+            explained = seg.explains if seg else 0.0
             # without deployment lineage a retrain cannot be told from a serving change: less sure
             known = r.same_artifact is False or r.same_training is False
             score = 0.95 * q * (1.0 - explained) * (1.0 if known else 0.7)
@@ -50,7 +50,7 @@ class RetrainRegression(Hypothesis):
                     "unknown (fill lineage/deployments.csv)")))
             if seg:
                 items.append(Evidence("segment_share", explained, detail=(
-                    f"{seg['column']}={seg['value']} explains {explained:.0%} of the drop")))
+                    f"{seg.column}={seg.value} explains {explained:.0%} of the drop")))
             prev = r.previous or "the previous version"
             out.append(Finding(
                 cause=self.cause, score=round(score, 4), subject=subject(model_version=r.version),

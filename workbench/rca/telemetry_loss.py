@@ -7,9 +7,10 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-from workbench import evidence as ev
+import workbench.evidence as ev
 from workbench.evidence import stats as st
-from workbench.rca.context import floor_hour, ramp
+from workbench.evidence.overlap import floor_hour
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence, Finding, LineageEvent, subject
 from workbench.rca.hypothesis import Hypothesis, rollout_events
 
