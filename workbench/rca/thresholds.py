@@ -67,8 +67,6 @@ class RcaThresholds:
     norm_hi: float = 0.3
     #: labelled rows per side for permutation importance (fewer: too noisy to report)
     importance_min_rows: int = 100
-    #: the default baseline: this long before the window (clipped to the data)
-    baseline: dt.timedelta = dt.timedelta(days=7)
     onset: OnsetThresholds = field(default=ONSET_THRESHOLDS)
     segments: SegmentRegressionThresholds = field(default=SEGMENT_REGRESSION_THRESHOLDS)
 
