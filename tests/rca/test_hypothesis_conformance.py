@@ -95,10 +95,10 @@ def _check_findings(f, hs) -> None:
 def lakes(tmp_path_factory):
     root = tmp_path_factory.mktemp("conformance")
     out = {}
-    for name, cause, seed, rows in (("healthy-a", "none", 811, 20_000), ("healthy-b", "none", 826, 26_000),
+    for name, cause, seed, rows in (("healthy-a", "none", 811, 20_000), ("healthy-b", "none", 826, 22_000),
                                     ("drift", "schema_mismatch", 834, 24_000),
                                     ("release", "retrain_regression", 847, 30_000)):
-        truth = generate_lake(root / name, cause=cause, variant=0, seed=seed, rows=rows, days=12)
+        truth = generate_lake(root / name, cause=cause, variant=0, seed=seed, rows=rows, days=10)
         out[name] = (root / name, truth)
     return out
 
@@ -145,9 +145,9 @@ def test_every_hypothesis_runs_on_a_lake_with_one_model_version(lakes, tmp_path)
     path, truth = lakes["release"]
     one = _copy(path, tmp_path / "one-version")
     version = truth.versions["baseline"]
-    for p in sorted((one / "predictions").rglob("*.parquet")):
-        frame = pl.read_parquet(p)
-        frame.filter(pl.col("model_version") == version).write_parquet(p)
+    column = yaml.safe_load((one / "workbench.yaml").read_text())["columns"]["model_version"]
+    for p in sorted((one / "predictions").rglob("*.parquet")):  # every row logged as one version
+        pl.read_parquet(p).with_columns(pl.lit(version).alias(column)).write_parquet(p)
     f, hs = _triage(one, _since(truth))
     _check_findings(f, hs)
     assert {h.subject["model_version"] for h in f.hypotheses} <= {None, version}
