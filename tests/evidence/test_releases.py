@@ -43,7 +43,10 @@ def test_a_version_without_deployment_record_is_dated_by_its_first_logged_hour(l
     (lake_dir / "lineage" / "deployments.csv").write_text(
         "model_version,deployed_at,route,traffic_pct\n1.0.0,2026-02-20T09:00:00Z,primary,100\n")
     lake = wb.open_lake(lake_dir)
-    base, win, full = _sides(lake, T0 + dt.timedelta(hours=24))
+    base, win, full = _sides(lake, T0 + dt.timedelta(hours=20))
     (r,) = detect_releases(base, win, lake.lineage, history=full)
     assert r.version == "1.1.0" and r.info is None and r.same_artifact is None
     assert r.first_deployed == T0 + dt.timedelta(hours=20)  # its first canary row (i % 10 == 0 at +20 h)
+    # once the baseline has served it, an undated version is not this window's release
+    base, win, full = _sides(lake, T0 + dt.timedelta(hours=24))
+    assert detect_releases(base, win, lake.lineage, history=full) == []
