@@ -26,11 +26,16 @@ the matching builtin so ``except ValueError`` keeps working::
     ├── UsageError (ValueError)                     a function argument or command option out of range
     ├── SummaryMismatchError (ValueError)           summaries made with other binning, keys or bucket
     ├── FeatureNotFoundError (KeyError)             a result asked for a feature it does not hold
-    └── InsufficientDataError (ValueError)          too few rows, labels or vectors for an analysis
+    ├── InsufficientDataError (ValueError)          too few rows, labels or vectors for an analysis
+    ├── HypothesisError (TypeError)                 a hypothesis plugin that is neither a class nor a callable
+    ├── FindingError (ValueError)                   a finding with a score outside [0, 1] or an unknown subject key
+    ├── VerdictsFileError (ValueError)              a verdicts.json that cannot be read (kept, never overwritten)
+    └── ReportError (RuntimeError)                  a template cell failed (names the cell; partial notebook kept)
 
     WorkbenchWarning (UserWarning)
     ├── DuplicateRequestIdWarning                   request ids seen more than once (with a count)
-    └── LakeValidationWarning                       a contract detail worth knowing, not fatal
+    ├── LakeValidationWarning                       a contract detail worth knowing, not fatal
+    └── HypothesisWarning                           a hypothesis failed or could not load; triage went on
 
 Messages follow one shape: what went wrong (lower case), the file, column or
 line, what was expected and what was found, then a hint after a blank line.
@@ -64,9 +69,14 @@ __all__ = [
     "SummaryMismatchError",
     "FeatureNotFoundError",
     "InsufficientDataError",
+    "HypothesisError",
+    "FindingError",
+    "VerdictsFileError",
+    "ReportError",
     "WorkbenchWarning",
     "DuplicateRequestIdWarning",
     "LakeValidationWarning",
+    "HypothesisWarning",
 ]
 
 
@@ -235,15 +245,11 @@ class LakeValidationWarning(WorkbenchWarning):
     """A detail of the lake worth knowing that does not stop the analysis."""
 
 
-# -- lake + widgets (issue 11) --------------------------------------------------------------------
-
-
 class VerdictsFileError(WorkbenchError, ValueError):
     """A verdicts file (``HypothesisBoard``) that exists but cannot be read as verdicts: it is
     left as it is, never overwritten, until it is fixed or moved aside."""
 
 
-# evidence/summaries/explain: summaries that do not go together, unknown features
 class SummaryMismatchError(WorkbenchError, ValueError):
     """Summaries that must share binning, keys and bucket (to be merged or compared) do not."""
 
@@ -252,6 +258,23 @@ class FeatureNotFoundError(WorkbenchError, KeyError):
     """A result was asked for a feature it holds no statistics of."""
 
 
-# rca/evidence: not enough data
 class InsufficientDataError(WorkbenchError, ValueError):
-    """Too few rows, labels or vectors for an analysis to say anything."""
+    """A detector was given too little data to answer (no rows of a version, no labels, too few
+    vectors): the caller (triage) leaves that check out and says so, instead of guessing."""
+
+
+class HypothesisError(WorkbenchError, TypeError):
+    """A plugin registered under ``workbench.hypotheses`` is neither a Hypothesis nor a callable."""
+
+
+class FindingError(WorkbenchError, ValueError):
+    """A hypothesis built an invalid :class:`~workbench.rca.finding.Finding` (score outside
+    [0, 1], a subject key outside the taxonomy)."""
+
+
+class ReportError(WorkbenchError, RuntimeError):
+    """A template cell failed; the partial notebook is kept and the cell is named."""
+
+
+class HypothesisWarning(WorkbenchWarning):
+    """A hypothesis (usually a plugin) failed or could not be loaded; triage went on without it."""

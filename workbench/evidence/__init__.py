@@ -17,3 +17,13 @@ from workbench.evidence.versions import MismappingResult, VersionComparison, com
 __all__ = ["RelativeCapture", "relative_capture", "DriftResult", "DriftThresholds", "EmbeddingDrift", "FeatureDrift", "MismappingResult", "OnsetResult", "PIIResult", "PerformanceEstimate",
            "QualityResult", "SLIResult", "SegmentDeltas", "SliceResult", "VersionComparison", "assess_quality", "compare_versions", "compute_slis",
            "detect_drift", "detect_embedding_drift", "detect_onset", "detect_output_mismapping", "estimate_performance", "sample_embeddings", "scan_pii", "segment_deltas", "worst_slices"]
+
+# onsets of distributions, releases, segment regressions, the symptom table, hours both versions served
+from workbench.evidence.onset import OnsetThresholds, distribution_onset, mean_onset  # noqa: E402
+from workbench.evidence.overlap import on_shared_hours, shared_hours  # noqa: E402
+from workbench.evidence.releases import Release, detect_releases  # noqa: E402
+from workbench.evidence.segment_regression import SegmentRegression, worst_segment_regression  # noqa: E402
+from workbench.evidence.symptoms import Symptom, symptom_table  # noqa: E402
+
+__all__ += ["OnsetThresholds", "Release", "SegmentRegression", "Symptom", "detect_releases", "distribution_onset",
+            "mean_onset", "on_shared_hours", "shared_hours", "symptom_table", "worst_segment_regression"]

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from workbench.exceptions import InsufficientDataError
 from workbench.evidence.stats import Z95
 from workbench.exceptions import InsufficientDataError
 from workbench.results import Result

@@ -21,6 +21,7 @@ import numpy as np
 import polars as pl
 
 from workbench.evidence import stats as st
+from workbench.evidence.stats import ALPHA
 from workbench.exceptions import FeatureNotFoundError, SummaryMismatchError
 from workbench.results import Result
 from workbench.summaries import Summary
@@ -37,7 +38,7 @@ class DriftThresholds:
     the share of infinite values); unseen categories on 5 % of rows.
     """
 
-    alpha: float = 0.01
+    alpha: float = ALPHA
     psi: float = 0.2
     js: float = 0.1
     wasserstein: float = 0.1

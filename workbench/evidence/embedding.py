@@ -18,7 +18,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from workbench.evidence.stats import overridden
+from workbench.evidence.stats import ALPHA, overridden
 from workbench.exceptions import InsufficientDataError
 from workbench.results import Result
 
@@ -30,7 +30,7 @@ class EmbeddingThresholds:
     """What counts as embedding drift: a significant MMD and a material effect size."""
 
     #: the MMD permutation test's level (and the norms' KS test's)
-    alpha: float = 0.01
+    alpha: float = ALPHA
     #: a centroid shift of this many baseline spreads (sqrt of the covariance's trace) is material
     min_shift: float = 0.1
     #: a change of the median vector norm by this share is material

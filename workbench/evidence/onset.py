@@ -25,11 +25,15 @@ from dataclasses import dataclass, field
 from typing import Any, Literal, Sequence
 
 import numpy as np
+import polars as pl
 from scipy import stats
 
 from workbench.results import Result, iso
+from workbench.summaries import Summary
+from workbench.summaries.binning import Binning
 
-__all__ = ["OnsetResult", "detect_onset"]
+__all__ = ["OnsetResult", "OnsetThresholds", "ONSET_THRESHOLDS", "detect_onset", "distribution_onset",
+           "histogram_cells", "mean_onset"]
 
 
 @dataclass(frozen=True, repr=False)
@@ -177,3 +181,122 @@ def _ramp_lr(y, w, m) -> np.ndarray:
         rss = np.where(ok, flat - np.divide(sxy ** 2, sxx, out=np.zeros_like(sxy), where=ok), flat)
         out[k] = len(y) * np.log(flat / max(float(rss.min()), 1e-300))
     return out
+
+
+@dataclass(frozen=True)
+class OnsetThresholds:
+    """The choices behind :func:`distribution_onset` and :func:`mean_onset` (see docs/triage.md)."""
+
+    #: fewest hourly buckets in the window to place an onset (a step needs 2 on each side + 1)
+    min_buckets: int = 5
+    #: a cell "gains" when its window share exceeds ``gain_ratio`` x its baseline share ...
+    gain_ratio: float = 1.1
+    #: ... plus this absolute floor, so empty baseline cells with a stray row do not count
+    gain_floor: float = 1e-4
+    #: a numeric feature whose null share rose less than this moved in location/shape: its
+    #: onset is read from the mean baseline percentile, not from the gaining cells' rate
+    null_jump: float = 0.01
+    #: baseline hours needed to estimate the daily cycle (two full days)
+    profile_min_hours: int = 48
+    #: rows needed in one hour-of-day of the baseline to estimate its mean percentile
+    profile_min_rows: int = 30
+
+
+ONSET_THRESHOLDS = OnsetThresholds()
+
+
+def histogram_cells(binning: Binning, feature: str, kind: str) -> list[str]:
+    """The summary columns holding ``feature``'s distribution: bins (or categories), then null."""
+    if kind == "numeric":
+        k = binning.n_bins(feature)
+        return [f"{feature}|h{i}" for i in range(k)] + [f"{feature}|null"]
+    vocab = binning.categorical[feature]
+    return [f"{feature}|v{i}" for i in range(len(vocab))] + [f"{feature}|other", f"{feature}|null"]
+
+
+def _hourly(summary: Summary) -> pl.DataFrame:
+    return summary.collapse(("bucket",)).table.sort("bucket")
+
+
+def distribution_onset(baseline: Summary, window: Summary, feature: str, kind: str, *,
+                       thresholds: OnsetThresholds = ONSET_THRESHOLDS) -> OnsetResult | None:
+    """When the window's distribution of ``feature`` moved away from the baseline's.
+
+    The rows falling in the cells (bins, categories, null) that gained share are counted per
+    bucket and a ramp (a step is a ramp of one bucket) is fitted to that rate. A numeric feature
+    that moved without a null jump is followed by the bucket mean of each row's baseline
+    percentile instead (it moves about linearly with a location shift, where the gaining cells
+    respond late to a gradual one), less the daily cycle the baseline shows.
+
+    Parameters
+    ----------
+    baseline, window : Summary
+        Hourly summaries made with the same binning.
+    feature : str
+    kind : {"numeric", "categorical"}
+    thresholds : OnsetThresholds
+
+    Returns
+    -------
+    OnsetResult or None
+        None when the window is too short, the feature has no rows, or no cell gained share.
+
+    Examples
+    --------
+    >>> distribution_onset(ctx.baseline, ctx.window, "amount", "numeric")   # doctest: +SKIP
+    """
+    th = thresholds
+    cells = histogram_cells(window.binning, feature, kind)
+    base = baseline.collapse().table
+    hourly = _hourly(window)
+    if base.is_empty() or hourly.height < th.min_buckets or any(c not in hourly.columns for c in cells):
+        return None
+    b = np.array([base[c][0] or 0 for c in cells], float)
+    counts = hourly.select(cells).fill_null(0).to_numpy().astype(float)
+    w = counts.sum(axis=0)
+    if b.sum() == 0 or w.sum() == 0:
+        return None
+    gain = (w / w.sum()) > (b / b.sum()) * th.gain_ratio + th.gain_floor
+    if not gain.any():
+        return None
+    times = hourly["bucket"].to_list()
+    null_jump = w[-1] / w.sum() - b[-1] / b.sum()
+    if kind == "numeric" and null_jump < th.null_jump:
+        share = b[:-1] / b[:-1].sum()
+        mid = np.cumsum(share) - share / 2
+        c = counts[:, :-1]
+        n = c.sum(axis=1)
+        sums = c @ mid
+        # remove the daily cycle the baseline shows (hour-of-day mean percentile), so a
+        # gradual shift is not mistaken for, or hidden by, the time of day
+        bh = _hourly(baseline)
+        if bh.height >= th.profile_min_hours:
+            bc = bh.select(cells[:-1]).fill_null(0).to_numpy().astype(float)
+            hours_b = np.array([t.hour for t in bh["bucket"].to_list()])
+            bn, bs = bc.sum(axis=1), bc @ mid
+            prof = np.zeros(24)
+            for hr in range(24):
+                m = (hours_b == hr) & (bn > 0)
+                if bn[m].sum() >= th.profile_min_rows:
+                    prof[hr] = bs[m].sum() / bn[m].sum() - 0.5  # 0.5: the baseline's mean percentile
+            sums = sums - n * prof[np.array([t.hour for t in times])]
+        return detect_onset(times, n=n, sums=sums, sumsq=c @ (mid * mid), model="ramp")
+    n = counts.sum(axis=1)
+    events = counts[:, gain].sum(axis=1)
+    return detect_onset(times, n=n, events=events, model="ramp")
+
+
+def mean_onset(frame: pl.LazyFrame, value: pl.Expr, *, bucket: str = "1h",
+               thresholds: OnsetThresholds = ONSET_THRESHOLDS) -> OnsetResult | None:
+    """Change point of the per-bucket mean of ``value`` over the rows of ``frame`` (a step).
+
+    ``frame`` needs a ``timestamp`` column; used for the mean embedding norm, which moves when
+    an embedding model or its normalisation changes.
+    """
+    t = (frame.select(pl.col("timestamp").dt.truncate(bucket).alias("bucket"), value.alias("x"))
+         .group_by("bucket").agg(pl.len().alias("n"), pl.col("x").sum().alias("s"),
+                                 (pl.col("x") ** 2).sum().alias("ss")).sort("bucket").collect())
+    if t.height < thresholds.min_buckets:
+        return None
+    return detect_onset(t["bucket"].to_list(), n=t["n"].to_numpy(), sums=t["s"].to_numpy(),
+                        sumsq=t["ss"].to_numpy())

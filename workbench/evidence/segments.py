@@ -19,7 +19,7 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
-from workbench.evidence.stats import Z95, overridden
+from workbench.evidence.stats import ALPHA, Z95, overridden
 from workbench.evidence.quality import auc_difference, wilson
 from workbench.exceptions import InsufficientDataError, UsageError
 from workbench.lake.labels import positive_expr
@@ -35,7 +35,7 @@ class SegmentThresholds:
     """When a segment regressed against the whole (see :func:`segment_deltas`)."""
 
     #: level of the gap test, after Benjamini-Hochberg across segments and metrics
-    alpha: float = 0.01
+    alpha: float = ALPHA
     #: the segment's delta must be at least this far below the whole's (accuracy or AUC points;
     #: relative for MAE)
     min_effect: float = 0.03
@@ -48,7 +48,7 @@ class SliceThresholds:
     """When a slice is reported as worse than the whole (see :func:`worst_slices`)."""
 
     #: family-wise level across all the slices tested (Holm)
-    alpha: float = 0.01
+    alpha: float = ALPHA
     #: slices with fewer labelled rows are not tested
     min_rows: int = 200
 

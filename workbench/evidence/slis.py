@@ -21,7 +21,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
-from workbench.evidence.stats import overridden
+from workbench.evidence.stats import ALPHA, overridden
 from workbench.formatting import fmt_value
 from workbench.results import Result
 from workbench.summaries import Summary
@@ -35,7 +35,7 @@ class SLIThresholds:
     """When an SLO counts as breached and when a burn rate alerts (the SRE workbook's defaults)."""
 
     #: a breach needs the bad-event rate to exceed the objective's at this one-sided level
-    alpha: float = 0.01
+    alpha: float = ALPHA
     #: the share of requests a p95 latency objective allows above it (by definition of p95)
     latency_budget: float = 0.05
     #: a 1 h burn rate at or above this pages (2 % of a 30-day budget spent in an hour)
@@ -45,7 +45,7 @@ class SLIThresholds:
     #: the bad events of an alerting hour (or six) must exceed this share of the alerting burn
     #: at level ``burn_alpha`` (one-sided binomial test), so a handful of requests cannot page
     burn_noise_share: float = 0.5
-    burn_alpha: float = 0.01
+    burn_alpha: float = ALPHA
 
 
 PAGE_BURN = SLIThresholds.page_burn

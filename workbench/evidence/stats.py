@@ -16,8 +16,9 @@ __all__ = ["ALPHA", "Z95", "holm", "overridden", "psi", "js_distance", "ks_from_
            "wasserstein_from_counts"]
 
 #: the default significance level of the package's tests, where a detector or hypothesis has no
-#: reason for another (its thresholds object names its own when it does)
-ALPHA = 0.05
+#: reason for another (its thresholds object names its own when it does): 1 %, because an alarm on
+#: healthy data must be rare when a triage runs dozens of tests
+ALPHA = 0.01
 Z95 = 1.959963984540054  # two-sided 95 % normal quantile, for every interval of this package
 _EPS = 1e-4  # floor of a bin's share in PSI, so an empty bin does not give infinity
 

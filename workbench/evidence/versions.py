@@ -17,7 +17,7 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence import stats as st
-from workbench.evidence.stats import overridden
+from workbench.evidence.stats import ALPHA, overridden
 from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.exceptions import InsufficientDataError
 from workbench.formatting import fmt_number
@@ -35,7 +35,7 @@ class VersionThresholds:
     """When version b is worse than a (see :func:`compare_versions`); every check needs both a
     significant difference (p < ``alpha``) and a material one."""
 
-    alpha: float = 0.01
+    alpha: float = ALPHA
     #: accuracy or AUC lower by at least this much (absolute)
     min_effect: float = 0.01
     #: a fallback-rate rise counts from this share of ``min_effect`` (fallbacks are rarer events)

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
 from typing import Any
 
 from workbench.rca.context import FeatureChange
 from workbench.rca.finding import Evidence, LineageEvent
 
-__all__ = ["drift_evidence", "importance_evidence", "nature_of", "onset_near", "schema_event", "dependency_event"]
+__all__ = ["INPUT_THRESHOLDS", "InputThresholds", "drift_evidence", "importance_evidence", "nature_of", "onset_near",
+           "schema_event", "dependency_event"]
 
 
-def drift_evidence(c: FeatureChange) -> list[Evidence]:
+@dataclass(frozen=True)
+class InputThresholds:
+    """What makes an input change structural (see docs/triage.md)."""
+
+    #: a null share that rose this much (5 points) ...
+    nulls_jump: float = 0.05
+    #: ... and significantly (two-proportion p below this) is the signature of a rename/drop
+    nulls_alpha: float = 1e-3
+    #: this share of values never seen in the baseline is the signature of a new code set
+    unseen_share: float = 0.05
+    #: a null-share change shown as evidence from this size (1 point) on
+    null_evidence: float = 0.01
+    #: a lineage event this close to the data's onset interval dates the change exactly
+    onset_slack: dt.timedelta = dt.timedelta(hours=3)
+
+
+INPUT_THRESHOLDS = InputThresholds()
+
+
+def drift_evidence(c: FeatureChange, *, thresholds: InputThresholds = INPUT_THRESHOLDS) -> list[Evidence]:
     f = c.drift
     if c.kind == "embedding":
         return [Evidence("embedding_mmd2", getattr(f, "mmd2", None), p_value=getattr(f, "p_value", None),
@@ -19,7 +41,7 @@ def drift_evidence(c: FeatureChange) -> list[Evidence]:
                     detail=f"{c.feature}: PSI {f.psi:.2f}, JS {f.js:.2f}, {f.test} {f.statistic:.3g} "
                            f"(BH q={f.q_value:.2g}) over {f.n_window:,} window rows")]
     n = c.nature
-    if n["null_jump"] and abs(n["null_jump"]) >= 0.01:
+    if n["null_jump"] and abs(n["null_jump"]) >= thresholds.null_evidence:
         out.append(Evidence("null_rate", f.null_rate_window, baseline=f.null_rate_baseline,
                             p_value=f.null_rate_p_value,
                             detail=f"null share of {c.feature} {f.null_rate_baseline:.1%} -> {f.null_rate_window:.1%}"))
@@ -47,35 +69,29 @@ def importance_evidence(ctx, feature: str) -> list[Evidence]:
     return []
 
 
-def nature_of(c: FeatureChange) -> list[str]:
+def nature_of(c: FeatureChange, *, thresholds: InputThresholds = INPUT_THRESHOLDS) -> list[str]:
     """Structural signatures: a null jump, a power-of-ten scale, values never seen before."""
-    n, out = c.nature, []
+    n, out, th = c.nature, [], thresholds
     f = c.drift
-    if n.get("null_jump", 0) >= 0.05 and getattr(f, "null_rate_p_value", 1.0) < 1e-3:
+    if n.get("null_jump", 0) >= th.nulls_jump and getattr(f, "null_rate_p_value", 1.0) < th.nulls_alpha:
         out.append("nulls")
     if n.get("scale_power"):
         out.append("unit")
-    if (n.get("unseen_share") or 0) >= 0.05:
+    if (n.get("unseen_share") or 0) >= th.unseen_share:
         out.append("codes")
     return out
 
 
-def onset_near(c: FeatureChange, at, *, slack_h: float = 3.0):
+def onset_near(c: FeatureChange, at, *, slack: dt.timedelta = INPUT_THRESHOLDS.onset_slack):
     """The lineage event time when it lies within the data's onset interval (± slack), else the
     data's onset: the event is exact when it is the cause."""
     o = c.onset
     if o is None or o.at is None:
         return at, None
     lo, hi = (o.low or o.at), (o.high or o.at)
-    if at is not None and (lo - _h(slack_h)) <= at <= (hi + _h(slack_h)):
+    if at is not None and (lo - slack) <= at <= (hi + slack):
         return at, (lo, hi)
     return o.at, (lo, hi)
-
-
-def _h(x: float):
-    import datetime as dt
-
-    return dt.timedelta(hours=x)
 
 
 def schema_event(r: dict[str, Any]) -> LineageEvent:

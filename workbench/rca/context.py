@@ -2,8 +2,10 @@
 
 A :class:`Context` holds the windows, one hourly summary of baseline + window (one pass), the
 drift between them, and lazily: SLIs, the PII scan, per-feature onsets, what each new model
-version changed, segment summaries and embedding drift. Hypotheses read it; none re-reads rows
-the context already summarised.
+version changed, segment summaries and embedding drift. It only gathers and caches: the
+estimates themselves (onsets, releases, segment regressions, the symptom table, hours both
+versions served) live in the evidence modules that own them. Hypotheses read it; none re-reads
+rows the context already summarised.
 """
 
 from __future__ import annotations
@@ -17,44 +19,40 @@ from typing import Any, Callable
 import numpy as np
 import polars as pl
 
-from workbench import evidence as ev
+import workbench.evidence as ev
+from workbench.evidence.onset import distribution_onset, mean_onset
+from workbench.evidence.overlap import floor_hour, on_shared_hours
+from workbench.evidence.releases import Release, detect_releases
+from workbench.evidence.segment_regression import SegmentRegression, worst_segment_regression
 from workbench.evidence.slis import duplicate_rows, ingress_by_hour
+from workbench.evidence.strength import ramp
+from workbench.evidence.symptoms import symptom_table
+from workbench.exceptions import InsufficientDataError, WorkbenchError
 from workbench.lake import Lake
 from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
+from workbench.rca.thresholds import RCA_THRESHOLDS, RcaThresholds
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
 from workbench.summaries.binning import Binning
 
-__all__ = ["Context", "FeatureChange", "Release"]
+__all__ = ["Context", "FeatureChange", "Release", "floor_hour", "ramp"]
 
 HOUR = dt.timedelta(hours=1)
 #: Optional roles whose absence leaves a check out, and the check (said in the notes).
 _OPTIONAL_CHECKS = {"embedding": "embedding drift", "latency_ms": "latency (SLI and regressions)",
                     "fallback": "the fallback rate"}
-_REFERENCE = "(reference)"
-
-
-def ramp(x: float | None, lo: float, hi: float) -> float:
-    """0 at or below ``lo``, 1 at or above ``hi``, linear between: effect size -> strength."""
-    if x is None or not math.isfinite(x):
-        return 0.0
-    return float(min(1.0, max(0.0, (x - lo) / (hi - lo))))
 
 
 def _first(groups, metric: str) -> float | None:
     return groups[0].get(metric) if groups else None
 
 
-def _settled(c: FeatureChange) -> dt.datetime:
+def _settled(c: FeatureChange, slack: dt.timedelta = RCA_THRESHOLDS.settle_slack) -> dt.datetime:
     """The first whole hour in which ``c`` has surely landed: after its data onset and after the
     lineage events (schema change, dependency version) the hypotheses tie to it, which may fall
-    later in the onset hour or just after it."""
+    later in the onset hour or just after it (up to ``slack``)."""
     events = [e.get("at") or e.get("changed_at") for e in (*c.schema_changes, *c.dependency_changes)]
-    times = [c.onset.at] + [t for t in events if t is not None and c.onset.at <= t <= c.onset.at + 3 * HOUR]
+    times = [c.onset.at] + [t for t in events if t is not None and c.onset.at <= t <= c.onset.at + slack]
     return floor_hour(max(times)) + HOUR
-
-
-def floor_hour(t: dt.datetime) -> dt.datetime:
-    return t.replace(minute=0, second=0, microsecond=0)
 
 
 @dataclass(frozen=True)
@@ -73,23 +71,6 @@ class FeatureChange:
     dependency_changes: list[dict[str, Any]]  # whose consumers include the feature, near the onset
 
 
-@dataclass(frozen=True)
-class Release:
-    """A model version first deployed shortly before or inside the window, against its predecessor."""
-
-    version: str
-    previous: str | None
-    first_deployed: dt.datetime | None
-    info: dict[str, Any] | None
-    previous_info: dict[str, Any] | None
-    routes: tuple[str, ...]  # routes it served with traffic in the window
-    rows: int
-    same_artifact: bool | None
-    same_training: bool | None
-    new_commit: bool | None
-    lineage: list[dict[str, Any]]  # its rollout steps
-
-
 class Context:
     """Evidence for one triage: ``[baseline_start, baseline_end)`` against ``[start, end)``.
 
@@ -102,12 +83,15 @@ class Context:
         The reference window.
     progress : callable, optional
         Called with a short message at each step.
+    thresholds : RcaThresholds, optional
+        The cross-cutting statistical choices (see docs/triage.md).
     """
 
     def __init__(self, lake: Lake, *, start: dt.datetime, end: dt.datetime, baseline_start: dt.datetime,
                  baseline_end: dt.datetime, progress: Callable[[str], None] | None = None,
-                 trust_artifacts: bool = False) -> None:
+                 trust_artifacts: bool = False, thresholds: RcaThresholds = RCA_THRESHOLDS) -> None:
         self.lake = lake
+        self.thresholds = thresholds
         self.trust_artifacts = trust_artifacts
         self.notes: list[str] = []  # evidence that could not be gathered, and why
         self.start, self.end = start, end
@@ -141,7 +125,7 @@ class Context:
             self.notes.append("rows with an invalid value, left out of the analyses that need it: " + ", ".join(
                 f"{n:,} with {'a null, NaN or infinite' if c in ('score', 'latency_ms') else 'a NaN or infinite'} "
                 f"{c}" for c, n in self.invalid_values.items()))
-        self.timeline = lake.lineage.timeline(lo - dt.timedelta(days=1), end)
+        self.timeline = lake.lineage.timeline(lo - thresholds.timeline_lead, end)
 
     # -- service levels ---------------------------------------------------------------
     @cached_property
@@ -176,60 +160,10 @@ class Context:
         return s.collapse(("bucket",)).table.sort("bucket")
 
     # -- inputs -----------------------------------------------------------------------
-    def _cells(self, feature: str, kind: str) -> list[str]:
-        if kind == "numeric":
-            k = self.binning.n_bins(feature)
-            return [f"{feature}|h{i}" for i in range(k)] + [f"{feature}|null"]
-        vocab = self.binning.categorical[feature]
-        return [f"{feature}|v{i}" for i in range(len(vocab))] + [f"{feature}|other", f"{feature}|null"]
-
     def onset_of(self, feature: str, kind: str) -> ev.OnsetResult | None:
-        """When the window's distribution of ``feature`` moved away from the baseline's.
-
-        The rows falling in the cells (bins, categories, null) that gained share are counted per
-        hour; a ramp (a step is a ramp of one hour) is fitted to that rate.
-        """
-        cells = self._cells(feature, kind)
-        base = self.baseline.collapse().table
-        hourly = self.hourly()
-        if base.is_empty() or hourly.height < 5 or any(c not in hourly.columns for c in cells):
-            return None
-        b = np.array([base[c][0] or 0 for c in cells], float)
-        counts = hourly.select(cells).fill_null(0).to_numpy().astype(float)
-        w = counts.sum(axis=0)
-        if b.sum() == 0 or w.sum() == 0:
-            return None
-        gain = (w / w.sum()) > (b / b.sum()) * 1.1 + 1e-4
-        if not gain.any():
-            return None
-        times = hourly["bucket"].to_list()
-        null_jump = w[-1] / w.sum() - b[-1] / b.sum()
-        if kind == "numeric" and null_jump < 0.01:
-            # a numeric distribution moving without a null jump: the hourly mean of each row's
-            # baseline percentile (read from the bins) moves about linearly with a location shift,
-            # where the share of rows in the gaining bins responds late to a gradual one
-            share = b[:-1] / b[:-1].sum()
-            mid = np.cumsum(share) - share / 2
-            c = counts[:, :-1]
-            n = c.sum(axis=1)
-            sums = c @ mid
-            # remove the daily cycle the baseline shows (hour-of-day mean percentile), so a
-            # gradual shift is not mistaken for, or hidden by, the time of day
-            bh = self.hourly(self.baseline)
-            if bh.height >= 48:
-                bc = bh.select(cells[:-1]).fill_null(0).to_numpy().astype(float)
-                hours_b = np.array([t.hour for t in bh["bucket"].to_list()])
-                bn, bs = bc.sum(axis=1), bc @ mid
-                prof = np.zeros(24)
-                for hr in range(24):
-                    m = (hours_b == hr) & (bn > 0)
-                    if bn[m].sum() >= 30:
-                        prof[hr] = bs[m].sum() / bn[m].sum() - 0.5
-                sums = sums - n * prof[np.array([t.hour for t in times])]
-            return ev.detect_onset(times, n=n, sums=sums, sumsq=c @ (mid * mid), model="ramp")
-        n = counts.sum(axis=1)
-        events = counts[:, gain].sum(axis=1)
-        return ev.detect_onset(times, n=n, events=events, model="ramp")
+        """When the window's distribution of ``feature`` moved away from the baseline's
+        (see :func:`~workbench.evidence.onset.distribution_onset`)."""
+        return distribution_onset(self.baseline, self.window, feature, kind, thresholds=self.thresholds.onset)
 
     @cached_property
     def embedding_change(self) -> FeatureChange | None:
@@ -238,39 +172,33 @@ class Context:
         if "embedding" not in lake.roles:  # an optional role the lake does not log (noted in __init__)
             return None
         self.progress("testing embedding drift")
+        th = self.thresholds
         lf = lake.predictions(["request_id", "timestamp", "embedding"])
-        base = ev.sample_embeddings(window(lf, self.baseline_start, self.baseline_end), 600)
-        win = ev.sample_embeddings(window(lf, self.start, self.end), 600)
-        if len(base) < 50 or len(win) < 50:
+        base = ev.sample_embeddings(window(lf, self.baseline_start, self.baseline_end), th.embedding_sample)
+        win = ev.sample_embeddings(window(lf, self.start, self.end), th.embedding_sample)
+        if len(base) < th.embedding_min or len(win) < th.embedding_min:
             return None
-        res = ev.detect_embedding_drift(base, win, permutations=200)
+        try:
+            res = ev.detect_embedding_drift(base, win, permutations=th.embedding_permutations)
+        except InsufficientDataError:
+            return None
         if not res.drifted:
             return None
-        onset = self._embedding_onset(lf)
+        norm = pl.col("embedding").list.eval(pl.element().cast(pl.Float64) ** 2).list.sum().sqrt()
+        onset = mean_onset(window(lf, self.start, self.end), norm, thresholds=th.onset)
         # effect sizes, not the p-value: centroid shift in baseline spreads, change of the norms
-        strength = max(ramp(res.centroid_shift, 0.1, 0.4), ramp(abs(math.log(max(res.norm_ratio, 1e-9))), 0.05, 0.3))
+        # (the norm ratio floored at 1e-9 only to keep the log finite)
+        strength = max(ramp(res.centroid_shift, th.centroid_lo, th.centroid_hi),
+                       ramp(abs(math.log(max(res.norm_ratio, 1e-9))), th.norm_lo, th.norm_hi))
         deps = self._dependencies_for(("embedding", lake.manifest.columns.embedding), onset)
         return FeatureChange("embedding", "embedding", res, strength, onset, {}, None, None, [], deps)
 
-    def _embedding_onset(self, lf: pl.LazyFrame) -> ev.OnsetResult | None:
-        """Hourly mean embedding norm in the window, and its change point."""
-        norm = pl.col("embedding").list.eval(pl.element().cast(pl.Float64) ** 2).list.sum().sqrt()
-        t = (window(lf, self.start, self.end).select(pl.col("timestamp").dt.truncate("1h").alias("bucket"),
-                                                     norm.alias("x"))
-             .group_by("bucket").agg(pl.len().alias("n"), pl.col("x").sum().alias("s"),
-                                     (pl.col("x") ** 2).sum().alias("ss")).sort("bucket").collect())
-        if t.height < 5:
-            return None
-        return ev.detect_onset(t["bucket"].to_list(), n=t["n"].to_numpy(), sums=t["s"].to_numpy(),
-                               sumsq=t["ss"].to_numpy())
-
-    def _near(self, at: dt.datetime, onset: ev.OnsetResult | None, *, before: float, after: float) -> bool:
+    def _near(self, at: dt.datetime, onset: ev.OnsetResult | None) -> bool:
         """Is lineage event time ``at`` near the data's onset (or inside the window when unknown)?"""
+        before, after = self.thresholds.near_before, self.thresholds.near_after
         if onset is None or onset.at is None:
-            return self.start - dt.timedelta(hours=before) <= at <= self.end
-        lo = (onset.low or onset.at) - dt.timedelta(hours=before)
-        hi = (onset.high or onset.at) + dt.timedelta(hours=after)
-        return lo <= at <= hi
+            return self.start - before <= at <= self.end
+        return (onset.low or onset.at) - before <= at <= (onset.high or onset.at) + after
 
     def _dependencies_for(self, names: tuple[str | None, ...], onset) -> list[dict[str, Any]]:
         deps = self.lake.lineage.dependencies
@@ -279,7 +207,7 @@ class Context:
         names_ = {n for n in names if n}
         out = []
         for r in deps.filter(pl.col("previous_version").is_not_null()).iter_rows(named=True):
-            if names_ & set(r["consumers"] or []) and self._near(r["changed_at"], onset, before=6, after=3):
+            if names_ & set(r["consumers"] or []) and self._near(r["changed_at"], onset):
                 out.append(r)
         return out
 
@@ -288,7 +216,7 @@ class Context:
         if dataset is None or sc.is_empty():
             return []
         return [r for r in sc.filter(pl.col("dataset") == dataset).iter_rows(named=True)
-                if self._near(r["at"], onset, before=6, after=3)]
+                if self._near(r["at"], onset)]
 
     @cached_property
     def feature_changes(self) -> list[FeatureChange]:
@@ -296,15 +224,16 @@ class Context:
         self.progress("locating drift onsets and upstream changes")
         lineage = self.lake.lineage
         fv = lineage.feature_versions_at(self.end) if lineage.features.height else None
+        th = self.thresholds
         out = []
         for f0 in self.drift.drifted:
             f = f0
             onset = self.onset_of(f0.feature, f0.kind)
-            if onset is not None and onset.at is not None and onset.p_value < 0.01:
+            if onset is not None and onset.at is not None and onset.p_value < th.onset_alpha:
                 # the nature of the change (nulls, unit, codes) read from the rows after the onset,
                 # not diluted by the window's healthy first hours
                 after = self.window.where(pl.col("bucket") >= floor_hour(onset.at) + HOUR)
-                if after.rows >= 100:
+                if after.rows >= th.nature_min_rows:
                     f = ev.detect_drift(self.baseline, after, features=[f.feature]).features[0]
             src = fv.filter(pl.col("feature") == f.feature) if fv is not None else None
             dataset = src["source_dataset"][0] if src is not None and src.height else None
@@ -312,8 +241,10 @@ class Context:
             null_jump = f.null_rate_window - f.null_rate_baseline
             nature = {"null_jump": null_jump, "scale_power": f.scale_power, "scale_ratio": f.scale_ratio,
                       "unseen_share": f.unseen_share}
-            strength = max(ramp(f.psi, 0.1, 0.4), ramp(f.js, 0.05, 0.2), ramp(null_jump, 0.02, 0.1),
-                           ramp(f.unseen_share, 0.02, 0.1), 1.0 if f.scale_power else 0.0)
+            # a power-of-ten scale change is unmistakable whatever its distances
+            strength = max(ramp(f.psi, th.psi_lo, th.psi_hi), ramp(f.js, th.js_lo, th.js_hi),
+                           ramp(null_jump, th.null_lo, th.null_hi), ramp(f.unseen_share, th.unseen_lo, th.unseen_hi),
+                           1.0 if f.scale_power else 0.0)
             out.append(FeatureChange(
                 f.feature, f.kind, f, strength, onset, nature, dataset, field_,
                 self._schema_changes_for(dataset, onset),
@@ -332,45 +263,10 @@ class Context:
     # -- model versions ---------------------------------------------------------------
     @cached_property
     def releases(self) -> list[Release]:
-        """Versions first deployed from 12 h before the window on, that served rows in it."""
-        lineage = self.lake.lineage
-        served = self.window.collapse(("model_version", "route")).table
-        if served.is_empty():
-            return []
-        rows_by_v = served.group_by("model_version").agg(pl.col("n").sum())
-        base_versions = self.baseline.collapse(("model_version",)).table.sort("n", descending=True)
-        out = []
-        for v, n in rows_by_v.sort("model_version").iter_rows():
-            if v is None:
-                continue
-            info = lineage.version_info(v)
-            first = info["first_deployed_at"] if info else None
-            in_baseline = v in base_versions["model_version"].to_list()
-            if first is None and in_baseline:
-                continue
-            if first is not None and first < self.start - dt.timedelta(hours=12):
-                continue
-            prev = lineage.previous_version(v) if info else None
-            if prev is None:
-                others = [x for x in base_versions["model_version"].to_list() if x != v]
-                prev = others[0] if others else None
-            pinfo = lineage.version_info(prev) if prev else None
-
-            def same(k):
-                if not info or not pinfo or info.get(k) is None or pinfo.get(k) is None:
-                    return None
-                return info[k] == pinfo[k]
-
-            if first is None:
-                # no deployment record: the first hour the version shows up in the logs
-                seen = self.full.table.filter((pl.col("model_version") == v) & (pl.col("n") > 0))["bucket"]
-                first = seen.min() if seen.len() else None
-            routes = tuple(sorted(served.filter(pl.col("model_version") == v)["route"].drop_nulls().to_list()))
-            steps = lineage.deployments.filter(pl.col("model_version") == v).sort("deployed_at").to_dicts()
-            commit = same("serving_commit")
-            out.append(Release(v, prev, first, info, pinfo, routes, int(n), same("artifact_digest"),
-                               same("training_dataset"), None if commit is None else not commit, steps))
-        return out
+        """Versions first deployed from ``thresholds.release_lookback`` (12 h) before the window on,
+        that served rows in it (see :func:`~workbench.evidence.releases.detect_releases`)."""
+        return detect_releases(self.baseline, self.window, self.lake.lineage, history=self.full,
+                               lookback=self.thresholds.release_lookback)
 
     def compare(self, release: Release) -> ev.VersionComparison | None:
         """The release against its predecessor over baseline + window (quality, latency, scores)."""
@@ -383,7 +279,7 @@ class Context:
             s = self.full.where(pl.col("model_version").is_in([v, prev]))
             try:
                 cache[key] = ev.compare_versions(s, prev, v) if prev else None
-            except ValueError:
+            except InsufficientDataError:
                 cache[key] = None
         return cache[key]
 
@@ -414,9 +310,10 @@ class Context:
         if b is None or w is None or sign * (b - w) <= 0:
             return None
         # versions rolled out with the change (from 3 h before its onset hour) are left out
-        since = floor_hour(change.onset.at) - 3 * HOUR
+        since = floor_hour(change.onset.at) - self.thresholds.rolled_out_with
         new = [r.version for r in self.releases if r.first_deployed is None or r.first_deployed >= since]
-        s = self.window.where((pl.col("bucket") >= _settled(change)) & ~pl.col("model_version").is_in(new))
+        s = self.window.where((pl.col("bucket") >= _settled(change, self.thresholds.settle_slack))
+                              & ~pl.col("model_version").is_in(new))
         after = _first(ev.assess_quality(s, by=(), n_boot=0).groups, metric) if s.rows else None
         if after is None:
             return None
@@ -435,17 +332,12 @@ class Context:
         """The same comparison on the hours both versions served (comparable inputs), if any."""
         if release.previous is None:
             return None
-        t = self.full.table
-        hv = set(t.filter(pl.col("model_version") == release.version)["bucket"].to_list())
-        hp = set(t.filter(pl.col("model_version") == release.previous)["bucket"].to_list())
-        both = sorted(hv & hp)
-        if not both:
+        s = on_shared_hours(self.full, release.version, release.previous)
+        if s is None:
             return None
-        s = self.full.where(pl.col("bucket").is_in(both) & pl.col("model_version").is_in([release.version,
-                                                                                         release.previous]))
         try:
             return ev.compare_versions(s, release.previous, release.version)
-        except ValueError:
+        except InsufficientDataError:
             return None
 
     @cached_property
@@ -454,7 +346,7 @@ class Context:
         dated = [c for c in self.feature_changes if c.onset is not None and c.onset.at is not None]
         if not dated:
             return None
-        return _settled(max(dated, key=lambda c: c.strength))
+        return _settled(max(dated, key=lambda c: c.strength), self.thresholds.settle_slack)
 
     def after_inputs(self, release: Release) -> ev.VersionComparison | None:
         """The release against its predecessor on the hours after the inputs changed only.
@@ -471,13 +363,14 @@ class Context:
                             & pl.col("model_version").is_in([release.version, release.previous]))
         try:
             return ev.compare_versions(s, release.previous, release.version)
-        except ValueError:
+        except InsufficientDataError:
             return None
 
     def mismapping(self, release: Release) -> ev.MismappingResult | None:
+        """Inverted scores or permuted classes of the release (None: it has no rows)."""
         try:
             return ev.detect_output_mismapping(self.full, release.version, previous=release.previous)
-        except ValueError:
+        except InsufficientDataError:
             return None
 
     @cached_property
@@ -515,40 +408,20 @@ class Context:
         return (ing.join(logged, on=keys, how="full", coalesce=True)
                 .with_columns(pl.col("requests").fill_null(0.0), pl.col("n").fill_null(0.0)).sort(keys))
 
-    def segment_regression(self, release: Release) -> dict[str, Any] | None:
+    def segment_regression(self, release: Release) -> SegmentRegression | None:
         """The segment value whose accuracy/AUC fell most against the whole's change with the
-        release (significant after BH), with how much of the overall change it explains."""
+        release (significant after BH), with how much of the overall change it explains; across
+        every segment column (see :func:`~workbench.evidence.segment_regression.worst_segment_regression`)."""
         cache = self.__dict__.setdefault("_segreg", {})
         if release.version in cache:
             return cache[release.version]
         best = None
         if release.previous is not None:
             for col in self.lake.segments:
-                # the reference is every row the release did not serve (its predecessor, and the
-                # version before when the predecessor itself is recent and has few labels)
-                s = self.segment_summary(col)
-                v = release.version
-                ref = pl.when(pl.col("model_version") == v).then(pl.lit(v)).otherwise(pl.lit(_REFERENCE))
-                s = replace(s, table=s.table.with_columns(ref.alias("model_version")), confusion=None)
-                try:
-                    sd = ev.segment_deltas(s, col, a=_REFERENCE, b=v)
-                except (ValueError, KeyError, IndexError):
-                    continue
-                for row in sd.regressed:
-                    for m in row["regressed_on"]:
-                        v = row["metrics"][m]
-                        overall = sd.overall[m]["delta"]
-                        share = row["share_b"] or 0.0
-                        if overall >= -0.01:
-                            explains = 1.0
-                        else:
-                            explains = float(np.clip(share * v["delta"] / overall, 0.0, 1.0))
-                        cand = {"column": col, "value": row["value"], "metric": m, "gap": v["gap"],
-                                "gap_ci": v["gap_ci"], "q_value": v.get("q_value"), "a": v["a"], "b": v["b"],
-                                "overall": overall, "share": share, "explains": explains,
-                                "strength": ramp(-v["gap"], 0.03, 0.08)}
-                        if best is None or cand["strength"] * explains > best["strength"] * best["explains"]:
-                            best = cand
+                cand = worst_segment_regression(self.segment_summary(col), col, release.version,
+                                                thresholds=self.thresholds.segments)
+                if cand is not None and (best is None or cand.strength * cand.explains > best.strength * best.explains):
+                    best = cand
         cache[release.version] = best
         return best
 
@@ -567,7 +440,6 @@ class Context:
             res = None
             if self._artifact_uri(release.version) and self._artifact_uri(release.previous):
                 self.progress(f"replaying {release.version}'s rows with {release.previous}'s model")
-                from workbench.exceptions import WorkbenchError
                 from workbench.explain import replay
 
                 try:
@@ -588,7 +460,6 @@ class Context:
         uri = self._artifact_uri(version)
         if uri is None or not self.lake.has_labels:
             return None
-        from workbench.exceptions import WorkbenchError
         from workbench.explain import importance_shift, load_artifact
 
         self.progress(f"permutation importance of {version} (alibi)")
@@ -597,11 +468,13 @@ class Context:
             lf = self.lake.predictions(with_labels=True).filter(pl.col("label").is_not_null())
             base = window(lf, self.baseline_start, self.baseline_end).collect()
             win = window(lf, self.start, self.end).collect()
-            if base.height < 100 or win.height < 100:
+            if min(base.height, win.height) < self.thresholds.importance_min_rows:
                 return None
             return importance_shift(model, base, win, numeric=self.lake.numeric_features,
                                     categorical=self.lake.categorical_features, task=self.lake.task)
         except (WorkbenchError, ImportError, ValueError) as exc:
+            # ValueError: the artifact's own predict (scikit-learn, a team's model) rejecting the
+            # logged inputs is a fact about the artifact, noted, not a failed triage
             self.notes.append(f"importance: {exc}")
             return None
 
@@ -648,43 +521,12 @@ class Context:
     # -- symptoms ---------------------------------------------------------------------
     @cached_property
     def symptoms(self) -> list[dict[str, Any]]:
-        """SLIs and quality, baseline against window, with the objective and whether breached."""
-        b, w = self.slis
-        slo = self.lake.manifest.slo
-        out = []
-
-        def total(res: ev.SLIResult, key: str, weight: str = "n"):
-            vals = [(g.get(key), g.get(weight) or 0) for g in res.groups if g.get(key) is not None]
-            tot = sum(n for _, n in vals)
-            return sum(v * n for v, n in vals) / tot if tot else None
-
-        for sli, objective in (("latency_p95_ms", slo.latency_p95_ms), ("fallback_rate", slo.fallback_rate)):
-            key = "p95" if sli == "latency_p95_ms" else sli
-            cur = max((g[key] for g in w.groups if g.get(key) is not None and g["n"] >= 30), default=None)
-            base = total(b, key)
-            breached = any(sli in g["breached"] for g in w.groups)
-            out.append({"sli": sli, "baseline": base, "current": cur, "slo": objective, "breached": breached})
-        cap = self.capture
-        cap_b = cap_w = None
-        if cap is not None:
-            tb = cap.filter(pl.col("bucket") < floor_hour(self.baseline_end))
-            tw = cap.filter(pl.col("bucket") >= floor_hour(self.start))
-            cap_b = tb["n"].sum() / tb["requests"].sum() if tb["requests"].sum() else None
-            cap_w = tw["n"].sum() / tw["requests"].sum() if tw["requests"].sum() else None
-        if cap_w is not None:
-            out.append({"sli": "capture_rate", "baseline": cap_b, "current": cap_w, "slo": slo.capture_rate,
-                        "breached": cap_w < slo.capture_rate})
+        """SLIs and quality, baseline against window, with the objective and whether breached
+        (rows of the findings document; see :func:`~workbench.evidence.symptoms.symptom_table`)."""
+        slis, capture = self.slis, self.capture  # first: they may note duplicated request ids
         qb, qw = self.quality
         if (why := self._labels_missing(qb, qw)) is not None:
             self.notes.append(why)
-        for metric in ("auc", "accuracy", "mae"):
-            vb = qb.groups[0].get(metric) if qb.groups else None
-            vw = qw.groups[0].get(metric) if qw.groups else None
-            if vb is not None and vw is not None:
-                ci = qw.groups[0].get(f"{metric}_ci")
-                worse = ci is not None and (ci[1] < vb if metric != "mae" else ci[0] > vb)
-                out.append({"sli": metric, "baseline": vb, "current": vw, "slo": None, "breached": bool(worse),
-                            "interval": ci})
-        out.append({"sli": "drifted_features", "baseline": 0, "current": len(self.drift.drifted), "slo": None,
-                    "breached": bool(self.drift.drifted)})
-        return out
+        table = symptom_table(slis, (qb, qw), self.drift, self.lake.manifest.slo, capture=capture,
+                              baseline_end=self.baseline_end, start=self.start)
+        return [s.as_row() for s in table]

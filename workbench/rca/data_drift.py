@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from workbench.rca._inputs import importance_evidence, drift_evidence, nature_of
 from workbench.rca.finding import Finding, subject
 from workbench.rca.hypothesis import Hypothesis
 
-__all__ = ["DataDrift"]
+__all__ = ["DataDrift", "DriftHypothesisThresholds"]
+
+
+@dataclass(frozen=True)
+class DriftHypothesisThresholds:
+    """Choices of :class:`DataDrift` (see docs/triage.md)."""
+
+    #: the score of the strongest unexplained drift: below the structural causes, since "the
+    #: population moved" is what is left when nothing in the lineage explains it
+    max_score: float = 0.9
+    #: how much a schema change on the source explains the drift away
+    explained_by_schema: float = 0.8
+    #: how much a dependency change the feature consumes explains it away
+    explained_by_dependency: float = 0.8
+    #: how much a null/unit/code signature explains it away (a structural change with no lineage)
+    explained_by_signature: float = 0.7
+
+
+DRIFT_HYPOTHESIS_THRESHOLDS = DriftHypothesisThresholds()
 
 
 class DataDrift(Hypothesis):
@@ -15,17 +35,21 @@ class DataDrift(Hypothesis):
 
     cause = "data_drift"
 
+    def __init__(self, thresholds: DriftHypothesisThresholds = DRIFT_HYPOTHESIS_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
     def evaluate(self, ctx) -> list[Finding]:
+        th = self.thresholds
         out = []
         for c in ctx.feature_changes:
             explained = 0.0
             if c.schema_changes:
-                explained = max(explained, 0.8)
+                explained = max(explained, th.explained_by_schema)
             if c.dependency_changes:
-                explained = max(explained, 0.8)
+                explained = max(explained, th.explained_by_dependency)
             if nature_of(c):
-                explained = max(explained, 0.7)
-            score = 0.9 * c.strength * (1.0 - explained)
+                explained = max(explained, th.explained_by_signature)
+            score = th.max_score * c.strength * (1.0 - explained)
             if score <= 0:
                 continue
             o = c.onset

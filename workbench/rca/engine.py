@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterable
 
 
 from workbench._version import __version__
-from workbench.exceptions import EmptyDataError, UsageError, WorkbenchError
+from workbench.exceptions import EmptyDataError, HypothesisError, HypothesisWarning, UsageError, WorkbenchError
 from workbench.lake import Lake, open_lake
 from workbench.lake.files import sanitize
 from workbench.lake.timestamps import parse_time
@@ -38,10 +38,6 @@ BUILTIN_HYPOTHESES: tuple[type[Hypothesis], ...] = (
     TelemetryLoss, PIILeak)
 
 
-class HypothesisWarning(UserWarning):
-    """A hypothesis (usually a plugin) failed or could not be loaded; triage went on without it."""
-
-
 class _Callable(Hypothesis):
     def __init__(self, fn: Callable, name: str) -> None:
         self._fn, self._name = fn, name
@@ -62,7 +58,10 @@ def _as_hypothesis(obj: Any, name: str) -> Hypothesis:
         return obj
     if callable(obj):
         return _Callable(obj, name)
-    raise TypeError(f"{name}: a hypothesis must be a Hypothesis subclass or instance, or a callable ctx -> Finding")
+    msg = f"hypothesis plugin {name}: not a Hypothesis subclass or instance, nor a callable ctx -> Finding"
+    raise HypothesisError(msg, expected="a Hypothesis subclass or instance, or a callable ctx -> Finding",
+                          found=type(obj).__name__, hint=f"register a Hypothesis under the {ENTRY_POINT_GROUP} "
+                                                          "entry points")
 
 
 def load_hypotheses(*, plugins: bool = True) -> list[Hypothesis]:

@@ -11,6 +11,7 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from workbench.exceptions import FindingError
 from workbench.formatting import fmt_number
 from workbench.results import Result, iso, jsonable
 
@@ -34,7 +35,9 @@ def subject(**values: Any) -> dict[str, Any]:
     """A subject dict with every key of :data:`SUBJECT_KEYS` (unknown keys are an error)."""
     unknown = set(values) - set(SUBJECT_KEYS)
     if unknown:
-        raise ValueError(f"subject: unknown keys {sorted(unknown)}; expected some of {list(SUBJECT_KEYS)}")
+        msg = f"subject: unknown keys {sorted(unknown)}"
+        raise FindingError(msg, expected=f"some of {list(SUBJECT_KEYS)}", found=str(sorted(unknown)),
+                           hint="name the culprit with the subject keys of the findings contract")
     return {k: values.get(k) for k in SUBJECT_KEYS}
 
 
@@ -99,7 +102,9 @@ class Finding(Result):
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.score <= 1.0:
-            raise ValueError(f"Finding({self.cause!r}): score must be in [0, 1], got {self.score!r}")
+            msg = f"Finding({self.cause!r}): score out of range"
+            raise FindingError(msg, expected="a score in [0, 1]", found=repr(self.score),
+                               hint="build scores from ramp() of effect sizes times supports in [0, 1]")
         missing = [k for k in SUBJECT_KEYS if k not in self.subject]
         if missing:
             object.__setattr__(self, "subject", {**subject(), **self.subject})

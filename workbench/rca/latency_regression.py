@@ -2,11 +2,29 @@
 
 from __future__ import annotations
 
-from workbench.rca.context import ramp
+from dataclasses import dataclass
+
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Finding, subject
 from workbench.rca.hypothesis import Hypothesis, evidence_from_check, rollout_events
 
-__all__ = ["LatencyRegression"]
+__all__ = ["LatencyRegression", "LatencyThresholds"]
+
+
+@dataclass(frozen=True)
+class LatencyThresholds:
+    """Choices of :class:`LatencyRegression` (see docs/triage.md)."""
+
+    #: the score of an unmistakable slowdown with a rollout
+    max_score: float = 0.95
+    #: lower end of the p95 ratio's interval mapped to strength: 1.1x (the "worse" floor of
+    #: compare_versions) -> 0 ...
+    ratio_lo: float = 1.1
+    #: ... 1.4x -> 1
+    ratio_hi: float = 1.4
+
+
+LATENCY_THRESHOLDS = LatencyThresholds()
 
 
 class LatencyRegression(Hypothesis):
@@ -15,6 +33,9 @@ class LatencyRegression(Hypothesis):
     named when the version served only a non-primary route."""
 
     cause = "latency_regression"
+
+    def __init__(self, thresholds: LatencyThresholds = LATENCY_THRESHOLDS) -> None:
+        self.thresholds = thresholds
 
     def evaluate(self, ctx) -> list[Finding]:
         out = []
@@ -25,7 +46,8 @@ class LatencyRegression(Hypothesis):
             lat = next((c for c in cmp.checks if c["metric"] == "latency_p95_ms"), None)
             if lat is None or not lat["worse"]:
                 continue
-            score = 0.95 * ramp(lat["ratio_ci"][0], 1.1, 1.4)
+            th = self.thresholds
+            score = th.max_score * ramp(lat["ratio_ci"][0], th.ratio_lo, th.ratio_hi)
             route = r.routes[0] if len(r.routes) == 1 and r.routes[0] != "primary" else None
             prev = r.previous or "the previous version"
             steps = [f"shift {route} traffic back to {prev}" if route else f"roll back {r.version} to {prev}",

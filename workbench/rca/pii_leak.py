@@ -2,12 +2,32 @@
 
 from __future__ import annotations
 
-from workbench import evidence as ev
+from dataclasses import dataclass
+
+import workbench.evidence as ev
 from workbench.evidence import stats as st
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis
 
-__all__ = ["PIILeak"]
+__all__ = ["PIILeak", "PIIThresholds"]
+
+
+@dataclass(frozen=True)
+class PIIThresholds:
+    """Choices of :class:`PIILeak` (see docs/triage.md)."""
+
+    #: the score of personal data that is new in the window (a leak is certain once matched by
+    #: a checksum-validated pattern, whatever quality says)
+    new_score: float = 0.97
+    #: the score of a pattern already as common in the baseline (a look-alike or an older leak)
+    known_score: float = 0.3
+    #: the rise from the baseline must be this significant (two-proportion z-test) ...
+    alpha: float = 1e-3
+    #: ... and the share this many times the baseline's
+    rise: float = 3.0
+
+
+PII_THRESHOLDS = PIIThresholds()
 
 _WORDS = {"email": "e-mail addresses", "phone": "phone numbers", "card": "card numbers (Luhn-valid)",
           "iban": "IBANs (checksum-valid)", "ipv4": "IPv4 addresses", "ipv6": "IPv6 addresses",
@@ -22,6 +42,9 @@ class PIILeak(Hypothesis):
 
     cause = "pii_leak"
 
+    def __init__(self, thresholds: PIIThresholds = PII_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
     def evaluate(self, ctx) -> list[Finding]:
         base, win = ctx.pii
         before = {(c["column"], c["kind"]): c for c in base.columns}
@@ -34,8 +57,9 @@ class PIILeak(Hypothesis):
             b = before.get((c["column"], c["kind"]), {"hits": 0, "rows": base.columns[0]["rows"] if base.columns
                                                       else 0, "share": 0.0})
             diff, p = st.two_proportion(b["hits"], max(b["rows"], 1), c["hits"], c["rows"])
-            new = p < 1e-3 and c["share"] > 3 * b["share"]
-            score = 0.97 if new else 0.3
+            th = self.thresholds
+            new = p < th.alpha and c["share"] > th.rise * b["share"]
+            score = th.new_score if new else th.known_score
             onset = self._onset(ctx, win, c) if new else None
             what = _WORDS.get(c["kind"], c["kind"])
             out.append(Finding(
@@ -57,7 +81,7 @@ class PIILeak(Hypothesis):
     def _onset(ctx, res, c):
         hits = {r["bucket"]: r["hits"] for r in res.hourly if r["column"] == c["column"] and r["kind"] == c["kind"]}
         hourly = ctx.hourly()
-        if hourly.height < 5:
+        if hourly.height < ctx.thresholds.onset.min_buckets:
             return None
         times = hourly["bucket"].to_list()
         return ev.detect_onset(times, n=hourly["n"].to_numpy(), events=[hits.get(t, 0) for t in times])

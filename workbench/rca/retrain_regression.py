@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from workbench.rca._versions import quality_drop, replay_evidence
-from workbench.rca.context import ramp
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis, rollout_events
 
-__all__ = ["RetrainRegression"]
+__all__ = ["RetrainRegression", "RetrainThresholds"]
+
+
+@dataclass(frozen=True)
+class RetrainThresholds:
+    """Choices of :class:`RetrainRegression` (see docs/triage.md)."""
+
+    #: the score of an unmistakable quality drop of a new artifact
+    max_score: float = 0.95
+    #: a replay where the old model does better on the same rows: its AUC/accuracy advantage's
+    #: lower bound mapped to strength, 1 point -> 0 ...
+    replay_lo: float = 0.01
+    #: ... 5 points -> 1
+    replay_hi: float = 0.05
+    #: what is left of the quality drop when the replay says the data or the serving did it
+    replay_elsewhere: float = 0.3
+    #: what is left of the score without deployment lineage (a retrain cannot be told from a
+    #: serving change)
+    unknown_lineage: float = 0.7
+
+
+RETRAIN_THRESHOLDS = RetrainThresholds()
 
 
 class RetrainRegression(Hypothesis):
@@ -17,7 +40,11 @@ class RetrainRegression(Hypothesis):
 
     cause = "retrain_regression"
 
+    def __init__(self, thresholds: RetrainThresholds = RETRAIN_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
     def evaluate(self, ctx) -> list[Finding]:
+        th = self.thresholds
         out = []
         for r in ctx.releases:
             if r.same_artifact is True:
@@ -27,17 +54,17 @@ class RetrainRegression(Hypothesis):
             if rep is not None:
                 # the old model on the same rows: decisive when it would have done better
                 if rep.verdict == "model":
-                    q, how = max(q, ramp(-rep.new_vs_old[0], 0.01, 0.05)), "replayed on the same rows"
+                    q, how = max(q, ramp(-rep.new_vs_old[0], th.replay_lo, th.replay_hi)), "replayed on the same rows"
                 elif rep.verdict in ("data", "serving"):
-                    q *= 0.3
+                    q *= th.replay_elsewhere
                 ev = [replay_evidence(rep)] + list(ev)
             if q <= 0:
                 continue
             seg = ctx.segment_regression(r)
-            explained = seg["explains"] if seg else 0.0
+            explained = seg.explains if seg else 0.0
             # without deployment lineage a retrain cannot be told from a serving change: less sure
             known = r.same_artifact is False or r.same_training is False
-            score = 0.95 * q * (1.0 - explained) * (1.0 if known else 0.7)
+            score = th.max_score * q * (1.0 - explained) * (1.0 if known else th.unknown_lineage)
             info, pinfo = r.info or {}, r.previous_info or {}
             items = list(ev)
             if known:
@@ -50,7 +77,7 @@ class RetrainRegression(Hypothesis):
                     "unknown (fill lineage/deployments.csv)")))
             if seg:
                 items.append(Evidence("segment_share", explained, detail=(
-                    f"{seg['column']}={seg['value']} explains {explained:.0%} of the drop")))
+                    f"{seg.column}={seg.value} explains {explained:.0%} of the drop")))
             prev = r.previous or "the previous version"
             out.append(Finding(
                 cause=self.cause, score=round(score, 4), subject=subject(model_version=r.version),

@@ -2,11 +2,35 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from workbench.rca._inputs import importance_evidence, drift_evidence, nature_of, onset_near, schema_event
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis
 
-__all__ = ["SchemaMismatch"]
+__all__ = ["SchemaMismatch", "SchemaThresholds"]
+
+
+@dataclass(frozen=True)
+class SchemaThresholds:
+    """Choices of :class:`SchemaMismatch`: how much each kind of evidence supports it (see docs/triage.md)."""
+
+    #: a schema change touching the feature's source field, and the matching data signature
+    touching_signature: float = 0.97
+    #: a schema change touching the source field, no signature
+    touching: float = 0.85
+    #: a schema change elsewhere in the source dataset, with a signature
+    dataset_signature: float = 0.7
+    #: a schema change elsewhere in the source dataset, no signature
+    dataset: float = 0.4
+    #: a signature with no schema change in the lineage
+    signature_only: float = 0.6
+    #: kept of the support when a dependency the feature consumes changed and no schema change
+    #: touched it (a third party is the likelier cause)
+    dependency_discount: float = 0.5
+
+
+SCHEMA_THRESHOLDS = SchemaThresholds()
 
 
 class SchemaMismatch(Hypothesis):
@@ -18,7 +42,11 @@ class SchemaMismatch(Hypothesis):
 
     cause = "schema_mismatch"
 
+    def __init__(self, thresholds: SchemaThresholds = SCHEMA_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
     def evaluate(self, ctx) -> list[Finding]:
+        th = self.thresholds
         out = []
         for c in ctx.feature_changes:
             if c.kind == "embedding":
@@ -27,13 +55,13 @@ class SchemaMismatch(Hypothesis):
             touching = [r for r in c.schema_changes
                         if c.source_field and c.source_field in (r.get("field"), r.get("old_field"))]
             if touching:
-                support = 0.97 if nature else 0.85
+                support = th.touching_signature if nature else th.touching
             elif c.schema_changes:
-                support = 0.7 if nature else 0.4
+                support = th.dataset_signature if nature else th.dataset
             else:
-                support = 0.6 if nature else 0.0
+                support = th.signature_only if nature else 0.0
             if c.dependency_changes and not touching:
-                support *= 0.5
+                support *= th.dependency_discount
             score = c.strength * support
             if score <= 0:
                 continue

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from workbench.rca._versions import quality_drop, replay_evidence
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis, rollout_events
 
-__all__ = ["ServingBug"]
+__all__ = ["ServingBug", "ServingThresholds"]
+
+
+@dataclass(frozen=True)
+class ServingThresholds:
+    """Choices of :class:`ServingBug` (see docs/triage.md)."""
+
+    #: same artifact, new serving code, and mis-mapped outputs or a replay that does not
+    #: reproduce the served rows: as sure as triage gets
+    decisive: float = 0.97
+    #: same artifact, new serving code, worse quality: at most this (times the quality drop)
+    quality: float = 0.92
+    #: a new model whose served rows a replay does not reproduce
+    replayed_new_model: float = 0.9
+    #: a new model with mis-mapped outputs (a bad retrain could do the same): below the threshold
+    mismapped_new_model: float = 0.45
+
+
+SERVING_THRESHOLDS = ServingThresholds()
 
 
 class ServingBug(Hypothesis):
@@ -16,7 +36,11 @@ class ServingBug(Hypothesis):
 
     cause = "serving_bug"
 
+    def __init__(self, thresholds: ServingThresholds = SERVING_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
     def evaluate(self, ctx) -> list[Finding]:
+        th = self.thresholds
         out = []
         for r in ctx.releases:
             same = r.same_artifact is True or (r.same_artifact is None and r.same_training is True)
@@ -26,10 +50,10 @@ class ServingBug(Hypothesis):
             rep = ctx.replay(r)
             replayed = rep is not None and rep.verdict == "serving"
             if same and r.new_commit is not False:
-                score = 0.97 if mapped or replayed else 0.92 * q
+                score = th.decisive if mapped or replayed else th.quality * q
             else:
                 # a new model: mis-mapped outputs could be either; a replay can tell
-                score = 0.9 if replayed else (0.45 if mapped else 0.0)
+                score = th.replayed_new_model if replayed else (th.mismapped_new_model if mapped else 0.0)
             if score <= 0:
                 continue
             items = []

@@ -3,22 +3,62 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from workbench import evidence as ev
+import workbench.evidence as ev
 from workbench.evidence import stats as st
-from workbench.rca.context import floor_hour, ramp
+from workbench.evidence.overlap import floor_hour
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence, Finding, LineageEvent, subject
 from workbench.rca.hypothesis import Hypothesis, rollout_events
 
-__all__ = ["TelemetryLoss"]
-
-_ALPHA = 1e-3
+__all__ = ["TelemetryLoss", "TelemetryThresholds"]
 
 
-def _loss(cap: pl.DataFrame, start: dt.datetime, base_end: dt.datetime, reference: float | None = None):
+@dataclass(frozen=True)
+class TelemetryThresholds:
+    """Choices of :class:`TelemetryLoss` (see docs/triage.md)."""
+
+    #: significance of a capture drop (two-proportion z-test on hourly counts, which seasonality
+    #: makes optimistic: stricter than the package's default)
+    alpha: float = 1e-3
+    #: a route's drop that makes it "lossy" (2 points of capture)
+    route_drop: float = 0.02
+    #: hourly buckets in the window to place the onset of the loss
+    min_buckets: int = 5
+    #: the whole's capture drop mapped to strength: 1 point -> 0 ...
+    drop_lo: float = 0.01
+    #: ... 5 points -> 1
+    drop_hi: float = 0.05
+    #: a loss confined to one route (of its own traffic): 3 points -> 0 ...
+    route_drop_lo: float = 0.03
+    #: ... 15 points -> 1
+    route_drop_hi: float = 0.15
+    #: the score of an unmistakable loss
+    max_score: float = 0.95
+    #: a route "kept" its capture only with this many requests after the onset (enough to see a loss)
+    kept_min_requests: int = 200
+    #: ... and when its drop plus this many standard errors stays within ...
+    kept_z: float = 2.0
+    #: ... the larger of this floor (1 point) ...
+    kept_floor: float = 0.01
+    #: ... and the lossy route's drop divided by this (a third of it)
+    kept_fraction: float = 3.0
+    #: without per-route ingress: a slice logs materially less when the upper end of its logged/
+    #: expected ratio's interval is below this
+    ratio_max: float = 0.9
+    #: requests a version needs on a route (hours it served alone) to estimate its capture
+    version_min_requests: int = 20
+
+
+TELEMETRY_THRESHOLDS = TelemetryThresholds()
+
+
+def _loss(cap: pl.DataFrame, start: dt.datetime, base_end: dt.datetime, reference: float | None = None, *,
+          min_buckets: int = TELEMETRY_THRESHOLDS.min_buckets):
     """Onset of lost rows in the window and capture before/after it, for one hourly series."""
     w = cap.filter((pl.col("bucket") >= start) & (pl.col("requests") > 0)).sort("bucket")
     b = cap.filter((pl.col("bucket") < base_end) & (pl.col("requests") > 0))
@@ -26,7 +66,7 @@ def _loss(cap: pl.DataFrame, start: dt.datetime, base_end: dt.datetime, referenc
         return None
     req, n = w["requests"].to_numpy(), w["n"].to_numpy()
     lost = np.clip(req - n, 0, None)
-    onset = ev.detect_onset(w["bucket"].to_list(), n=req, events=lost) if w.height >= 5 else None
+    onset = ev.detect_onset(w["bucket"].to_list(), n=req, events=lost) if w.height >= min_buckets else None
     if onset is None or onset.at is None:
         # no change inside the window (e.g. a route that started with it): the whole window
         first = w["bucket"][0]
@@ -54,8 +94,10 @@ class TelemetryLoss(Hypothesis):
 
     cause = "telemetry_loss"
 
-    @staticmethod
-    def _lossiest_version(ctx, cap: pl.DataFrame, route: str):
+    def __init__(self, thresholds: TelemetryThresholds = TELEMETRY_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
+    def _lossiest_version(self, ctx, cap: pl.DataFrame, route: str):
         """Of the versions serving ``route`` in the window, the one with the lowest capture over
         the hours it served the route alone, and its first such hour."""
         served = (ctx.window.where(pl.col("route") == route).collapse(("bucket", "model_version")).table
@@ -66,28 +108,27 @@ class TelemetryLoss(Hypothesis):
             cap.filter(pl.col("route") == route).select("bucket", "requests", "n"), on="bucket", how="inner")
         per = (alone.group_by("model_version").agg(pl.col("requests").sum(), pl.col("n").sum(),
                                                     pl.col("bucket").min().alias("first"))
-               .filter(pl.col("requests") >= 20).with_columns((pl.col("n") / pl.col("requests")).alias("capture"))
+               .filter(pl.col("requests") >= self.thresholds.version_min_requests).with_columns((pl.col("n") / pl.col("requests")).alias("capture"))
                .sort("capture"))
         if per.is_empty():
             return None, None
         return per["model_version"][0], per["first"][0]
 
-    @staticmethod
-    def _kept(cap: pl.DataFrame, route: str, at, b_end, reference: float, drop: float) -> bool:
+    def _kept(self, cap: pl.DataFrame, route: str, at, b_end, reference: float, drop: float) -> bool:
+        th = self.thresholds
         c = cap.filter(pl.col("route") == route)
         before = c.filter(pl.col("bucket") < b_end)
         after = c.filter(pl.col("bucket") >= at)
         ra = float(after["requests"].sum())
-        if ra < 200:
+        if ra < th.kept_min_requests:
             return False
         rb = float(before["requests"].sum())
         cb = min(1.0, before["n"].sum() / rb) if rb else reference
         ca = min(1.0, float(after["n"].sum()) / ra)
-        se = np.sqrt(max(ca * (1 - ca), 1e-4) / ra)
-        return (cb - ca) + 2 * se <= max(0.01, drop / 3)
+        se = np.sqrt(max(ca * (1 - ca), 1e-4) / ra)  # variance floored: a perfect capture still has an error
+        return (cb - ca) + th.kept_z * se <= max(th.kept_floor, drop / th.kept_fraction)
 
-    @staticmethod
-    def _by_rollout_share(ctx, cap: pl.DataFrame, at: dt.datetime, whole: dict):
+    def _by_rollout_share(self, ctx, cap: pl.DataFrame, at: dt.datetime, whole: dict):
         """Without per-route ingress counts: the (route, version) whose logged share fell below its
         rollout share (deployments' traffic_pct), hour by hour from ``at``; None when no slice
         logs significantly and materially less than the rest, or the rest lost logs too."""
@@ -123,13 +164,17 @@ class TelemetryLoss(Hypothesis):
                 continue
             rc = ev.relative_capture(f"{version} on {route}", g["n"].to_numpy(), g["total"].to_numpy(),
                                      g["share"].to_numpy(), g["requests"].to_numpy())
-            if rc.p_value < _ALPHA and rc.ratio_interval[1] < 0.9 and (best is None or rc.ratio < best[2].ratio):
+            th = self.thresholds
+            if rc.p_value < th.alpha and rc.ratio_interval[1] < th.ratio_max and (best is None
+                                                                                 or rc.ratio < best[2].ratio):
                 best = (route, version, rc)
         if best is None:
             return None
         rc = best[2]
         # the rest kept its capture: the loss is the slice's alone
-        if rc.capture_rest is None or rc.capture_rest < whole["before"] - max(0.01, whole["drop"] / 3):
+        th = self.thresholds
+        if rc.capture_rest is None or rc.capture_rest < whole["before"] - max(th.kept_floor,
+                                                                              whole["drop"] / th.kept_fraction):
             return None
         return best
 
@@ -137,9 +182,10 @@ class TelemetryLoss(Hypothesis):
         cap = ctx.capture
         if cap is None:
             return []
+        th = self.thresholds
         w_start, b_end = floor_hour(ctx.start), floor_hour(ctx.baseline_end)
         total = cap.group_by("bucket").agg(pl.col("requests").sum(), pl.col("n").sum())
-        whole = _loss(total, w_start, b_end)
+        whole = _loss(total, w_start, b_end, min_buckets=th.min_buckets)
         if whole is None:
             return []
         per_route = {}
@@ -148,10 +194,10 @@ class TelemetryLoss(Hypothesis):
                 res = _loss(cap.filter(pl.col("route") == route), w_start, b_end,
                             reference=None if cap.filter((pl.col("route") == route)
                                                          & (pl.col("bucket") < b_end))["requests"].sum()
-                            else whole["before"])
+                            else whole["before"], min_buckets=th.min_buckets)
                 if res is not None:
                     per_route[route] = res
-        lossy = {k: v for k, v in per_route.items() if v["p_value"] < _ALPHA and v["drop"] >= 0.02}
+        lossy = {k: v for k, v in per_route.items() if v["p_value"] < th.alpha and v["drop"] >= th.route_drop}
         confined = None
         if len(lossy) == 1 and len(per_route) > 1:
             k = next(iter(lossy))
@@ -161,14 +207,15 @@ class TelemetryLoss(Hypothesis):
             if all(self._kept(cap, r, at, b_end, whole["before"], lossy[k]["drop"]) for r in per_route if r != k):
                 confined = k
         share = None
-        if not per_route and whole["p_value"] < _ALPHA:
+        if not per_route and whole["p_value"] < th.alpha:
             share = self._by_rollout_share(ctx, cap, floor_hour(whole["onset"].at), whole)
         best = per_route[confined] if confined else whole
-        significant = whole["p_value"] < _ALPHA or (confined and best["p_value"] < _ALPHA)
+        significant = whole["p_value"] < th.alpha or (confined and best["p_value"] < th.alpha)
         if not significant:
             return []
-        strength = max(ramp(whole["drop"], 0.01, 0.05), ramp(best["drop"], 0.03, 0.15) if confined else 0.0)
-        score = 0.95 * strength
+        strength = max(ramp(whole["drop"], th.drop_lo, th.drop_hi),
+                       ramp(best["drop"], th.route_drop_lo, th.route_drop_hi) if confined else 0.0)
+        score = th.max_score * strength
         if score <= 0:
             return []
         version, lineage, onset = None, (), best["onset"].at

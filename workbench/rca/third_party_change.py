@@ -2,13 +2,28 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from workbench.rca._inputs import importance_evidence, dependency_event, drift_evidence, onset_near
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis, version_bump
 
-__all__ = ["ThirdPartyChange"]
+__all__ = ["ThirdPartyChange", "ThirdPartyThresholds"]
 
-_BUMP = {"major": 0.97, "minor": 0.85, "patch": 0.7, "other": 0.8}
+
+@dataclass(frozen=True)
+class ThirdPartyThresholds:
+    """Choices of :class:`ThirdPartyChange` (see docs/triage.md)."""
+
+    #: support of a dependency change by its semantic-version bump: a major version is allowed
+    #: to change behaviour, a patch is not supposed to ("other": not semantic versions)
+    bump_support: dict[str, float] = field(default_factory=lambda: {"major": 0.97, "minor": 0.85, "patch": 0.7,
+                                                                    "other": 0.8})
+    #: kept of the support when a schema change on the feature's own source competes
+    schema_discount: float = 0.5
+
+
+THIRD_PARTY_THRESHOLDS = ThirdPartyThresholds()
 
 
 class ThirdPartyChange(Hypothesis):
@@ -17,6 +32,9 @@ class ThirdPartyChange(Hypothesis):
     (major bumps more than patches); a schema change on the feature's own source competes."""
 
     cause = "third_party_change"
+
+    def __init__(self, thresholds: ThirdPartyThresholds = THIRD_PARTY_THRESHOLDS) -> None:
+        self.thresholds = thresholds
 
     def evaluate(self, ctx) -> list[Finding]:
         out = []
@@ -27,7 +45,8 @@ class ThirdPartyChange(Hypothesis):
             near = min(c.dependency_changes,
                        key=lambda r: abs((r["changed_at"] - o.at).total_seconds()) if o and o.at else 0)
             bump = version_bump(near["previous_version"], near["version"])
-            support = _BUMP[bump] * (0.5 if c.schema_changes else 1.0)
+            th = self.thresholds
+            support = th.bump_support[bump] * (th.schema_discount if c.schema_changes else 1.0)
             score = c.strength * support
             onset, interval = onset_near(c, near["changed_at"])
             emb = c.kind == "embedding"

@@ -10,17 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from workbench._version import __version__
-from workbench.exceptions import UsageError, WorkbenchError
+from workbench.exceptions import ReportError, UsageError, WorkbenchError
 from workbench.report.params import validate_params
 from workbench.report.provenance import environment, lake_fingerprint
 from workbench.report.templates import find_template
 from workbench.results import Result
 
 __all__ = ["OUTPUTS", "ReportError", "ReportResult", "check_lake", "lake_fingerprint", "run_report", "to_offline_html"]
-
-
-class ReportError(WorkbenchError, RuntimeError):
-    """A template cell failed; the partial notebook is kept and the cell is named."""
 
 
 @dataclass(frozen=True, repr=False)
