@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 
-from workbench.exceptions import InsufficientDataError
 from workbench.evidence.stats import Z95
 from workbench.exceptions import InsufficientDataError
 from workbench.results import Result

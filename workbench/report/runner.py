@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench._version import __version__
-from workbench.exceptions import ReportError, UsageError, WorkbenchError
+from workbench.exceptions import ReportError, UsageError
 from workbench.report.params import validate_params
 from workbench.report.provenance import environment, lake_fingerprint
 from workbench.report.templates import find_template
