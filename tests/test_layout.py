@@ -196,3 +196,11 @@ def test_public_api_is_curated():
 
     missing = {n for n in used if n not in workbench.__all__ and n not in workbench._SUBPACKAGES}
     assert not missing, f"docs use wb.{sorted(missing)} which is not in workbench.__all__"
+
+
+def test_test_files_have_unique_basenames():
+    # the tests directories have no __init__.py: two test files with one name break collection
+    from collections import Counter
+
+    names = Counter(p.name for p in (ROOT / "tests").rglob("test_*.py"))
+    assert not [n for n, c in names.items() if c > 1]
