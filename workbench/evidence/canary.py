@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
+from workbench.evidence.overlap import shared_hours
 from workbench.results import Result
 from workbench.summaries import Summary
 
@@ -45,13 +46,9 @@ class CanaryPair(Result):
 
 
 def shared_buckets(summary: Summary, a: str, b: str) -> tuple[dt.datetime, ...]:
-    """The summary's buckets (e.g. hours) in which both version ``a`` and version ``b`` served."""
-    t = summary.table
-
-    def buckets(v: str) -> set:
-        return set(t.filter(pl.col("model_version") == v)["bucket"].to_list())
-
-    return tuple(sorted(buckets(a) & buckets(b)))
+    """The summary's buckets (e.g. hours) in which both version ``a`` and version ``b`` served
+    (:func:`workbench.evidence.overlap.shared_hours`, as a tuple)."""
+    return tuple(shared_hours(summary, a, b))
 
 
 def choose_canary(summary: Summary, *, canary: str = "", primary: str = "") -> CanaryPair:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import time
 import warnings
 from importlib.metadata import entry_points
@@ -15,6 +14,7 @@ from workbench.exceptions import EmptyDataError, HypothesisError, HypothesisWarn
 from workbench.lake import Lake, open_lake
 from workbench.lake.files import sanitize
 from workbench.lake.timestamps import parse_time
+from workbench.lake.windows import default_windows
 from workbench.rca.bias_regression import BiasRegression
 from workbench.rca.context import Context
 from workbench.rca.data_drift import DataDrift
@@ -210,17 +210,17 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     if not isinstance(lake, Lake):
         lake = open_lake(lake, mask_key=mask_key)
     lo, hi = lake.time_range()
-    start = parse_time(since, what="since")
-    end = parse_time(until, what="until") if until is not None else hi + dt.timedelta(microseconds=1)
+    start = parse_time(since, what="since")  # triage needs a window start: no default here
+    w = default_windows(lo, hi, since=start, until=until, baseline_since=baseline_since,
+                        baseline_until=baseline_until)
+    end = w.end
     if start > hi or end <= lo:
         raise EmptyDataError(f"triage: no predictions in the window {iso(start)} .. {iso(end)}; the data covers "
                              f"{iso(lo)} .. {iso(hi)}", file=str(lake.root))
     if end <= start:
         raise UsageError(f"triage: the window is empty (since {iso(start)} is not before until {iso(end)})",
                          hint="give --until after --since, or leave it out to use the end of the data")
-    b_end = parse_time(baseline_until, what="baseline_until") if baseline_until is not None else start
-    b_start = parse_time(baseline_since, what="baseline_since") if baseline_since is not None else \
-        max(lo, b_end - dt.timedelta(days=7))
+    b_start, b_end = w.baseline_start, w.baseline_end
     _check_baseline(b_start, b_end, start, end, lo, given=(baseline_since is not None, baseline_until is not None))
     ctx = Context(lake, start=start, end=end, baseline_start=b_start, baseline_end=b_end, progress=say,
                   trust_artifacts=trust_artifacts)
