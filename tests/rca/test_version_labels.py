@@ -11,7 +11,7 @@ import polars as pl
 import pytest
 
 from workbench.evidence import compare_versions
-from workbench.rca._versions import VERSION_THRESHOLDS, _labelled
+from workbench.rca._versions import RELEASE_QUALITY_THRESHOLDS, _labelled
 from workbench.summaries import summarize_frame
 from workbench.summaries.binning import fit_binning
 
@@ -41,5 +41,5 @@ def test_few_labels_on_many_rows_are_not_enough(seed, n, labelled_b):
     cmp = compare_versions(s, "stable", "candidate")
     assert cmp.rows["b"] == n // 2 and cmp.rows["labelled_b"] == labelled_b
     assert cmp.rows["labelled_a"] == n // 2
-    assert _labelled(cmp) == labelled_b < VERSION_THRESHOLDS.min_labelled  # rows alone would pass the check
-    assert min(cmp.rows["a"], cmp.rows["b"]) >= VERSION_THRESHOLDS.min_labelled
+    assert _labelled(cmp) == labelled_b < RELEASE_QUALITY_THRESHOLDS.min_labelled  # rows alone would pass the check
+    assert min(cmp.rows["a"], cmp.rows["b"]) >= RELEASE_QUALITY_THRESHOLDS.min_labelled

@@ -27,3 +27,20 @@ from workbench.evidence.symptoms import Symptom, symptom_table  # noqa: E402
 
 __all__ += ["OnsetThresholds", "Release", "SegmentRegression", "Symptom", "detect_releases", "distribution_onset",
             "mean_onset", "on_shared_hours", "shared_hours", "symptom_table", "worst_segment_regression"]
+
+# every detector's thresholds object, the canary choice, incident times and per-day series
+from workbench.evidence.canary import CanaryPair, canary_verdict, choose_canary  # noqa: E402
+from workbench.evidence.embedding import EmbeddingThresholds  # noqa: E402
+from workbench.evidence.incident_times import IncidentTimeRules, IncidentTimes, incident_times  # noqa: E402
+from workbench.evidence.over_time import estimate_over_time, psi_over_time  # noqa: E402
+from workbench.evidence.pii import PIIThresholds  # noqa: E402
+from workbench.evidence.segment_regression import SegmentRegressionThresholds  # noqa: E402
+from workbench.evidence.segments import SegmentThresholds, SliceThresholds  # noqa: E402
+from workbench.evidence.slis import SLIThresholds  # noqa: E402
+from workbench.evidence.stats import ALPHA  # noqa: E402
+from workbench.evidence.versions import MismappingThresholds, VersionThresholds  # noqa: E402
+
+__all__ += ["ALPHA", "CanaryPair", "EmbeddingThresholds", "IncidentTimeRules", "IncidentTimes", "MismappingThresholds",
+            "PIIThresholds", "SLIThresholds", "SegmentRegressionThresholds", "SegmentThresholds", "SliceThresholds",
+            "VersionThresholds", "canary_verdict", "choose_canary", "estimate_over_time", "incident_times",
+            "psi_over_time"]

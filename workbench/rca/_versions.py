@@ -12,11 +12,11 @@ from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence
 from workbench.rca.hypothesis import evidence_from_check
 
-__all__ = ["VERSION_THRESHOLDS", "VersionThresholds", "quality_drop", "replay_evidence"]
+__all__ = ["RELEASE_QUALITY_THRESHOLDS", "ReleaseQualityThresholds", "quality_drop", "replay_evidence"]
 
 
 @dataclass(frozen=True)
-class VersionThresholds:
+class ReleaseQualityThresholds:
     """How a release's quality is compared with its predecessor's (see docs/triage.md)."""
 
     #: labelled rows on the smaller side for a comparison on hours both served (or after an
@@ -41,11 +41,11 @@ class VersionThresholds:
     share_hi: float = 0.2
 
 
-VERSION_THRESHOLDS = VersionThresholds()
+RELEASE_QUALITY_THRESHOLDS = ReleaseQualityThresholds()
 _QUALITY = ("auc", "accuracy", "mae")
 
 
-def _strength(cmp, *, label: str, th: VersionThresholds = VERSION_THRESHOLDS) -> tuple[float, list[Evidence]]:
+def _strength(cmp, *, label: str, th: ReleaseQualityThresholds = RELEASE_QUALITY_THRESHOLDS) -> tuple[float, list[Evidence]]:
     if cmp is None:
         return 0.0, []
     s, ev = 0.0, []
@@ -59,7 +59,7 @@ def _strength(cmp, *, label: str, th: VersionThresholds = VERSION_THRESHOLDS) ->
     return s, ev
 
 
-def quality_drop(ctx, r: Release, *, thresholds: VersionThresholds = VERSION_THRESHOLDS
+def quality_drop(ctx, r: Release, *, thresholds: ReleaseQualityThresholds = RELEASE_QUALITY_THRESHOLDS
                  ) -> tuple[float, list[Evidence], str]:
     """How clearly the release performs worse than its predecessor, in [0, 1].
 
@@ -92,7 +92,7 @@ def quality_drop(ctx, r: Release, *, thresholds: VersionThresholds = VERSION_THR
     return best[0], best[3] + rest, best[2]
 
 
-def _material(ctx, r: Release, aft, th: VersionThresholds) -> float:
+def _material(ctx, r: Release, aft, th: ReleaseQualityThresholds) -> float:
     """How much of a gap on changed inputs is the release's own: two models degrade differently
     under the same corruption, so a gap counts when it is a material share (15 % -> 0, 40 % -> 1)
     of the damage the change did to the predecessor itself (its baseline quality against its

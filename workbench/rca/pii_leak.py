@@ -9,11 +9,11 @@ from workbench.evidence import stats as st
 from workbench.rca.finding import Evidence, Finding, subject
 from workbench.rca.hypothesis import Hypothesis
 
-__all__ = ["PIILeak", "PIIThresholds"]
+__all__ = ["PIILeak", "PIILeakThresholds"]
 
 
 @dataclass(frozen=True)
-class PIIThresholds:
+class PIILeakThresholds:
     """Choices of :class:`PIILeak` (see docs/triage.md)."""
 
     #: the score of personal data that is new in the window (a leak is certain once matched by
@@ -27,7 +27,7 @@ class PIIThresholds:
     rise: float = 3.0
 
 
-PII_THRESHOLDS = PIIThresholds()
+PII_LEAK_THRESHOLDS = PIILeakThresholds()
 
 _WORDS = {"email": "e-mail addresses", "phone": "phone numbers", "card": "card numbers (Luhn-valid)",
           "iban": "IBANs (checksum-valid)", "ipv4": "IPv4 addresses", "ipv6": "IPv6 addresses",
@@ -42,7 +42,7 @@ class PIILeak(Hypothesis):
 
     cause = "pii_leak"
 
-    def __init__(self, thresholds: PIIThresholds = PII_THRESHOLDS) -> None:
+    def __init__(self, thresholds: PIILeakThresholds = PII_LEAK_THRESHOLDS) -> None:
         self.thresholds = thresholds
 
     def evaluate(self, ctx) -> list[Finding]:
