@@ -28,6 +28,7 @@ from workbench.evidence.slis import duplicate_rows, ingress_by_hour
 from workbench.evidence.strength import ramp
 from workbench.evidence.symptoms import symptom_table
 from workbench.exceptions import InsufficientDataError, WorkbenchError
+from workbench.lake.labels import POSITIVE_TEXT
 from workbench.lake import Lake
 from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
 from workbench.rca.thresholds import RCA_THRESHOLDS, RcaThresholds
@@ -502,7 +503,7 @@ class Context:
         gb, gw = (q.groups[0] if q.groups else {} for q in (qb, qw))
         if gb.get("labelled") and gw.get("labelled"):
             if lake.task == "binary_classification" and not (gb.get("positives") or gw.get("positives")):
-                return ("no label of baseline or window reads as positive (1, true, yes, y, t, pos, positive or "
+                return (f"no label of baseline or window reads as positive ({', '.join(POSITIVE_TEXT)} or "
                         "a number above 0.5): AUC and log loss are not measured; check how labels are written")
             return None
         labels = lake.labels()
