@@ -28,9 +28,9 @@ from workbench.evidence.slis import duplicate_rows, ingress_by_hour
 from workbench.evidence.strength import ramp
 from workbench.evidence.symptoms import symptom_table
 from workbench.exceptions import InsufficientDataError, WorkbenchError
-from workbench.lake.labels import POSITIVE_TEXT
 from workbench.lake import Lake
 from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
+from workbench.lake.labels import POSITIVE_TEXT
 from workbench.rca.thresholds import RCA_THRESHOLDS, RcaThresholds
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
 from workbench.summaries.binning import Binning
