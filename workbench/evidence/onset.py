@@ -28,6 +28,7 @@ import numpy as np
 import polars as pl
 from scipy import stats
 
+from workbench.exceptions import UsageError
 from workbench.results import Result, iso
 from workbench.summaries import Summary
 from workbench.summaries.binning import Binning
@@ -89,7 +90,7 @@ def detect_onset(times: Sequence[dt.datetime], *, n: Sequence[float], events: Se
         ss = np.asarray(sumsq, dtype=float)[keep] if sumsq is not None else None
         ll = _gaussian_lr(s, ss, nn, min_size) if model == "step" else None
     else:
-        raise ValueError("detect_onset needs events (a rate) or sums (a mean)")
+        raise UsageError("detect_onset needs events (a rate) or sums (a mean)", hint="pass events= and n= or sums= and n=")
     if len(t) < 2 * min_size + 1:
         return OnsetResult(None, None, None, None, None, 0.0, 1.0, model, {"buckets": len(t)})
     if model == "ramp":

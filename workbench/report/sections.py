@@ -12,6 +12,7 @@ from pathlib import Path
 
 import polars as pl
 
+from workbench.exceptions import InsufficientDataError
 from workbench.formatting import fmt_duration_hours, fmt_number
 from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
 from workbench.results import iso, jsonable
@@ -254,7 +255,7 @@ def bias_audit(lake, *, version: str = "", previous: str = "", since: str = "", 
         s = summarize(lake, binning, start=b_start, end=end, bucket="1d", segment=col)
         try:
             deltas.append(segment_deltas(s, col, a=previous, b=version))
-        except ValueError:
+        except InsufficientDataError:  # no labels, or a version without rows
             continue
     rows = []
     for sd in deltas:
@@ -294,7 +295,7 @@ def latency_study(lake, *, since: str = "", until: str = "") -> LatencyStudy:
             continue
         try:
             c = compare_versions(s, ref, v)
-        except ValueError:
+        except InsufficientDataError:  # a version without rows in the window
             continue
         lat = next((x for x in c.checks if x["metric"] == "latency_p95_ms"), None)
         if lat:
