@@ -8,6 +8,7 @@ column as written. Nothing is collected here except schemas and a small sample.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,23 +99,59 @@ def _kind(dtype: pl.DataType) -> str:
 
 def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> PredictionsTable:
     """Resolve, scan and normalise ``predictions/`` (lazy)."""
-    roles = manifest.columns
-    role_src = roles.mapping()
+    role_src = manifest.columns.mapping()
+    files, lf = _scan_predictions(root, manifest, role_src)
+    schema = _schema(lf, files)
+    where = manifest.predictions
+    present = _present_roles(manifest, role_src, schema, where)
+    rename = _role_renames(present, schema, where)
+    _check_listed_columns(manifest, schema, where)
+    sensitive = set(manifest.sensitive)
+    role_cols = set(present.values())
+    exprs = [_role_expr(role, src, schema[src], where, sensitive, masker) for role, src in present.items()]
+    exprs += _numeric_feature_exprs(manifest, schema, role_cols, where, masker)
+    exprs += _column_exprs(manifest, schema, role_cols, where, masker)
+    naive_files: tuple[str, ...] = ()
+    if "timestamp" in present and _kind(schema[present["timestamp"]]) == "str":
+        naive_files = _check_timestamp_samples(files, present["timestamp"])
+    frame = lf.select(exprs)
+    count_frame = _count_frame(lf, exprs, {rename.get(c, c) for c in sensitive}, rename)
+    if "route" not in present:
+        frame = frame.with_columns(pl.lit("primary").alias("route"))
+        count_frame = count_frame.with_columns(pl.lit("primary").alias("route"))
+        present["route"] = "route"
+    mapped = set(present.values()) | set(manifest.features.all) | set(manifest.segments) | sensitive
+    return PredictionsTable(
+        files=files, frame=frame, roles=tuple(r for r in ROLE_DEFAULTS if r in present),
+        numeric=_canon(manifest.features.numeric, rename),
+        categorical=_canon(manifest.features.categorical, rename),
+        segments=_canon(manifest.segments, rename),
+        sensitive=_canon(manifest.sensitive, rename),
+        other=_canon([c for c in schema if c not in mapped], rename), schema=dict(_schema(frame, files)),
+        count_frame=count_frame, naive_time_files=naive_files,
+    )
+
+
+def _scan_predictions(root: Path, manifest: Manifest, role_src: dict[str, str]) -> tuple[DataFiles, pl.LazyFrame]:
+    """Resolve the predictions files and scan them lazily: ids, codes, times and text-like
+    columns read as text, numeric features, latency and score as numbers."""
     string_src = {role_src[r] for r in _STRING_ROLES} | {role_src["timestamp"]}
     string_src |= set(manifest.features.categorical) | set(manifest.segments) | set(manifest.sensitive)
     files = resolve_files(root, manifest.predictions, what="predictions")
     numeric_src = set(manifest.features.numeric) | {role_src["latency_ms"], role_src["score"]}
-    lf = scan_files(files, string_columns=frozenset(string_src), numeric_columns=frozenset(numeric_src))
-    schema = _schema(lf, files)
-    where = manifest.predictions
-    names = list(schema)
+    return files, scan_files(files, string_columns=frozenset(string_src), numeric_columns=frozenset(numeric_src))
 
-    # Roles: required ones and the ones the manifest named must exist.
+
+def _present_roles(manifest: Manifest, role_src: dict[str, str], schema: dict[str, pl.DataType],
+                   where: str) -> dict[str, str]:
+    """The roles found in the predictions (role -> source column); a required role, a role the
+    manifest mapped explicitly, and a model output (score or prediction) must be there."""
+    names = list(schema)
     present: dict[str, str] = {}
     for role, src in role_src.items():
         if src in schema:
             present[role] = src
-        elif role in REQUIRED_ROLES or (role in roles.explicit and role != "label"):
+        elif role in REQUIRED_ROLES or (role in manifest.columns.explicit and role != "label"):
             # (an explicitly mapped label may live in labels/ instead of predictions/)
             msg = f"column `{src}` not found in {where} (role `{role}`)"
             raise ColumnNotFoundError(
@@ -126,7 +163,11 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
         _missing_output(where, names, "prediction", role_src)
     if "score" not in present and "prediction" not in present:
         _missing_output(where, names, "score", role_src)
+    return present
 
+
+def _role_renames(present: dict[str, str], schema: dict[str, pl.DataType], where: str) -> dict[str, str]:
+    """Source column -> role name, refusing a mapping whose role name is another column's name."""
     rename = {src: role for role, src in present.items()}
     for role, src in present.items():
         if role != src and role in schema and role not in rename:
@@ -136,12 +177,12 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
                 found=f"both `{src}` (mapped to {role}) and `{role}`",
                 hint=f"rename `{role}` in the writer, or map the `{role}` role to it.",
             )
+    return rename
 
-    def canon(c: str) -> str:
-        return rename.get(c, c)
 
-    rename_back = {role: src for src, role in rename.items()}
-
+def _check_listed_columns(manifest: Manifest, schema: dict[str, pl.DataType], where: str) -> None:
+    """Every feature, segment and sensitive column the manifest lists must be in the predictions."""
+    names = list(schema)
     feats = manifest.features
     for kind, cols in (("numeric feature", feats.numeric), ("categorical feature", feats.categorical),
                        ("segment", manifest.segments), ("sensitive column", manifest.sensitive)):
@@ -154,28 +195,38 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
                     hint=did_you_mean(c, names, "fix the name in workbench.yaml or in the writer."),
                 )
 
-    sensitive = set(manifest.sensitive)
+
+def _numeric_feature_exprs(manifest: Manifest, schema: dict[str, pl.DataType], role_cols: set[str], where: str,
+                           masker: Masker) -> list[pl.Expr]:
+    """Numeric features (other than role columns) as Float64, masked when sensitive; a column
+    that is not a number is refused."""
     exprs: list[pl.Expr] = []
-    for role, src in present.items():
-        exprs.append(_role_expr(role, src, schema[src], where, sensitive, masker))
-    role_cols = set(present.values())
-    for c in feats.numeric:
+    for c in manifest.features.numeric:
         if c in role_cols:
             continue
         k = _kind(schema[c])
-        if c in sensitive:
+        if c in manifest.sensitive:
             exprs.append(masker.expr(c))
         elif k in ("int", "float"):
             exprs.append(pl.col(c).cast(pl.Float64))
         else:
             _bad_type(where, c, schema[c], "a number (int or float)",
                       "declare it under features.categorical, or write numbers")
+    return exprs
+
+
+def _column_exprs(manifest: Manifest, schema: dict[str, pl.DataType], role_cols: set[str], where: str,
+                  masker: Masker) -> list[pl.Expr]:
+    """Every other column, once: sensitive ones masked, categorical features and segments as
+    text codes (a float segment kept as is), the rest as written."""
+    feats = manifest.features
     listed = set(feats.numeric)
-    for c in (*feats.categorical, *manifest.segments, *manifest.sensitive, *names):
+    exprs: list[pl.Expr] = []
+    for c in (*feats.categorical, *manifest.segments, *manifest.sensitive, *schema):
         if c in role_cols or c in listed:
             continue
         listed.add(c)
-        if c in sensitive:
+        if c in manifest.sensitive:
             exprs.append(masker.expr(c))
             continue
         k = _kind(schema[c])
@@ -189,30 +240,20 @@ def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> Predicti
                           "declare numeric features under features.numeric")
         else:
             exprs.append(pl.col(c))
-    naive_files: tuple[str, ...] = ()
-    if "timestamp" in present and _kind(schema[present["timestamp"]]) == "str":
-        naive_files = _check_timestamp_samples(files, present["timestamp"])
-    frame = lf.select(exprs)
-    # The same frame with sensitive columns unmasked, for counts that never show a value
-    # (null counts, distinct ids): masking millions of values just to count them is waste.
-    masked = {canon(c) for c in sensitive}
-    count_frame = lf.select([pl.col(rename_back.get(n, n)).alias(n) if n in masked else e
-                             for e, n in ((e, e.meta.output_name()) for e in exprs)])
-    if "route" not in present:
-        frame = frame.with_columns(pl.lit("primary").alias("route"))
-        count_frame = count_frame.with_columns(pl.lit("primary").alias("route"))
-        present["route"] = "route"
-    out_schema = dict(_schema(frame, files))
-    mapped = set(present.values()) | set(feats.all) | set(manifest.segments) | sensitive
-    other = tuple(canon(c) for c in names if c not in mapped)
-    return PredictionsTable(
-        files=files, frame=frame, roles=tuple(r for r in ROLE_DEFAULTS if r in present),
-        numeric=tuple(canon(c) for c in feats.numeric),
-        categorical=tuple(canon(c) for c in feats.categorical),
-        segments=tuple(canon(c) for c in manifest.segments),
-        sensitive=tuple(canon(c) for c in manifest.sensitive),
-        other=other, schema=out_schema, count_frame=count_frame, naive_time_files=naive_files,
-    )
+    return exprs
+
+
+def _count_frame(lf: pl.LazyFrame, exprs: list[pl.Expr], masked: set[str], rename: dict[str, str]) -> pl.LazyFrame:
+    """The normalised frame with the ``masked`` (canonical) columns unmasked, for counts that never
+    show a value (null counts, distinct ids): masking millions of values just to count them is waste."""
+    rename_back = {role: src for src, role in rename.items()}
+    return lf.select([pl.col(rename_back.get(n, n)).alias(n) if n in masked else e
+                      for e, n in ((e, e.meta.output_name()) for e in exprs)])
+
+
+def _canon(columns: Iterable[str], rename: dict[str, str]) -> tuple[str, ...]:
+    """Column names as the normalised frame calls them (a role's source column by its role)."""
+    return tuple(rename.get(c, c) for c in columns)
 
 
 def _missing_output(where, names, role, role_src) -> None:

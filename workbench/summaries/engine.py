@@ -83,13 +83,52 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     frame = screen(frame, schema)
     segs = [segment] if isinstance(segment, str) else list(segment or ())
     keys = ["bucket", "model_version", "route"] + segs
-    prep = [pl.col("timestamp").dt.truncate(bucket).alias("bucket")]
-    prep += [pl.col(c).cast(pl.String).fill_null("(null)").alias(c) for c in segs]
+    key_prep = _key_exprs(bucket, segs)
+    feat_prep, feat_aggs = _feature_tallies(binning, schema)
+    aggs = _row_tallies(schema) + feat_aggs
+    # Score and label tallies: computed from ``labelled`` when given (a frame with labels joined),
+    # so the wide feature pass reads predictions alone and never carries the join.
+    lschema = dict(labelled.collect_schema()) if labelled is not None else schema
+    if labelled is not None:
+        labelled = screen(labelled, lschema)
+    has_label = "label" in lschema
+    lprep, laggs = _score_tallies(task, schema, has_label)
+    laggs = _invalid_tallies(schema, lschema) + laggs + _label_tallies(task, schema, has_label)
+    table = _tally_table(frame, labelled, keys, key_prep, key_prep + feat_prep, aggs, lprep, laggs)
+    latency = _latency_counts(frame, schema, keys, key_prep, table)
+    confusion = None
+    if task != "regression" and "prediction" in schema:
+        src = labelled if labelled is not None else frame  # both screened: NaN classes are null
+        confusion = _confusion(src, task, keys, key_prep, segs, has_label)
+    return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task,
+                   confusion=confusion)
+
+
+def _key_exprs(bucket: str, segs: list[str]) -> list[pl.Expr]:
+    """The computed keys: the time bucket, and each segment as text (null as ``"(null)"``)."""
+    return ([pl.col("timestamp").dt.truncate(bucket).alias("bucket")]
+            + [pl.col(c).cast(pl.String).fill_null("(null)").alias(c) for c in segs])
+
+
+def _row_tallies(schema: dict) -> list[pl.Expr]:
+    """Per-key row counts: rows, fallbacks served and rows with an invalid latency."""
     aggs: list[pl.Expr] = [pl.len().alias("n")]
     if "fallback" in schema:
         aggs.append(pl.col("fallback").cast(pl.Int64).sum().alias("fallback"))
     if "latency_ms" in schema:
         aggs.append(pl.col("__latency_ms|invalid").sum().alias("latency_ms|invalid"))
+    return aggs
+
+
+def _feature_tallies(binning: Binning, schema: dict) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Feature tallies on the fitted bins: the bin-index columns to add, and the aggregations.
+
+    A numeric feature gets its missing and ±inf counts, sum, sum of squares, min, max and a
+    histogram over its bins; a categorical one a count per vocabulary value, of other values,
+    of values unseen in the baseline and of nulls.
+    """
+    prep: list[pl.Expr] = []
+    aggs: list[pl.Expr] = []
     for f, edges in binning.numeric.items():
         if f not in schema:
             continue
@@ -111,82 +150,101 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         aggs += [(x.is_not_null() & ~x.is_in(vocab)).sum().alias(f"{c}|other"),
                  (x.is_not_null() & ~x.is_in(binning.seen[c])).sum().alias(f"{c}|unseen"),
                  x.is_null().sum().alias(f"{c}|null")]
-    # Score and label tallies: computed from ``labelled`` when given (a frame with labels joined),
-    # so the wide feature pass reads predictions alone and never carries the join.
-    lprep: list[pl.Expr] = []
-    laggs: list[pl.Expr] = []
-    lschema = dict(labelled.collect_schema()) if labelled is not None else schema
-    if labelled is not None:
-        labelled = screen(labelled, lschema)
-    has_label = "label" in lschema
-    laggs += [pl.col(f"__{c}|invalid").sum().alias(f"{c}|invalid") for c in ("score", "prediction", "label")
-              if c in lschema and (c != "score" or "score" in schema)]
-    if "score" in schema:
-        lprep.append((pl.col("score") * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int32)
-                    .alias("__score|bin"))
-        if task == "binary_classification" and has_label:
-            lprep.append(_positive("label").alias("__y"))
-            for name, cond in (("y1", pl.col("__y") == 1), ("y0", pl.col("__y") == 0),
-                               ("yna", pl.col("__y").is_null())):
-                laggs += [((pl.col("__score|bin") == i) & cond).sum().alias(f"score|{name}|h{i}")
-                         for i in range(SCORE_BINS)]
-            # Exact, additive quality sums over labelled rows: log loss (and its square, for an
-            # interval), Brier score, and the score mass per bin for calibration.
-            p = pl.col("score").clip(1e-15, 1 - 1e-15)
-            y = pl.col("__y")
-            loss = -(y * p.log() + (1 - y) * (1 - p).log())
-            laggs += [loss.sum().alias("logloss|sum"), (loss * loss).sum().alias("logloss|sumsq"),
-                     ((pl.col("score") - y) ** 2).sum().alias("brier|sum")]
-            laggs += [pl.when((pl.col("__score|bin") == i) & y.is_not_null()).then(pl.col("score")).sum()
-                     .alias(f"score|s|h{i}") for i in range(SCORE_BINS)]
-        else:
-            laggs += [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
-    if has_label and "prediction" in schema:
-        # a labelled row counts when both its label and its prediction are valid values
-        is_lab = pl.col("label").is_not_null() & pl.col("prediction").is_not_null()
-        laggs.append(is_lab.sum().alias("labelled"))
-        if task == "regression":
-            err = (pl.col("prediction").cast(pl.Float64) - pl.col("label").cast(pl.Float64))
-            laggs += [err.abs().sum().alias("abs_err"), (err * err).sum().alias("sq_err")]
-        else:
-            if task == "binary_classification":  # one positive-label definition: yes/true/1 alike
-                same = _positive("prediction") == _positive("label")
-            else:
-                same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
-            laggs.append((same & is_lab).sum().alias("correct"))
+    return prep, aggs
+
+
+def _invalid_tallies(schema: dict, lschema: dict) -> list[pl.Expr]:
+    """Rows whose score, prediction or label was invalid (flagged by :func:`screen`)."""
+    return [pl.col(f"__{c}|invalid").sum().alias(f"{c}|invalid") for c in ("score", "prediction", "label")
+            if c in lschema and (c != "score" or "score" in schema)]
+
+
+def _score_tallies(task: str, schema: dict, has_label: bool) -> tuple[list[pl.Expr], list[pl.Expr]]:
+    """Score histogram on :data:`SCORE_BINS` equal bins: the columns to add, and the aggregations.
+
+    Binary labelled rows are split by outcome (``score|y1|h*``, ``score|y0|h*``, ``score|yna|h*``)
+    and get the quality sums of :func:`_quality_sums`; other tasks get one histogram (``score|h*``).
+    """
+    if "score" not in schema:
+        return [], []
+    prep = [(pl.col("score") * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int32).alias("__score|bin")]
+    if not (task == "binary_classification" and has_label):
+        return prep, [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
+    prep.append(_positive("label").alias("__y"))
+    aggs: list[pl.Expr] = []
+    for name, cond in (("y1", pl.col("__y") == 1), ("y0", pl.col("__y") == 0), ("yna", pl.col("__y").is_null())):
+        aggs += [((pl.col("__score|bin") == i) & cond).sum().alias(f"score|{name}|h{i}") for i in range(SCORE_BINS)]
+    return prep, aggs + _quality_sums()
+
+
+def _quality_sums() -> list[pl.Expr]:
+    """Exact, additive quality sums over labelled binary rows: log loss (and its square, for an
+    interval), Brier score, and the score mass per bin for calibration (reads ``__y``)."""
+    p = pl.col("score").clip(1e-15, 1 - 1e-15)
+    y = pl.col("__y")
+    loss = -(y * p.log() + (1 - y) * (1 - p).log())
+    sums = [loss.sum().alias("logloss|sum"), (loss * loss).sum().alias("logloss|sumsq"),
+            ((pl.col("score") - y) ** 2).sum().alias("brier|sum")]
+    return sums + [pl.when((pl.col("__score|bin") == i) & y.is_not_null()).then(pl.col("score")).sum()
+                   .alias(f"score|s|h{i}") for i in range(SCORE_BINS)]
+
+
+def _label_tallies(task: str, schema: dict, has_label: bool) -> list[pl.Expr]:
+    """Labelled rows, and their errors: absolute and squared error sums (regression) or the
+    number predicted correctly (classification)."""
+    if not (has_label and "prediction" in schema):
+        return []
+    # a labelled row counts when both its label and its prediction are valid values
+    is_lab = pl.col("label").is_not_null() & pl.col("prediction").is_not_null()
+    aggs = [is_lab.sum().alias("labelled")]
+    if task == "regression":
+        err = (pl.col("prediction").cast(pl.Float64) - pl.col("label").cast(pl.Float64))
+        return aggs + [err.abs().sum().alias("abs_err"), (err * err).sum().alias("sq_err")]
+    if task == "binary_classification":  # one positive-label definition: yes/true/1 alike
+        same = _positive("prediction") == _positive("label")
+    else:
+        same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
+    return aggs + [(same & is_lab).sum().alias("correct")]
+
+
+def _tally_table(frame: pl.LazyFrame, labelled: pl.LazyFrame | None, keys: list[str], key_prep: list[pl.Expr],
+                 prep: list[pl.Expr], aggs: list[pl.Expr], lprep: list[pl.Expr],
+                 laggs: list[pl.Expr]) -> pl.DataFrame:
+    """Run the tallies, one row per key: all from ``frame``, or the score and label ones from
+    ``labelled`` joined on the keys. Sorted by the keys; counts as Int64."""
     # Queries are collected one after the other: collected together, polars caches their
     # shared sub-plan (every row with every bin column) in memory to feed them all.
     if labelled is None:
-        res = [frame.with_columns(prep + lprep).group_by(keys).agg(aggs + laggs).collect(engine="streaming")]
+        table = frame.with_columns(prep + lprep).group_by(keys).agg(aggs + laggs).collect(engine="streaming")
     else:
-        main = frame.with_columns(prep).group_by(keys).agg(aggs).collect(engine="streaming")
+        table = frame.with_columns(prep).group_by(keys).agg(aggs).collect(engine="streaming")
         if laggs:
-            key_prep = [e for e in prep if e.meta.output_name() in keys]
             lab = labelled.with_columns(key_prep + lprep).group_by(keys).agg(laggs).collect(engine="streaming")
-            main = main.join(lab, on=keys, how="left", nulls_equal=True)
-        res = [main]
-    if "latency_ms" in schema:
-        lat_keys = [pl.col("timestamp").dt.truncate(bucket).alias("bucket"), "model_version", "route"]
-        lat_keys += [pl.col(c).cast(pl.String).fill_null("(null)").alias(c) for c in segs]
-        res.append(frame.select(*lat_keys, latency_bin_expr().alias("bin"))
-                   .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")).collect(engine="streaming"))
-    confusion = None
-    if task != "regression" and "prediction" in schema:
-        # prediction x label counts (label null on rows not labelled yet): the confusion matrix,
-        # and the predicted-class mix of every row
-        src = labelled if labelled is not None else frame  # both screened: NaN classes are null
-        if not has_label:
-            src = src.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
-        conf_keys = [e for e in prep if e.meta.output_name() in keys]
-        confusion = (src.select(*conf_keys, *[k for k in keys if k not in ("bucket", *segs)], *_classes(task))
-                     .group_by([*keys, "prediction", "label"]).agg(pl.len().cast(pl.Int64).alias("n"))
-                     .collect(engine="streaming").sort([*keys, "prediction", "label"], nulls_last=True))
-    table = res[0].sort(keys, nulls_last=True)
+            table = table.join(lab, on=keys, how="left", nulls_equal=True)
+    table = table.sort(keys, nulls_last=True)
     count_cols = [c for c in table.columns if c not in keys and not c.endswith(("|sum", "|sumsq", "|min", "|max",
                                                                                "abs_err", "sq_err"))
                   and not c.startswith("score|s|")]
-    table = table.with_columns(pl.col(count_cols).cast(pl.Int64))
-    latency = res[1].sort([*keys, "bin"], nulls_last=True) if len(res) > 1 else \
-        pl.DataFrame(schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
-    return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task,
-                   confusion=confusion)
+    return table.with_columns(pl.col(count_cols).cast(pl.Int64))
+
+
+def _latency_counts(frame: pl.LazyFrame, schema: dict, keys: list[str], key_prep: list[pl.Expr],
+                    table: pl.DataFrame) -> pl.DataFrame:
+    """Rows per key and latency bin (:func:`latency_bin_expr`); empty, with the keys' types,
+    when the frame logs no latency."""
+    if "latency_ms" not in schema:
+        return pl.DataFrame(schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
+    return (frame.select(*key_prep, "model_version", "route", latency_bin_expr().alias("bin"))
+            .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")).collect(engine="streaming")
+            .sort([*keys, "bin"], nulls_last=True))
+
+
+def _confusion(src: pl.LazyFrame, task: str, keys: list[str], key_prep: list[pl.Expr], segs: list[str],
+               has_label: bool) -> pl.DataFrame:
+    """Prediction x label counts per key (label null on rows not labelled yet): the confusion
+    matrix, and the predicted-class mix of every row."""
+    if not has_label:
+        src = src.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
+    return (src.select(*key_prep, *[k for k in keys if k not in ("bucket", *segs)], *_classes(task))
+            .group_by([*keys, "prediction", "label"]).agg(pl.len().cast(pl.Int64).alias("n"))
+            .collect(engine="streaming").sort([*keys, "prediction", "label"], nulls_last=True))
