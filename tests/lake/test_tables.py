@@ -13,6 +13,7 @@ from workbench import exceptions as E
     ("lable", "label", "lable"),           # a typo: the close name is suggested
     ("key", "request_id", None),           # nothing close: the hint alone
     ("request", "request_id", "request"),
+    ("outcome", "label", None),            # `labeled_at` serves its own role: never suggested for `label`
 ])
 def test_labels_missing_a_column_names_it_with_a_hint(lake_dir, written, missing, suggested):
     path = lake_dir / "labels" / "labels.parquet"
@@ -26,6 +27,7 @@ def test_labels_missing_a_column_names_it_with_a_hint(lake_dir, written, missing
     assert ("did you mean" in text) == (suggested is not None)
     if suggested:
         assert f"did you mean `{suggested}`?" in text
+    assert "did you mean `labeled_at`" not in text
     assert isinstance(ei.value, ValueError)
 
 

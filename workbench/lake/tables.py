@@ -157,7 +157,8 @@ def _present_roles(manifest: Manifest, role_src: dict[str, str], schema: dict[st
             raise ColumnNotFoundError(
                 msg, file=where, column=src, expected=f"a column for the `{role}` role",
                 found=", ".join(names)[:400],
-                hint=did_you_mean(src, names, f"map it in workbench.yaml: columns: {{{role}: <column>}}"),
+                hint=did_you_mean(src, _unclaimed(names, {v for r, v in role_src.items() if r != role}),
+                                  f"map it in workbench.yaml: columns: {{{role}: <column>}}"),
             )
     if manifest.task == "regression" and "prediction" not in present:
         _missing_output(where, names, "prediction", role_src)
@@ -392,7 +393,8 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
             msg = f"column `{src}` not found in {spec} (role `{role}`)"
             raise ColumnNotFoundError(msg, file=spec, column=src, expected=f"a `{role}` column",
                                       found=", ".join(names)[:400],
-                                      hint=did_you_mean(src, names, "labels need request_id, label, labeled_at."))
+                                      hint=did_you_mean(src, _unclaimed(names, {rid, lab, "labeled_at"} - {src}),
+                                                        "labels need request_id, label, labeled_at."))
     sensitive = set(manifest.sensitive)
     exprs = [masker.expr(rid).alias("request_id") if rid in sensitive
              else _role_expr("request_id", rid, schema[rid], spec, set()),
@@ -407,3 +409,9 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
     else:
         exprs.append(pl.lit(None, dtype=UTC_DT).alias("labeled_at"))
     return LabelsTable(files=files, frame=lf.select(exprs), inline=False)
+
+
+def _unclaimed(names, claimed) -> list[str]:
+    """Column names a "did you mean" may suggest: not the ones already serving another role
+    (a missing `label` must not be answered with `labeled_at`)."""
+    return [n for n in names if n not in claimed]
