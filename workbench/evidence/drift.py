@@ -164,36 +164,53 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
     bz, wz = _totals(baseline), _totals(window)
     nb, nw = int(bz.get("n", 0)), int(wz.get("n", 0))
     binning = baseline.binning
-    partial: list[dict[str, Any]] = []
-    for f, edges in binning.numeric.items():
-        if features is not None and f not in features:
-            continue
-        k = len(edges) + 1
-        a = np.array([bz.get(f"{f}|h{i}", 0) for i in range(k)], dtype=float)
-        b = np.array([wz.get(f"{f}|h{i}", 0) for i in range(k)], dtype=float)
-        d, p = st.ks_from_counts(a, b)
-        lo = min((v for v in (bz.get(f"{f}|min"), wz.get(f"{f}|min")) if v is not None), default=0.0)
-        hi = max((v for v in (bz.get(f"{f}|max"), wz.get(f"{f}|max")) if v is not None), default=0.0)
-        sd = _std(bz, f)
-        w = st.wasserstein_from_counts(a, b, edges, lo, hi) / sd if sd > 0 else 0.0
-        ratio, power = _scale(bz, wz, f, th.scale_tolerance)
-        partial.append(dict(feature=f, kind="numeric", a=a, b=b, test="ks", statistic=d, p=p,
-                            wasserstein=w, scale_ratio=ratio, scale_power=power,
-                            nulls=(bz.get(f"{f}|null") or 0, wz.get(f"{f}|null") or 0),
-                            infs=(bz.get(f"{f}|inf") or 0, wz.get(f"{f}|inf") or 0)))
-    for c, vocab in binning.categorical.items():
-        if features is not None and c not in features:
-            continue
-        cols = [f"{c}|v{i}" for i in range(len(vocab))] + [f"{c}|other"]
-        a = np.array([bz.get(x, 0) for x in cols], dtype=float)
-        b = np.array([wz.get(x, 0) for x in cols], dtype=float)
-        chi, p, _ = st.chi2_counts(a, b)
-        nonnull_w = b.sum()
-        unseen = wz.get(f"{c}|unseen", 0) / nonnull_w if nonnull_w else 0.0
-        if c in (binning.meta or {}).get("high_cardinality", {}):
-            unseen = None  # id-like column: every value is new by construction (see fit_binning)
-        partial.append(dict(feature=c, kind="categorical", a=a, b=b, test="chi2", statistic=chi, p=p,
-                            unseen_share=unseen, nulls=(bz.get(f"{c}|null", 0), wz.get(f"{c}|null", 0))))
+    high_cardinality = (binning.meta or {}).get("high_cardinality", {})
+    partial = [_numeric_tests(f, edges, bz, wz, th) for f, edges in binning.numeric.items()
+               if features is None or f in features]
+    partial += [_categorical_tests(c, vocab, bz, wz, c in high_cardinality)
+                for c, vocab in binning.categorical.items() if features is None or c in features]
+    qs, q_nulls, q_inf = _adjust(partial, nb, nw)
+    out = tuple(_feature_drift(x, nb, nw, qs[i], q_nulls[i], q_inf.get(i), th) for i, x in enumerate(partial))
+    return DriftResult(features=out, baseline_rows=nb, window_rows=nw, thresholds=th,
+                       meta={"baseline_bucket": baseline.bucket, "binning_rows": binning.rows})
+
+
+def _numeric_tests(f: str, edges, bz: dict, wz: dict, th: DriftThresholds) -> dict[str, Any]:
+    """Binned counts, KS test, normalised Wasserstein distance and unit-scale test of one numeric
+    feature, with its null and infinite counts on each side."""
+    k = len(edges) + 1
+    a = np.array([bz.get(f"{f}|h{i}", 0) for i in range(k)], dtype=float)
+    b = np.array([wz.get(f"{f}|h{i}", 0) for i in range(k)], dtype=float)
+    d, p = st.ks_from_counts(a, b)
+    lo = min((v for v in (bz.get(f"{f}|min"), wz.get(f"{f}|min")) if v is not None), default=0.0)
+    hi = max((v for v in (bz.get(f"{f}|max"), wz.get(f"{f}|max")) if v is not None), default=0.0)
+    sd = _std(bz, f)
+    w = st.wasserstein_from_counts(a, b, edges, lo, hi) / sd if sd > 0 else 0.0
+    ratio, power = _scale(bz, wz, f, th.scale_tolerance)
+    return dict(feature=f, kind="numeric", a=a, b=b, test="ks", statistic=d, p=p,
+                wasserstein=w, scale_ratio=ratio, scale_power=power,
+                nulls=(bz.get(f"{f}|null") or 0, wz.get(f"{f}|null") or 0),
+                infs=(bz.get(f"{f}|inf") or 0, wz.get(f"{f}|inf") or 0))
+
+
+def _categorical_tests(c: str, vocab, bz: dict, wz: dict, high_cardinality: bool) -> dict[str, Any]:
+    """Counts per category, chi-squared test and share of unseen categories of one categorical
+    feature, with its null counts on each side."""
+    cols = [f"{c}|v{i}" for i in range(len(vocab))] + [f"{c}|other"]
+    a = np.array([bz.get(x, 0) for x in cols], dtype=float)
+    b = np.array([wz.get(x, 0) for x in cols], dtype=float)
+    chi, p, _ = st.chi2_counts(a, b)
+    nonnull_w = b.sum()
+    unseen = wz.get(f"{c}|unseen", 0) / nonnull_w if nonnull_w else 0.0
+    if high_cardinality:
+        unseen = None  # id-like column: every value is new by construction (see fit_binning)
+    return dict(feature=c, kind="categorical", a=a, b=b, test="chi2", statistic=chi, p=p,
+                unseen_share=unseen, nulls=(bz.get(f"{c}|null", 0), wz.get(f"{c}|null", 0)))
+
+
+def _adjust(partial: list[dict[str, Any]], nb: int, nw: int) -> tuple[list[float], list[float], dict[int, float]]:
+    """Benjamini-Hochberg q-values, adjusted as one family, of each feature's distribution test,
+    its null-rate test and (keyed by position, only where a side has any) its infinite-share test."""
     null_ps = [st.two_proportion(x["nulls"][0], nb, x["nulls"][1], nw)[1] for x in partial]
     # the infinite share is tested only where a side has any, so clean features do not widen
     # the family the other tests are adjusted over
@@ -201,45 +218,56 @@ def detect_drift(baseline: Summary, window: Summary, *, thresholds: DriftThresho
     inf_ps = [st.two_proportion(partial[i]["infs"][0], nb, partial[i]["infs"][1], nw)[1] for i in with_inf]
     qs = st.benjamini_hochberg([x["p"] for x in partial] + null_ps + inf_ps)
     q_inf = {i: float(qs[2 * len(partial) + k]) for k, i in enumerate(with_inf)}
-    out = []
-    for i, x in enumerate(partial):
-        q, q_null = float(qs[i]), float(qs[len(partial) + i])
-        nr_b = x["nulls"][0] / nb if nb else 0.0
-        nr_w = x["nulls"][1] / nw if nw else 0.0
-        infs = x.get("infs", (0, 0))
-        ir_b = infs[0] / nb if nb else 0.0
-        ir_w = infs[1] / nw if nw else 0.0
-        # a side without one present, finite value has no distribution to compare: its null or
-        # infinite share says what happened
-        empty = not x["a"].sum() or not x["b"].sum()
-        psi = 0.0 if empty else st.psi(x["a"], x["b"])
-        js = 0.0 if empty else st.js_distance(x["a"], x["b"])
-        reasons = []
-        if q < th.alpha and psi >= th.psi:
-            reasons.append(f"PSI {psi:.2f} >= {th.psi}")
-        if q < th.alpha and js >= th.js:
-            reasons.append(f"JS distance {js:.2f} >= {th.js}")
-        if x["kind"] == "numeric" and q < th.alpha and (x["wasserstein"] or 0) >= th.wasserstein \
-                and psi >= th.psi / 2:
-            reasons.append(f"Wasserstein {x['wasserstein']:.2f} sd")
-        if q_null < th.alpha and abs(nr_w - nr_b) >= th.null_rate:
-            reasons.append(f"null rate {nr_b:.1%} -> {nr_w:.1%}")
-        if i in q_inf and q_inf[i] < th.alpha and abs(ir_w - ir_b) >= th.null_rate:
-            reasons.append(f"infinite values {ir_b:.1%} -> {ir_w:.1%}")
-        if x.get("unseen_share") is not None and x["unseen_share"] >= th.unseen_share and nw >= th.unseen_min_rows:
-            reasons.append(f"unseen categories on {x['unseen_share']:.1%} of rows")
-        if x.get("scale_power"):
-            reasons.append(f"scale x{x['scale_ratio']:.3g} (~10^{x['scale_power']}): a unit change?")
-        out.append(FeatureDrift(
-            feature=x["feature"], kind=x["kind"], n_baseline=nb, n_window=nw,
-            psi=psi, js=js, p_value=x["p"], q_value=q, test=x["test"], statistic=x["statistic"],
-            null_rate_baseline=nr_b, null_rate_window=nr_w, null_rate_p_value=q_null,
-            wasserstein=x.get("wasserstein"), unseen_share=x.get("unseen_share"),
-            scale_ratio=x.get("scale_ratio"), scale_power=x.get("scale_power"),
-            inf_rate_baseline=ir_b, inf_rate_window=ir_w, inf_rate_p_value=q_inf.get(i),
-            drifted=bool(reasons), reasons=tuple(reasons)))
-    return DriftResult(features=tuple(out), baseline_rows=nb, window_rows=nw, thresholds=th,
-                       meta={"baseline_bucket": baseline.bucket, "binning_rows": binning.rows})
+    n = len(partial)
+    return [float(qs[i]) for i in range(n)], [float(qs[n + i]) for i in range(n)], q_inf
+
+
+def _feature_drift(x: dict[str, Any], nb: int, nw: int, q: float, q_null: float, q_inf: float | None,
+                   th: DriftThresholds) -> FeatureDrift:
+    """One feature's drift statistics from its tests and q-values, flagged when a reason applies."""
+    nr_b = x["nulls"][0] / nb if nb else 0.0
+    nr_w = x["nulls"][1] / nw if nw else 0.0
+    infs = x.get("infs", (0, 0))
+    ir_b = infs[0] / nb if nb else 0.0
+    ir_w = infs[1] / nw if nw else 0.0
+    # a side without one present, finite value has no distribution to compare: its null or
+    # infinite share says what happened
+    empty = not x["a"].sum() or not x["b"].sum()
+    psi = 0.0 if empty else st.psi(x["a"], x["b"])
+    js = 0.0 if empty else st.js_distance(x["a"], x["b"])
+    reasons = _reasons(x, psi, js, q, q_null, q_inf, (nr_b, nr_w), (ir_b, ir_w), nw, th)
+    return FeatureDrift(
+        feature=x["feature"], kind=x["kind"], n_baseline=nb, n_window=nw,
+        psi=psi, js=js, p_value=x["p"], q_value=q, test=x["test"], statistic=x["statistic"],
+        null_rate_baseline=nr_b, null_rate_window=nr_w, null_rate_p_value=q_null,
+        wasserstein=x.get("wasserstein"), unseen_share=x.get("unseen_share"),
+        scale_ratio=x.get("scale_ratio"), scale_power=x.get("scale_power"),
+        inf_rate_baseline=ir_b, inf_rate_window=ir_w, inf_rate_p_value=q_inf,
+        drifted=bool(reasons), reasons=tuple(reasons))
+
+
+def _reasons(x: dict[str, Any], psi: float, js: float, q: float, q_null: float, q_inf: float | None,
+             null_rates: tuple[float, float], inf_rates: tuple[float, float], nw: int,
+             th: DriftThresholds) -> list[str]:
+    """Why a feature counts as drifted: each test significant *and* its effect size past its threshold."""
+    (nr_b, nr_w), (ir_b, ir_w) = null_rates, inf_rates
+    reasons = []
+    if q < th.alpha and psi >= th.psi:
+        reasons.append(f"PSI {psi:.2f} >= {th.psi}")
+    if q < th.alpha and js >= th.js:
+        reasons.append(f"JS distance {js:.2f} >= {th.js}")
+    if x["kind"] == "numeric" and q < th.alpha and (x["wasserstein"] or 0) >= th.wasserstein \
+            and psi >= th.psi / 2:
+        reasons.append(f"Wasserstein {x['wasserstein']:.2f} sd")
+    if q_null < th.alpha and abs(nr_w - nr_b) >= th.null_rate:
+        reasons.append(f"null rate {nr_b:.1%} -> {nr_w:.1%}")
+    if q_inf is not None and q_inf < th.alpha and abs(ir_w - ir_b) >= th.null_rate:
+        reasons.append(f"infinite values {ir_b:.1%} -> {ir_w:.1%}")
+    if x.get("unseen_share") is not None and x["unseen_share"] >= th.unseen_share and nw >= th.unseen_min_rows:
+        reasons.append(f"unseen categories on {x['unseen_share']:.1%} of rows")
+    if x.get("scale_power"):
+        reasons.append(f"scale x{x['scale_ratio']:.3g} (~10^{x['scale_power']}): a unit change?")
+    return reasons
 
 
 def _present(t: dict, f: str) -> int:

@@ -211,6 +211,34 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
     trust_artifacts : bool
         See :func:`~workbench.explain.load_artifact`.
     """
+    uris = _artifact_uris(lake, version, previous)
+    new_m = load_artifact(uris[version], root=lake.root, trust_artifacts=trust_artifacts)
+    old_m = load_artifact(uris[previous], root=lake.root, trust_artifacts=trust_artifacts)
+    task = lake.task
+    name, fn = _metric(task)
+    win, base = _samples(lake, version, start, end, baseline_start, baseline_end, n, seed)
+    y, yb = _labels(win, task), _labels(base, task)
+    logged, s_new, s_old = _logged(win, task), score_rows(new_m, win, task), score_rows(old_m, win, task)
+    s_ref = score_rows(old_m, base, task)
+    metrics = fn(y, logged), fn(y, s_new), fn(y, s_old), fn(yb, s_ref)
+    nv, lv, ov = _differences(name, fn, y, yb, logged, s_new, s_old, s_ref, metrics,
+                              np.random.default_rng(seed), n_boot)
+    dis, served, tol, why = _serving_check(new_m, lake, version, start, end, n, seed + 2)
+    verdict, detail = _verdict(name, metrics, nv, ov, dis, served, tol, version=version, previous=previous,
+                               rows=len(y), margin=margin, serving_share=serving_share)
+    m_logged, m_new, m_old, m_ref = metrics
+    return ReplayResult(version=version, previous=previous, metric=name, rows=len(y), baseline_rows=len(yb),
+                        logged=m_logged, new=m_new, old=m_old, old_baseline=m_ref, new_vs_old=nv,
+                        logged_vs_new=lv, old_window_vs_baseline=ov, verdict=verdict, detail=detail,
+                        disagreement=dis, served_rows=served, tolerance=tol,
+                        meta={"margin": margin, "n_boot": n_boot, "interval": "95% paired bootstrap",
+                              "serving_share": serving_share, "disagreement_interval": "95% Wilson",
+                              "sample": "seeded hash of request_id", "artifacts": uris,
+                              **({"serving_check": f"not made: {why}"} if why else {})})
+
+
+def _artifact_uris(lake: Lake, version: str, previous: str) -> dict[str, str]:
+    """Each version's first ``artifact_uri`` in the deployments; an error naming the one without."""
     d = lake.lineage.deployments
     uris = {}
     for v in (version, previous):
@@ -222,11 +250,13 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
                                 file=lake.manifest.lineage.deployments,
                                 hint="replay needs both versions' model files")
         uris[v] = uri[0]
-    new_m = load_artifact(uris[version], root=lake.root, trust_artifacts=trust_artifacts)
-    old_m = load_artifact(uris[previous], root=lake.root, trust_artifacts=trust_artifacts)
-    task = lake.task
-    name, fn = _metric(task)
-    sign = -1.0 if name == "mae" else 1.0
+    return uris
+
+
+def _samples(lake: Lake, version: str, start, end, baseline_start, baseline_end, n: int,
+             seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Labelled rows ``version`` served in the window, and baseline rows (by default those before
+    ``start``) of whichever version served them; an error when either has fewer than 50."""
     win = _sample(lake, version, start, end, n, seed)
     if baseline_end is None and start is not None:
         baseline_end = start
@@ -235,13 +265,17 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
     if win.height < 50 or base.height < 50:
         raise ArtifactError(f"too few labelled rows to replay ({win.height} of {version} in the window, "
                             f"{base.height} in the baseline; need 50 each)", hint="widen the window or wait for labels")
-    y, yb = _labels(win, task), _labels(base, task)
-    logged, s_new, s_old = _logged(win, task), score_rows(new_m, win, task), score_rows(old_m, win, task)
-    s_ref = score_rows(old_m, base, task)
-    m_logged, m_new, m_old, m_ref = fn(y, logged), fn(y, s_new), fn(y, s_old), fn(yb, s_ref)
+    return win, base
+
+
+def _differences(name: str, fn, y, yb, logged, s_new, s_old, s_ref, metrics, rng, n_boot: int):
+    """New vs old and logged vs new on the window's rows, and the old model on the window vs on the
+    baseline, each as (estimate, low, high) with a 95 % bootstrap interval; negative means worse
+    (MAE differences are relative to the old model's baseline MAE)."""
+    _, _, m_old, m_ref = metrics
+    sign = -1.0 if name == "mae" else 1.0
     scale = abs(m_ref) if name == "mae" and m_ref else 1.0  # MAE differences are relative
-    rng = np.random.default_rng(seed)
-    k = len(y)
+    k, kb = len(y), len(yb)
 
     def paired(a, b):
         def f(i):
@@ -251,42 +285,33 @@ def replay(lake: Lake, version: str, previous: str, *, start=None, end=None, bas
 
     nv = paired(s_new, s_old)
     lv = paired(logged, s_new)
-    kb = len(yb)
 
     def drift_f(i, j):
         return sign * (fn(y[i], s_old[i]) - fn(yb[j], s_ref[j])) / scale
     lo, hi = _boot(drift_f, [k, kb], rng, n_boot)
-    ov = (sign * (m_old - m_ref) / scale, lo, hi)
+    return nv, lv, (sign * (m_old - m_ref) / scale, lo, hi)
+
+
+def _verdict(name: str, metrics, nv, ov, dis, served: int, tol: str, *, version: str, previous: str,
+             rows: int, margin: float, serving_share: float) -> tuple[str, str]:
+    """``"serving"``, ``"data"``, ``"model"`` or ``"none"``, and the sentence that explains it."""
+    m_logged, m_new, m_old, m_ref = metrics
 
     def worse(x):  # significantly and materially negative
         return x[2] < 0 and x[0] <= -margin
 
-    dis, served, tol, why = _serving_check(new_m, lake, version, start, end, n, seed + 2)
+    data = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on baseline rows to {m_old:.3f} on this "
+            f"window, as does {version}'s ({m_new:.3f}): both fail, the data changed")
     if dis is not None and dis[1] > serving_share:
-        verdict = "serving"
-        detail = (f"{version}'s own artifact does not reproduce what it logged on {dis[0]:.1%} of {served:,} "
-                  f"served rows (95% CI {dis[1]:.1%}-{dis[2]:.1%}; agreement: {tol}); {name} of the logged "
-                  f"outputs {m_logged:.3f}, of the artifact {m_new:.3f}: the serving code, not the model")
-    elif worse(ov) and abs(nv[0]) < 0.5 * abs(ov[0]):
-        verdict = "data"
-        detail = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on baseline rows to {m_old:.3f} on this "
-                  f"window, as does {version}'s ({m_new:.3f}): both fail, the data changed")
-    elif worse(nv):
-        verdict = "model"
-        detail = (f"on the same {k:,} rows {previous}'s artifact scores {name} {m_old:.3f} and {version}'s "
-                  f"{m_new:.3f}: the old model would have been fine, the new model is the cause")
-    elif worse(ov):
-        verdict = "data"
-        detail = (f"{previous}'s artifact falls from {name} {m_ref:.3f} on baseline rows to {m_old:.3f} on this "
-                  f"window, as does {version}'s ({m_new:.3f}): both fail, the data changed")
-    else:
-        verdict = "none"
-        detail = f"{name}: logged {m_logged:.3f}, {version} {m_new:.3f}, {previous} {m_old:.3f} (baseline {m_ref:.3f})"
-    return ReplayResult(version=version, previous=previous, metric=name, rows=k, baseline_rows=kb,
-                        logged=m_logged, new=m_new, old=m_old, old_baseline=m_ref, new_vs_old=nv,
-                        logged_vs_new=lv, old_window_vs_baseline=ov, verdict=verdict, detail=detail,
-                        disagreement=dis, served_rows=served, tolerance=tol,
-                        meta={"margin": margin, "n_boot": n_boot, "interval": "95% paired bootstrap",
-                              "serving_share": serving_share, "disagreement_interval": "95% Wilson",
-                              "sample": "seeded hash of request_id", "artifacts": uris,
-                              **({"serving_check": f"not made: {why}"} if why else {})})
+        return "serving", (
+            f"{version}'s own artifact does not reproduce what it logged on {dis[0]:.1%} of {served:,} "
+            f"served rows (95% CI {dis[1]:.1%}-{dis[2]:.1%}; agreement: {tol}); {name} of the logged "
+            f"outputs {m_logged:.3f}, of the artifact {m_new:.3f}: the serving code, not the model")
+    if worse(ov) and abs(nv[0]) < 0.5 * abs(ov[0]):
+        return "data", data
+    if worse(nv):
+        return "model", (f"on the same {rows:,} rows {previous}'s artifact scores {name} {m_old:.3f} and "
+                         f"{version}'s {m_new:.3f}: the old model would have been fine, the new model is the cause")
+    if worse(ov):
+        return "data", data
+    return "none", f"{name}: logged {m_logged:.3f}, {version} {m_new:.3f}, {previous} {m_old:.3f} (baseline {m_ref:.3f})"

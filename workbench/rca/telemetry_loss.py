@@ -179,6 +179,7 @@ class TelemetryLoss(Hypothesis):
         return best
 
     def evaluate(self, ctx) -> list[Finding]:
+        """One finding when the window logged significantly fewer rows than the ingress saw, else none."""
         cap = ctx.capture
         if cap is None:
             return []
@@ -188,37 +189,69 @@ class TelemetryLoss(Hypothesis):
         whole = _loss(total, w_start, b_end, min_buckets=th.min_buckets)
         if whole is None:
             return []
+        per_route = self._per_route(cap, w_start, b_end, whole)
+        confined = self._confined(cap, per_route, w_start, b_end, whole)
+        share = None
+        if not per_route and whole["p_value"] < th.alpha:
+            share = self._by_rollout_share(ctx, cap, floor_hour(whole["onset"].at), whole)
+        best = per_route[confined] if confined else whole
+        score = self._score(whole, best, confined)
+        if score <= 0:
+            return []
+        confined, version, rc, lineage, onset = self._culprit(ctx, cap, share, confined, best["onset"].at)
+        o = best["onset"]
+        where = f" on route {confined}" + (f" ({version})" if version else "") if confined else ""
+        return [Finding(
+            cause=self.cause, score=round(score, 4), subject=subject(model_version=version, route=confined),
+            onset=onset, onset_interval=(o.low, o.high) if o.low else None,
+            evidence=_evidence(best, whole, rc, where, version, confined),
+            lineage=lineage or (LineageEvent("traffic", o.at, "metrics:traffic", confined, "ingress counts"),),
+            summary=f"{best['drop']:.0%} of requests{where} were served but not logged",
+            next_steps=_next_steps(where, version, best), hypothesis=self.name)]
+
+    def _per_route(self, cap: pl.DataFrame, w_start: dt.datetime, b_end: dt.datetime, whole: dict) -> dict:
+        """Each route's loss (see :func:`_loss`); a route without baseline requests is measured
+        against the whole's capture before."""
         per_route = {}
         if "route" in cap.columns:
             for route in cap["route"].unique().drop_nulls().to_list():
                 res = _loss(cap.filter(pl.col("route") == route), w_start, b_end,
                             reference=None if cap.filter((pl.col("route") == route)
                                                          & (pl.col("bucket") < b_end))["requests"].sum()
-                            else whole["before"], min_buckets=th.min_buckets)
+                            else whole["before"], min_buckets=self.thresholds.min_buckets)
                 if res is not None:
                     per_route[route] = res
+        return per_route
+
+    def _confined(self, cap: pl.DataFrame, per_route: dict, w_start: dt.datetime, b_end: dt.datetime,
+                  whole: dict) -> str | None:
+        """The one lossy route, when it is the only one and every other route demonstrably kept its
+        capture rate over the same hours (enough requests to have seen a loss, and at most a third of
+        it); else None."""
+        th = self.thresholds
         lossy = {k: v for k, v in per_route.items() if v["p_value"] < th.alpha and v["drop"] >= th.route_drop}
-        confined = None
         if len(lossy) == 1 and len(per_route) > 1:
             k = next(iter(lossy))
-            at = w_start
-            # confined only when every other route demonstrably kept its capture rate over the
-            # same hours (enough requests to have seen a loss, and at most a third of it)
-            if all(self._kept(cap, r, at, b_end, whole["before"], lossy[k]["drop"]) for r in per_route if r != k):
-                confined = k
-        share = None
-        if not per_route and whole["p_value"] < th.alpha:
-            share = self._by_rollout_share(ctx, cap, floor_hour(whole["onset"].at), whole)
-        best = per_route[confined] if confined else whole
+            if all(self._kept(cap, r, w_start, b_end, whole["before"], lossy[k]["drop"]) for r in per_route if r != k):
+                return k
+        return None
+
+    def _score(self, whole: dict, best: dict, confined: str | None) -> float:
+        """The loss's score: 0 unless the whole's drop (or the confined route's) is significant, else
+        the larger of the whole's and the confined route's drop mapped to strength."""
+        th = self.thresholds
         significant = whole["p_value"] < th.alpha or (confined and best["p_value"] < th.alpha)
         if not significant:
-            return []
+            return 0.0
         strength = max(ramp(whole["drop"], th.drop_lo, th.drop_hi),
                        ramp(best["drop"], th.route_drop_lo, th.route_drop_hi) if confined else 0.0)
-        score = th.max_score * strength
-        if score <= 0:
-            return []
-        version, lineage, onset = None, (), best["onset"].at
+        return th.max_score * strength
+
+    def _culprit(self, ctx, cap: pl.DataFrame, share, confined: str | None, onset):
+        """The route, version and relative capture to blame, with the lineage and onset that go with
+        them: the rollout-share slice when the ingress counts no routes, else the version logging
+        least on the confined route (its rollout, or its first hour alone on it, is the onset)."""
+        version, lineage, rc = None, (), None
         if share is not None:
             confined, version, rc = share
             rel = next((r for r in ctx.releases if r.version == version), None)
@@ -234,34 +267,40 @@ class TelemetryLoss(Hypothesis):
                 onset = rel.first_deployed
             elif first is not None:
                 onset = first
-        o = best["onset"]
-        where = f" on route {confined}" + (f" ({version})" if version else "") if confined else ""
-        items = [Evidence("capture_rate", best["after"], baseline=best["before"], p_value=best["p_value"],
-                          detail=f"logged/ingress {best['before']:.1%} -> {best['after']:.1%}{where} after "
-                                 f"{o.at:%Y-%m-%d %H:%M}Z ({best['requests']:,.0f} requests)")]
-        if share is not None:
-            lo, hi = rc.ratio_interval
-            items.append(Evidence(
-                "relative_capture", rc.ratio, baseline=1.0, p_value=rc.p_value, interval=(lo, hi),
-                detail=(f"the ingress does not count routes: {version} on {confined} is {rc.logged_share:.1%} of the "
-                        f"logged rows but {rc.expected_share:.1%} of the traffic by its rollout steps, over "
-                        f"{rc.hours} hours: it logs {rc.ratio:.2f}x as often as the rest (95% interval "
-                        f"{lo:.2f}-{hi:.2f})" + (f"; its capture is about {rc.capture:.0%}, the rest's "
-                                                  f"{rc.capture_rest:.0%}" if rc.capture is not None else ""))))
-        elif confined:
-            items.append(Evidence("capture_rate_all", whole["after"], baseline=whole["before"],
-                                  p_value=whole["p_value"],
-                                  detail=f"all routes {whole['before']:.1%} -> {whole['after']:.1%}; other routes "
-                                         "kept their capture rate"))
-        steps = [f"check the log shipper / collector{where or ''} since the onset (dropped batches, "
-                 "back-pressure, sampling settings)",
-                 "backfill the missing predictions from the gateway or ingress logs if they are kept",
-                 "alert on the capture rate (logged rows / ingress requests) per route"]
-        if version:
-            steps.insert(0, f"check {version}'s logging path: it logs {best['after']:.0%} of what it serves")
-        return [Finding(
-            cause=self.cause, score=round(score, 4), subject=subject(model_version=version, route=confined),
-            onset=onset, onset_interval=(o.low, o.high) if o.low else None, evidence=tuple(items),
-            lineage=lineage or (LineageEvent("traffic", o.at, "metrics:traffic", confined, "ingress counts"),),
-            summary=f"{best['drop']:.0%} of requests{where} were served but not logged",
-            next_steps=tuple(steps), hypothesis=self.name)]
+        return confined, version, rc, lineage, onset
+
+
+def _evidence(best: dict, whole: dict, rc, where: str, version: str | None,
+              confined: str | None) -> tuple[Evidence, ...]:
+    """The capture rate before/after the onset, plus the slice's relative capture (ingress without
+    routes) or the capture of all routes (a loss confined to one)."""
+    o = best["onset"]
+    items = [Evidence("capture_rate", best["after"], baseline=best["before"], p_value=best["p_value"],
+                      detail=f"logged/ingress {best['before']:.1%} -> {best['after']:.1%}{where} after "
+                             f"{o.at:%Y-%m-%d %H:%M}Z ({best['requests']:,.0f} requests)")]
+    if rc is not None:
+        lo, hi = rc.ratio_interval
+        items.append(Evidence(
+            "relative_capture", rc.ratio, baseline=1.0, p_value=rc.p_value, interval=(lo, hi),
+            detail=(f"the ingress does not count routes: {version} on {confined} is {rc.logged_share:.1%} of the "
+                    f"logged rows but {rc.expected_share:.1%} of the traffic by its rollout steps, over "
+                    f"{rc.hours} hours: it logs {rc.ratio:.2f}x as often as the rest (95% interval "
+                    f"{lo:.2f}-{hi:.2f})" + (f"; its capture is about {rc.capture:.0%}, the rest's "
+                                              f"{rc.capture_rest:.0%}" if rc.capture is not None else ""))))
+    elif confined:
+        items.append(Evidence("capture_rate_all", whole["after"], baseline=whole["before"],
+                              p_value=whole["p_value"],
+                              detail=f"all routes {whole['before']:.1%} -> {whole['after']:.1%}; other routes "
+                                     "kept their capture rate"))
+    return tuple(items)
+
+
+def _next_steps(where: str, version: str | None, best: dict) -> tuple[str, ...]:
+    """What to check and fix, the culprit version's logging path first when there is one."""
+    steps = [f"check the log shipper / collector{where or ''} since the onset (dropped batches, "
+             "back-pressure, sampling settings)",
+             "backfill the missing predictions from the gateway or ingress logs if they are kept",
+             "alert on the capture rate (logged rows / ingress requests) per route"]
+    if version:
+        steps.insert(0, f"check {version}'s logging path: it logs {best['after']:.0%} of what it serves")
+    return tuple(steps)
