@@ -35,7 +35,12 @@ def test_thresholds_are_frozen_named_numbers(cls):
 
 
 def test_the_default_alpha_and_burn_constants():
-    assert ALPHA == 0.05
+    assert ALPHA == 0.01
+    # one default level: a thresholds object's `alpha` is ALPHA unless it names a stricter one (and says why)
+    stricter = {MismappingThresholds}
+    for th in ALL:
+        if "alpha" in {f.name for f in dataclasses.fields(th)}:
+            assert th().alpha == ALPHA or (th in stricter and th().alpha < ALPHA), th
     assert (PAGE_BURN, TICKET_BURN) == (SLIThresholds().page_burn, SLIThresholds().ticket_burn)
 
 
