@@ -14,6 +14,7 @@ import polars as pl
 from workbench.evidence import stats as st
 from workbench.evidence.estimate import estimate_performance
 from workbench.summaries import Summary
+from workbench.summaries.summary import score_counts
 
 __all__ = ["PsiOverTime", "psi_over_time", "estimate_over_time"]
 
@@ -82,7 +83,8 @@ def estimate_over_time(baseline: Summary, window: Summary, *, bucket: str = "1d"
     empty = pl.DataFrame()
     if window.task != "binary_classification" or baseline.rows == 0 or window.rows == 0:
         return empty
-    if "score|y1|h0" not in baseline.table.columns:  # estimate_performance's precondition
+    # estimate_performance's precondition: label tallies in the baseline to calibrate on
+    if not score_counts(baseline.collapse().table.row(0, named=True)).has_labels:
         return empty
     per = replace(window, table=window.table.with_columns(pl.col("bucket").dt.truncate(bucket)))
     rows = []

@@ -11,14 +11,10 @@ import datetime as dt
 
 import polars as pl
 
+from workbench.lake.windows import floor_hour
 from workbench.summaries import Summary
 
 __all__ = ["floor_hour", "shared_hours", "on_shared_hours"]
-
-
-def floor_hour(t: dt.datetime) -> dt.datetime:
-    """The start of the hour bucket holding ``t`` (the summaries' hourly bucket)."""
-    return t.replace(minute=0, second=0, microsecond=0)
 
 
 def shared_hours(summary: Summary, a: str, b: str, *, by: str = "model_version") -> list[dt.datetime]:

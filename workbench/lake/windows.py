@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from workbench.lake.timestamps import parse_time
 
-__all__ = ["BASELINE_DAYS", "WINDOW_SHARE", "Windows", "default_windows"]
+__all__ = ["BASELINE_DAYS", "WINDOW_SHARE", "Windows", "default_windows", "floor_hour"]
 
 #: The default baseline covers this many days before the window: a week holds every hour of the day and every
 #: day of the week once, so daily and weekly cycles weigh the same on both sides.
@@ -39,7 +39,8 @@ class Windows:
         return iter((self.start, self.end, self.baseline_start, self.baseline_end))
 
 
-def _hour(t: dt.datetime) -> dt.datetime:
+def floor_hour(t: dt.datetime) -> dt.datetime:
+    """The start of the hour bucket holding ``t`` (the summaries' hourly bucket)."""
     return t.replace(minute=0, second=0, microsecond=0)
 
 
@@ -57,7 +58,7 @@ def default_windows(first: dt.datetime, last: dt.datetime, *, since=None, until=
     (datetime.date(2026, 3, 22), datetime.date(2026, 3, 15), True)
     """
     given = lambda v: v is not None and v != ""  # noqa: E731
-    align = _hour if hourly else (lambda t: t)
+    align = floor_hour if hourly else (lambda t: t)
     lo = parse_time(first, what="first")
     hi = parse_time(last, what="last")
     start = parse_time(since, what="since") if given(since) else align(lo + (hi - lo) * (1 - WINDOW_SHARE))
