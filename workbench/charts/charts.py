@@ -22,6 +22,8 @@ def _time_x(field: str, *, title: str | None = TIME_TITLE, domain=None, time_uni
     """A temporal x encoding on a UTC scale (``timeUnit`` always a ``utc...`` one)."""
     scale = alt.Scale(type="utc", domain=domain) if domain else alt.Scale(type="utc")
     kw = {"timeUnit": time_unit} if time_unit else {}
+    if time_unit and time_unit.endswith("date"):  # one tick per day: half-day ticks repeat the date label
+        kw["axis"] = alt.Axis(tickCount={"interval": "day", "step": 1})
     return alt.X(f"{field}:T", title=title, scale=scale, **kw)
 
 
