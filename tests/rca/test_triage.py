@@ -186,3 +186,32 @@ def test_triage_without_lineage_still_answers_and_says_what_it_could_not_know(tm
     assert abs((top.onset - truth.onset).total_seconds()) <= 3 * 3600  # first hour the version was seen
     assert any("no deployment lineage" in e.detail for e in top.evidence)
     assert not f.meta["errors"]
+
+
+def test_findings_display_as_the_extension_mime_type_with_fallbacks(lakes):
+    """In a notebook, triage's result carries the findings document for the JupyterLab view and
+    HTML/plain text for nbconvert and terminals; the output validates as nbformat and nbconvert
+    renders the HTML fallback."""
+    import nbformat
+    from IPython.core.formatters import DisplayFormatter
+    from nbconvert import HTMLExporter
+
+    from workbench.rca.finding import FINDINGS_MIME
+
+    path, truth = lakes["schema_mismatch"]
+    f = triage(path, since=_since(truth), mask_key="k")
+    data, _ = DisplayFormatter().format(f)
+    assert set(data) >= {FINDINGS_MIME, "text/html", "text/plain"}
+    assert data[FINDINGS_MIME] == json.loads(json.dumps(f.to_dict(), allow_nan=False))
+    assert data[FINDINGS_MIME]["verdict"]["cause"] == "schema_mismatch"
+    assert "schema_mismatch" in data["text/html"] and data["text/plain"].startswith("Findings(")
+    only = f._repr_mimebundle_(include=["text/plain"])
+    assert list(only) == ["text/plain"]
+
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("f", execution_count=1)
+    cell.outputs = [nbformat.v4.new_output("execute_result", data=data, execution_count=1)]
+    nb.cells.append(cell)
+    nbformat.validate(nb)
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "workbench-findings" in html  # the HTML fallback, not the JSON

@@ -15,7 +15,7 @@ from workbench.exceptions import FindingError
 from workbench.formatting import fmt_number
 from workbench.results import Result, iso, jsonable
 
-__all__ = ["CAUSES", "DECISION_THRESHOLD", "SUBJECT_KEYS", "Evidence", "Finding", "Findings", "LineageEvent",
+__all__ = ["CAUSES", "DECISION_THRESHOLD", "FINDINGS_MIME", "SUBJECT_KEYS", "Evidence", "Finding", "Findings", "LineageEvent",
            "subject"]
 
 #: The taxonomy of causes (``"none"`` is the verdict when no hypothesis reaches the threshold).
@@ -29,6 +29,8 @@ SUBJECT_KEYS = ("feature", "column", "model_version", "segment", "dependency", "
 #: Scores are built so that 0.5 means "the symptom is clearly there (significant and above its
 #: effect-size floor) and the lineage does not contradict this cause".
 DECISION_THRESHOLD = 0.5
+#: The MIME type of a findings document (its JupyterLab view is the extension's findings renderer).
+FINDINGS_MIME = "application/vnd.workbench.findings+json"
 
 
 def subject(**values: Any) -> dict[str, Any]:
@@ -227,6 +229,18 @@ class Findings(Result):
                 lines.append(f"{i:>4}  {h.score:5.2f}  {h.cause:<20} {h.culprit()}")
         del v
         return "\n".join(lines)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict[str, Any]:
+        """The findings document as ``application/vnd.workbench.findings+json`` (drawn by the
+        JupyterLab extension's findings view) with ``text/html`` and ``text/plain`` fallbacks
+        (nbconvert, a report's HTML, a terminal keep those)."""
+        bundle = {FINDINGS_MIME: self.to_dict(),
+                  "text/html": self._repr_html_(), "text/plain": repr(self)}
+        if include:
+            bundle = {k: v for k, v in bundle.items() if k in include}
+        if exclude:
+            bundle = {k: v for k, v in bundle.items() if k not in exclude}
+        return bundle
 
     def _repr_html_(self) -> str:
         rows = "".join(
