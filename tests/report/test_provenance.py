@@ -134,7 +134,7 @@ def test_the_lock_is_shipped_installed_by_make_and_keeps_alibi_094():
     assert "alibi==0.9.4" in pins  # the last Apache-2.0 release: never newer
     assert not any(x.lower().startswith(("workbench==", "ml-incident-workbench==", "pip==")) for x in pins)
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    assert "lock.txt" in meta["tool"]["setuptools"]["package-data"]["workbench"]
+    assert meta["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == ["workbench"]  # lock.txt inside it
     assert LOCK_FILE == ROOT / "workbench" / "lock.txt"
     makefile = (ROOT / "Makefile").read_text()
     assert "LOCK   ?= workbench/lock.txt" in makefile
