@@ -72,13 +72,13 @@ def templates_dir(jp_root_dir):
     d = jp_root_dir / "templates"
     d.mkdir()
     params = '''
-        lake = ""  # the lake
-        title = "a title"  # shown at the top
-        n = 3  # how many
-        ratio = 0.5  # a share
-        flag = False  # a switch
-        since = ""  # window start (ISO-8601)
-        output_dir = ""  # set by the runner
+        lake: str = ""  # the lake
+        title: str = "a title"  # shown at the top
+        n: int = 3  # how many
+        ratio: float = 0.5  # a share
+        flag: bool = False  # a switch
+        since: str = ""  # window start (ISO-8601)
+        output_dir: str = ""  # set by the runner
     '''
     _template(d / "tiny.ipynb", params, "import json, os\ntotal = n * 2",
               "print(title, total)",

@@ -24,15 +24,13 @@ def template_notebook(template, values: dict[str, Any], *, folder: str, lake: st
     where the notebook's kernel starts; the metadata names the template and the lake (relative to
     the server root): ``{"workbench": {"template", "lake"}}``.
     """
-    import nbformat
+    from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
     from workbench.report.params import FILE_PARAM
 
     injected = {k: (os.path.relpath(v, folder) if (k == "lake" or FILE_PARAM.search(k)) and os.path.isabs(str(v))
                     else v) for k, v in values.items()}
-    nb = nbformat.read(template.path, as_version=4)
-    nb.metadata.setdefault("papermill", nbformat.from_dict({}))
-    nb = parameterize_notebook(nb, injected)
+    nb = parameterize_notebook(load_notebook_node(template.path), injected)  # papermill's loader and injection
     nb.metadata["workbench"] = {"template": template.name, "lake": lake}
     return nb
 
