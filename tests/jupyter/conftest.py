@@ -68,7 +68,8 @@ def _template(path, params: str, *cells: str, title: str) -> None:
 
 @pytest.fixture
 def templates_dir(jp_root_dir):
-    """Tiny templates under the root at ``templates/``: one that works, one failing, one slow."""
+    """Tiny templates under the root at ``templates/``: one that works, one failing, one slow (for
+    cancelling), one of four short steps (to watch per-cell progress)."""
     d = jp_root_dir / "templates"
     d.mkdir()
     params = '''
@@ -92,4 +93,5 @@ def templates_dir(jp_root_dir):
               "import os, time",
               "open(os.path.join(output_dir, 'kernel.pid'), 'w').write(str(os.getpid()))",
               "time.sleep(120)", title="Slow")
+    _template(d / "steps.ipynb", params, *["import time\ntime.sleep(0.4)"] * 4, title="Steps")
     return "templates"
