@@ -16,6 +16,9 @@ __all__ = ["TIMELINE_EVENTS", "lake_payload"]
 
 #: How many of the latest lineage events the panel gets.
 TIMELINE_EVENTS = 20
+#: Routine events left out of the panel's timeline: pipeline runs happen daily and would push the
+#: changes (rollouts, schema changes, feature versions, dependency bumps) out of the last 20.
+ROUTINE_KINDS = ("openlineage_run",)
 
 
 def lake_payload(root: Root, rel) -> dict[str, Any]:
@@ -72,7 +75,9 @@ def _defaults(w) -> dict[str, str]:
 
 
 def _timeline(lake) -> list[dict[str, Any]]:
-    tl = lake.timeline().tail(TIMELINE_EVENTS)
+    import polars as pl
+
+    tl = lake.timeline().filter(~pl.col("kind").is_in(ROUTINE_KINDS)).tail(TIMELINE_EVENTS)
     return [{"time": iso(r["at"]), "kind": r["kind"], "subject": r["subject"],
              "detail": f"{r['subject']}: {r['detail']}" if r["subject"] else r["detail"], "ref": r["ref"]}
             for r in tl.iter_rows(named=True)]
