@@ -218,3 +218,26 @@ def test_reconciliation_at_start(tmp_path):
     assert [j["id"] for j in manager.list()] == ["dddd", "ccc", "bb", "a"]
     assert read_json(jobs / "a" / "job.json")["status"] == "failed"  # settled on disk too
     assert manager.running == 0
+
+
+def test_a_child_that_outlived_its_server_is_adopted(tmp_path):
+    jobs = tmp_path / "jobs"
+    (jobs / "e").mkdir(parents=True)
+    # stands in for a job runner whose server was killed: its command line names its job folder
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(jobs / "e")],
+                             start_new_session=True)
+    try:
+        write_json(jobs / "e" / "job.json", {
+            "id": "e", "template": "t", "lake": "l", "params": {}, "status": "running", "cells_done": 0,
+            "cells_total": None, "current_cell": None, "created": "2026-01-01T00:00:00.000000Z",
+            "started": "2026-01-01T00:00:00.000000Z", "finished": None, "duration_s": None, "out_dir": "r",
+            "outputs": {}, "message": None, "failed_cell": None, "pid": child.pid, "max_concurrent": 2})
+        manager = JobManager(jobs)
+        assert manager.get("e")["status"] == "running" and manager.running == 1
+        assert manager.cancel("e")["status"] == "cancelled"
+        child.wait(timeout=10)  # the cancel reached it
+        manager.poll()
+        assert manager.running == 0 and manager.get("e")["status"] == "cancelled"
+    finally:
+        child.kill()
+        child.wait()

@@ -26,6 +26,7 @@ async def test_lake_info_timeline_and_defaults(jp_fetch, jp_root_dir, lake_in_ro
     doc = await _lake(jp_fetch, lake_in_root)
     assert doc["path"] == lake_in_root and doc["ok"] is True and doc["errors"] == []
     info = doc["info"]
+    assert info["path"] == lake_in_root  # no absolute path of the server's machine
     assert info["name"] == read_manifest(jp_root_dir / lake_in_root).name and info["profile"]["rows"] > 2_000
     assert info["task"] and info["slo"]["latency_p95_ms"] > 0 and set(info["lineage"]) >= {"deployments"}
     tl = doc["timeline"]

@@ -72,7 +72,7 @@ class ProgressEngine(NBClientEngine):
         def cell_complete(cell, cell_index=None, **kw):
             complete(cell, cell_index, **kw)
             if status is not None and cell.cell_type == "code" and cls.failed_cell is None:
-                status.update(cells_done=status.doc["cells_done"] + 1)
+                status.update(cells_done=status.doc["cells_done"] + 1, current_cell=None)
 
         nb_man.cell_start, nb_man.cell_complete, nb_man.cell_exception = cell_start, cell_complete, cell_exception
         try:

@@ -40,7 +40,7 @@ def lake_payload(root: Root, rel) -> dict[str, Any]:
     except WorkbenchError as exc:
         out["errors"].append(error_entry(exc))
         return out
-    out["info"] = info.to_dict()
+    out["info"] = {**info.to_dict(), "path": out["path"]}  # relative to the root, as every path of the API
     out["warnings"] = list(info.warnings)
     out["errors"] = _value_errors(lake, info)
     try:
