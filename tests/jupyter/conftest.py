@@ -25,6 +25,15 @@ def jp_server_config():
     return json.loads(json.dumps(EXT))
 
 
+@pytest.fixture
+def jp_serverapp(jp_server_config, jp_argv, jp_configurable_serverapp, jp_asyncio_loop):
+    """pytest-jupyter's server, plus what ``ServerApp.start()`` does after the loop starts: the
+    extensions' start hooks (ours starts the loop that reaps and starts report jobs)."""
+    app = jp_configurable_serverapp(config=jp_server_config, argv=jp_argv)
+    jp_asyncio_loop.run_until_complete(app.extension_manager.start_all_extensions())
+    return app
+
+
 @pytest.fixture(autouse=True)
 def jobs_dir(tmp_path, monkeypatch):
     """Each test records its report jobs in its own folder."""

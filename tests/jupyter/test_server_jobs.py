@@ -227,6 +227,11 @@ def test_a_child_that_outlived_its_server_is_adopted(tmp_path):
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(jobs / "e")],
                              start_new_session=True)
     try:
+        cmdline = Path(f"/proc/{child.pid}/cmdline")
+        deadline = time.monotonic() + 10
+        while cmdline.exists() and str(jobs / "e").encode() not in cmdline.read_bytes():  # until it has exec'd
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         write_json(jobs / "e" / "job.json", {
             "id": "e", "template": "t", "lake": "l", "params": {}, "status": "running", "cells_done": 0,
             "cells_total": None, "current_cell": None, "created": "2026-01-01T00:00:00.000000Z",

@@ -220,7 +220,7 @@ class ExploreHandler(WorkbenchHandler):
 class JobsHandler(WorkbenchHandler):
     @tornado.web.authenticated
     def get(self):
-        self.jobs.poll()
+        self.jobs.poll(start=False)
         self.reply({"jobs": self.jobs.list()})
 
     @tornado.web.authenticated
@@ -272,7 +272,7 @@ class JobsHandler(WorkbenchHandler):
 
 class JobHandler(WorkbenchHandler):
     def _job(self, job_id):
-        self.jobs.poll()
+        self.jobs.poll(start=False)
         job = self.jobs.get(job_id)
         if job is None:
             raise ApiError(404, f"no report job {job_id!r}")

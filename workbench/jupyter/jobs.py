@@ -168,8 +168,9 @@ class JobManager:
         return self.get(job_id)
 
     # -- the loop ---------------------------------------------------------------------------
-    def poll(self) -> None:
-        """Reap children that ended, escalate stuck cancels, start queued jobs while slots are free."""
+    def poll(self, *, start: bool = True) -> None:
+        """Reap children that ended, escalate stuck cancels, and (``start``) start queued jobs while
+        slots are free. Readers pass ``start=False``: a GET settles what happened, changes nothing."""
         for job_id in list(self._procs):
             job = self._jobs[job_id]
             proc = self._procs[job_id]
@@ -185,6 +186,8 @@ class JobManager:
             del self._procs[job_id]
             self._stopping.pop(job_id, None)
             self._finish(job, returncode=code)
+        if not start:
+            return
         queued = sorted((j for j in self._jobs.values() if j["status"] == "queued"), key=lambda j: j["created"])
         for job in queued:
             if len(self._procs) >= job["max_concurrent"]:
