@@ -1,4 +1,4 @@
-"""The HTTP API under ``{base_url}workbench/api/`` (the contract in docs/jupyterlab.md).
+"""The HTTP API under ``{base_url}workbench/api/``, the one the JupyterLab front end calls.
 
 Thin handlers: each reads JSON, checks paths (:mod:`~workbench.jupyter.paths`) and inputs, and
 calls the package. Every verb is ``@tornado.web.authenticated``; no GET changes state; XSRF
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import posixpath
 from typing import Any
 
@@ -20,7 +21,7 @@ from tornado.ioloop import IOLoop
 from workbench.exceptions import WorkbenchError
 from workbench.jupyter.errors import ApiError, from_workbench_error
 from workbench.jupyter.forms import check_lake, check_params, get_template, template_dirs, template_json, templates
-from workbench.jupyter.paths import Root, safe_name
+from workbench.jupyter.paths import Root, safe_name, stamp, unique_dir
 
 __all__ = ["API", "routes"]
 
@@ -204,8 +205,6 @@ class NotebooksHandler(WorkbenchHandler):
 class ExploreHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def post(self):
-        import os
-
         from workbench.jupyter.notebooks import explore_notebook, save_new
 
         body = self.body()
@@ -225,8 +224,6 @@ class JobsHandler(WorkbenchHandler):
 
     @tornado.web.authenticated
     async def post(self):
-        from workbench.jupyter.triage import stamp, unique_dir
-
         body, base = self.body(), ""
         if body.get("notebook") not in (None, ""):
             spec = await self.from_notebook(body["notebook"])

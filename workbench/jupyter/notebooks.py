@@ -10,7 +10,7 @@ from typing import Any
 from jupyter_server.utils import ensure_async
 
 from workbench.jupyter.errors import ApiError
-from workbench.jupyter.paths import Root, safe_name
+from workbench.jupyter.paths import Root
 
 __all__ = ["explore_notebook", "free_path", "notebook_name", "save_new", "template_notebook"]
 
@@ -79,6 +79,3 @@ async def save_new(cm, nb, folder: str, name: str) -> str:
     await ensure_async(cm.save({"type": "notebook", "format": "json", "content": nb}, path))
     return path
 
-
-def default_stem(template: str | None, lake_name: str) -> str:
-    return f"{safe_name(template)}-{safe_name(lake_name)}.ipynb" if template else f"explore-{safe_name(lake_name)}.ipynb"

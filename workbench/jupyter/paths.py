@@ -7,6 +7,7 @@ components (``.git``, ``.ssh``) and symbolic links leading out of the root are r
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import posixpath
 import re
@@ -15,7 +16,7 @@ from typing import Literal
 
 from workbench.jupyter.errors import ApiError
 
-__all__ = ["Root", "safe_name"]
+__all__ = ["Root", "safe_name", "stamp", "unique_dir"]
 
 
 class Root:
@@ -72,3 +73,17 @@ def safe_name(text: str, default: str = "lake") -> str:
     """``text`` usable as one path component: letters, digits, ``.``, ``_`` and ``-`` only."""
     out = re.sub(r"[^A-Za-z0-9._-]+", "-", str(text)).strip(".-")
     return out or default
+
+
+def stamp() -> str:
+    """A UTC time stamp for folder names: ``20260312T101500Z``."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+
+
+def unique_dir(parent: Path, name: str) -> Path:
+    """``parent/name``, or ``name-1``, ``name-2``, ...: the first that does not exist."""
+    path, n = parent / name, 0
+    while path.exists():
+        n += 1
+        path = parent / f"{name}-{n}"
+    return path

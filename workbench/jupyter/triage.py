@@ -7,7 +7,6 @@ findings file is what lasts.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import uuid
@@ -16,24 +15,11 @@ from pathlib import Path
 from typing import Any, Callable
 
 from workbench.exceptions import WorkbenchError
+from workbench.jupyter.paths import stamp, unique_dir
 
-__all__ = ["TriageRuns", "stamp", "unique_dir"]
+__all__ = ["TriageRuns"]
 
 log = logging.getLogger(__name__)
-
-
-def stamp() -> str:
-    """A UTC time stamp for folder names: ``20260312T101500Z``."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-
-
-def unique_dir(parent: Path, name: str) -> Path:
-    """``parent/name``, or ``name-1``, ``name-2``, ...: the first that does not exist."""
-    path, n = parent / name, 0
-    while path.exists():
-        n += 1
-        path = parent / f"{name}-{n}"
-    return path
 
 
 class TriageRuns:
