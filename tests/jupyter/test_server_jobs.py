@@ -220,12 +220,14 @@ def test_reconciliation_at_start(tmp_path):
     assert manager.running == 0
 
 
-def test_a_child_that_outlived_its_server_is_adopted(tmp_path):
+def test_a_child_that_outlived_its_server_is_adopted(tmp_path, monkeypatch):
     jobs = tmp_path / "jobs"
     (jobs / "e").mkdir(parents=True)
-    # stands in for a job runner whose server was killed: its command line names its job folder
-    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", str(jobs / "e")],
-                             start_new_session=True)
+    # stands in for a job runner whose server was killed: its command line names its job folder;
+    # it ignores SIGTERM, so the cancel must escalate to SIGKILL after the grace period
+    code = "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(60)"
+    child = subprocess.Popen([sys.executable, "-c", code, str(jobs / "e")], start_new_session=True)
+    monkeypatch.setattr("workbench.jupyter.jobs.GRACE_S", 0.3)
     try:
         cmdline = Path(f"/proc/{child.pid}/cmdline")
         deadline = time.monotonic() + 10
@@ -239,8 +241,14 @@ def test_a_child_that_outlived_its_server_is_adopted(tmp_path):
             "outputs": {}, "message": None, "failed_cell": None, "pid": child.pid, "max_concurrent": 2})
         manager = JobManager(jobs)
         assert manager.get("e")["status"] == "running" and manager.running == 1
+        time.sleep(0.2)  # let it install its handler
         assert manager.cancel("e")["status"] == "cancelled"
-        child.wait(timeout=10)  # the cancel reached it
+        deadline = time.monotonic() + 10
+        while child.poll() is None:  # the poller's SIGKILL, once the grace period is over
+            assert time.monotonic() < deadline, "SIGTERM was ignored and nothing escalated"
+            manager.poll()
+            time.sleep(0.05)
+        assert child.returncode == -9
         manager.poll()
         assert manager.running == 0 and manager.get("e")["status"] == "cancelled"
     finally:

@@ -114,3 +114,16 @@ async def test_triage_refusals_and_failures(jp_fetch, jp_root_dir, lake_in_root)
         await asyncio.sleep(0.1)
     assert run["status"] == "failed" and "no predictions in the window" in run["message"]
     assert run["findings"] is None and run["findings_path"] is None
+
+
+async def test_an_unexpected_error_is_json_without_a_traceback(jp_fetch, lake_in_root, monkeypatch):
+    def boom(root, rel):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr("workbench.jupyter.lakes.lake_payload", boom)
+    with pytest.raises(HTTPClientError) as err:
+        await jp_fetch("workbench", "api", "lake", params={"path": lake_in_root})
+    assert err.value.code == 500
+    doc = json.loads(err.value.response.body)
+    assert doc == {"message": "internal error in the workbench server extension; the server log has the details",
+                   "field": None, "errors": None}
