@@ -283,7 +283,7 @@ export class TemplateForm extends Widget {
       this.setError(e.field, e.message);
       placed = true;
     }
-    this.setMessage(placed ? `${e.message} (see the fields marked below)` : e.message, 'error');
+    this.setMessage(placed ? 'Not created: correct the fields marked in red.' : e.message, 'error');
   }
 
   private async submit(what: 'notebook' | 'report'): Promise<void> {

@@ -222,9 +222,11 @@ export class WorkbenchPanel extends Widget {
       ['lineage', 'Lineage', counts(info.lineage)]
     ];
     return h(
-      'dl',
+      'div',
       { class: 'wb-facts' },
-      rows.map(([key, label, value]) => [h('dt', {}, label), h('dd', { 'data-fact': key }, value)])
+      rows.map(([key, label, value]) =>
+        h('div', { class: 'wb-fact' }, h('span', { class: 'wb-fact-label' }, label), ' ', h('span', { 'data-fact': key }, value))
+      )
     );
   }
 
