@@ -24,6 +24,7 @@ import { Widget } from '@lumino/widgets';
 import { CommandIDs, setCommands } from './app';
 import { renderFindings } from './findings';
 import { TemplateForm } from './form';
+import { createVerdictsNotebook } from './verdicts';
 import { workbenchIcon } from './icon';
 import { FACTORY as FINDINGS_FACTORY } from './mime';
 import { DEFAULT_SETTINGS, IWorkbenchSettings, normalize, WorkbenchModel } from './model';
@@ -114,10 +115,8 @@ function activate(
         return normalize(lake);
       }
     }
-    return askFolder(
-      lake ? `Where is the lake "${lake}"?` : 'Which lake?',
-      lake && lake.startsWith('/') ? '' : (selectedFolder() ?? '')
-    );
+    // a name that no open lake has (or an absolute path, outside what the server shows): ask
+    return askFolder(lake ? `Where is the lake "${lake}"?` : 'Which lake?', lake ? '' : (selectedFolder() ?? ''));
   };
 
   const openNotebook = async (path: string, run: boolean) => {
@@ -363,20 +362,20 @@ function activate(
         return;
       }
       try {
-        const { path } = await postAPI<{ path: string }>('notebooks', { kind: 'verdicts', findings_path: findingsPath });
-        await openNotebook(path, false);
-      } catch (error) {
-        const status = (error as any).status;
-        if (status === 404 || status === 405) {
-          fail(
-            new Error(
-              'This server cannot create a verdicts notebook yet. In a notebook: ' +
-                `wb.HypothesisBoard(wb.Findings.from_dict(json.load(open("${findingsPath}"))))`
-            )
-          );
-        } else {
-          fail(error);
+        let path: string;
+        try {
+          path = (await postAPI<{ path: string }>('notebooks', { kind: 'verdicts', findings_path: findingsPath })).path;
+        } catch (error) {
+          const status = (error as any).status;
+          if (status !== 400 && status !== 404 && status !== 405) {
+            throw error;
+          }
+          // the server makes template notebooks only: write the small board notebook here
+          path = await createVerdictsNotebook(app.serviceManager.contents, findingsPath);
         }
+        await openNotebook(path, true);
+      } catch (error) {
+        fail(error);
       }
     }
   });
@@ -431,8 +430,9 @@ function activate(
         actions: html ? [{ label: 'Open report', callback: () => open(html, 'HTML Viewer') }] : []
       });
     } else if (job.status === 'failed') {
-      const where = job.failed_cell ? ` in cell ${job.failed_cell}` : '';
-      Notification.error(`Report "${job.template}" failed${where}: ${job.message || 'no reason given'}`, {
+      const message = job.message || 'no reason given';
+      const where = job.failed_cell && !/\bcell\b/.test(message) ? ` in ${job.failed_cell}` : '';
+      Notification.error(`Report "${job.template}" failed${where}: ${message}`, {
         autoClose: false,
         actions: nb ? [{ label: 'Open partial notebook', callback: () => open(nb) }] : []
       });

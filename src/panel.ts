@@ -388,8 +388,8 @@ export class WorkbenchPanel extends Widget {
         ? h(
             'div',
             { class: 'wb-error wb-job-error' },
-            job.failed_cell ? `failed in cell ${job.failed_cell}: ` : 'failed: ',
-            job.message || ''
+            h('div', {}, 'failed: ', job.message || 'no reason given'),
+            job.failed_cell ? h('code', { class: 'wb-failed-cell' }, job.failed_cell) : null
           )
         : job.message && job.status !== 'succeeded'
           ? h('div', { class: 'wb-job-message' }, job.message)
