@@ -379,9 +379,13 @@ export class WorkbenchPanel extends Widget {
       h(
         'div',
         { class: 'wb-job-meta' },
-        total ? `${job.cells_done}/${total} cells` : active ? 'starting' : '',
-        job.duration_s !== null ? ` · ${fmtDuration(job.duration_s)}` : '',
-        ` · ${fmtTime(job.created)}`,
+        [
+          total ? `${job.cells_done}/${total} cells` : active ? 'starting' : '',
+          fmtDuration(job.duration_s),
+          fmtTime(job.created)
+        ]
+          .filter(Boolean)
+          .join(' · '),
         active && job.current_cell ? h('div', { class: 'wb-current-cell' }, `running: ${job.current_cell}`) : null
       ),
       job.status === 'failed'
