@@ -25,6 +25,8 @@ export interface ILakeEntry {
   data: ILakeResponse | null;
   error: string | null;
   loading: boolean;
+  /** Bumped on every change, so the panel redraws only the cards that changed. */
+  version: number;
 }
 
 /** A triage run started from this page. */
@@ -92,8 +94,9 @@ export class WorkbenchModel {
    */
   async openLake(path: string, opts: { keepOnError?: boolean } = {}): Promise<ILakeEntry> {
     path = normalize(path);
-    const entry: ILakeEntry = this.lakes.get(path) || { path, data: null, error: null, loading: true };
+    const entry: ILakeEntry = this.lakes.get(path) || { path, data: null, error: null, loading: true, version: 0 };
     entry.loading = true;
+    entry.version++;
     this.lakes.set(path, entry);
     this._lakesChanged.emit();
     try {
@@ -111,6 +114,7 @@ export class WorkbenchModel {
       }
     } finally {
       entry.loading = false;
+      entry.version++;
     }
     this._lakesChanged.emit();
     void this.save();

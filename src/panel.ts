@@ -65,7 +65,7 @@ export class WorkbenchPanel extends Widget {
     const seen = new Set<string>();
     for (const entry of model.lakes.values()) {
       seen.add(entry.path);
-      const key = `${entry.loading}|${entry.error}|${entry.data ? JSON.stringify(entry.data).length : 0}`;
+      const key = entry.version;
       const old = this.cards.get(entry.path);
       if (old && old.key === key) {
         continue;
@@ -420,6 +420,6 @@ export class WorkbenchPanel extends Widget {
 
   private readonly lakesNode = h('div', { class: 'wb-lakes' });
   private readonly jobsNode = h('div', { class: 'wb-jobs-list' });
-  private readonly cards = new Map<string, { key: string; node: HTMLElement }>();
+  private readonly cards = new Map<string, { key: number; node: HTMLElement }>();
   private readonly sinceInputs = new Map<string, HTMLInputElement>();
 }
