@@ -7,22 +7,21 @@ import {
   InputDialog,
   MainAreaWidget,
   Notification,
-  showDialog,
-  ToolbarButton
+  showDialog
 } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDocumentManager } from '@jupyterlab/docmanager';
-import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
 import { ILauncher } from '@jupyterlab/launcher';
-import { INotebookModel, NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
+import { NotebookActions, NotebookPanel } from '@jupyterlab/notebook';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { IStateDB } from '@jupyterlab/statedb';
 import { ReadonlyJSONObject } from '@lumino/coreutils';
-import { DisposableDelegate, DisposableSet, IDisposable } from '@lumino/disposable';
+import { DisposableSet } from '@lumino/disposable';
 import { Widget } from '@lumino/widgets';
 import { CommandIDs, setCommands } from './app';
 import { renderFindings } from './findings';
+import { RunAsReportButton } from './toolbar';
 import { TemplateForm } from './form';
 import { createVerdictsNotebook } from './verdicts';
 import { workbenchIcon } from './icon';
@@ -472,41 +471,6 @@ function activate(
     applySettings(settings);
     await Promise.all([refreshLauncher(), model.restore(), model.refreshJobs()]);
   });
-}
-
-/** A toolbar button shown on notebooks made from a template (metadata `workbench.template`). */
-class RunAsReportButton implements DocumentRegistry.IWidgetExtension<NotebookPanel, INotebookModel> {
-  constructor(private readonly commands: JupyterFrontEnd['commands']) {}
-
-  createNew(panel: NotebookPanel, context: DocumentRegistry.IContext<INotebookModel>): IDisposable {
-    const button = new ToolbarButton({
-      className: 'wb-run-as-report',
-      label: 'Run as report',
-      icon: workbenchIcon,
-      tooltip: 'Save, then run this template notebook as a report job (workbench)',
-      onClick: async () => {
-        try {
-          if (context.model.dirty) {
-            await context.save();
-          }
-          await this.commands.execute(CommandIDs.runReport, { notebook: context.path });
-        } catch (error) {
-          Notification.error((error as Error).message, { autoClose: 8000 });
-        }
-      }
-    });
-    const update = () => {
-      const meta = context.model?.getMetadata('workbench') as { template?: string } | undefined;
-      button.setHidden(!meta?.template);
-    };
-    button.setHidden(true);
-    panel.toolbar.insertItem(10, 'workbench-run-as-report', button);
-    void context.ready.then(() => {
-      update();
-      context.model.metadataChanged.connect(update);
-    });
-    return new DisposableDelegate(() => button.dispose());
-  }
 }
 
 export default plugin;

@@ -1,7 +1,7 @@
 // The state behind the sidebar: open lakes (persisted), triage runs, report jobs (polled).
 import { IStateDB } from '@jupyterlab/statedb';
 import { ISignal, Signal } from '@lumino/signaling';
-import { APIError, postAPI, requestAPI } from './request';
+import { postAPI, requestAPI } from './request';
 import { ACTIVE, IFindings, IJob, ILakeResponse, ITriageStatus } from './types';
 
 /** The extension's settings (schema/plugin.json). */
@@ -271,4 +271,3 @@ export function normalize(path: string): string {
   return path.trim().replace(/\\/g, '/').replace(/^\/+|\/+$/g, '');
 }
 
-export { APIError };
