@@ -77,14 +77,27 @@ export class WorkbenchModel {
     return this._jobEnded;
   }
 
-  /** Reopen the lakes of the last session. */
+  /**
+   * Reopen the lakes of the last session, then the ones the server was started with
+   * (`WORKBENCH_OPEN_LAKES`, e.g. `make lab` on the demo lake) that are not open yet.
+   */
   async restore(): Promise<void> {
-    if (!this.state) {
-      return;
+    if (this.state) {
+      const saved = (await this.state.fetch(STATE_KEY)) as { lakes?: string[] } | undefined;
+      for (const path of saved?.lakes || []) {
+        await this.openLake(path, { keepOnError: true });
+      }
     }
-    const saved = (await this.state.fetch(STATE_KEY)) as { lakes?: string[] } | undefined;
-    for (const path of saved?.lakes || []) {
-      await this.openLake(path, { keepOnError: true });
+    let config: { open_lakes?: string[] } = {};
+    try {
+      config = await requestAPI<{ open_lakes?: string[] }>('config');
+    } catch (error) {
+      console.warn('workbench: server configuration not read:', error);
+    }
+    for (const path of config.open_lakes || []) {
+      if (!this.lakes.has(normalize(path))) {
+        await this.openLake(path, { keepOnError: true });
+      }
     }
   }
 

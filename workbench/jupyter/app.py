@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from jupyter_server.extension.application import ExtensionApp
 from tornado.ioloop import PeriodicCallback
-from traitlets import Integer, Unicode, default
+import os
+
+from traitlets import Integer, List, Unicode, default
 
 from workbench.jupyter.handlers import routes
 from workbench.jupyter.jobs import JobManager, default_jobs_dir
@@ -26,6 +28,14 @@ class WorkbenchApp(ExtensionApp):
     max_concurrent = Integer(2, help="Report jobs running at once when a request does not say.").tag(config=True)
     poll_ms = Integer(500, help="How often (ms) report jobs are checked for progress and completion.").tag(config=True)
 
+    open_lakes = List(Unicode(), help="Lakes (folders relative to the server root) the panel opens at start "
+                                      "(default: $WORKBENCH_OPEN_LAKES, separated by the path separator; "
+                                      "`make lab` opens the demo lake).").tag(config=True)
+
+    @default("open_lakes")
+    def _default_open_lakes(self) -> list[str]:
+        return [p for p in os.environ.get("WORKBENCH_OPEN_LAKES", "").split(os.pathsep) if p]
+
     @default("jobs_dir")
     def _default_jobs_dir(self) -> str:
         return str(default_jobs_dir())
@@ -35,7 +45,8 @@ class WorkbenchApp(ExtensionApp):
         self.jobs = JobManager(self.jobs_dir, relative=root.relative, max_concurrent=self.max_concurrent)
         self.triage_runs = TriageRuns(relative=root.relative)
         self._poller: PeriodicCallback | None = None
-        self.settings["workbench_api"] = {"root": root, "jobs": self.jobs, "triage": self.triage_runs}
+        self.settings["workbench_api"] = {"root": root, "jobs": self.jobs, "triage": self.triage_runs,
+                                          "open_lakes": list(self.open_lakes)}
 
     def initialize_handlers(self) -> None:
         self.handlers.extend(routes())

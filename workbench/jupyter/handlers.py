@@ -132,6 +132,19 @@ def lake_name(lake) -> str:
     return safe_name(read_manifest(lake).name)
 
 
+class ConfigHandler(WorkbenchHandler):
+    @tornado.web.authenticated
+    def get(self):
+        """What the panel needs at start: the lakes to open (those inside the root that exist)."""
+        lakes = []
+        for p in self.settings["workbench_api"].get("open_lakes") or ():
+            try:
+                lakes.append(self.root.relative(self.root.resolve(p, field="open_lakes", kind="dir")))
+            except ApiError as exc:
+                self.log.warning("workbench: open_lakes: %s", exc.body()["message"])
+        self.reply({"open_lakes": lakes})
+
+
 class LakeHandler(WorkbenchHandler):
     @tornado.web.authenticated
     async def get(self):
@@ -302,6 +315,7 @@ ID = r"(?P<{}>[A-Za-z0-9_-]+)"
 def routes() -> list[tuple[str, type]]:
     """URL patterns (relative to the server's base URL) and their handlers."""
     return [
+        (f"{API}/config", ConfigHandler),
         (f"{API}/lake", LakeHandler),
         (f"{API}/triage", TriageHandler),
         (f"{API}/triage/{ID.format('run_id')}", TriageStatusHandler),
