@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -91,7 +92,7 @@ def _jupyter(*args: str) -> str:
     r = subprocess.run([sys.executable, "-m", "jupyter", *args], capture_output=True, text=True, env=env,
                        timeout=120)
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
-    return r.stdout + r.stderr
+    return re.sub(r"\x1b\[[0-9;]*m", "", r.stdout + r.stderr)  # without the terminal colours
 
 
 def test_jupyter_reports_both_extensions_enabled_and_ok():
