@@ -79,7 +79,8 @@ DEMO_SINCE := 2026-03-12T00:00Z
 # JupyterLab on this folder with the extension; the demo lake opens in the "Model debugging" panel
 LAB_PORT ?= 8888
 lab: install demo-lake
-	WORKBENCH_OPEN_LAKES=$(DEMO) $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --port=$(LAB_PORT)
+	WORKBENCH_OPEN_LAKES=$(DEMO) $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --port=$(LAB_PORT) \
+	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
 demo: install demo-lake
 	$(BIN)/workbench lake-info $(DEMO)
