@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from workbench.cli import _parser, main
-from conftest import write_lake
+from handmade_lake import write_lake
 
 
 def run(*args, env=None):
@@ -54,7 +54,7 @@ def test_lake_info_text_and_json(tmp_path, capsys):
 def test_lake_info_reports_warnings(tmp_path, capsys):
     import polars as pl
 
-    from conftest import predictions_frame
+    from handmade_lake import predictions_frame
 
     preds = predictions_frame()
     root = write_lake(tmp_path / "lake", preds=pl.concat([preds, preds.head(5)]))

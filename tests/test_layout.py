@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 try:
@@ -206,3 +207,12 @@ def test_test_files_have_unique_basenames():
 
     names = Counter(p.name for p in (ROOT / "tests").rglob("test_*.py"))
     assert not [n for n, c in names.items() if c > 1]
+
+
+
+def test_tests_never_import_conftest():
+    # every folder's conftest.py is imported as the module `conftest`: the last one loaded (e.g.
+    # tests/jupyter's) shadows tests/conftest.py, so shared helpers live in tests/handmade_lake.py
+    bad = [p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("*.py")
+           if re.search(r"^\s*(from conftest import|import conftest)", p.read_text(), re.M)]
+    assert not bad, f"{bad}: import shared helpers from handmade_lake (or labserver), not conftest"

@@ -14,7 +14,7 @@ import workbench as wb
 from workbench.evidence import estimate_performance
 from workbench.evidence.over_time import PsiOverTime, estimate_over_time, psi_over_time
 from workbench.summaries import fit_lake_binning, summarize, summarize_frame
-from conftest import T0, predictions_frame, write_lake
+from handmade_lake import T0, predictions_frame, write_lake
 
 
 def _psi(e, a):

@@ -9,7 +9,7 @@ from workbench.evidence import on_shared_hours, shared_hours
 from workbench.evidence.overlap import floor_hour
 from workbench.summaries import fit_lake_binning, summarize
 
-from conftest import predictions_frame
+from handmade_lake import predictions_frame
 
 
 def test_shared_hours_are_the_hours_both_versions_logged_rows(lake_dir):

@@ -12,7 +12,7 @@ import workbench as wb
 from workbench.evidence import detect_releases
 from workbench.summaries import fit_lake_binning, summarize
 
-T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)  # the conftest lake's first row
+T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)  # the hand-written lake's first row
 
 
 def _sides(lake, start):
@@ -25,7 +25,7 @@ def _sides(lake, start):
 
 @pytest.mark.parametrize(("window_h", "lookback_h", "found"), [(24, 12, True), (24, 3, False), (21, 2, True)])
 def test_a_version_first_deployed_within_the_lookback_is_a_release(lake_dir, window_h, lookback_h, found):
-    # 1.1.0's canary started at +20 h and was promoted at +26 h (tests/conftest.py)
+    # 1.1.0's canary started at +20 h and was promoted at +26 h (tests/handmade_lake.py)
     lake = wb.open_lake(lake_dir)
     base, win, full = _sides(lake, T0 + dt.timedelta(hours=window_h))
     rel = detect_releases(base, win, lake.lineage, history=full, lookback=dt.timedelta(hours=lookback_h))

@@ -9,7 +9,7 @@ import polars as pl
 import pytest
 
 import workbench as wb
-from conftest import predictions_frame, write_lake
+from handmade_lake import predictions_frame, write_lake
 
 
 def _labels_of(lake, ids) -> dict[str, object]:

@@ -11,7 +11,7 @@ import yaml
 
 import workbench as wb
 from workbench import exceptions as E
-from conftest import predictions_frame, write_lake
+from handmade_lake import predictions_frame, write_lake
 
 
 def _manifest(root):

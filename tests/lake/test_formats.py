@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 import workbench as wb
-from conftest import predictions_frame, write_lake
+from handmade_lake import predictions_frame, write_lake
 
 FORMATS = [("parquet", False), ("parquet", True), ("csv", False), ("ndjson", False)]
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 import workbench as wb
 from workbench.exceptions import WorkbenchError
 from workbench.lake.info import lake_info
-from conftest import write_lake
+from handmade_lake import write_lake
 
 SETTINGS = settings(max_examples=int(os.environ.get("WB_FUZZ_EXAMPLES", "100")), deadline=None, suppress_health_check=list(HealthCheck))
 
@@ -159,7 +159,7 @@ def _mixed_lake(root, cells, whole, *, task: str, fmt: str):
     turns into one value from a row on (a feature that becomes NaN after some hour)."""
     import numpy as np
     import polars as pl
-    from conftest import labels_frame, predictions_frame
+    from handmade_lake import labels_frame, predictions_frame
 
     preds = predictions_frame()
     labels = labels_frame(preds)
@@ -212,7 +212,7 @@ def _reference_counts(preds, labels) -> dict[str, int]:
 def _exercise_values(root, reference: dict[str, int]):
     import datetime as dt
 
-    from conftest import T0
+    from handmade_lake import T0
 
     from workbench.evidence import assess_quality, detect_drift
     from workbench.summaries import fit_lake_binning, summarize

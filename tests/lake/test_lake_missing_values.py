@@ -15,7 +15,7 @@ import workbench as wb
 from workbench.exceptions import ColumnTypeError, InvalidValueError, LakeValidationWarning
 from workbench.lake.info import lake_info
 from workbench.summaries import fit_lake_binning
-from conftest import T0, labels_frame, predictions_frame, write_lake
+from handmade_lake import T0, labels_frame, predictions_frame, write_lake
 
 
 def _with(preds: pl.DataFrame, col: str, idx, value) -> pl.DataFrame:

@@ -15,7 +15,7 @@ import workbench as wb
 from workbench import exceptions as E
 from workbench.lake.info import lake_info
 from workbench.lake.masking import MASK_PREFIX, Masker, resolve_mask_key
-from conftest import RAW_EMAILS, RAW_PHONES, predictions_frame, write_lake
+from handmade_lake import RAW_EMAILS, RAW_PHONES, predictions_frame, write_lake
 
 RAW = RAW_EMAILS + RAW_PHONES
 

@@ -34,7 +34,7 @@ def test_labels_missing_a_column_names_it_with_a_hint(lake_dir, written, missing
 def test_count_frame_unmasks_sensitive_columns_under_their_canonical_names(tmp_path):
     # request_id written as `rid` and declared sensitive, score written as `proba`: the frame masks
     # ids and emails; the count frame (counts only) holds the written values under the same names
-    from conftest import RAW_EMAILS, predictions_frame, write_lake
+    from handmade_lake import RAW_EMAILS, predictions_frame, write_lake
 
     preds = predictions_frame(97).rename({"request_id": "rid", "score": "proba"})
     root = write_lake(tmp_path / "lake", preds=preds, labels=False,

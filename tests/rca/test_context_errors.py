@@ -12,7 +12,7 @@ import workbench.evidence as ev
 from workbench.exceptions import InsufficientDataError
 from workbench.rca import Context
 
-T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)  # the conftest lake's first row
+T0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)  # the hand-written lake's first row
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import papermill
 import pytest
 
-from conftest import write_lake
+from handmade_lake import write_lake
 from workbench.cli import main
 from workbench.exceptions import LakeNotFoundError, UsageError
 from workbench.report import run_report

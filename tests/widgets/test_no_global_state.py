@@ -13,7 +13,7 @@ import pytest
 
 import workbench as wb
 from workbench.widgets import Explorer, ExplorerModel
-from conftest import predictions_frame, write_lake
+from handmade_lake import predictions_frame, write_lake
 
 
 def _globals():
