@@ -232,7 +232,12 @@ export class TemplateForm extends Widget {
       param.help ? h('div', { class: 'wb-field-help' }, param.help) : null,
       error
     );
-    input.addEventListener('input', () => this.setError(name, ''));
+    input.addEventListener('input', () => {
+      this.setError(name, '');
+      if (!this.fields.some(f => f.row.classList.contains('wb-mod-invalid'))) {
+        this.setMessage(''); // the last field in red corrected: the form's error note goes too
+      }
+    });
     return { name, kind, param, input, error, row };
   }
 

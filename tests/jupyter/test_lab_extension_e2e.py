@@ -114,6 +114,7 @@ def test_launcher_form_creates_a_parameterized_notebook_that_runs(lab):
 
         since = (lab.truth.onset - dt.timedelta(hours=10)).replace(minute=0, second=0, microsecond=0)
         form.locator(".wb-field[data-name=lake] input").fill("checkout-lake")
+        assert not err.is_visible() and not form.locator(".wb-form-message").is_visible()  # corrected: notes go
         form.locator(".wb-field[data-name=since] input").fill(since.strftime("%Y-%m-%dT%H:%M"))
         form.locator(".wb-run-after").check()
         page.screenshot(path=str(lab.shots / "form.png"))
