@@ -188,6 +188,17 @@ def test_context_menu_opens_the_lake_and_triage_shows_the_cause(lab):
         written = list((lab.root / "reports").glob("triage-*/findings.json"))
         assert written and json.loads(written[0].read_text())["verdict"]["cause"] == lab.truth.cause
 
+        # a findings.json double-clicked in the file browser opens in the same view
+        page.locator(".lm-TabBar-tab.lm-mod-current .lm-TabBar-tabCloseIcon").first.click()
+        page.locator(".jp-MimeDocument .wb-findings").wait_for(state="detached", timeout=30_000)
+        page.locator(".jp-SideBar [data-id='filebrowser']").click()
+        page.locator(".jp-DirListing-item", has_text="reports").dblclick()
+        page.locator(".jp-DirListing-item", has_text=written[0].parent.name).dblclick()
+        page.locator(".jp-DirListing-item", has_text="findings.json").dblclick()
+        reopened = page.locator(".jp-MimeDocument .wb-findings .wb-verdict")
+        reopened.wait_for(timeout=30_000)
+        assert reopened.get_attribute("data-cause") == lab.truth.cause
+
         # the panel comes back after a reload (the lake list is kept in JupyterLab's state)
         page.reload()
         page.wait_for_selector(".jp-Launcher, .jp-MimeDocument", timeout=90_000)
@@ -229,7 +240,10 @@ def test_report_jobs_notify_open_the_report_and_name_the_failing_cell(lab):
         page.screenshot(path=str(lab.shots / "jobs-done.png"))
 
         done = page.locator(".wb-job[data-status=succeeded]:has-text('model-health')").first
-        done.locator(".wb-open-report").click()
+        assert done.locator(".wb-open-report").is_visible()
+        # the notification's own action opens the report
+        page.locator(".Toastify__toast", has_text='Report "model-health" done').get_by_role(
+            "button", name="Open report").click()
         tab = page.locator(".lm-TabBar-tab", has_text="report.html")
         tab.first.wait_for(timeout=30_000)
         frame = page.frame_locator(".jp-HTMLViewer iframe").first
