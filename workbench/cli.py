@@ -113,6 +113,8 @@ def _parser() -> argparse.ArgumentParser:
                                                   "with --overwrite")
     rep.add_argument("--overwrite", action="store_true",
                      help="replace the previous report in --out (its report.ipynb, report.html, findings.json)")
+    rep.add_argument("--pdf", action="store_true",
+                     help="also print report.pdf from the HTML with headless Chromium (apt-get install chromium)")
     rep.add_argument("--rerun", metavar="OLD_REPORT.ipynb",
                      help="rerun an earlier report with its template and parameters, and compare")
     rep.add_argument("--templates-dir", help="a directory of your own templates (searched first)")
@@ -246,8 +248,10 @@ def _report(args) -> int:
     params.update(parse_cli_params(args.param))
     print(f"running {args.template} on {args.lake} ...", file=sys.stderr, flush=True)
     res = run_report(args.template, lake=args.lake, params=params, out=args.out, templates_dir=args.templates_dir,
-                     overwrite=args.overwrite)
+                     overwrite=args.overwrite, pdf=args.pdf)
     print(f"report:   {res.html}\nnotebook: {res.notebook}")
+    if res.pdf:
+        print(f"pdf:      {res.pdf}")
     if res.findings:
         print(f"findings: {res.findings}")
     return 0

@@ -73,6 +73,7 @@ __all__ = [
     "FindingError",
     "VerdictsFileError",
     "ReportError",
+    "ChromiumNotFoundError",
     "WorkbenchWarning",
     "DuplicateRequestIdWarning",
     "LakeValidationWarning",
@@ -274,6 +275,10 @@ class FindingError(WorkbenchError, ValueError):
 
 class ReportError(WorkbenchError, RuntimeError):
     """A template cell failed; the partial notebook is kept and the cell is named."""
+
+
+class ChromiumNotFoundError(ReportError, FileNotFoundError):
+    """``--pdf`` needs a headless Chromium and none was found; the message says how to install one."""
 
 
 class HypothesisWarning(WorkbenchWarning):

@@ -39,7 +39,7 @@ def test_report_records_provenance_and_rerun_is_identical(first, tmp_path, capfd
     nb = nbformat.read(old.notebook, as_version=4)
     assert len(nb.metadata["workbench"]["lake"]["entries"]) == doc["report"]["lake"]["files"]
     assert nb.metadata["workbench"]["findings"]["verdict"] == doc["verdict"]
-    assert f"Python {env['python']}" in nb.cells[0].source and env["lock"]["sha256"][:16] in nb.cells[0].source
+    assert f"Python {env['python']}" in nb.cells[-1].source and env["lock"]["sha256"][:16] in nb.cells[-1].source
 
     capfd.readouterr()
     assert main(["report", "--rerun", old.notebook, "--out", str(tmp_path / "again")]) == 0

@@ -81,7 +81,7 @@ def test_template_runs_on_an_incident(lakes, tmp_path, name):
     html = Path(res.html).read_text()
     nb = nbformat.read(res.notebook, as_version=4)
     assert nb.metadata["workbench"]["template"] == name
-    assert "template sha256" in nb.cells[0].source and "lake fingerprint" in nb.cells[0].source
+    assert "template sha256" in nb.cells[-1].source and "lake fingerprint" in nb.cells[-1].source
     assert "cdnjs" not in html and 'src="http' not in html
     charts = sum("wb.charts." in c.source or "chart" in c.source for c in nb.cells if c.cell_type == "code")
     assert html.count("<svg") >= charts - 1  # every chart cell drew an inline SVG (bias may have none)

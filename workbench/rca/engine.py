@@ -20,6 +20,7 @@ from workbench.rca.context import Context
 from workbench.rca.data_drift import DataDrift
 from workbench.rca.finding import DECISION_THRESHOLD, Finding, Findings
 from workbench.rca.hypothesis import Hypothesis
+from workbench.rca.impact import measure_impact
 from workbench.rca.latency_regression import LatencyRegression
 from workbench.rca.pii_leak import PIILeak
 from workbench.rca.retrain_regression import RetrainRegression
@@ -233,6 +234,9 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     say(f"testing {len(hs)} hypotheses")
     findings, errors = rank_hypotheses(ctx, hs, threshold=threshold)
     symptoms = ctx.symptoms
+    top = findings[0] if findings and findings[0].score >= threshold else None
+    quality = next((s for s in symptoms if s.get("breached") and s.get("interval")), None)
+    impact = measure_impact(lake, top, end=end, quality=quality)
     # no timings in the document: the same lake must give the same bytes (progress reports the time)
     say(f"done in {time.perf_counter() - t0:.1f} s")
     meta = {"workbench": __version__,
@@ -241,4 +245,5 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
             "invalid_values": dict(ctx.invalid_values)}
     return Findings(lake=lake.name, window={"start": start, "end": end, "rows": ctx.window.rows},
                     baseline={"start": b_start, "end": b_end, "rows": ctx.baseline.rows},
-                    symptoms=tuple(symptoms), hypotheses=tuple(findings), threshold=threshold, meta=meta)
+                    symptoms=tuple(symptoms), hypotheses=tuple(findings), threshold=threshold, meta=meta,
+                    impact=impact)

@@ -138,6 +138,18 @@ class Findings(Result):
     hypotheses: tuple[Finding, ...]
     threshold: float = DECISION_THRESHOLD
     meta: dict[str, Any] = field(default_factory=dict)
+    #: What the diagnosis cost (affected requests since the onset, their share, hours, the quality
+    #: drop): see :func:`workbench.rca.impact.measure_impact`. None without a diagnosis.
+    impact: dict[str, Any] | None = None
+
+    @property
+    def summary_markdown(self) -> str:
+        """The headline as Markdown, for a chat tool or an incident channel: verdict, culprit,
+        onset, impact (requests and share of traffic, quality drop with its interval, time since
+        the onset) and what to do first."""
+        from workbench.rca.headline import findings_markdown
+
+        return findings_markdown(self)
 
     @property
     def verdict(self) -> dict[str, Any]:
@@ -181,13 +193,15 @@ class Findings(Result):
         return {"schema_version": 1, "lake": self.lake, "window": jsonable(self.window),
                 "baseline": jsonable(self.baseline), "symptoms": jsonable(list(self.symptoms)),
                 "hypotheses": [h.to_dict() for h in self.hypotheses], "verdict": jsonable(self.verdict),
-                "threshold": self.threshold, "meta": jsonable(self.meta)}
+                "threshold": self.threshold, "meta": jsonable(self.meta)} | (
+                    {"impact": jsonable(self.impact)} if self.impact is not None else {})
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Findings":
         return cls(lake=d["lake"], window=d["window"], baseline=d["baseline"], symptoms=tuple(d["symptoms"]),
                    hypotheses=tuple(Finding.from_dict(h) for h in d["hypotheses"]),
-                   threshold=d.get("threshold", DECISION_THRESHOLD), meta=d.get("meta") or {})
+                   threshold=d.get("threshold", DECISION_THRESHOLD), meta=d.get("meta") or {},
+                   impact=d.get("impact"))
 
     def _summary(self) -> str:
         v = self.verdict

@@ -17,6 +17,9 @@ from workbench.report.sections import (
 )
 from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
 from workbench.report.templates import Template, find_template, list_templates
+from workbench.report.interactive import _register
+
+_register()  # alt.renderers.enable("workbench") (also an entry point); enabling it is the notebook's choice
 
 __all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_review", "demo_lake", "drift_study",
            "DriftStudy", "environment", "evidence_table", "HealthStudy", "lake_or_demo", "LatencyStudy", "Postmortem",

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from workbench._version import __version__
 from workbench.exceptions import ReportError, UsageError
+from workbench.rca.headline import headline_html
+from workbench.report.html import to_offline_html
+from workbench.report.pdf import find_chromium, html_to_pdf
 from workbench.report.params import validate_params
 from workbench.report.provenance import environment, lake_fingerprint
 from workbench.report.templates import find_template
@@ -30,13 +32,14 @@ class ReportResult(Result):
     findings: str | None
     parameters: dict[str, Any]
     provenance: dict[str, Any] = field(default_factory=dict)
+    pdf: str | None = None
 
     def _summary(self) -> str:
         return f"{self.template!r} -> {self.html}"
 
 
 #: What a run writes into ``out``; a directory holding any of them holds a previous report.
-OUTPUTS = ("report.ipynb", "report.html", "findings.json")
+OUTPUTS = ("report.ipynb", "report.html", "findings.json", "report.pdf")
 
 
 def _header(template, params: dict[str, Any], fingerprint: dict[str, Any], env: dict[str, Any]) -> str:
@@ -49,42 +52,12 @@ def _header(template, params: dict[str, Any], fingerprint: dict[str, Any], env: 
     else:
         lock_txt = f"lock `{lock['sha256'][:16]}` ({len(lock['differs'])} installed versions differ from it)"
     pkgs = " · ".join(f"{k} {v}" for k, v in env["packages"].items() if v)
-    return (f"**workbench report** `{template.name}` · workbench {__version__} · template sha256 "
+    return (f'<details class="wb-provenance"><summary>Provenance: how this report was made</summary>\n\n'
+            f"**workbench report** `{template.name}` · workbench {__version__} · template sha256 "
             f"`{template.sha256[:16]}` · lake fingerprint `{fingerprint['sha256'][:16]}` "
             f"({fingerprint['files']} files, {fingerprint['bytes']:,} bytes)\n\n"
             f"Python {env['python']} ({env['platform']}) · {lock_txt} · {pkgs}\n\n"
-            f"| parameter | value |\n|---|---|\n{rows}")
-
-
-_SCRIPT = re.compile(r"<script\b[^>]*>.*?</script>", re.I | re.S)
-_LINK = re.compile(r"<link[^>]+href=[\"']https?://[^\"']*[\"'][^>]*/?>", re.I)
-_SVG_IMG = re.compile(r'<img[^>]*src="data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)"[^>]*/?>')
-
-
-def _offline(html: str) -> str:
-    """Drop every script or stylesheet that would reach the network (MathJax, mermaid, require.js
-    from CDNs) and inline SVG charts, so the file renders, and can be checked, with no network."""
-    import base64
-
-    def script(m: re.Match) -> str:
-        return "" if re.search(r"https?://(?!www\.w3\.org)", m.group(0)) else m.group(0)
-
-    html = _SCRIPT.sub(script, html)
-    html = _LINK.sub("", html)
-    return _SVG_IMG.sub(lambda m: base64.b64decode(m.group(1)).decode("utf-8"), html)
-
-
-def to_offline_html(notebook_path: str | Path, html_path: str | Path) -> None:
-    """Export without code cells; no script or stylesheet is fetched from the network."""
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    nb = nbformat.read(notebook_path, as_version=4)
-    exporter = HTMLExporter(template_name="lab", exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
-    body, _ = exporter.from_notebook_node(nb)
-    body = _offline(body)
-    Path(html_path).write_text(body, encoding="utf-8")
+            f"| parameter | value |\n|---|---|\n{rows}\n\n</details>")
 
 
 def check_lake(lake: str | Path) -> Path:
@@ -163,7 +136,7 @@ def _kernel_options() -> dict[str, Any]:
 
 def run_report(template: str | Path, *, lake: str | Path, params: dict[str, Any] | None = None,
                out: str | Path, templates_dir: str | Path | None = None, kernel_name: str = "python3",
-               progress: bool = False, overwrite: bool = False) -> ReportResult:
+               progress: bool = False, overwrite: bool = False, pdf: bool = False) -> ReportResult:
     """Execute ``template`` on ``lake`` with ``params`` into ``out``.
 
     Writes ``out/report.ipynb`` (executed, with a provenance header), ``out/report.html`` (code
@@ -173,6 +146,9 @@ def run_report(template: str | Path, *, lake: str | Path, params: dict[str, Any]
 
     Parameters
     ----------
+    pdf : bool
+        Also print ``out/report.pdf`` from the HTML with headless Chromium (checked before the
+        kernel starts: :class:`~workbench.exceptions.ChromiumNotFoundError` says how to install it).
     overwrite : bool
         Replace a previous report in ``out`` (its three files; other files there are kept).
         Without it, an ``out`` holding a report is refused, and a non-empty ``out`` holding no
@@ -199,6 +175,8 @@ def run_report(template: str | Path, *, lake: str | Path, params: dict[str, Any]
     import papermill as pm
 
     t = find_template(template, templates_dir)
+    if pdf:
+        find_chromium()  # a missing browser fails now, not after the run
     if "lake" not in t.parameters:
         raise UsageError(f"template {t.name!r} declares no `lake` parameter", file=t.path)
     lake_dir = check_lake(lake)
@@ -227,14 +205,23 @@ def run_report(template: str | Path, *, lake: str | Path, params: dict[str, Any]
                   "environment": env}
     doc = json.loads(findings.read_text(encoding="utf-8")) if findings.exists() else None
     nb = nbformat.read(nb_path, as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_markdown_cell(_header(t, values, fingerprint, env)))
+    # the headline card under the title, the provenance folded at the end (kept in full)
+    if doc is not None:
+        at = 1 if nb.cells and nb.cells[0].cell_type == "markdown" and nb.cells[0].source.lstrip().startswith("# ") else 0
+        nb.cells.insert(at, nbformat.v4.new_markdown_cell(headline_html(doc), metadata={"workbench": "headline"}))
+    nb.cells.append(nbformat.v4.new_markdown_cell(_header(t, values, fingerprint, env),
+                                                  metadata={"workbench": "provenance"}))
     # the notebook alone is enough to rerun and compare: the per-file lake list and the findings
     nb.metadata["workbench"] = {**provenance, "lake": fingerprint, "findings": doc}
     nbformat.write(nb, nb_path)
     html = out / "report.html"
     to_offline_html(nb_path, html)
+    pdf_path = None
+    if pdf:
+        pdf_path = out / "report.pdf"
+        html_to_pdf(html, pdf_path)
     if doc is not None:
         findings.write_text(json.dumps({**doc, "report": provenance}, indent=2, sort_keys=False), encoding="utf-8")
     return ReportResult(template=t.name, out_dir=str(out), notebook=str(nb_path), html=str(html),
                         findings=str(findings) if doc is not None else None, parameters=values,
-                        provenance=provenance)
+                        provenance=provenance, pdf=str(pdf_path) if pdf_path else None)
