@@ -10,6 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from labserver import CHROMIUM
+from report_page import look, raw_reprs
+
 from workbench.cli import main
 from workbench.exceptions import UsageError
 from workbench.report import ReportError, list_templates, run_report
@@ -97,6 +100,23 @@ def test_template_runs_on_an_incident(lakes, tmp_path, name):
         assert f"{seg['column']}={seg['value']}" in doc["summary"]
     if name == "drift-deep-dive":
         assert truth.subject["feature"] in doc["summary"]
+    _look_at(res, name, tmp_path)
+
+
+def _look_at(res, name, tmp_path):
+    """What a reader sees at 1400 px in headless Chromium (screenshots kept in the test's folder):
+    no raw repr, every chart drew marks with scripts off, and live charts with tooltips with them on."""
+    if CHROMIUM is None:
+        return
+    pytest.importorskip("playwright.sync_api")
+    seen = look(res.html, tmp_path / "screenshots", name=name)
+    on, off = seen["on"], seen["off"]
+    assert raw_reprs(off["text"]) == [], (name, raw_reprs(off["text"]))
+    assert on["requested"] == off["requested"] == [] and on["errors"] == [] and on["chart_errors"] == []
+    assert all(k > 5 for k in off["marks"]), (name, off["marks"])
+    assert on["live"] == on["charts"] and all(k > 5 for k in on["marks"]), (name, on["marks"])
+    if on["charts"]:
+        assert on["tooltip"], f"{name}: no tooltip on hover"
 
 
 def test_same_inputs_give_the_same_findings(lakes, tmp_path):

@@ -46,6 +46,7 @@ div.wb-chart { margin: 4px 0 12px; }
   nav.wb-toc, .anchor-link { display: none; }
   details.wb-provenance { display: block; }
   div.wb-chart, .wb-headline, table { break-inside: avoid; }
+  h2, .jp-Cell:has(h2) { break-after: avoid; }
   #vg-tooltip-element { display: none; }
 }
 """

@@ -165,5 +165,6 @@ def vega_bundle() -> str:
 def report_scripts() -> str:
     """The ``<style>`` and ``<script>`` elements a report adds once, at the end of its body."""
     bundle = vega_bundle().replace("</script", "<\\/script")
-    return f"<style>{_CSS}</style>\n<script>{bundle}</script>\n<script>{_INIT}</script>\n"
+    return (f"<style>{_CSS}</style>\n<script data-workbench=\"vega\">{bundle}</script>\n"
+            f"<script data-workbench=\"charts\">{_INIT}</script>\n")
 
