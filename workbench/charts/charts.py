@@ -76,10 +76,13 @@ def series_chart(frame: pl.DataFrame, *, y: str, title: str, color: str | None =
                  onset: dt.datetime | None = None, events: pl.DataFrame | None = None) -> alt.Chart:
     """A per-bucket series (``bucket`` + ``y`` [+ ``color``]) with the onset and lineage events as rules."""
     cols = ["bucket", y] + ([color] if color else [])
-    line = alt.Chart(_data(frame.select(cols).to_dicts())).mark_line(point=False).encode(
-        x=_time_x("bucket"), y=alt.Y(f"{y}:Q", title=y),
-        **({"color": alt.Color(f"{color}:N")} if color else {}))
-    layers = [line]
+    base = alt.Chart(_data(frame.select(cols).to_dicts()))
+    colour = {"color": alt.Color(f"{color}:N")} if color else {}
+    line = base.mark_line(point=False).encode(x=_time_x("bucket"), y=alt.Y(f"{y}:Q", title=y), **colour)
+    # invisible points carry the tooltips (a line's own tooltip names only its first point)
+    tips = [_time_tip("bucket", "time"), alt.Tooltip(f"{y}:Q", format=",.4~g")] + ([f"{color}:N"] if color else [])
+    points = base.mark_circle(size=40, opacity=0).encode(x=_time_x("bucket"), y=f"{y}:Q", tooltip=tips, **colour)
+    layers = [line, points]
     if events is not None and events.height:
         ev = events.select(pl.col("at").alias("bucket"), "kind", "subject").to_dicts()
         layers.append(alt.Chart(_data(ev)).mark_rule(color="#888", strokeDash=[2, 2]).encode(
@@ -150,7 +153,11 @@ def segment_chart(deltas, *, metric: str | None = None) -> alt.Chart:
         x=alt.X("delta:Q", title=f"{metric} change ({deltas.b} - {deltas.a})"),
         y=alt.Y("value:N", title=deltas.segment),
         color=alt.Color("regressed:N", scale=alt.Scale(domain=["regressed", "ok"], range=["#d62728", "#1f77b4"]),
-                        title=None))
+                        title=None),
+        tooltip=[alt.Tooltip("value:N", title=deltas.segment), alt.Tooltip("delta:Q", format="+.3f", title="change"),
+                 alt.Tooltip("low:Q", format="+.3f", title="95% low"), alt.Tooltip("high:Q", format="+.3f",
+                                                                                   title="95% high"),
+                 alt.Tooltip("regressed:N", title="verdict")])
     bars = base.mark_rule().encode(x="low:Q", x2="high:Q", y="value:N")
     zero = alt.Chart(_data([{"x": 0}])).mark_rule(color="#888").encode(x="x:Q")
     return alt.layer(bars, points, zero).properties(width=_WIDTH, title=f"{metric} by {deltas.segment}")
