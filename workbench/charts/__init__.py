@@ -7,9 +7,9 @@ renderer (drawn by vl-convert) in its own set-up cell, as the built-in templates
 """
 
 from workbench.charts.charts import (
-    distribution_chart, drift_chart, heatmap_chart, hypotheses_chart, latency_chart, quality_chart, segment_chart,
+    burn_chart, distribution_chart, drift_chart, heatmap_chart, hypotheses_chart, latency_chart, quality_chart, segment_chart,
     series_chart, slis_chart, timeline_chart,
 )
 
-__all__ = ["distribution_chart", "drift_chart", "heatmap_chart", "hypotheses_chart", "latency_chart", "quality_chart",
+__all__ = ["burn_chart", "distribution_chart", "drift_chart", "heatmap_chart", "hypotheses_chart", "latency_chart", "quality_chart",
            "segment_chart", "series_chart", "slis_chart", "timeline_chart"]

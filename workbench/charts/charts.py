@@ -246,3 +246,33 @@ def quality_chart(frame: pl.DataFrame) -> alt.Chart:
         color=alt.Color("kind:N", title=None),
         tooltip=[_time_tip("bucket", "time"), "kind:N", alt.Tooltip("value:Q", format=".3f")],
     ).properties(width=_WIDTH, height=150, title="Quality over time")
+
+
+def burn_chart(study) -> alt.Chart:
+    """Error-budget burn per SLI and hour (1 h solid, 6 h dashed) against the page and ticket burn
+    rates, alerts marked, from a health study (:class:`workbench.report.HealthStudy`: its ``slis``)
+    or an :class:`~workbench.evidence.SLIResult`."""
+    from workbench.evidence.slis import PAGE_BURN, TICKET_BURN
+
+    slis = getattr(study, "slis", study)
+    rows = [{"bucket": r["bucket"], "sli": r["sli"], "window": w, "burn": r[f"burn_{w}"], "level": r.get("level")}
+            for r in slis.burn for w in ("1h", "6h")]
+    if not rows:
+        return alt.Chart(_data([])).mark_text().properties(title="no SLO to burn against in this window")
+    base = alt.Chart(_data(rows))
+    x = _time_x("bucket")
+    y = alt.Y("burn:Q", title="burn rate (× budget)", scale=alt.Scale(type="symlog"))
+    tips = [_time_tip("bucket", "hour"), "sli:N", "window:N", alt.Tooltip("burn:Q", format=".2f"), "level:N"]
+    lines = base.mark_line().encode(x=x, y=y, color=alt.Color("sli:N", title="SLI"),
+                                    strokeDash=alt.StrokeDash("window:N", title="window",
+                                                              sort=["1h", "6h"]))
+    points = base.mark_circle(size=40, opacity=0).encode(x=x, y="burn:Q", tooltip=tips)
+    limits = alt.Chart(_data([{"burn": PAGE_BURN, "what": f"page ({PAGE_BURN:g}× in 1 h)"},
+                              {"burn": TICKET_BURN, "what": f"ticket ({TICKET_BURN:g}× in 6 h)"}])).mark_rule(
+        color="#d62728", strokeDash=[4, 3]).encode(y="burn:Q", tooltip=["what:N"])
+    layers = [lines, points, limits]
+    if slis.alerts:
+        layers.append(alt.Chart(_data([{"at": a["at"], "what": f"{a['level']}: {a['sli']}"} for a in slis.alerts]))
+                      .mark_rule(color="#d62728").encode(x=_time_x("at"), tooltip=["what:N", _time_tip("at")]))
+    return alt.layer(*layers).properties(width=_WIDTH, height=200,
+                                         title="Error-budget burn per SLI (red dashed: page and ticket rates)")
