@@ -27,7 +27,7 @@ from pathlib import Path
 from workbench.exceptions import UsageError
 
 __all__ = ["PARAM_TYPES", "REQUIRED_PARAMS", "MAX_STATEMENTS", "Violation", "check_notebook", "notebooks_in",
-           "render_violations"]
+           "render_violations", "TrialRun", "trial_run"]
 
 #: Types a parameter may be annotated with (what the runner and the launcher's form can check).
 PARAM_TYPES = ("str", "int", "float", "bool")
@@ -254,3 +254,52 @@ def _publishes(tree) -> bool:
             if (isinstance(f, ast.Name) and f.id == "publish") or (isinstance(f, ast.Attribute) and f.attr == "publish"):
                 return True
     return False
+
+
+@dataclass(frozen=True)
+class TrialRun:
+    """A template run on a generated lake: whether it finished, or the error (naming the failing cell)
+    and the partial notebook."""
+
+    path: str
+    ok: bool
+    seconds: float
+    error: str = ""
+    notebook: str = ""
+
+
+def trial_run(notebooks: list[Path], *, cause: str = "schema_mismatch", params: dict | None = None,
+              workdir: str | Path, rows: int = 20_000, seed: int = 0) -> list[TrialRun]:
+    """Run each notebook with :func:`~workbench.report.run_report` on one lake generated with ``cause``
+    in ``workdir`` (``lake/``, then ``out-NAME/`` per notebook). A template with a ``since`` parameter
+    gets 12 hours before the injected onset unless ``params`` gives one; other parameters keep their
+    defaults unless ``params`` gives them (only those the template declares are passed)."""
+    import datetime as dt
+    import time
+
+    from workbench.exceptions import ReportError, WorkbenchError
+    from workbench.report.runner import run_report
+    from workbench.report.templates import find_template
+    from workbench.synthetic import CAUSES, generate_lake
+
+    if cause not in CAUSES:
+        raise UsageError(f"unknown cause {cause!r}", column="--cause", expected=" | ".join(CAUSES),
+                         hint="`workbench synth --list-causes` lists them")
+    work = Path(workdir)
+    truth = generate_lake(work / "lake", cause=cause, rows=rows, seed=seed)
+    out = []
+    for nb in notebooks:
+        t0 = time.perf_counter()
+        try:
+            declared = find_template(nb).parameters
+            given = {k: v for k, v in (params or {}).items() if k in declared}
+            if "since" in declared and "since" not in given and truth.onset is not None:
+                given["since"] = (truth.onset - dt.timedelta(hours=12)).isoformat()
+            run_report(nb, lake=work / "lake", params=given, out=work / f"out-{nb.stem}")
+        except Exception as exc:  # a failed run is the answer, not a crash of the check
+            why = exc.message if isinstance(exc, WorkbenchError) else (str(exc).splitlines() or [""])[0]
+            partial = exc.file if isinstance(exc, ReportError) else ""
+            out.append(TrialRun(str(nb), False, time.perf_counter() - t0, f"{type(exc).__name__}: {why}", partial))
+            continue
+        out.append(TrialRun(str(nb), True, time.perf_counter() - t0))
+    return out
