@@ -372,7 +372,8 @@ def _templates_check(args) -> int:
                 print(f"{r.path}: ran on the {cause} lake in {r.seconds:.0f}s")
             else:
                 failed += 1
-                print(f"{r.path}: FAILED on the {cause} lake: {r.error}"
+                where = f"\n  cell {r.cell} `{r.first_line}` failed" if r.cell is not None else ""
+                print(f"{r.path}: FAILED on the {cause} lake: {r.error}{where}"
                       + (f"\n    partial notebook: {r.notebook}" if r.notebook else ""))
         if all(r.ok for r in runs):
             import shutil

@@ -200,6 +200,7 @@ def test_check_run_runs_a_good_template_and_names_the_failing_cell_of_a_bad_one(
     assert f"{tpl / 'good.ipynb'}: ran on the data_drift lake" in out.out
     assert re.search(rf"{re.escape(str(tpl / 'lookup.ipynb'))}: FAILED on the data_drift lake: ReportError: "
                      r"template 'lookup' failed in cell \d+: RequestNotFoundError", out.out), out.out
+    assert "\n  cell 6 `wb.open_lake(lake).lineage_of(\"req-that-never-was\")` failed\n" in out.out  # the template's own index
     kept = Path(out.err.split("kept ")[1].split(" ")[0])
     assert (kept / "out-lookup" / "report.ipynb").is_file() and "partial notebook: " in out.out
     shutil.rmtree(kept)

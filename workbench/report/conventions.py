@@ -258,14 +258,33 @@ def _publishes(tree) -> bool:
 
 @dataclass(frozen=True)
 class TrialRun:
-    """A template run on a generated lake: whether it finished, or the error (naming the failing cell)
-    and the partial notebook."""
+    """A template run on a generated lake: whether it finished, or the error, the failing cell (its index
+    in the template, as :func:`check_notebook` counts, and its first line) and the partial notebook."""
 
     path: str
     ok: bool
     seconds: float
     error: str = ""
     notebook: str = ""
+    cell: int | None = None
+    first_line: str = ""
+
+
+def _failing_cell(partial: str) -> tuple[int | None, str]:
+    """The cell that raised in a partial run, numbered as in the template (less the cells papermill
+    adds: its injected parameters and its red error banners)."""
+    import nbformat
+
+    try:
+        nb = nbformat.read(partial, as_version=4)
+    except Exception:
+        return None, ""
+    added = {"injected-parameters", "papermill-error-cell-tag"}
+    own = [c for c in nb.cells if not added & set(c.metadata.get("tags", []))]
+    for i, c in enumerate(own):
+        if c.cell_type == "code" and any(o.get("output_type") == "error" for o in c.get("outputs", [])):
+            return i, _first_line(c.source)
+    return None, ""
 
 
 def trial_run(notebooks: list[Path], *, cause: str = "schema_mismatch", params: dict | None = None,
@@ -299,7 +318,9 @@ def trial_run(notebooks: list[Path], *, cause: str = "schema_mismatch", params: 
         except Exception as exc:  # a failed run is the answer, not a crash of the check
             why = exc.message if isinstance(exc, WorkbenchError) else (str(exc).splitlines() or [""])[0]
             partial = exc.file if isinstance(exc, ReportError) else ""
-            out.append(TrialRun(str(nb), False, time.perf_counter() - t0, f"{type(exc).__name__}: {why}", partial))
+            cell, first = _failing_cell(partial) if partial else (None, "")
+            out.append(TrialRun(str(nb), False, time.perf_counter() - t0, f"{type(exc).__name__}: {why}", partial,
+                                cell, first))
             continue
         out.append(TrialRun(str(nb), True, time.perf_counter() - t0))
     return out
