@@ -200,7 +200,8 @@ def test_check_run_runs_a_good_template_and_names_the_failing_cell_of_a_bad_one(
     assert f"{tpl / 'good.ipynb'}: ran on the data_drift lake" in out.out
     assert re.search(rf"{re.escape(str(tpl / 'lookup.ipynb'))}: FAILED on the data_drift lake: ReportError: "
                      r"template 'lookup' failed in cell \d+: RequestNotFoundError", out.out), out.out
-    assert "\n  cell 6 `wb.open_lake(lake).lineage_of(\"req-that-never-was\")` failed\n" in out.out  # the template's own index
+    # the failing cell as the template numbers it (papermill's added cells not counted)
+    assert "\n  cell 6 `wb.open_lake(lake).lineage_of(\"req-that-never-was\")` failed\n" in out.out
     kept = Path(out.err.split("kept ")[1].split(" ")[0])
     assert (kept / "out-lookup" / "report.ipynb").is_file() and "partial notebook: " in out.out
     shutil.rmtree(kept)
@@ -243,7 +244,8 @@ def pack_site(tmp_path_factory):
     health = nbformat.read(builtin_dir() / "model-health.ipynb", as_version=4)
     health.cells[0].source = "# Model health, our way\n\nThe team's model-health page."
     nbformat.write(health, root / "nb" / "model-health.ipynb")
-    a = _pack(root, "wb-team-pack", "wb_team_pack", {"team-weekly": team, "model-health": root / "nb" / "model-health.ipynb"})
+    a = _pack(root, "wb-team-pack", "wb_team_pack",
+              {"team-weekly": team, "model-health": root / "nb" / "model-health.ipynb"})
     b = _pack(root, "wb-zz-pack", "wb_zz_pack", {"team-weekly": team}, extra_entry='broken = "wb_zz_pack.missing"')
     site = root / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",

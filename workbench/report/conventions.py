@@ -251,7 +251,7 @@ def _publishes(tree) -> bool:
     for n in ast.walk(tree):
         if isinstance(n, ast.Call):
             f = n.func
-            if (isinstance(f, ast.Name) and f.id == "publish") or (isinstance(f, ast.Attribute) and f.attr == "publish"):
+            if getattr(f, "id", None) == "publish" or getattr(f, "attr", None) == "publish":
                 return True
     return False
 

@@ -28,7 +28,8 @@ until: str = ""  # end of the window; empty: the end of the data
 output_dir: str = ""  # set by the report runner: where findings.json is written'''
 
 _SECTIONS = [
-    ("## Verdict", ["findings = wb.triage(lake, since=since, until=until or None)\nreport.publish(findings, output_dir)",
+    ("## Verdict", ["findings = wb.triage(lake, since=since, until=until or None)\n"
+                    "report.publish(findings, output_dir)",
                     "report.narrative(findings)"]),
     ("## Ranked hypotheses", ["report.hypotheses_table(findings)"]),
     ("## Next steps", ["report.next_steps(findings)"]),

@@ -170,5 +170,5 @@ def find_template(name: str | Path, templates_dir: str | Path | list | None = No
     if str(name) in found:
         return _winner(str(name), found[str(name)])
     raise UsageError(f"unknown template {str(name)!r}", expected=" | ".join(sorted(found)) or "(no templates found)",
-                     hint="`workbench templates` lists them; add your own with --templates-dir or $WORKBENCH_TEMPLATES, "
-                          "or install a template pack")
+                     hint="`workbench templates` lists them; add your own with --templates-dir or "
+                          "$WORKBENCH_TEMPLATES, or install a template pack")
