@@ -363,7 +363,8 @@ def _templates_check(args) -> int:
 
         cause = args.cause or "schema_mismatch"
         if cause not in CAUSES:
-            raise _usage("unknown cause", "--cause", " | ".join(CAUSES), repr(cause))
+            raise UsageError("unknown cause", column="--cause", expected=" | ".join(CAUSES), found=repr(cause),
+                             hint="`workbench synth --list-causes` lists them with their variants")
         work = Path(tempfile.mkdtemp(prefix="workbench-check-"))
         print(f"running on a generated {cause} lake in {work} ...", file=sys.stderr, flush=True)
         runs = trial_run(notebooks, cause=cause, params=params, workdir=work)

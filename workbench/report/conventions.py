@@ -88,7 +88,7 @@ def notebooks_in(path: str | Path) -> list[Path]:
         return found
     if p.suffix != ".ipynb":
         raise UsageError("a template is a notebook", file=str(p), expected="a .ipynb file or a directory of them",
-                         found=p.suffix or "no extension")
+                         found=p.suffix or "no extension", hint="`workbench templates new NAME` writes one")
     if not p.is_file():
         raise UsageError("no such notebook", file=str(p), hint="check the path; `workbench templates` lists templates")
     return [p]

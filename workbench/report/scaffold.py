@@ -110,7 +110,8 @@ def new_template(name: str, *, from_template: str | None = None, directory: str 
     _check_name(name)
     d = Path(directory)
     if d.exists() and not d.is_dir():
-        raise UsageError("--dir names a file", file=str(d), column="--dir", expected="a directory (created if missing)")
+        raise UsageError("--dir names a file", file=str(d), column="--dir", expected="a directory (created if missing)",
+                         hint=f"give the folder to write NAME.ipynb into, e.g. --dir {d.parent}")
     path = d / f"{name}.ipynb"
     if path.exists():
         raise UsageError(f"{path} exists; a new template never overwrites one", file=str(path),
