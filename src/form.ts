@@ -50,6 +50,18 @@ export function pyLiteral(text: string): string | number | boolean | null {
   return Number.isFinite(n) ? n : t;
 }
 
+/** The badge next to a template's name: 'yours' (your templates directory), the distribution of a
+ * template pack installed with pip ('pack:<distribution>'), none for a built-in. */
+export function sourceBadge(source: string): HTMLSpanElement | null {
+  if (source === 'user') {
+    return h('span', { class: 'wb-badge' }, 'yours');
+  }
+  if (source.startsWith('pack:')) {
+    return h('span', { class: 'wb-badge', title: `from the template pack ${source.slice(5)}` }, source.slice(5));
+  }
+  return null;
+}
+
 export interface IFormOptions {
   templates: ITemplate[];
   template: string | null;
@@ -155,7 +167,7 @@ export class TemplateForm extends Widget {
     this.node.dataset.template = t.name;
     this.title.label = `New: ${t.name}`;
     this.head.append(
-      h('h2', {}, t.name, t.source === 'user' ? h('span', { class: 'wb-badge' }, 'yours') : null),
+      h('h2', {}, t.name, sourceBadge(t.source)),
       h('p', { class: 'wb-template-description' }, t.description)
     );
     for (const [name, param] of Object.entries(t.parameters)) {

@@ -66,7 +66,7 @@ export interface ITemplateParameter {
 export interface ITemplate {
   name: string;
   description: string;
-  source: 'builtin' | 'user' | string;
+  source: 'builtin' | 'user' | string; // or 'pack:<distribution>' (a template pack installed with pip)
   parameters: { [name: string]: ITemplateParameter };
 }
 

@@ -120,9 +120,48 @@ def _parser() -> argparse.ArgumentParser:
     rep.add_argument("--templates-dir", help="a directory of your own templates (searched first)")
     rep.set_defaults(func=_report)
 
-    tpl = sub.add_parser("templates", help="list report templates with their parameters and help")
+    tpl = sub.add_parser(
+        "templates", help="list report templates (with their origin and parameters); write and check your own",
+        description="List the report templates: yours (--templates-dir, $WORKBENCH_TEMPLATES), those of installed "
+                    "template packs (entry points `workbench.templates`) and the built-in ones, each with its origin "
+                    "(user, pack:DISTRIBUTION, builtin), description and parameters. On equal names yours win, then "
+                    "packs', then the built-ins. `templates new` writes a template; `templates check` checks one.",
+    )
     tpl.add_argument("--templates-dir", help="a directory of your own templates (searched first)")
     tpl.set_defaults(func=_templates)
+    tsub = tpl.add_subparsers(dest="action", metavar="ACTION")
+    new = tsub.add_parser(
+        "new", help="write a new template that follows the conventions",
+        description="Write DIR/NAME.ipynb: a title cell, a parameters cell (lake, since, until, output_dir, each with "
+                    "its help), the built-in templates' set-up cell, triage published for findings.json and one call "
+                    "per section; or, with --from, a copy of another template with its outputs cleared. Never "
+                    "overwrites a file.",
+    )
+    new.add_argument("name", metavar="NAME", help="the template's name: lower-case letters, digits, '-' or '_'")
+    new.add_argument("--from", dest="from_template", metavar="TEMPLATE",
+                     help="start from this template (a name, e.g. incident-triage, or a path to a .ipynb)")
+    new.add_argument("--dir", default=".", help="directory to write into (created if missing; default: here)")
+    new.add_argument("--templates-dir", default=argparse.SUPPRESS,
+                     help="your templates directory, for --from one of yours")
+    new.set_defaults(func=_templates_new)
+    chk = tsub.add_parser(
+        "check", help="check templates against the conventions (and, with --run, run them)",
+        description="Check a template, or every *.ipynb of a directory, against the conventions the built-in "
+                    "templates follow: a parameters cell first, of annotated literals (str, int, float, bool) with a "
+                    "help comment each, including lake and output_dir; no def, class, loops, comprehensions or "
+                    "lambda in cells; at most two statements per section cell; no outputs; findings published with "
+                    "report.publish. One message per offending cell. With --run, also run each on a lake generated "
+                    "with --cause (20,000 rows; `since` 12 hours before the onset unless -p gives it). "
+                    "Exit status 0 when all pass, 1 when some do not, 2 for a usage error.",
+    )
+    chk.add_argument("path", metavar="PATH_OR_DIR", help="a template notebook or a directory of them")
+    chk.add_argument("--run", action="store_true", help="also run each template on a generated lake")
+    chk.add_argument("--cause", default=None,
+                     help="with --run: the incident injected into the lake (default schema_mismatch; "
+                          "`workbench synth --list-causes`)")
+    chk.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE",
+                     help="with --run: a parameter for the templates that declare it (repeatable)")
+    chk.set_defaults(func=_templates_check)
     return p
 
 
@@ -279,12 +318,75 @@ def _templates(args) -> int:
     from workbench.report import list_templates
 
     for t in list_templates(args.templates_dir):
-        print(f"{t.name}\n  {t.description}")
+        hides = f"; hides {', '.join(t.shadows)}" if t.shadows else ""
+        print(f"{t.name}  ({t.origin}{hides})\n  {t.description}")
         for name, p in t.parameters.items():
             if name == "output_dir":
                 continue
             print(f"    {name} ({p['type']}, default {p['default']}): {p['help']}")
     return 0
+
+
+def _templates_new(args) -> int:
+    from workbench.report.conventions import check_notebook, render_violations
+    from workbench.report.scaffold import new_template
+
+    path = new_template(args.name, from_template=args.from_template, directory=args.dir,
+                        templates_dir=getattr(args, "templates_dir", None))
+    print(f"wrote {path}")
+    problems = check_notebook(path)
+    if problems:  # copied from a template that breaks them
+        print(f"it breaks the conventions in {len(problems)} place(s):\n{render_violations(problems)}")
+    print(f"next: edit it in JupyterLab, `workbench templates check {path}`, then "
+          f"`workbench report {args.name} --templates-dir {path.parent} --lake LAKE --out DIR`")
+    return 0
+
+
+def _templates_check(args) -> int:
+    import tempfile
+
+    from workbench.report import parse_cli_params
+    from workbench.report.conventions import check_notebook, notebooks_in, render_violations, trial_run
+
+    if not args.run and (args.cause or args.param):
+        raise UsageError("--cause and --param only apply with --run", column="--cause" if args.cause else "--param",
+                         hint=f"workbench templates check {args.path} --run --cause CAUSE")
+    notebooks = notebooks_in(args.path)
+    params = parse_cli_params(args.param)
+    failed = 0
+    for nb in notebooks:
+        problems = check_notebook(nb)
+        if problems:
+            failed += 1
+            cells = len({v.cell for v in problems})
+            print(f"{nb}: {len(problems)} problem(s) in {cells} place(s)\n{render_violations(problems)}")
+        else:
+            print(f"{nb}: follows the conventions")
+    if args.run:
+        from workbench.synthetic import CAUSES
+
+        cause = args.cause or "schema_mismatch"
+        if cause not in CAUSES:
+            raise UsageError("unknown cause", column="--cause", expected=" | ".join(CAUSES), found=repr(cause),
+                             hint="`workbench synth --list-causes` lists them with their variants")
+        work = Path(tempfile.mkdtemp(prefix="workbench-check-"))
+        print(f"running on a generated {cause} lake in {work} ...", file=sys.stderr, flush=True)
+        runs = trial_run(notebooks, cause=cause, params=params, workdir=work)
+        for r in runs:
+            if r.ok:
+                print(f"{r.path}: ran on the {cause} lake in {r.seconds:.0f}s")
+            else:
+                failed += 1
+                where = f"\n  cell {r.cell} `{r.first_line}` failed" if r.cell is not None else ""
+                print(f"{r.path}: FAILED on the {cause} lake: {r.error}{where}"
+                      + (f"\n    partial notebook: {r.notebook}" if r.notebook else ""))
+        if all(r.ok for r in runs):
+            import shutil
+
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work} (the lake and the partial run) to look at", file=sys.stderr)
+    return 1 if failed else 0
 
 
 def _synth(args) -> int:

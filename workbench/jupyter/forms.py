@@ -27,7 +27,7 @@ def template_dirs(root: Root, templates_dir) -> Path | None:
 
 
 def templates(root: Root, templates_dir=None) -> dict[str, Any]:
-    """Every template by name: the user's directory first, then the built-in ones."""
+    """Every template by name: the user's directory first, then installed packs, then the built-in ones."""
     from workbench.report.templates import list_templates
 
     return {t.name: t for t in list_templates(template_dirs(root, templates_dir))}
@@ -43,11 +43,11 @@ def get_template(root: Root, name, templates_dir=None):
 
 
 def template_json(t) -> dict[str, Any]:
-    """The contract's view of a template: parameters a user sets (the runner fills ``output_dir``)."""
+    """The contract's view of a template: parameters a user sets (the runner fills ``output_dir``);
+    ``source`` is its origin: ``builtin``, ``user`` or ``pack:<distribution>``."""
     from workbench.report.params import RUNNER_PARAMS
-    from workbench.report.templates import builtin_dir
 
-    source = "builtin" if Path(t.path).parent.resolve() == builtin_dir().resolve() else "user"
+    source = t.origin
     params = {k: {"type": v["type"], "default": v["default"], "help": v["help"] or ""}
               for k, v in t.parameters.items() if k not in RUNNER_PARAMS}
     return {"name": t.name, "description": t.description, "source": source, "parameters": params}
