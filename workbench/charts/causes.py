@@ -36,11 +36,13 @@ def _markers(onset: dt.datetime | None, events: pl.DataFrame | None) -> list[alt
     layers = []
     ev = _rows(events.select("at", "kind", "subject") if events is not None and events.height else None)
     if ev:
-        base = alt.Chart(_data(ev)).transform_calculate(label="datum.kind + ': ' + datum.subject")
+        base = alt.Chart(_data(ev)).transform_calculate(
+            label="datum.subject ? datum.kind + ': ' + datum.subject : datum.kind")
         tip = ["kind:N", "subject:N", _time_tip("at", "at")]
+        # labels run down beside their rule: events minutes apart (rollout steps) stay readable
         layers += [base.mark_rule(color="#555", strokeDash=[4, 3]).encode(x=_time_x("at"), tooltip=tip),
-                   base.mark_text(align="left", baseline="top", dx=4, dy=14, fontSize=10, color="#555").encode(
-                       x=_time_x("at"), y=alt.value(0), text="label:N", tooltip=tip)]
+                   base.mark_text(angle=90, align="left", baseline="bottom", dy=-3, fontSize=9, color="#555",
+                                  limit=140).encode(x=_time_x("at"), y=alt.value(14), text="label:N", tooltip=tip)]
     if onset is not None:
         base = alt.Chart(_data([{"at": iso(onset), "what": "onset"}]))
         tip = ["what:N", _time_tip("at", "onset")]
@@ -61,7 +63,7 @@ def _series(frame: pl.DataFrame, y: str, title: str, *, color: str | None = None
     if band:
         layers.append(base.mark_area(opacity=0.2).encode(
             x=_time_x("bucket"), y=alt.Y(f"{band[0]}:Q"), y2=f"{band[1]}:Q", tooltip=tips, **enc_color))
-    layers.append(base.mark_line(point=True).encode(
+    layers.append(base.mark_line(point=alt.OverlayMarkDef(size=14)).encode(
         x=_time_x("bucket"), y=alt.Y(f"{y}:Q", title=title, scale=alt.Scale(zero=zero)), tooltip=tips,
         **enc_color))
     return alt.layer(*layers, *_markers(onset, events)).properties(width=_WIDTH, height=_HEIGHT)
@@ -69,9 +71,9 @@ def _series(frame: pl.DataFrame, y: str, title: str, *, color: str | None = None
 
 def feature_shift_chart(distribution: pl.DataFrame, hourly: pl.DataFrame, *, feature: str,
                         onset: dt.datetime | None = None, events: pl.DataFrame | None = None,
-                        title: str | None = None) -> alt.VConcatChart:
-    """A feature's baseline vs window distribution, then its hourly mean (numeric) or unseen
-    share (categorical) and null rate, with the onset and the schema / dependency changes marked.
+                        category: str | None = None, title: str | None = None) -> alt.VConcatChart:
+    """A feature's baseline vs window distribution, then its hourly mean (numeric) or the share of
+    ``category`` and of values unseen in the baseline (categorical), and its null rate, with the onset and the schema / dependency changes marked.
 
     Parameters
     ----------
@@ -79,7 +81,8 @@ def feature_shift_chart(distribution: pl.DataFrame, hourly: pl.DataFrame, *, fea
         ``bin, order, share, which`` (``which`` is ``baseline`` or ``window``), as
         :func:`~workbench.charts.distribution_chart` draws it.
     hourly : DataFrame
-        ``bucket, rows, null_rate`` and ``mean`` (numeric) or ``unseen_share`` (categorical).
+        ``bucket, rows, null_rate`` and ``mean`` (numeric) or ``category_share`` and ``unseen_share``
+        (categorical).
     """
     dist = distribution_chart(distribution, feature=feature).properties(
         title=f"{feature}: baseline vs window since the onset")
@@ -89,6 +92,11 @@ def feature_shift_chart(distribution: pl.DataFrame, hourly: pl.DataFrame, *, fea
         panels.append(_series(hourly, "mean", f"{feature} hourly mean", onset=onset, events=events,
                               tooltip=[alt.Tooltip("mean:Q", format=".4~g"), rows]).properties(
             title=f"{feature}: hourly mean (red: onset; dashed: lineage)"))
+    if "category_share" in hourly.columns:
+        what = category or "the category"
+        panels.append(_series(hourly, "category_share", f"share of {what}", onset=onset, events=events, zero=True,
+                              tooltip=[alt.Tooltip("category_share:Q", format=".1%"), rows]).properties(
+            title=f"{feature}: hourly share of {what} (the value whose share moved most)"))
     if "unseen_share" in hourly.columns:
         panels.append(_series(hourly, "unseen_share", "share unseen in the baseline", onset=onset, events=events,
                               tooltip=[alt.Tooltip("unseen_share:Q", format=".1%"), rows], zero=True).properties(
@@ -106,7 +114,7 @@ def latency_by_version_chart(frame: pl.DataFrame, *, version: str, onset: dt.dat
     the rollout marked, the p95 objective as an orange rule."""
     qs = [q for q in ("p50", "p95", "p99") if q in frame.columns]
     base = alt.Chart(_data(_rows(frame))).transform_fold(qs, as_=["quantile", "ms"])
-    lines = base.mark_line(point=True).encode(
+    lines = base.mark_line(point=alt.OverlayMarkDef(size=14)).encode(
         x=_time_x("bucket"), y=alt.Y("ms:Q", title="latency (ms)", scale=alt.Scale(type="log")),
         color=alt.Color("model_version:N", title="version"),
         strokeDash=alt.StrokeDash("quantile:N", title="quantile", sort=qs),

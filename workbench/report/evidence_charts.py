@@ -91,8 +91,9 @@ def cause_charts(findings, lake, *, top: int = 2):
     scan = _Scan(findings, lake, chosen)
     charts, notes = [], []
     for rank, f in enumerate(chosen, 1):
-        head = (f"{rank}. {f.cause}: {f.culprit()} (score {f.score:.2f})" if confirmed else
-                f"{f.cause}: {f.culprit()}, not confirmed (score {f.score:.2f}, below the threshold "
+        culprit = f.culprit() if f.culprit() != "—" else "no single culprit"
+        head = (f"{rank}. {f.cause}: {culprit} (score {f.score:.2f})" if confirmed else
+                f"{f.cause}: {culprit}, not confirmed (score {f.score:.2f}, below the threshold "
                 f"{findings.threshold:.2f})")
         name = chart_name(f)
         build = _BUILDERS.get(name or "")
@@ -189,13 +190,27 @@ def _feature_shift(f, scan: _Scan, head: str):
     t = s.where(pl.col("bucket") >= scan.since(onset)).collapse(("bucket",)).table.sort("bucket")
     n = pl.col("n").cast(pl.Float64)
     cols = [pl.col("bucket"), pl.col("n").alias("rows"), (pl.col(f"{feature}|null") / n).alias("null_rate")]
+    category = None
     if feature in binning.numeric:
         valid = n - pl.col(f"{feature}|null") - pl.col(f"{feature}|inf")
         cols.append(pl.when(valid > 0).then(pl.col(f"{feature}|sum") / valid).alias("mean"))
     else:
+        vocab = binning.categorical[feature]
+        category = _most_moved(dist, vocab)
+        if category is not None:
+            cols.append((pl.col(f"{feature}|v{vocab.index(category)}") / n).alias("category_share"))
         cols.append((pl.col(f"{feature}|unseen") / n).alias("unseen_share"))
     hourly = t.filter(pl.col("n") > 0).select(cols)
-    return feature_shift_chart(dist, hourly, feature=feature, onset=onset, events=scan.events(f, onset), title=head)
+    return feature_shift_chart(dist, hourly, feature=feature, onset=onset, events=scan.events(f, onset),
+                               category=category, title=head)
+
+
+def _most_moved(dist: pl.DataFrame, vocab: list[str]) -> str | None:
+    """The baseline value whose share changed most between baseline and window."""
+    w = dist.pivot(on="which", index="bin", values="share").filter(pl.col("bin").is_in(vocab))
+    if w.is_empty() or "window" not in w.columns or "baseline" not in w.columns:
+        return None
+    return w.with_columns((pl.col("window") - pl.col("baseline")).abs().alias("d")).sort("d", descending=True)["bin"][0]
 
 
 def _distribution(base, after, feature: str) -> pl.DataFrame:
@@ -443,7 +458,14 @@ def _pii(f, scan: _Scan, head: str):
     frame = pl.DataFrame(res.hourly) if res.hourly else pl.DataFrame()
     if frame.is_empty() or not frame["hits"].sum():
         raise _NoData(f"no personal data found in {column} around the onset")
-    return pii_hits_chart(frame.select("bucket", "column", "kind", "hits", pl.col("n").alias("rows")), column=column, onset=onset,
+    # hours without a match are drawn as zero (the scan lists only hours with one)
+    hours = scan.hourly.where(pl.col("bucket") >= scan.since(onset)).collapse(("bucket",)).table.select(
+        "bucket", pl.col("n").alias("rows"))
+    kinds = frame.select("column", "kind").unique().sort("kind")
+    frame = (hours.join(kinds, how="cross")
+             .join(frame.select("bucket", "column", "kind", "hits"), on=["bucket", "column", "kind"], how="left")
+             .with_columns(pl.col("hits").fill_null(0)).sort("bucket", "kind"))
+    return pii_hits_chart(frame.select("bucket", "column", "kind", "hits", "rows"), column=column, onset=onset,
                           events=scan.events(f, onset), title=head)
 
 
