@@ -73,7 +73,8 @@ def feature_shift_chart(distribution: pl.DataFrame, hourly: pl.DataFrame, *, fea
                         onset: dt.datetime | None = None, events: pl.DataFrame | None = None,
                         category: str | None = None, title: str | None = None) -> alt.VConcatChart:
     """A feature's baseline vs window distribution, then its hourly mean (numeric) or the share of
-    ``category`` and of values unseen in the baseline (categorical), and its null rate, with the onset and the schema / dependency changes marked.
+    ``category`` and of values unseen in the baseline (categorical), and its null rate, with the
+    onset and the schema / dependency changes marked.
 
     Parameters
     ----------
@@ -219,7 +220,8 @@ def output_mix_chart(frame: pl.DataFrame, *, what: str, version: str, previous: 
 
 def note_chart(text: str) -> alt.Chart:
     """A line of text where a chart could not be drawn (what data was missing)."""
-    return alt.Chart(_data([{"note": text}])).mark_text(align="left", fontSize=12, color="#555", limit=_WIDTH * 1.4).encode(
+    return alt.Chart(_data([{"note": text}])).mark_text(
+        align="left", fontSize=12, color="#555", limit=_WIDTH * 1.4).encode(
         x=alt.value(0), text="note:N", tooltip=["note:N"]).properties(width=_WIDTH, height=20)
 
 
