@@ -128,13 +128,18 @@ class _Scan:
 
     @cached_property
     def binning(self) -> Binning:
-        from workbench.summaries import fit_lake_binning
+        """Bins of the culprit features alone, fitted on the baseline as triage fits them."""
+        from workbench.results import iso
+        from workbench.summaries import fit_binning, window
 
-        full = fit_lake_binning(self.lake, start=self.b_start, end=self.b_end)
-        keep = set(self.features)
-        return replace(full, numeric={k: v for k, v in full.numeric.items() if k in keep},
-                       categorical={k: v for k, v in full.categorical.items() if k in keep},
-                       seen={k: v for k, v in full.seen.items() if k in keep})
+        lake = self.lake
+        num = tuple(f for f in lake.numeric_features if f in self.features)
+        cat = tuple(f for f in lake.categorical_features if f in self.features)
+        frame = window(lake.predictions([*num, *cat, "timestamp"]), self.b_start, self.b_end)
+        try:
+            return fit_binning(frame, numeric=num, categorical=cat, start=iso(self.b_start), end=iso(self.b_end))
+        except (pl.exceptions.PolarsError, OSError) as exc:  # the lake's named error, as summaries raise it
+            raise lake.read_error(exc) from None
 
     @cached_property
     def hourly(self):
