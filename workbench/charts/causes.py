@@ -57,7 +57,7 @@ def _series(frame: pl.DataFrame, y: str, title: str, *, color: str | None = None
             zero: bool = False) -> alt.LayerChart:
     """An hourly series (``bucket`` + ``y``) with optional interval band and the markers."""
     base = alt.Chart(_data(_rows(frame)))
-    enc_color = {"color": alt.Color(f"{color}:N", title=color.replace("_", " "))} if color else {}
+    enc_color = {"color": alt.Color(f"{color}:N", title={"model_version": "version"}.get(color, color))} if color else {}
     tips = [_time_tip("bucket", "time"), *(tooltip or [alt.Tooltip(f"{y}:Q", format=".3~g")])]
     layers = []
     if band:

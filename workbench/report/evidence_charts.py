@@ -525,4 +525,5 @@ def canary_chart(study, lake, *, since: str = "", until: str = ""):
         notes.append("no latency logged")
     if not panels:
         return Markdown(f"_{title}: " + "; ".join(notes) + "._")
-    return alt.vconcat(*panels).properties(title=title + (f" ({'; '.join(notes)})" if notes else ""))
+    return alt.vconcat(*panels).properties(title=title + (f" ({'; '.join(notes)})" if notes else "")).resolve_scale(
+        x="shared")
