@@ -7,9 +7,17 @@ renderer (drawn by vl-convert) in its own set-up cell, as the built-in templates
 """
 
 from workbench.charts.charts import (
-    burn_chart, distribution_chart, drift_chart, heatmap_chart, hypotheses_chart, latency_chart, quality_chart, segment_chart,
-    series_chart, slis_chart, timeline_chart,
+    burn_chart, distribution_chart, drift_chart, heatmap_chart, hypotheses_chart, latency_chart, quality_chart,
+    segment_chart, series_chart, slis_chart, timeline_chart,
+)
+from workbench.charts.causes import (
+    CAUSE_CHARTS, capture_by_route_chart, embedding_drift_chart, feature_shift_chart, latency_by_version_chart,
+    note_chart, output_mix_chart, pii_hits_chart, quality_by_version_chart, segment_by_version_chart,
 )
 
-__all__ = ["burn_chart", "distribution_chart", "drift_chart", "heatmap_chart", "hypotheses_chart", "latency_chart", "quality_chart",
-           "segment_chart", "series_chart", "slis_chart", "timeline_chart"]
+__all__ = ["burn_chart", "distribution_chart", "drift_chart", "heatmap_chart", "hypotheses_chart", "latency_chart",
+           "quality_chart", "segment_chart", "series_chart", "slis_chart", "timeline_chart",
+           # the evidence chart of each cause (Hypothesis.chart names one)
+           "CAUSE_CHARTS", "capture_by_route_chart", "embedding_drift_chart", "feature_shift_chart",
+           "latency_by_version_chart", "note_chart", "output_mix_chart", "pii_hits_chart", "quality_by_version_chart",
+           "segment_by_version_chart"]

@@ -114,20 +114,32 @@ def latency_chart(study, *, slo_ms: float | None = None, onset: dt.datetime | No
 
 def timeline_chart(timeline: pl.DataFrame, *, onset: dt.datetime | None = None,
                    start: dt.datetime | None = None, end: dt.datetime | None = None) -> alt.Chart:
-    """Lineage events (rollouts, schema changes, dependency changes, ...) as ticks per kind."""
+    """Lineage events (rollouts, schema changes, dependency changes, ...) as ticks per kind, each
+    labelled with its subject beside it; the onset as a red rule. Routine OpenLineage runs are left
+    out (they would drown the rest). ``start`` / ``end`` zoom the axis (e.g. the onset ± 6 h)."""
     t = timeline
     if "kind" in t.columns:
-        t = t.filter(pl.col("kind") != "openlineage_run")  # routine runs would drown the rest
+        t = t.filter(pl.col("kind") != "openlineage_run")
+    if start is not None and end is not None and t.height:
+        t = t.filter((pl.col("at") >= start) & (pl.col("at") <= end))
     rows = t.select("at", "kind", "subject", "detail").to_dicts() if t.height else []
-    base = alt.Chart(_data(rows)).mark_tick(thickness=2, size=18).encode(
-        x=_time_x("at", domain=[iso(start), iso(end)] if start and end else None),
-        y=alt.Y("kind:N", title=None), color=alt.Color("kind:N", legend=None),
-        tooltip=[_time_tip("at"), "kind:N", "subject:N", "detail:N"])
-    layers = [base]
+    x = _time_x("at", domain=[iso(start), iso(end)] if start and end else None)
+    tip = [_time_tip("at"), "kind:N", "subject:N", "detail:N"]
+    base = alt.Chart(_data(rows))
+    ticks = base.mark_tick(thickness=2, size=18).encode(
+        x=x, y=alt.Y("kind:N", title=None), color=alt.Color("kind:N", legend=None), tooltip=tip)
+    labels = base.mark_text(align="left", baseline="middle", dx=5, fontSize=10, limit=220).encode(
+        x=_time_x("at"), y=alt.Y("kind:N"), text="subject:N", tooltip=tip)
+    layers = [ticks, labels]
     if onset is not None:
-        layers.append(alt.Chart(_data([{"at": onset, "what": "onset"}])).mark_rule(color="#d62728").encode(
-            x=_time_x("at"), tooltip=["what:N", _time_tip("at")]))
-    return alt.layer(*layers).properties(width=_WIDTH, title="Lineage around the window (red: onset)")
+        o = alt.Chart(_data([{"at": onset, "what": "onset"}]))
+        layers += [o.mark_rule(color="#d62728", strokeWidth=2).encode(x=_time_x("at"),
+                                                                      tooltip=["what:N", _time_tip("at")]),
+                   o.mark_text(align="left", baseline="top", dx=4, color="#d62728", fontWeight="bold").encode(
+                       x=_time_x("at"), y=alt.value(0), text="what:N", tooltip=["what:N", _time_tip("at")])]
+    n = len({r["kind"] for r in rows})
+    return alt.layer(*layers).properties(width=_WIDTH, height=max(60, 28 * n),
+                                         title="Lineage around the onset (red: onset; routine runs left out)")
 
 
 def segment_chart(deltas, *, metric: str | None = None) -> alt.Chart:

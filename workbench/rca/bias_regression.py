@@ -34,6 +34,7 @@ class BiasRegression(Hypothesis):
     change it explains (all of it when the whole is flat or better)."""
 
     cause = "bias_regression"
+    chart = "segment_by_version"
 
     def __init__(self, thresholds: BiasThresholds = BIAS_THRESHOLDS) -> None:
         self.thresholds = thresholds

@@ -34,6 +34,7 @@ class DataDrift(Hypothesis):
     (a schema change on its source, a dependency change it consumes, a null/unit/code signature)."""
 
     cause = "data_drift"
+    chart = "feature_shift"
 
     def __init__(self, thresholds: DriftHypothesisThresholds = DRIFT_HYPOTHESIS_THRESHOLDS) -> None:
         self.thresholds = thresholds

@@ -43,6 +43,7 @@ class _Callable(Hypothesis):
     def __init__(self, fn: Callable, name: str) -> None:
         self._fn, self._name = fn, name
         self.cause = getattr(fn, "cause", name)
+        self.chart = getattr(fn, "chart", "")
 
     @property
     def name(self) -> str:

@@ -16,9 +16,14 @@ __all__ = ["Hypothesis", "evidence_from_check", "rollout_events", "version_bump"
 
 
 class Hypothesis:
-    """Base class: set ``cause`` and implement :meth:`evaluate`."""
+    """Base class: set ``cause`` (and ``chart``) and implement :meth:`evaluate`.
+
+    ``chart`` names the evidence chart that shows the cause (a key of
+    :data:`workbench.charts.CAUSE_CHARTS`); reports draw it for the top findings.
+    """
 
     cause: ClassVar[str] = ""
+    chart: ClassVar[str] = ""
 
     @property
     def name(self) -> str:

@@ -33,6 +33,7 @@ class LatencyRegression(Hypothesis):
     named when the version served only a non-primary route."""
 
     cause = "latency_regression"
+    chart = "latency_by_version"
 
     def __init__(self, thresholds: LatencyThresholds = LATENCY_THRESHOLDS) -> None:
         self.thresholds = thresholds

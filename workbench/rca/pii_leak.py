@@ -41,6 +41,7 @@ class PIILeak(Hypothesis):
     older leak this window did not start)."""
 
     cause = "pii_leak"
+    chart = "pii_hits"
 
     def __init__(self, thresholds: PIILeakThresholds = PII_LEAK_THRESHOLDS) -> None:
         self.thresholds = thresholds

@@ -39,6 +39,7 @@ class RetrainRegression(Hypothesis):
     minus the share of the drop one segment explains (that is a bias regression)."""
 
     cause = "retrain_regression"
+    chart = "quality_by_version"
 
     def __init__(self, thresholds: RetrainThresholds = RETRAIN_THRESHOLDS) -> None:
         self.thresholds = thresholds

@@ -41,6 +41,7 @@ class SchemaMismatch(Hypothesis):
     change the feature consumes, with no schema change, argues against it."""
 
     cause = "schema_mismatch"
+    chart = "feature_shift"
 
     def __init__(self, thresholds: SchemaThresholds = SCHEMA_THRESHOLDS) -> None:
         self.thresholds = thresholds

@@ -35,6 +35,7 @@ class ServingBug(Hypothesis):
     scores highest; otherwise a quality drop against the predecessor."""
 
     cause = "serving_bug"
+    chart = "output_mix"
 
     def __init__(self, thresholds: ServingThresholds = SERVING_THRESHOLDS) -> None:
         self.thresholds = thresholds

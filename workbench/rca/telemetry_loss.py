@@ -93,6 +93,7 @@ class TelemetryLoss(Hypothesis):
     rollout share (deployments' traffic_pct), with an interval."""
 
     cause = "telemetry_loss"
+    chart = "capture_by_route"
 
     def __init__(self, thresholds: TelemetryThresholds = TELEMETRY_THRESHOLDS) -> None:
         self.thresholds = thresholds

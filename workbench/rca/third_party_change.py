@@ -32,6 +32,7 @@ class ThirdPartyChange(Hypothesis):
     (major bumps more than patches); a schema change on the feature's own source competes."""
 
     cause = "third_party_change"
+    chart = "embedding_drift"
 
     def __init__(self, thresholds: ThirdPartyThresholds = THIRD_PARTY_THRESHOLDS) -> None:
         self.thresholds = thresholds

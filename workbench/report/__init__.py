@@ -7,6 +7,7 @@ an offline ``report.html`` and ``findings.json``; ``list_templates()`` shows wha
 
 from workbench.report.params import parse_cli_params, validate_params
 from workbench.report.demo import demo_lake, lake_or_demo
+from workbench.report.evidence_charts import canary_chart, cause_charts
 from workbench.report.provenance import environment
 from workbench.report.rerun import RerunResult, rerun_report
 from workbench.report.runner import ReportError, ReportResult, lake_fingerprint, run_report, to_offline_html
@@ -21,7 +22,7 @@ from workbench.report.interactive import _register
 
 _register()  # alt.renderers.enable("workbench") (also an entry point); enabling it is the notebook's choice
 
-__all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_review", "demo_lake", "drift_study",
+__all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_chart", "canary_review", "cause_charts", "demo_lake", "drift_study",
            "DriftStudy", "environment", "evidence_table", "HealthStudy", "lake_or_demo", "LatencyStudy", "Postmortem",
            "Study",
            "find_template", "hypotheses_table", "lake_fingerprint", "latency_study", "list_templates",

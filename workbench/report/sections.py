@@ -134,15 +134,18 @@ def next_steps(findings) -> Markdown:
     return Markdown(steps + ("\n\nLineage relied on:\n\n" + lineage if lineage else ""))
 
 
-def timeline_chart_for(findings, lake, *, hours: float = 48):
-    """Lineage events around the onset (or the window start), with the onset marked."""
+def timeline_chart_for(findings, lake, *, hours: float = 6):
+    """Lineage events within ``hours`` of the onset (or of the window start when no hypothesis
+    passed), each labelled, with the onset marked: zoomed so one event is not lost on a week."""
     from workbench.charts import timeline_chart
+    from workbench.lake.timestamps import parse_time
 
     lake = _lake(lake)
     top = findings.top
-    centre = (top.onset if top and top.onset else findings.window["start"])
+    onset = parse_time(top.onset, what="onset") if top and top.onset else None
+    centre = onset or parse_time(findings.window["start"], what="window start")
     lo, hi = centre - dt.timedelta(hours=hours), centre + dt.timedelta(hours=hours)
-    return timeline_chart(lake.timeline(lo, hi), onset=top.onset if top else None, start=lo, end=hi)
+    return timeline_chart(lake.timeline(lo, hi), onset=onset, start=lo, end=hi)
 
 
 # -- other studies -----------------------------------------------------------------------
