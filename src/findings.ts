@@ -51,6 +51,23 @@ function scoreBar(score: number, threshold: number): HTMLElement {
   );
 }
 
+/** Affected requests, their share and the quality drop (the report's headline says the same). */
+function impactRows(f: IFindings): [string, string][] {
+  const imp = f.impact;
+  if (!imp) {
+    return [];
+  }
+  const share = imp.share === null || imp.share === undefined ? '' : ` (${(imp.share * 100).toFixed(1)}% of traffic since onset)`;
+  const days = imp.hours >= 48 ? `${(imp.hours / 24).toFixed(1)} days` : `${imp.hours.toFixed(1)} h`;
+  const rows: [string, string][] = [['affected', `${imp.requests.toLocaleString('en-US')} requests${share}, over ${days}`]];
+  const q = imp.quality;
+  if (q && q.baseline !== null && q.current !== null) {
+    const iv = q.interval ? ` (95% ${q.interval[0].toPrecision(3)}–${q.interval[1].toPrecision(3)})` : '';
+    rows.push(['quality', `${q.sli} ${q.baseline.toPrecision(3)} → ${q.current.toPrecision(3)}${iv}`]);
+  }
+  return rows;
+}
+
 function verdict(f: IFindings, threshold: number): HTMLElement {
   const v = f.verdict;
   const top: IHypothesis | undefined = v.cause !== 'none' ? f.hypotheses[0] : undefined;
@@ -58,7 +75,8 @@ function verdict(f: IFindings, threshold: number): HTMLElement {
     ? [
         ['culprit', culprit(top.subject)],
         ['onset', fmtTime(top.onset)],
-        ['score', `${top.score.toFixed(2)} (threshold ${threshold.toFixed(2)})`]
+        ['score', `${top.score.toFixed(2)} (threshold ${threshold.toFixed(2)})`],
+        ...impactRows(f)
       ]
     : [['', `no hypothesis reached ${threshold.toFixed(2)}${v.incomplete ? ' among those that ran' : ''}`]];
   return h(

@@ -143,4 +143,17 @@ export interface IFindings {
   verdict: { cause: string; score: number; incomplete?: string };
   threshold?: number;
   meta?: { errors?: { hypothesis?: string; type?: string; message?: string; [k: string]: any }[]; [k: string]: any };
+  impact?: IImpact;
+}
+
+/** What the diagnosis cost (workbench.rca.impact.measure_impact). */
+export interface IImpact {
+  since: string;
+  until: string;
+  hours: number;
+  requests: number;
+  requests_since_onset: number;
+  share: number | null;
+  affected: string;
+  quality?: { sli: string; baseline: number | null; current: number | null; interval?: [number, number] | null };
 }
