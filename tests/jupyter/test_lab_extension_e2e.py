@@ -91,6 +91,8 @@ def test_launcher_form_creates_a_parameterized_notebook_that_runs(lab):
         _open_lab(page, lab)
         section = page.locator(".jp-Launcher-section", has_text="Model debugging")
         section.wait_for(timeout=30_000)
+        # the template cards come from the server after the section is drawn: wait for them
+        section.locator(".jp-LauncherCard", has_text="incident-triage").first.wait_for(timeout=30_000)
         cards = section.locator(".jp-LauncherCard").all_inner_texts()
         names = [c.replace("\n", " ").strip() for c in cards]
         expected = {p.stem for p in builtin_dir().glob("*.ipynb")} | {"broken-check"}
