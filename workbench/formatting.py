@@ -5,10 +5,11 @@ A leaf module (it imports nothing from the package), so every layer from the lak
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
-__all__ = ["MISSING", "fmt_count", "fmt_duration_hours", "fmt_ms", "fmt_number", "fmt_p", "fmt_pct", "fmt_sig", "fmt_value"]
+__all__ = ["MISSING", "fmt_count", "fmt_duration_hours", "fmt_ms", "fmt_number", "fmt_p", "fmt_pct", "fmt_sig", "fmt_time", "fmt_value"]
 
 #: How a missing value reads.
 MISSING = "—"
@@ -87,3 +88,15 @@ def fmt_p(v: float | None, *, missing: str = MISSING) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return missing
     return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def fmt_time(t: Any, *, missing: str = MISSING) -> str:
+    """A time as ``2026-03-12 14:05 UTC`` (aware times converted to UTC, naive ones taken as UTC);
+    a date as ``2026-03-12``."""
+    if t is None:
+        return missing
+    if isinstance(t, dt.datetime):
+        if t.tzinfo is not None:
+            t = t.astimezone(dt.timezone.utc)
+        return t.strftime("%Y-%m-%d %H:%M UTC")
+    return t.isoformat() if isinstance(t, dt.date) else str(t)

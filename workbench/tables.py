@@ -29,9 +29,9 @@ from typing import Any
 import polars as pl
 
 from workbench.exceptions import UsageError
-from workbench.formatting import MISSING, fmt_count, fmt_p, fmt_sig
+from workbench.formatting import MISSING, fmt_count, fmt_p, fmt_sig, fmt_time
 
-__all__ = ["KINDS", "Table", "markdown_html", "table"]
+__all__ = ["KINDS", "Table", "block", "fmt_cell", "kind", "markdown_html", "table", "title"]
 
 #: How a column's values are shown: ``ms`` (latency, unit in the header), ``%`` (a share 0..1 shown
 #: as a percentage), ``rows`` (counts), ``p`` (p- or q-values), ``psi`` (three decimals), ``ci``
@@ -105,12 +105,29 @@ def _kind_of(name: str) -> tuple[str, str]:
     return name.replace("_", " "), ""
 
 
-def _time(v: dt.datetime | dt.date) -> str:
-    if isinstance(v, dt.datetime):
-        if v.tzinfo is not None:
-            v = v.astimezone(dt.timezone.utc)
-        return v.strftime("%Y-%m-%d %H:%M UTC")
-    return v.isoformat()
+def title(name: str) -> str:
+    """A column or metric name in words with its unit (``latency_p95_ms`` -> ``latency p95 (ms)``,
+    ``fallback_rate`` -> ``fallback rate (%)``, ``n`` -> ``rows``)."""
+    text, kind = _kind_of(name)
+    return text + _UNIT_SUFFIX.get(kind, "")
+
+
+def kind(name: str) -> str:
+    """How values of a column or metric called ``name`` are shown (one of :data:`KINDS`)."""
+    return _kind_of(name)[1] or "auto"
+
+
+def fmt_cell(v: Any, kind: str = "auto") -> str:
+    """One value as a table cell shows it (``fmt_cell(0.0123, "%")`` is ``1.2``)."""
+    return _cell(v, kind)[0]
+
+
+def block(heading: str, text: str = "", *parts: str | Table, css: str = "workbench-result") -> str:
+    """HTML of a result: a bold heading and a line of text (both escaped), then tables (or
+    snippets of HTML already escaped)."""
+    body = "".join(p.to_html() if isinstance(p, Table) else p for p in parts)
+    line = f"<b>{html.escape(heading)}</b>" + (f" {html.escape(text)}" if text else "")
+    return f'<div class="{css}"><p>{line}</p>{body}</div>'
 
 
 def _duration(v: dt.timedelta) -> str:
@@ -144,7 +161,7 @@ def _cell(v: Any, kind: str) -> tuple[str, str, bool]:
     if isinstance(v, bool):
         return ("✓" if v else "—"), ("1" if v else "0"), False
     if isinstance(v, (dt.datetime, dt.date)):
-        return _time(v), v.isoformat(), False
+        return fmt_time(v), v.isoformat(), False
     if isinstance(v, dt.timedelta):
         return _duration(v), repr(v.total_seconds()), True
     if isinstance(v, str):
@@ -162,7 +179,7 @@ def _cell(v: Any, kind: str) -> tuple[str, str, bool]:
             except ValueError:
                 pass
             else:
-                return _time(t), t.isoformat(), False
+                return fmt_time(t), t.isoformat(), False
         try:
             x = float(s)
         except ValueError:
@@ -185,6 +202,8 @@ def _cell(v: Any, kind: str) -> tuple[str, str, bool]:
 
 
 def _rows(data: Any) -> tuple[list[dict[str, Any]], list[str], pl.DataFrame | None]:
+    if data is None:  # a study's optional table (no labels, no alerts): nothing to show
+        return [], [], None
     if isinstance(data, pl.LazyFrame):
         msg = "table() takes a polars DataFrame or a list of dicts, not a LazyFrame"
         raise UsageError(msg, expected="a DataFrame (or a list of dicts)", found="LazyFrame",
@@ -347,7 +366,8 @@ class Table:
 def table(data: Any, *, columns: Sequence[str] | Mapping[str, str] | None = None,
           units: Mapping[str, str] | None = None, highlight: str | pl.Expr | Callable[[dict], bool] | None = None,
           caption: str | None = None, sortable: bool = False, max_rows: int = MAX_ROWS) -> Table:
-    """A readable table of ``data`` (a polars DataFrame, a list of dicts or one dict).
+    """A readable table of ``data`` (a polars DataFrame, a list of dicts or one dict; None is an
+    empty table).
 
     Parameters
     ----------

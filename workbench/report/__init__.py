@@ -17,6 +17,7 @@ from workbench.report.sections import (
 )
 from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
 from workbench.report.templates import Template, find_template, list_templates
+from workbench.tables import table
 
 __all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_review", "demo_lake", "drift_study",
            "DriftStudy", "environment", "evidence_table", "HealthStudy", "lake_or_demo", "LatencyStudy", "Postmortem",
@@ -24,5 +25,5 @@ __all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_re
            "find_template", "hypotheses_table", "lake_fingerprint", "latency_study", "list_templates",
            "Markdown", "model_health", "narrative", "next_steps", "parse_cli_params", "postmortem", "publish",
            "ReportError", "ReportResult", "rerun_report", "RerunResult", "run_report", "setup",
-           "symptoms_table", "Template", "timeline_chart_for", "to_offline_html", "validate_params",
+           "symptoms_table", "table", "Template", "timeline_chart_for", "to_offline_html", "validate_params",
            "worst_segment_chart"]
