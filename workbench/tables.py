@@ -221,7 +221,7 @@ def _rows(data: Any) -> tuple[list[dict[str, Any]], list[str], pl.DataFrame | No
 
 
 def _flags(highlight: Any, rows: list[dict[str, Any]], cols: list[str], frame: pl.DataFrame | None) -> list[bool]:
-    if highlight is None:
+    if highlight is None or not rows:
         return [False] * len(rows)
     if isinstance(highlight, str):
         if highlight not in cols:
@@ -390,7 +390,7 @@ def table(data: Any, *, columns: Sequence[str] | Mapping[str, str] | None = None
     flags = _flags(highlight, rows, cols, frame)
     if columns is not None:
         chosen = list(columns)
-        unknown = [c for c in chosen if c not in cols]
+        unknown = [c for c in chosen if c not in cols] if rows or cols else []  # no rows: headers only
         if unknown:
             msg = f"table(columns=...): no column {', '.join(map(repr, unknown))}"
             raise UsageError(msg, expected=f"some of {cols}", found=", ".join(unknown))
