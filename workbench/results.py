@@ -118,4 +118,4 @@ class Result:
                 v = f"{len(v)} entries"
             rows.append({"field": f.name.replace("_", " "), "value": v})
         name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(self).__name__).capitalize()
-        return block(name, "", table(rows, units={"value": "auto"}))
+        return block(name, "", table(rows, units={"value": "text"}))

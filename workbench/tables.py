@@ -305,8 +305,11 @@ class Table:
     def to_html(self) -> str:
         """``<table class="wb-table">`` with its inline style (and sort script when sortable)."""
         e = html.escape
-        num = {c: any(self._cells(r)[j][2] for r in self.rows[:self.max_rows]) and self.kinds[c] not in ("text",)
-               for j, c in enumerate(self.columns)}
+        shown = [self._cells(r) for r in self.rows[:self.max_rows]]
+        num = {}  # right-aligned: a column whose values are mostly numbers
+        for j, c in enumerate(self.columns):
+            present = [cells[j][2] for cells in shown if cells[j][1] != "" or cells[j][2]]
+            num[c] = self.kinds[c] != "text" and bool(present) and sum(present) * 2 >= len(present)
         heads = []
         for c in self.columns:
             cls = ["num"] if num[c] else []
