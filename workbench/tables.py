@@ -31,7 +31,7 @@ import polars as pl
 from workbench.exceptions import UsageError
 from workbench.formatting import MISSING, fmt_count, fmt_p, fmt_sig, fmt_time
 
-__all__ = ["KINDS", "Table", "block", "fmt_cell", "kind", "markdown_html", "table", "title"]
+__all__ = ["KINDS", "Table", "block", "fmt_cell", "kind_of", "markdown_html", "table", "title"]
 
 #: How a column's values are shown: ``ms`` (latency, unit in the header), ``%`` (a share 0..1 shown
 #: as a percentage), ``rows`` (counts), ``p`` (p- or q-values), ``psi`` (three decimals), ``ci``
@@ -108,18 +108,18 @@ def _kind_of(name: str) -> tuple[str, str]:
 def title(name: str) -> str:
     """A column or metric name in words with its unit (``latency_p95_ms`` -> ``latency p95 (ms)``,
     ``fallback_rate`` -> ``fallback rate (%)``, ``n`` -> ``rows``)."""
-    text, kind = _kind_of(name)
-    return text + _UNIT_SUFFIX.get(kind, "")
+    words, how = _kind_of(name)
+    return words + _UNIT_SUFFIX.get(how, "")
 
 
-def kind(name: str) -> str:
+def kind_of(name: str) -> str:
     """How values of a column or metric called ``name`` are shown (one of :data:`KINDS`)."""
     return _kind_of(name)[1] or "auto"
 
 
-def fmt_cell(v: Any, kind: str = "auto") -> str:
+def fmt_cell(v: Any, how: str = "auto") -> str:
     """One value as a table cell shows it (``fmt_cell(0.0123, "%")`` is ``1.2``)."""
-    return _cell(v, kind)[0]
+    return _cell(v, how)[0]
 
 
 def block(heading: str, text: str = "", *parts: str | Table, css: str = "workbench-result") -> str:
@@ -302,14 +302,19 @@ class Table:
                      [self.flags[i] for i in order], caption=self.caption, sortable=self.sortable,
                      max_rows=self.max_rows)
 
-    def to_html(self) -> str:
-        """``<table class="wb-table">`` with its inline style (and sort script when sortable)."""
-        e = html.escape
+    def _numeric(self) -> dict[str, bool]:
+        """Right-aligned columns: those whose values shown are mostly numbers."""
         shown = [self._cells(r) for r in self.rows[:self.max_rows]]
-        num = {}  # right-aligned: a column whose values are mostly numbers
+        num = {}
         for j, c in enumerate(self.columns):
             present = [cells[j][2] for cells in shown if cells[j][1] != "" or cells[j][2]]
             num[c] = self.kinds[c] != "text" and bool(present) and sum(present) * 2 >= len(present)
+        return num
+
+    def to_html(self) -> str:
+        """``<table class="wb-table">`` with its inline style (and sort script when sortable)."""
+        e = html.escape
+        num = self._numeric()
         heads = []
         for c in self.columns:
             cls = ["num"] if num[c] else []
@@ -346,7 +351,8 @@ class Table:
         if not self.columns:
             return "\n".join(lines + ["_no rows_"])
         lines.append("| " + " | ".join(_md_escape(self.titles[c]) for c in self.columns) + " |")
-        lines.append("|" + "|".join("---:" if self.kinds[c] in _NUMERIC_KINDS else "---" for c in self.columns) + "|")
+        num = self._numeric()
+        lines.append("|" + "|".join("---:" if num[c] else "---" for c in self.columns) + "|")
         for r, flag in zip(self.rows[:self.max_rows], self.flags[:self.max_rows]):
             cells = [_md_escape(t) for t, _, _ in self._cells(r)]
             if flag:
@@ -408,11 +414,9 @@ def table(data: Any, *, columns: Sequence[str] | Mapping[str, str] | None = None
         raise UsageError(msg, expected=f"one of {list(KINDS)}", found=str(bad))
     titles, kinds = {}, {}
     for c in cols:
-        title, kind = _kind_of(c)
-        if c in units:
-            kind = units[c]
-        kinds[c] = kind or "auto"
-        titles[c] = renamed.get(c) or (title + _UNIT_SUFFIX.get(kinds[c], ""))
+        words, how = _kind_of(c)
+        kinds[c] = units.get(c) or how or "auto"
+        titles[c] = renamed.get(c) or (words + _UNIT_SUFFIX.get(kinds[c], ""))
     return Table(rows, cols, titles, kinds, flags, caption=caption, sortable=sortable, max_rows=max_rows)
 
 

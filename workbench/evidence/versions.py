@@ -112,15 +112,15 @@ class VersionComparison(Result):
         return f"{self.b!r} vs {self.a!r}: {self.verdict}, worse={[c['metric'] for c in self.worse]}"
 
     def _repr_html_(self) -> str:
-        from workbench.tables import block, fmt_cell, kind, table, title
+        from workbench.tables import block, fmt_cell, kind_of, table, title
 
         def change(c, k):
             if c.get("difference") is not None:
                 return fmt_cell(c["difference"], k)
             return f"{c['ratio']:.2f}×" if c.get("ratio") is not None else None
 
-        rows = [{"metric": title(c["metric"]), "a": fmt_cell(c.get("a"), kind(c["metric"])),
-                 "b": fmt_cell(c.get("b"), kind(c["metric"])), "change": change(c, kind(c["metric"])),
+        rows = [{"metric": title(c["metric"]), "a": fmt_cell(c.get("a"), kind_of(c["metric"])),
+                 "b": fmt_cell(c.get("b"), kind_of(c["metric"])), "change": change(c, kind_of(c["metric"])),
                  "interval": c.get("ratio_ci"), "p_value": c.get("p_value"), "test": c.get("test"),
                  "worse": bool(c.get("worse"))} for c in self.checks]
         cols = {"metric": "metric", "a": self.a, "b": self.b, "change": "change (b − a, or ratio)",

@@ -15,8 +15,8 @@ from workbench.exceptions import FindingError
 from workbench.formatting import fmt_number
 from workbench.results import Result, iso, jsonable
 
-__all__ = ["CAUSES", "DECISION_THRESHOLD", "FINDINGS_MIME", "SUBJECT_KEYS", "Evidence", "EvidenceList", "Finding", "Findings", "LineageEvent",
-           "subject"]
+__all__ = ["CAUSES", "DECISION_THRESHOLD", "FINDINGS_MIME", "SUBJECT_KEYS", "Evidence", "EvidenceList", "Finding",
+           "Findings", "LineageEvent", "subject"]
 
 #: The taxonomy of causes (``"none"`` is the verdict when no hypothesis reaches the threshold).
 CAUSES = ("data_drift", "schema_mismatch", "latency_regression", "bias_regression", "third_party_change",

@@ -16,7 +16,7 @@ from workbench.exceptions import InsufficientDataError
 from workbench.formatting import fmt_duration_hours, fmt_number
 from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
 from workbench.results import iso, jsonable
-from workbench.tables import Table, fmt_cell, kind, table, title
+from workbench.tables import Table, fmt_cell, kind_of, table, title
 
 __all__ = ["action_items", "bias_audit", "BiasStudy", "canary_review", "CanaryReview", "drift_study", "DriftStudy",
            "evidence_table", "HealthStudy", "hypotheses_table", "latency_study", "LatencyStudy", "Markdown",
@@ -113,9 +113,10 @@ def narrative(findings) -> Markdown:
 
 def symptoms_table(findings) -> Table:
     """The SLIs that moved, baseline against window, breaches highlighted."""
-    rows = [{"sli": title(s["sli"]), "baseline": fmt_cell(s.get("baseline"), kind(s["sli"])),
-             "window": fmt_cell(s.get("current"), kind(s["sli"])), "objective": fmt_cell(s.get("slo"), kind(s["sli"])),
-             "breached": bool(s.get("breached"))} for s in findings.symptoms]
+    rows = [{"sli": title(s["sli"]), "baseline": fmt_cell(s.get("baseline"), kind_of(s["sli"])),
+             "window": fmt_cell(s.get("current"), kind_of(s["sli"])),
+             "objective": fmt_cell(s.get("slo"), kind_of(s["sli"])), "breached": bool(s.get("breached"))}
+            for s in findings.symptoms]
     return table(rows, columns={"sli": "SLI", "baseline": "baseline", "window": "window", "objective": "objective",
                                 "breached": "breached"}, highlight="breached")
 

@@ -2,8 +2,9 @@
 
 Each is a frozen dataclass: its summary line is made once, by the function building it, and
 ``repr`` only shows it (it never computes); in a notebook a study shows its summary (Markdown as
-HTML) and its main table. Templates display the attributes through ``report.table``; ``to_dict()`` writes ``{"kind", "summary", "data": {field: value}}``, the
-``findings.json`` layout reports have always had.
+HTML) and its main table. Templates display the attributes through ``report.table``;
+``to_dict()`` writes ``{"kind", "summary", "data": {field: value}}``, the ``findings.json`` layout
+reports have always had.
 """
 
 from __future__ import annotations

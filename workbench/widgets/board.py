@@ -81,7 +81,8 @@ class HypothesisBoard:
             evidence = h.evidence_table()  # the same renderer as reports and notebooks
             evidence.max_rows = 6
             steps = "".join(f"<li>{html.escape(s)}</li>" for s in h.next_steps[:3])
-            head = w.HTML(f"<b>{i}. {html.escape(h.cause)}</b> — score {h.score:.2f} · {html.escape(h.culprit())} · "
+            head = w.HTML(f"<b>{i}. {html.escape(h.cause)}</b> — score {h.score:.2f} · "
+                          f"{html.escape(h.culprit())} · "
                           f"onset {fmt_time(h.onset)}<br><i>{html.escape(h.summary)}</i>"
                           + (evidence.to_html() if len(evidence) else "")
                           + (f"next steps:<ul>{steps}</ul>" if steps else ""))

@@ -188,7 +188,8 @@ class Explorer:
             w.HTML("<b>Feature distribution</b>"), self.feature, self.views["distribution"],
             w.HTML("<b>Drift</b>"), self.views["heatmap"],
             w.HTML("<b>Quality</b>"), self.views["quality"],
-            w.HTML("<b>Predictions</b> (sensitive columns masked)"), w.HBox([self.sample_button, self.sort_by, self.sort_descending]), self.table,
+            w.HTML("<b>Predictions</b> (sensitive columns masked)"),
+            w.HBox([self.sample_button, self.sort_by, self.sort_descending]), self.table,
             w.HTML("choose a row to see its lineage:"), self.rows,
             self.chain])
         self.widget.add_class("wb-explorer")
