@@ -179,3 +179,30 @@ def test_results_without_their_own_table_show_fields_not_a_repr():
                          mirror_js=0.9, direct_js=0.1, detail="fine")
     html = m._repr_html_()
     assert "Mismapping result" in html and "MismappingResult(" not in html and "0.700, 0.900" in html
+
+
+def test_click_to_sort_in_a_browser(tmp_path):
+    from labserver import CHROMIUM, chromium_page
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (make test installs it)")
+    df = pl.DataFrame({"name": ["b", "a", "c", "d"], "p95": [120.0, 9.5, None, 1500.0], "n": [10, 2000, 30, 4]})
+    page_html = tmp_path / "t.html"
+    page_html.write_text("<html><body>" + table(df, sortable=True, highlight=pl.col("p95") > 1000).to_html()
+                         + table(df, sortable=True).to_html() + "</body></html>", encoding="utf-8")
+    with chromium_page() as (page, errors, requests):
+        page.goto(page_html.as_uri())
+        first = page.locator("table.wb-table").first
+
+        def names():
+            return first.locator("tbody tr td:first-child").all_inner_texts()
+
+        first.locator("th", has_text="p95").click()
+        assert names() == ["a", "b", "d", "c"]  # ascending, the missing value last
+        first.locator("th", has_text="p95").click()
+        assert names() == ["d", "b", "a", "c"]  # descending, the missing value still last
+        first.locator("th", has_text="rows").click()
+        assert names() == ["d", "b", "c", "a"]  # numbers compared as numbers (4 < 10 < 30 < 2000)
+        assert page.locator("tr.wb-hl td").first.inner_text() == "d"  # the highlight moves with its row
+        assert not errors, errors
+        assert all(r.startswith("file:") for r in requests), requests  # nothing fetched
