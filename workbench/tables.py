@@ -60,17 +60,18 @@ _NUMERIC_KINDS = ("ms", "%", "rows", "p", "psi", "number")
 #: Rows shown before the "… N more rows" line.
 MAX_ROWS = 50
 
+# JupyterLab's theme variables where they exist (dark themes), fixed colours elsewhere
 _STYLE = ("<style>"
           "table.wb-table{border-collapse:collapse;font-size:13px;margin:4px 0 10px;"
-          "font-variant-numeric:tabular-nums;color:#222}"
+          "font-variant-numeric:tabular-nums;color:var(--jp-content-font-color1,#222)}"
           "table.wb-table caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 4px}"
-          "table.wb-table th,table.wb-table td{padding:3px 10px;border-bottom:1px solid #e2e2e2;"
-          "text-align:left;vertical-align:top}"
-          "table.wb-table th{border-bottom:2px solid #999;font-weight:600;white-space:nowrap}"
+          "table.wb-table th,table.wb-table td{padding:3px 10px;"
+          "border-bottom:1px solid var(--jp-border-color2,#e2e2e2);text-align:left;vertical-align:top}"
+          "table.wb-table th{border-bottom:2px solid var(--jp-border-color1,#999);font-weight:600;white-space:nowrap}"
           "table.wb-table td{max-width:36em;white-space:normal;overflow-wrap:anywhere}"
           "table.wb-table .num{text-align:right;white-space:nowrap}"
-          "table.wb-table tr.wb-hl td{background:#fff1c2;font-weight:600}"
-          "table.wb-table tfoot td{color:#666;font-style:italic;border-bottom:none}"
+          "table.wb-table tr.wb-hl td{background:var(--jp-warn-color3,#fff1c2);font-weight:600}"
+          "table.wb-table tfoot td{color:var(--jp-content-font-color2,#666);font-style:italic;border-bottom:none}"
           "table.wb-table th.wb-sort{cursor:pointer}"
           "table.wb-table th[data-dir=asc]::after{content:' \\25B2'}"
           "table.wb-table th[data-dir=desc]::after{content:' \\25BC'}"
