@@ -54,27 +54,33 @@ KNOWN: dict[str, tuple[str, str]] = {
     "logloss": ("log loss", "number"), "share": ("share", "%"), "ci": ("95% CI", "ci"), "interval": ("interval", "ci"),
     "at": ("at", "time"), "onset": ("onset", "time"), "bucket": ("hour", "time"), "timestamp": ("time", "time"),
     "first_seen": ("first seen", "time"), "last_seen": ("last seen", "time"), "sli": ("SLI", "text"),
+    # numbers that reports keep as text (findings.json): read back and rounded alike
+    "before": ("before", "number"), "after": ("after", "number"), "change": ("change", "number"),
+    "delta": ("change", "number"), "difference": ("difference", "number"), "gap": ("gap", "number"),
+    "ratio": ("ratio", "number"),
 }
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]00:?00)?$")
 _NUMERIC_KINDS = ("ms", "%", "rows", "p", "psi", "number")
 #: Rows shown before the "… N more rows" line.
 MAX_ROWS = 50
 
-# JupyterLab's theme variables where they exist (dark themes), fixed colours elsewhere
+# JupyterLab's theme variables where they exist (dark themes), fixed colours elsewhere; selectors as
+# specific as JupyterLab's own rendered-HTML rules (which right-align every cell), so ours apply
+_T = ".wb-table-wrap table.wb-table"
 _STYLE = ("<style>"
-          "table.wb-table{border-collapse:collapse;font-size:13px;margin:4px 0 10px;"
-          "font-variant-numeric:tabular-nums;color:var(--jp-content-font-color1,#222)}"
-          "table.wb-table caption{caption-side:top;text-align:left;font-weight:600;padding:0 0 4px}"
-          "table.wb-table th,table.wb-table td{padding:3px 10px;"
-          "border-bottom:1px solid var(--jp-border-color2,#e2e2e2);text-align:left;vertical-align:top}"
-          "table.wb-table th{border-bottom:2px solid var(--jp-border-color1,#999);font-weight:600;white-space:nowrap}"
-          "table.wb-table td{max-width:36em;white-space:normal;overflow-wrap:anywhere}"
-          "table.wb-table .num{text-align:right;white-space:nowrap}"
-          "table.wb-table tr.wb-hl td{background:var(--jp-warn-color3,#fff1c2);font-weight:600}"
-          "table.wb-table tfoot td{color:var(--jp-content-font-color2,#666);font-style:italic;border-bottom:none}"
-          "table.wb-table th.wb-sort{cursor:pointer}"
-          "table.wb-table th[data-dir=asc]::after{content:' \\25B2'}"
-          "table.wb-table th[data-dir=desc]::after{content:' \\25BC'}"
+          f"{_T}{{border-collapse:collapse;font-size:13px;margin:4px 0 10px;font-variant-numeric:tabular-nums;"
+          "color:var(--jp-content-font-color1,#222)}"
+          f"{_T} caption{{caption-side:top;text-align:left;font-weight:600;padding:0 0 4px}}"
+          f"{_T} th,{_T} td{{padding:3px 10px;border-bottom:1px solid var(--jp-border-color2,#e2e2e2);"
+          "text-align:left;vertical-align:top}"
+          f"{_T} th{{border-bottom:2px solid var(--jp-border-color1,#999);font-weight:600;white-space:nowrap}}"
+          f"{_T} td{{max-width:36em;white-space:normal;overflow-wrap:anywhere}}"
+          f"{_T} .num{{text-align:right;white-space:nowrap}}"
+          f"{_T} tr.wb-hl td{{background:var(--jp-warn-color3,#fff1c2);font-weight:600}}"
+          f"{_T} tfoot td{{color:var(--jp-content-font-color2,#666);font-style:italic;border-bottom:none}}"
+          f"{_T} th.wb-sort{{cursor:pointer}}"
+          f"{_T} th[data-dir=asc]::after{{content:' \\25B2'}}"
+          f"{_T} th[data-dir=desc]::after{{content:' \\25BC'}}"
           "</style>")
 # click-to-sort for reports (JupyterLab does not run scripts of outputs; the Explorer re-renders)
 _SCRIPT = ("<script>(function(){if(window.wbSort)return;window.wbSort=function(th){"
