@@ -21,7 +21,6 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence.stats import ALPHA, overridden
-from workbench.formatting import fmt_value
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_bin_bounds

@@ -19,7 +19,6 @@ from workbench.evidence import stats as st
 from workbench.evidence.stats import ALPHA, overridden
 from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.exceptions import InsufficientDataError
-from workbench.formatting import fmt_number
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_quantile
