@@ -76,6 +76,7 @@ def test_explorer_segment_scope_and_lineage(setup, capsys):
     assert df.height == 5 and len(ex.rows.options) == 5
     # the sampled rows drawn by the one table renderer, sorted by a control (widget HTML runs no script)
     assert '<table class="wb-table">' in ex.table.value and "shape:" not in ex.table.value
+    assert ex.sort_by.value == "timestamp" and ex.sampled_table.rows == df.to_dicts()  # time order at first
     col = "latency_ms" if "latency_ms" in df.columns else "score"
     ex.sort(col, descending=True)
     shown = [r[ex.sampled_table.columns.index(col)] for r in ex.sampled_table.cells()]

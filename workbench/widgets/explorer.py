@@ -286,8 +286,10 @@ class Explorer:
 
         df = self.model.sample(self._read(), n)
         self.sampled = df
+        keep = self.sort_by.value  # new options reset the choice: keep the reader's (time at first)
         self.sampled_table = table(df, max_rows=max(n, 1))
         self.sort_by.options = [(self.sampled_table.titles[c], c) for c in self.sampled_table.columns]
+        self.sort_by.value = keep if keep in self.sampled_table.columns else "timestamp"
         self._show_table()
         self.rows.options = [(f"{r['request_id']}  {r['timestamp']:%m-%d %H:%M}  {r['model_version']}  {r['route']}",
                               r["request_id"]) for r in df.iter_rows(named=True)]
