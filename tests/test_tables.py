@@ -119,6 +119,9 @@ def test_bad_input_is_a_named_error():
     with pytest.raises(UsageError, match="unknown kind"):
         table(_frame(), units={"n": "furlongs"})
     assert len(table(None)) == 0 and "no rows" in table(None).to_html()
+    empty = table(pl.DataFrame(schema={"sli": pl.String, "at": pl.Datetime}), empty="no burn-rate alert")
+    assert "<th>SLI</th>" in empty.to_html() and "no burn-rate alert" in empty.to_html()
+    assert empty.to_markdown().endswith("_no burn-rate alert_") and empty.sort("at").empty == "no burn-rate alert"
 
 
 def test_repr_is_short():

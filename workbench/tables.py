@@ -265,9 +265,10 @@ class Table:
 
     def __init__(self, rows: list[dict[str, Any]], columns: list[str], titles: dict[str, str],
                  kinds: dict[str, str], flags: list[bool], *, caption: str | None = None,
-                 sortable: bool = False, max_rows: int = MAX_ROWS) -> None:
+                 sortable: bool = False, max_rows: int = MAX_ROWS, empty: str = "no rows") -> None:
         self.rows, self.columns, self.titles, self.kinds = rows, columns, titles, kinds
         self.flags, self.caption, self.sortable, self.max_rows = flags, caption, sortable, max_rows
+        self.empty = empty
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -307,7 +308,7 @@ class Table:
         order = present + absent
         return Table([self.rows[i] for i in order], self.columns, self.titles, self.kinds,
                      [self.flags[i] for i in order], caption=self.caption, sortable=self.sortable,
-                     max_rows=self.max_rows)
+                     max_rows=self.max_rows, empty=self.empty)
 
     def _numeric(self) -> dict[str, bool]:
         """Right-aligned columns: those whose values shown are mostly numbers."""
@@ -340,7 +341,7 @@ class Table:
                 tds.append(f"<td{cls}{sort}>{e(text)}</td>")
             body.append(f'<tr{" class=" + chr(34) + "wb-hl" + chr(34) if flag else ""}>{"".join(tds)}</tr>')
         if not self.rows:
-            body.append(f'<tr><td colspan="{max(len(self.columns), 1)}">no rows</td></tr>')
+            body.append(f'<tr><td colspan="{max(len(self.columns), 1)}">{e(self.empty)}</td></tr>')
         more = len(self.rows) - self.max_rows
         foot = (f'<tfoot><tr><td colspan="{len(self.columns)}">… {more:,} more rows</td></tr></tfoot>'
                 if more > 0 else "")
@@ -356,7 +357,7 @@ class Table:
         """A GitHub Markdown table (highlighted rows in bold)."""
         lines = [f"**{_md_escape(self.caption)}**", ""] if self.caption else []
         if not self.columns:
-            return "\n".join(lines + ["_no rows_"])
+            return "\n".join(lines + [f"_{_md_escape(self.empty)}_"])
         lines.append("| " + " | ".join(_md_escape(self.titles[c]) for c in self.columns) + " |")
         num = self._numeric()
         lines.append("|" + "|".join("---:" if num[c] else "---" for c in self.columns) + "|")
@@ -368,6 +369,8 @@ class Table:
         more = len(self.rows) - self.max_rows
         if more > 0:
             lines.append(f"\n_… {more:,} more rows_")
+        if not self.rows:
+            lines.append(f"\n_{_md_escape(self.empty)}_")
         return "\n".join(lines)
 
     def _repr_markdown_(self) -> str:
@@ -381,7 +384,8 @@ class Table:
 
 def table(data: Any, *, columns: Sequence[str] | Mapping[str, str] | None = None,
           units: Mapping[str, str] | None = None, highlight: str | pl.Expr | Callable[[dict], bool] | None = None,
-          caption: str | None = None, sortable: bool = False, max_rows: int = MAX_ROWS) -> Table:
+          caption: str | None = None, sortable: bool = False, max_rows: int = MAX_ROWS,
+          empty: str = "no rows") -> Table:
     """A readable table of ``data`` (a polars DataFrame, a list of dicts or one dict; None is an
     empty table).
 
@@ -401,6 +405,8 @@ def table(data: Any, *, columns: Sequence[str] | Mapping[str, str] | None = None
         Click a header to sort (report HTML; scripts do not run in JupyterLab outputs).
     max_rows : int
         Rows shown; the rest are counted in a "… N more rows" line.
+    empty : str
+        What an empty table says (``"no burn-rate alert"``).
     """
     rows, cols, frame = _rows(data)
     flags = _flags(highlight, rows, cols, frame)
@@ -424,7 +430,8 @@ def table(data: Any, *, columns: Sequence[str] | Mapping[str, str] | None = None
         words, how = _kind_of(c)
         kinds[c] = units.get(c) or how or "auto"
         titles[c] = renamed.get(c) or (words + _UNIT_SUFFIX.get(kinds[c], ""))
-    return Table(rows, cols, titles, kinds, flags, caption=caption, sortable=sortable, max_rows=max_rows)
+    return Table(rows, cols, titles, kinds, flags, caption=caption, sortable=sortable, max_rows=max_rows,
+                 empty=empty)
 
 
 def markdown_html(text: str) -> str:
