@@ -1,5 +1,6 @@
-"""The one table renderer: formatting rules, escaping, highlight, sorting, Markdown, and the
-readable HTML of every result that uses it."""
+"""workbench.tables, the one table renderer (tests/lake/test_tables.py is the lake's tables):
+formatting rules, escaping, highlight, sorting, Markdown, and the readable HTML of every result
+that uses it."""
 
 from __future__ import annotations
 
