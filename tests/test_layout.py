@@ -47,8 +47,9 @@ def test_nothing_outside_explain_imports_alibi():
 
 #: What each layer may import (../shared/DESIGN.md, "Dependencies point one way"): lake at the bottom,
 #: then summaries, evidence, explain (rows + artifacts), rca; charts draw results; widgets, report and
-#: cli sit on top. `exceptions`, `results`, `_version` and `formatting` are shared by every layer.
-_SHARED = ("exceptions", "results", "_version", "formatting")
+#: cli sit on top. `exceptions`, `results`, `_version`, `formatting` and `tables` (the one table
+#: renderer) are shared by every layer.
+_SHARED = ("exceptions", "results", "_version", "formatting", "tables")
 LAYERS = {
     "lake": (),
     "synthetic": ("lake",),

@@ -5,10 +5,11 @@ A leaf module (it imports nothing from the package), so every layer from the lak
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from typing import Any
 
-__all__ = ["MISSING", "fmt_duration_hours", "fmt_ms", "fmt_number", "fmt_pct", "fmt_value"]
+__all__ = ["MISSING", "fmt_count", "fmt_duration_hours", "fmt_ms", "fmt_number", "fmt_p", "fmt_pct", "fmt_sig", "fmt_time", "fmt_value"]
 
 #: How a missing value reads.
 MISSING = "—"
@@ -50,3 +51,52 @@ def fmt_duration_hours(seconds: float | None, decimals: int = 1, *, missing: str
     if seconds is None:
         return missing
     return f"{seconds / 3600:.{decimals}f} h"
+
+
+def fmt_sig(v: float | int | None, sig: int = 3, *, missing: str = MISSING) -> str:
+    """A number rounded to ``sig`` significant digits without an exponent in the usual range
+    (``0.0123``, ``0.781``, ``12.3``, ``1,235``: the integer part is never cut), thousands
+    separated; tiny values keep an exponent (``1.2e-06``). NaN and None read as ``missing``."""
+    if v is None or isinstance(v, bool):
+        return missing if v is None else str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if math.isnan(v):
+        return missing
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    if v == 0:
+        return "0"
+    mag = math.floor(math.log10(abs(v)))
+    if mag < -4:
+        return f"{v:.{max(sig - 1, 0)}e}"
+    decimals = max(0, sig - 1 - mag)
+    return f"{v:,.{decimals}f}"
+
+
+def fmt_count(v: Any, *, missing: str = MISSING) -> str:
+    """A count with thousands separators (``12,345``); floats are rounded to whole rows."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return missing
+    if isinstance(v, float):
+        return f"{round(v):,}" if not math.isinf(v) else "∞"
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def fmt_p(v: float | None, *, missing: str = MISSING) -> str:
+    """A p-value or q-value: ``<0.001`` below a thousandth, else three decimals (``0.046``)."""
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return missing
+    return "<0.001" if v < 0.001 else f"{v:.3f}"
+
+
+def fmt_time(t: Any, *, missing: str = MISSING) -> str:
+    """A time as ``2026-03-12 14:05 UTC`` (aware times converted to UTC, naive ones taken as UTC);
+    a date as ``2026-03-12``."""
+    if t is None:
+        return missing
+    if isinstance(t, dt.datetime):
+        if t.tzinfo is not None:
+            t = t.astimezone(dt.timezone.utc)
+        return t.strftime("%Y-%m-%d %H:%M UTC")
+    return t.isoformat() if isinstance(t, dt.date) else str(t)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
 import json
 import math
+import re
 import types
 import typing
 from typing import Any
@@ -103,5 +103,19 @@ class Result:
         return f"{type(self).__name__}({self._summary()})"
 
     def _repr_html_(self) -> str:
-        text = html.escape(str(self))
-        return f"<pre class='workbench-result'>{text}</pre>"
+        """The fields as a two-column table (lists and mappings of records counted, not shown):
+        results with a table of their own override this."""
+        from workbench.tables import block, table
+
+        rows = []
+        for f in dataclasses.fields(self):
+            v = getattr(self, f.name)
+            if f.name == "meta" or isinstance(v, Result):
+                continue
+            if isinstance(v, (list, tuple)) and v and isinstance(v[0], (dict, Result)):
+                v = f"{len(v)} records"
+            elif isinstance(v, dict) and any(isinstance(x, (dict, list)) for x in v.values()):
+                v = f"{len(v)} entries"
+            rows.append({"field": f.name.replace("_", " "), "value": v})
+        name = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", type(self).__name__).capitalize()
+        return block(name, "", table(rows, units={"value": "text"}))

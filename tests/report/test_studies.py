@@ -8,7 +8,7 @@ import json
 import polars as pl
 import pytest
 
-from workbench.report.studies import REPR_WIDTH, CanaryReview, LatencyStudy, Postmortem
+from workbench.report.studies import REPR_WIDTH, BiasStudy, CanaryReview, LatencyStudy, Postmortem
 
 
 def _canary(summary="**GO** for v2 against v1 over 12 shared hours: worse on nothing."):
@@ -54,9 +54,25 @@ def test_postmortem_and_latency_fields():
     assert lat.to_dict()["data"]["hourly"] == [{"bucket": "2026-03-12T00:00:00Z", "p95": 1.0}]
 
 
-def test_notebooks_show_the_whole_summary_as_markdown():
+def test_notebooks_show_the_whole_summary_and_the_main_table():
     from IPython.core.formatters import DisplayFormatter
 
     summary = "Root cause: **x**. " + "y" * 200 + " Time to mitigate: 2.0 h."
     data, _ = DisplayFormatter().format(_canary(summary))
-    assert data["text/markdown"] == summary and "text/html" not in data
+    assert data["text/markdown"] == summary
+    html = data["text/html"]  # the summary as HTML: no repr line, no Markdown marks
+    assert "<strong>x</strong>" in html and "Time to mitigate: 2.0 h." in html
+    assert "CanaryReview(" not in html and "**" not in html
+
+
+def test_study_html_shows_its_main_table_readably():
+    bias = BiasStudy(summary="v2 against v1: region=<north> regressed.", deltas=[], slices=None, version="v2",
+                     previous="v1", table=pl.DataFrame({"segment": ["region", "region"], "value": ["<north>", "south"],
+                                                        "rows": [12345, 20], "before": ["0.91", "0.9"],
+                                                        "after": ["0.8", "0.9"], "change": ["-0.11", "0"],
+                                                        "regressed on": ["accuracy", ""]}))
+    html = bias._repr_html_()
+    assert '<table class="wb-table">' in html and "12,345" in html
+    assert "&lt;north&gt;" in html and "<north>" not in html  # escaped, in the summary and the table
+    assert html.count('class="wb-hl"') == 1  # the regressed segment
+    assert "shape:" not in html and "BiasStudy(" not in html and '"0.91"' not in html

@@ -74,6 +74,16 @@ def test_explorer_segment_scope_and_lineage(setup, capsys):
     assert 0 < d["window_rows"] < whole["window_rows"]
     df = ex.sample(5)
     assert df.height == 5 and len(ex.rows.options) == 5
+    # the sampled rows drawn by the one table renderer, sorted by a control (widget HTML runs no script)
+    assert '<table class="wb-table">' in ex.table.value and "shape:" not in ex.table.value
+    assert ex.sort_by.value == "timestamp" and ex.sampled_table.rows == df.to_dicts()  # time order at first
+    col = "latency_ms" if "latency_ms" in df.columns else "score"
+    ex.sort(col, descending=True)
+    shown = [r[ex.sampled_table.columns.index(col)] for r in ex.sampled_table.cells()]
+    expect = df.sort(col, descending=True, nulls_last=True)[col].to_list()
+    assert [float(x.replace(",", "")) for x in shown if x != "—"] == pytest.approx(
+        [x for x in expect if x is not None], rel=0.01, abs=0.01)
+    assert ex.sort_by.value == col and ex.table.value == ex.sampled_table.to_html()
     ex.rows.value = ex.rows.options[0][1]
     assert ex.shown_chain is not None and ex.shown_chain.request_id == ex.rows.value  # its lineage chain
     capsys.readouterr()

@@ -12,7 +12,6 @@ threshold, so big samples do not flag everything.
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,17 +120,15 @@ class DriftResult(Result):
                 f"baseline_rows={self.baseline_rows}, window_rows={self.window_rows}")
 
     def _repr_html_(self) -> str:
-        head = "<tr><th>feature</th><th>PSI</th><th>JS</th><th>test</th><th>q</th><th>null rate</th><th></th></tr>"
-        rows = "".join(
-            f"<tr><td>{html.escape(f.feature)}</td><td>{f.psi:.3f}</td><td>{f.js:.3f}</td>"
-            f"<td>{f.test} {f.statistic:.3g}</td><td>{f.q_value:.2g}</td>"
-            f"<td>{f.null_rate_baseline:.1%} → {f.null_rate_window:.1%}"
-            f"{f' (±inf {f.inf_rate_baseline:.1%} → {f.inf_rate_window:.1%})' if f.inf_rate_p_value is not None else ''}"
-            "</td>"
-            f"<td>{'<b>drift</b>: ' + html.escape('; '.join(f.reasons)) if f.drifted else ''}</td></tr>"
-            for f in sorted(self.features, key=lambda f: -f.psi))
-        return (f"<div class='workbench-drift'><b>Drift</b> baseline {self.baseline_rows:,} rows, "
-                f"window {self.window_rows:,} rows<table>{head}{rows}</table></div>")
+        from workbench.tables import block, table
+
+        rows = [{"feature": f.feature, "drifted": f.drifted, "psi": f.psi, "js": f.js, "test": f.test,
+                 "statistic": f.statistic, "q_value": f.q_value, "baseline_null_rate": f.null_rate_baseline,
+                 "window_null_rate": f.null_rate_window, "reasons": "; ".join(f.reasons)}
+                for f in sorted(self.features, key=lambda f: -f.psi)]
+        return block("Drift", f"{len(self.drifted)} of {len(self.features)} features drifted; baseline "
+                     f"{self.baseline_rows:,} rows, window {self.window_rows:,} rows",
+                     table(rows, highlight="drifted"), css="workbench-drift")
 
 
 def _totals(s: Summary) -> dict[str, Any]:

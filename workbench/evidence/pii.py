@@ -10,7 +10,6 @@ do not count. The result holds counts and shares only: never a matched value. No
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,11 +95,13 @@ class PIIResult(Result):
         return f"scanned={list(self.scanned)}, flagged={[(c['column'], c['kind']) for c in self.flagged]}"
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(c['column'])}</td><td>{c['kind']}</td><td>{c['hits']:,}</td>"
-                       f"<td>{c['share']:.2%}</td><td>{c['first_seen']}</td></tr>" for c in self.flagged)
-        return (f"<div class='workbench-pii'><b>PII scan</b> of {len(self.scanned)} text columns"
-                f"<table><tr><th>column</th><th>kind</th><th>rows</th><th>share</th><th>first seen</th></tr>"
-                f"{rows or '<tr><td colspan=5>no personal data found</td></tr>'}</table></div>")
+        from workbench.tables import block, table
+
+        rows = [{"column": c["column"], "kind": c["kind"], "hits": c["hits"], "share": c["share"],
+                 "first_seen": c.get("first_seen")} for c in self.flagged]
+        return block("PII scan", f"of {len(self.scanned)} text columns: "
+                     + (f"{len(rows)} column/kind pairs with personal data" if rows else "no personal data found"),
+                     *([table(rows)] if rows else []), css="workbench-pii")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,6 @@ summaries; ``meta["invalid_rows"]`` says how many, by column.
 
 from __future__ import annotations
 
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,14 +94,14 @@ class QualityResult(Result):
                          for g in self.groups[:6])
 
     def _repr_html_(self) -> str:
-        cols = [*self.by, "labelled", "auc", "accuracy", "logloss", "ece", "mae", "rmse"]
-        cols = [c for c in cols if any(c in g for g in self.groups)]
-        head = "".join(f"<th>{c}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(_f(g.get(c)))}"
-                                        + (f" [{_f(g[c + '_ci'][0])}, {_f(g[c + '_ci'][1])}]"
-                                           if g.get(c + "_ci") else "") + "</td>" for c in cols) + "</tr>"
-                       for g in self.groups)
-        return f"<div class='workbench-quality'><b>Quality</b><table><tr>{head}</tr>{body}</table></div>"
+        from workbench.tables import block, table
+
+        metrics = [m for m in ("auc", "accuracy", "logloss", "ece", "mae", "rmse") if any(m in g for g in self.groups)]
+        cols = [*self.by, "labelled"] + [c for m in metrics for c in (m, m + "_ci")
+                                         if any(g.get(c) is not None for g in self.groups)]
+        rows = [{c: g.get(c) for c in cols} for g in self.groups]
+        return block("Quality", f"by {', '.join(self.by)}" if self.by else "", table(rows, columns=cols),
+                     css="workbench-quality")
 
 
 def _f(v) -> str:

@@ -9,7 +9,6 @@ across segments (Benjamini-Hochberg). A segment regresses when its adjusted p-va
 
 from __future__ import annotations
 
-import html
 import itertools
 import math
 from dataclasses import dataclass, field
@@ -75,15 +74,23 @@ class SegmentDeltas(Result):
                 f"regressed={[r['value'] for r in self.regressed]}")
 
     def _repr_html_(self) -> str:
-        def cell(r, m):
-            v = r["metrics"].get(m)
-            return "—" if v is None else f"{v['a']:.3f} → {v['b']:.3f} ({v['delta']:+.3f})"
+        from workbench.tables import block, table
 
-        body = "".join(f"<tr><td>{html.escape(str(r['value']))}</td><td>{r['n_b']:,}</td><td>{cell(r, 'accuracy')}</td>"
-                       f"<td>{cell(r, 'auc')}</td><td>{', '.join(r['regressed_on'])}</td></tr>" for r in self.rows)
-        return (f"<div class='workbench-segments'><b>{html.escape(self.segment)}</b>: {html.escape(self.b)} vs "
-                f"{html.escape(self.a)}<table><tr><th>value</th><th>rows</th><th>accuracy</th><th>AUC</th>"
-                f"<th>regressed on</th></tr>{body}</table></div>")
+        def m(r, metric, key):
+            v = r["metrics"].get(metric)
+            return None if v is None else v.get(key)
+
+        rows = [{"value": str(r["value"]), "rows": r["n_b"], "acc_a": m(r, "accuracy", "a"),
+                 "acc_b": m(r, "accuracy", "b"), "acc_d": m(r, "accuracy", "delta"), "auc_a": m(r, "auc", "a"),
+                 "auc_b": m(r, "auc", "b"), "regressed_on": r["regressed_on"], "regressed": r["regressed"]}
+                for r in self.rows]
+        cols = {"value": self.segment, "rows": f"rows ({self.b})", "acc_a": f"accuracy {self.a}",
+                "acc_b": f"accuracy {self.b}", "acc_d": "change", "auc_a": f"AUC {self.a}", "auc_b": f"AUC {self.b}",
+                "regressed_on": "regressed on"}
+        if not any(r["auc_a"] is not None for r in rows):
+            cols = {k: v for k, v in cols.items() if k not in ("auc_a", "auc_b")}
+        return block(self.segment, f"{self.b} against {self.a}; {len(self.regressed)} value(s) regressed",
+                     table(rows, columns=cols, highlight="regressed"), css="workbench-segments")
 
 
 def _diff_ci(k1, n1, k2, n2) -> tuple[float, tuple[float, float]]:
@@ -195,6 +202,22 @@ class SliceResult(Result):
 
     def _summary(self) -> str:
         return f"overall={self.overall['accuracy']:.3f}, worst={[s['slice'] for s in self.slices[:3]]}"
+
+    def _repr_html_(self) -> str:
+        from workbench.tables import block, table
+
+        rows = [{"slice": s["slice"], "rows": s["rows"], "accuracy": s["accuracy"], "accuracy_ci": s.get("ci"),
+                 "gap": s["gap"], "excess_errors": s["excess_errors"], "p_adjusted": s["p_adjusted"]}
+                for s in self.slices]
+        text = (f"whole: accuracy {self.overall['accuracy']:.3f} over {self.overall['rows']:,} labelled rows; "
+                f"{len(self.slices)} of {self.overall.get('tested', 0):,} slices tested are worse")
+        return block("Worst slices", text, table(rows, columns={"slice": "slice", "rows": "rows",
+                                                                "accuracy": "accuracy", "accuracy_ci": "95% CI",
+                                                                "gap": "gap to the whole",
+                                                                "excess_errors": "excess errors",
+                                                                "p_adjusted": "adjusted p"},
+                                                 units={"accuracy_ci": "ci", "p_adjusted": "p",
+                                                        "excess_errors": "rows"}), css="workbench-slices")
 
 
 def worst_slices(frame: pl.LazyFrame, columns: list[str], *, max_order: int = 2, min_rows: int | None = None,

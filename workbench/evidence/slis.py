@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import html
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +21,6 @@ import polars as pl
 from scipy import stats
 
 from workbench.evidence.stats import ALPHA, overridden
-from workbench.formatting import fmt_value
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_bin_bounds
@@ -81,14 +79,19 @@ class SLIResult(Result):
         return pl.DataFrame(self.groups)
 
     def _repr_html_(self) -> str:
-        cols = [*self.by, "n", "p50", "p95", "p99", "fallback_rate", "capture_rate", "breached"]
-        head = "".join(f"<th>{c}</th>" for c in cols)
-        body = "".join("<tr>" + "".join(f"<td>{html.escape(fmt_value(g.get(c)))}</td>" for c in cols) + "</tr>"
-                       for g in self.groups)
-        alerts = "".join(f"<li>{a['level']}: {html.escape(a['sli'])} burn {a['burn_1h']:.1f}x (1 h), "
-                         f"{a['burn_6h']:.1f}x (6 h) at {a['at']}</li>" for a in self.alerts)
-        return (f"<div class='workbench-slis'><b>SLIs</b><table><tr>{head}</tr>{body}</table>"
-                f"<ul>{alerts or '<li>no burn-rate alert</li>'}</ul></div>")
+        from workbench.tables import block, table
+
+        cols = [c for c in (*self.by, "n", "p50", "p95", "p99", "fallback_rate", "capture_rate", "breached")
+                if any(c in g for g in self.groups)]
+        groups = table([{c: g.get(c) for c in cols} for g in self.groups], columns=cols,
+                       highlight=lambda r: bool(r.get("breached")), caption="SLIs per group")
+        alerts = table([{"level": a["level"], "sli": a["sli"], "burn_1h": a["burn_1h"], "burn_6h": a["burn_6h"],
+                         "at": a["at"]} for a in self.alerts],
+                       columns={"level": "level", "sli": "SLI", "burn_1h": "burn rate 1 h (×)",
+                                "burn_6h": "burn rate 6 h (×)", "at": "first at"},
+                       caption="Burn-rate alerts") if self.alerts else "<p>No burn-rate alert.</p>"
+        objectives = ", ".join(f"{k} {v:g}" for k, v in self.slo.items() if v is not None)
+        return block("SLIs", f"objectives: {objectives}" if objectives else "", groups, alerts, css="workbench-slis")
 
 
 def _slow_share(latency: pl.DataFrame, by: list[str], threshold_ms: float) -> pl.DataFrame:

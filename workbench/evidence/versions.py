@@ -7,7 +7,6 @@ e.g. the canary period, so both versions saw the same population).
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +19,6 @@ from workbench.evidence import stats as st
 from workbench.evidence.stats import ALPHA, overridden
 from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.exceptions import InsufficientDataError
-from workbench.formatting import fmt_number
 from workbench.results import Result
 from workbench.summaries import Summary
 from workbench.summaries.binning import latency_quantile
@@ -113,13 +111,25 @@ class VersionComparison(Result):
         return f"{self.b!r} vs {self.a!r}: {self.verdict}, worse={[c['metric'] for c in self.worse]}"
 
     def _repr_html_(self) -> str:
-        rows = "".join(f"<tr><td>{html.escape(c['metric'])}</td><td>{fmt_number(c.get('a'))}</td>"
-                       f"<td>{fmt_number(c.get('b'))}</td>"
-                       f"<td>{fmt_number(c.get('p_value'))}</td><td>{'worse' if c.get('worse') else ''}</td></tr>"
-                       for c in self.checks)
-        return (f"<div class='workbench-versions'><b>{html.escape(self.b)} vs {html.escape(self.a)}: "
-                f"{self.verdict}</b><table><tr><th>metric</th><th>{html.escape(self.a)}</th>"
-                f"<th>{html.escape(self.b)}</th><th>p</th><th></th></tr>{rows}</table></div>")
+        from workbench.tables import block, fmt_cell, kind_of, table, title
+
+        def change(c, k):
+            if c.get("difference") is not None:
+                return fmt_cell(c["difference"], k)
+            return f"{c['ratio']:.2f}×" if c.get("ratio") is not None else None
+
+        rows = [{"metric": title(c["metric"]), "a": fmt_cell(c.get("a"), kind_of(c["metric"])),
+                 "b": fmt_cell(c.get("b"), kind_of(c["metric"])), "change": change(c, kind_of(c["metric"])),
+                 "interval": c.get("ratio_ci"), "p_value": c.get("p_value"), "test": c.get("test"),
+                 "worse": bool(c.get("worse"))} for c in self.checks]
+        cols = {"metric": "metric", "a": self.a, "b": self.b, "change": "change (b − a, or ratio)",
+                "interval": "ratio interval", "p_value": "p-value", "test": "test", "worse": "worse"}
+        if not any(r["interval"] for r in rows):
+            cols.pop("interval")
+        return block(f"{self.b} against {self.a}: {self.verdict.upper()}",
+                     f"on {self.rows.get('b', 0):,} and {self.rows.get('a', 0):,} rows",
+                     table(rows, columns=cols, units={"interval": "ci", "p_value": "p"}, highlight="worse"),
+                     css="workbench-versions")
 
 
 def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = None, route_b: str | None = None,

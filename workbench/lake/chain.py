@@ -139,4 +139,28 @@ class LineageChain(Result):
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
-        return f"<pre class='workbench-lineage-chain'>{html.escape(str(self))}</pre>"
+        from workbench.formatting import fmt_time
+        from workbench.tables import block, table
+
+        model = self.model or {}
+        head = table([{"model_version": self.model_version, "route": self.route,
+                       "rollout": (f"{self.rollout['traffic_pct']:g}% since" if self.rollout else "no rollout step"),
+                       "since": self.rollout["deployed_at"] if self.rollout else None,
+                       "training_dataset": model.get("training_dataset"),
+                       "artifact": str(model["artifact_digest"])[:12] if model.get("artifact_digest") else None,
+                       "serving_commit": str(model["serving_commit"])[:10] if model.get("serving_commit") else None,
+                       "feature_set": self.feature_set_version}], caption="Model")
+        feats = table([{"feature": f["feature"], "version": f.get("version"),
+                        "source": (f"{f['source_dataset']}.{f['source_field']}" if f.get("source_dataset")
+                                   else "no provenance"),
+                        "last_upstream_run": (f"{f['upstream_run']['run_id'][:8]} ({f['upstream_run']['job']})"
+                                              if f.get("upstream_run") else None),
+                        "run_at": f["upstream_run"]["event_time"] if f.get("upstream_run") else None,
+                        "field_type": f.get("field_type")} for f in self.features],
+                      units={"version": "text"}, caption="Features") if self.features else ""
+        deps = table([{"dependency": d["dependency"], "version": d["version"], "since": d["changed_at"],
+                       "feeds": d["consumers"]} for d in self.dependencies],
+                     units={"version": "text", "since": "time"}, caption="Dependencies") if self.dependencies else ""
+        notes = ("<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in self.notes) + "</ul>") if self.notes else ""
+        return block(f"Prediction {self.request_id}", f"at {fmt_time(self.timestamp)}", head, feats, deps, notes,
+                     css="workbench-lineage-chain")

@@ -15,8 +15,8 @@ from workbench.exceptions import FindingError
 from workbench.formatting import fmt_number
 from workbench.results import Result, iso, jsonable
 
-__all__ = ["CAUSES", "DECISION_THRESHOLD", "FINDINGS_MIME", "SUBJECT_KEYS", "Evidence", "Finding", "Findings", "LineageEvent",
-           "subject"]
+__all__ = ["CAUSES", "DECISION_THRESHOLD", "FINDINGS_MIME", "SUBJECT_KEYS", "Evidence", "EvidenceList", "Finding",
+           "Findings", "LineageEvent", "subject"]
 
 #: The taxonomy of causes (``"none"`` is the verdict when no hypothesis reaches the threshold).
 CAUSES = ("data_drift", "schema_mismatch", "latency_regression", "bias_regression", "third_party_change",
@@ -56,6 +56,32 @@ class Evidence(Result):
 
     def _summary(self) -> str:
         return f"{self.check}: {self.detail}"
+
+
+class EvidenceList(tuple):
+    """A finding's evidence: a tuple of :class:`Evidence` that a notebook shows as a table
+    (``f.top.evidence``); equal to, and serialised as, the plain tuple."""
+
+    __slots__ = ()
+
+    def table(self):
+        """The checks as a :class:`workbench.tables.Table`."""
+        from workbench.tables import table
+
+        return table([{"check": e.check, "statistic": e.statistic, "baseline": e.baseline, "p_value": e.p_value,
+                       "interval": e.interval, "detail": e.detail} for e in self],
+                     columns={"check": "check", "statistic": "statistic", "baseline": "baseline",
+                              "p_value": "p-value", "interval": "interval", "detail": "detail"},
+                     units={"p_value": "p", "interval": "ci"})
+
+    def _repr_html_(self) -> str:
+        return self.table().to_html()
+
+    def _repr_markdown_(self) -> str:
+        return self.table().to_markdown()
+
+    def __repr__(self) -> str:
+        return "(" + ", ".join(map(repr, self)) + ("," if len(self) == 1 else "") + ")"
 
 
 @dataclass(frozen=True, repr=False)
@@ -107,6 +133,8 @@ class Finding(Result):
             msg = f"Finding({self.cause!r}): score out of range"
             raise FindingError(msg, expected="a score in [0, 1]", found=repr(self.score),
                                hint="build scores from ramp() of effect sizes times supports in [0, 1]")
+        if not isinstance(self.evidence, EvidenceList):
+            object.__setattr__(self, "evidence", EvidenceList(self.evidence))
         missing = [k for k in SUBJECT_KEYS if k not in self.subject]
         if missing:
             object.__setattr__(self, "subject", {**subject(), **self.subject})
@@ -125,6 +153,23 @@ class Finding(Result):
 
     def _summary(self) -> str:
         return f"{self.cause}, score={self.score:.2f}, {self.culprit()}, onset={iso(self.onset)}"
+
+    def evidence_table(self):
+        """The checks behind this finding as a :class:`workbench.tables.Table`."""
+        return self.evidence.table()
+
+    def _repr_html_(self) -> str:
+        from workbench.formatting import fmt_pct, fmt_time
+        from workbench.tables import block, table
+
+        text = (f"score {self.score:.2f} · culprit {self.culprit()} · onset {fmt_time(self.onset)}"
+                + (f" · explains {fmt_pct(self.explains, 0)} of the quality drop" if self.explains is not None else "")
+                + (f". {self.summary}" if self.summary else ""))
+        lineage = table([{"kind": e.kind, "at": e.at, "subject": e.subject, "ref": e.ref} for e in self.lineage],
+                        caption="Lineage relied on") if self.lineage else ""
+        steps = ("<p><b>Next steps</b></p><ol>" + "".join(f"<li>{html.escape(x)}</li>" for x in self.next_steps)
+                 + "</ol>") if self.next_steps else ""
+        return block(self.cause, text, self.evidence_table(), lineage, steps, css="workbench-finding")
 
 
 @dataclass(frozen=True, repr=False)
@@ -256,17 +301,30 @@ class Findings(Result):
             bundle = {k: v for k, v in bundle.items() if k not in exclude}
         return bundle
 
+    def hypotheses_table(self, top: int | None = None):
+        """The ranked hypotheses as a :class:`workbench.tables.Table` (the diagnosis highlighted)."""
+        from workbench.tables import table
+
+        rows = [{"rank": i, "cause": h.cause, "score": h.score, "culprit": h.culprit(), "onset": h.onset,
+                 "why": h.summary, "top": h is self.top} for i, h in enumerate(self.hypotheses[:top], 1)]
+        return table(rows, columns=["rank", "cause", "score", "culprit", "onset", "why"], units={"score": "psi"},
+                     highlight="top")
+
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><td>{i}</td><td>{h.score:.2f}</td><td>{html.escape(h.cause)}</td>"
-            f"<td>{html.escape(h.culprit())}</td><td>{iso(h.onset) or '—'}</td>"
-            f"<td>{html.escape(h.summary)}</td></tr>" for i, h in enumerate(self.hypotheses, 1))
-        v = self.verdict
+        from workbench.formatting import fmt_time
+        from workbench.tables import block
+
+        v, top = self.verdict, self.top
         warn = f"<p><b>{html.escape(self.incomplete)}</b></p>" if self.incomplete else ""
-        return (f"<div class='workbench-findings'>{warn}<b>Triage</b> {html.escape(self.lake)}: verdict "
-                f"<b>{html.escape(v['cause'])}</b> ({v['score']:.2f}); window {_t(self.window['start'])} .. "
-                f"{_t(self.window['end'])}<table><tr><th>#</th><th>score</th><th>cause</th><th>culprit</th>"
-                f"<th>onset</th><th>why</th></tr>{rows}</table></div>")
+        verdict = (f"verdict {v['cause']} (score {v['score']:.2f})"
+                   + (f", culprit {top.culprit()}, onset {fmt_time(top.onset)}" if top else
+                      f": no hypothesis reached {self.threshold:.2f}")
+                   + f"; window {fmt_time(self.window['start'])} – {fmt_time(self.window['end'])}")
+        evidence = ""
+        if top is not None and top.evidence:
+            evidence = "<p><b>Evidence</b> for " + html.escape(top.cause) + "</p>" + top.evidence_table().to_html()
+        return block(f"Triage of {self.lake}", verdict, warn, self.hypotheses_table(), evidence,
+                     css="workbench-findings")
 
 
 def _t(v) -> str:

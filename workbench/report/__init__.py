@@ -19,14 +19,15 @@ from workbench.report.sections import (
 from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
 from workbench.report.templates import Template, find_template, list_templates
 from workbench.report.interactive import _register
+from workbench.tables import table
 
 _register()  # alt.renderers.enable("workbench") (also an entry point); enabling it is the notebook's choice
 
-__all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_chart", "canary_review", "cause_charts", "demo_lake", "drift_study",
-           "DriftStudy", "environment", "evidence_table", "HealthStudy", "lake_or_demo", "LatencyStudy", "Postmortem",
+__all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_chart", "canary_review", "cause_charts",
+           "demo_lake", "drift_study", "DriftStudy", "environment", "evidence_table", "HealthStudy", "lake_or_demo", "LatencyStudy", "Postmortem",
            "Study",
            "find_template", "hypotheses_table", "lake_fingerprint", "latency_study", "list_templates",
            "Markdown", "model_health", "narrative", "next_steps", "parse_cli_params", "postmortem", "publish",
            "ReportError", "ReportResult", "rerun_report", "RerunResult", "run_report", "setup",
-           "symptoms_table", "Template", "timeline_chart_for", "to_offline_html", "validate_params",
+           "symptoms_table", "table", "Template", "timeline_chart_for", "to_offline_html", "validate_params",
            "worst_segment_chart"]

@@ -16,11 +16,12 @@ from workbench.exceptions import InsufficientDataError
 from workbench.formatting import fmt_duration_hours, fmt_number
 from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
 from workbench.results import iso, jsonable
+from workbench.tables import Table, fmt_cell, kind_of, table, title
 
 __all__ = ["action_items", "bias_audit", "BiasStudy", "canary_review", "CanaryReview", "drift_study", "DriftStudy",
            "evidence_table", "HealthStudy", "hypotheses_table", "latency_study", "LatencyStudy", "Markdown",
            "model_health", "narrative", "next_steps", "Postmortem", "postmortem", "publish", "setup", "Study",
-           "symptoms_table", "timeline_chart_for", "worst_segment_chart"]
+           "symptoms_table", "table", "timeline_chart_for", "worst_segment_chart"]
 
 
 class Markdown:
@@ -31,6 +32,12 @@ class Markdown:
 
     def _repr_markdown_(self) -> str:
         return self.text
+
+    def _repr_html_(self) -> str:
+        # the same text as HTML, so no viewer shows the Markdown marks (a report's HTML, a widget)
+        from workbench.tables import markdown_html
+
+        return f'<div class="workbench-markdown">{markdown_html(self.text)}</div>'
 
     def __repr__(self) -> str:
         return self.text
@@ -104,25 +111,27 @@ def narrative(findings) -> Markdown:
     return Markdown("\n\n".join(lines))
 
 
-def symptoms_table(findings) -> pl.DataFrame:
-    return pl.DataFrame([{"SLI": s["sli"], "baseline": fmt_number(s.get("baseline")),
-                          "window": fmt_number(s.get("current")),
-                          "objective": fmt_number(s.get("slo")), "breached": bool(s.get("breached"))}
-                         for s in findings.symptoms])
+def symptoms_table(findings) -> Table:
+    """The SLIs that moved, baseline against window, breaches highlighted."""
+    rows = [{"sli": title(s["sli"]), "baseline": fmt_cell(s.get("baseline"), kind_of(s["sli"])),
+             "window": fmt_cell(s.get("current"), kind_of(s["sli"])),
+             "objective": fmt_cell(s.get("slo"), kind_of(s["sli"])), "breached": bool(s.get("breached"))}
+            for s in findings.symptoms]
+    return table(rows, columns={"sli": "SLI", "baseline": "baseline", "window": "window", "objective": "objective",
+                                "breached": "breached"}, highlight="breached")
 
 
-def hypotheses_table(findings, top: int = 10) -> pl.DataFrame:
-    rows = [{"rank": i, "cause": h.cause, "score": round(h.score, 3), "culprit": h.culprit(),
-             "onset": iso(h.onset) or "", "why": h.summary} for i, h in enumerate(findings.hypotheses[:top], 1)]
-    return pl.DataFrame(rows) if rows else pl.DataFrame({"rank": [], "cause": []})
+def hypotheses_table(findings, top: int = 10) -> Table:
+    """The ranked hypotheses, the diagnosis highlighted."""
+    return findings.hypotheses_table(top)
 
 
-def evidence_table(findings) -> pl.DataFrame | Markdown:
+def evidence_table(findings) -> Table | Markdown:
+    """The checks behind the diagnosis (or the best hypothesis when none reached the threshold)."""
     top = findings.top or (findings.hypotheses[0] if findings.hypotheses else None)
     if top is None:
         return Markdown("_No evidence: nothing was tested positive._")
-    return pl.DataFrame([{"check": e.check, "statistic": fmt_number(e.statistic), "baseline": fmt_number(e.baseline),
-                          "p-value": fmt_number(e.p_value), "detail": e.detail} for e in top.evidence])
+    return top.evidence_table()
 
 
 def next_steps(findings) -> Markdown:

@@ -1,9 +1,10 @@
 """The typed results of the report studies (what :mod:`workbench.report.sections` returns).
 
 Each is a frozen dataclass: its summary line is made once, by the function building it, and
-``repr`` only shows it (it never computes). Templates display the attributes (``study.checks``,
-``study.hourly``); ``to_dict()`` writes ``{"kind", "summary", "data": {field: value}}``, the
-``findings.json`` layout reports have always had.
+``repr`` only shows it (it never computes); in a notebook a study shows its summary (Markdown as
+HTML) and its main table. Templates display the attributes through ``report.table``;
+``to_dict()`` writes ``{"kind", "summary", "data": {field: value}}``, the ``findings.json`` layout
+reports have always had.
 """
 
 from __future__ import annotations
@@ -62,13 +63,35 @@ class Study(Result):
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "summary": self.summary, "data": {k: _conv(v) for k, v in self._fields().items()}}
 
+    #: The field holding the study's main table, and the column (of booleans or text) whose true
+    #: or non-empty rows are highlighted.
+    main: ClassVar[tuple[str, str | None] | None] = None
+
     def _repr_markdown_(self) -> str:
         return self.summary
 
-    def _repr_html_(self) -> None:
-        """No HTML form: notebooks and the offline report render the whole summary from markdown
-        (the ``repr`` is a short line)."""
-        return None
+    def main_table(self):
+        """The study's main table: a :class:`workbench.tables.Table` of a frame, or the result
+        holding it (which renders itself); None when the study has none."""
+        from workbench.tables import table
+
+        if self.main is None:
+            return None
+        field, highlight = self.main
+        data = getattr(self, field)
+        if data is None or not isinstance(data, pl.DataFrame):
+            return data
+        if highlight not in data.columns:
+            highlight = None
+        return table(data, highlight=highlight) if data.height else None
+
+    def _repr_html_(self) -> str:
+        """The summary (Markdown as HTML) and the main table: never the ``repr`` line."""
+        from workbench.tables import markdown_html
+
+        t = self.main_table()
+        return (f'<div class="workbench-study workbench-{self.kind}">{markdown_html(self.summary)}'
+                + (t._repr_html_() if t is not None else "") + "</div>")
 
 
 @dataclass(frozen=True, repr=False)
@@ -76,6 +99,7 @@ class DriftStudy(Study):
     """Per-feature drift between a baseline and a window, with each feature's provenance."""
 
     kind: ClassVar[str] = "drift"
+    main: ClassVar[tuple[str, str | None] | None] = ("provenance", "drifted")
     drift: Any  # workbench.evidence.DriftResult
     provenance: pl.DataFrame  # feature, drifted, psi, reasons, source, schema changes in range
     window: dict[str, dt.datetime]  # start, end
@@ -90,6 +114,7 @@ class CanaryReview(Study):
     """
 
     kind: ClassVar[str] = "canary"
+    main: ClassVar[tuple[str, str | None] | None] = ("comparison", None)
     comparison: Any  # workbench.evidence.VersionComparison, None without a canary
     mismapping: Any  # workbench.evidence.MismappingResult
     checks: pl.DataFrame  # metric, primary, canary, p-value, test, worse (formatted)
@@ -104,6 +129,7 @@ class BiasStudy(Study):
     """Per-segment metric changes of ``version`` against ``previous``, and the worst slices."""
 
     kind: ClassVar[str] = "bias"
+    main: ClassVar[tuple[str, str | None] | None] = ("table", "regressed on")
     deltas: list  # workbench.evidence.SegmentDeltas per segment column
     table: pl.DataFrame  # segment, value, rows, before, after, change, regressed on
     slices: Any  # workbench.evidence.SliceResult, None without categorical columns
@@ -116,6 +142,7 @@ class LatencyStudy(Study):
     """Hourly latency quantiles by version, by version and route, and each version against the reference."""
 
     kind: ClassVar[str] = "latency"
+    main: ClassVar[tuple[str, str | None] | None] = ("comparisons", "slower")
     hourly: pl.DataFrame  # bucket, model_version, p50, p95, p99
     by_version_route: pl.DataFrame
     comparisons: pl.DataFrame  # version, against, p95, reference p95, ratio, ratio 99% CI, slower
@@ -128,6 +155,7 @@ class HealthStudy(Study):
     """SLIs per version and route, burn rates and alerts over the window."""
 
     kind: ClassVar[str] = "health"
+    main: ClassVar[tuple[str, str | None] | None] = ("groups", "breached")
     slis: Any  # workbench.evidence.SLIResult
     groups: pl.DataFrame
     burn: pl.DataFrame
@@ -140,6 +168,7 @@ class Postmortem(Study):
     """Triage's findings, the incident's timeline and times (MTTD, MTTR), verdicts and actions."""
 
     kind: ClassVar[str] = "postmortem"
+    main: ClassVar[tuple[str, str | None] | None] = ("timeline", None)
     findings: Any  # workbench.rca.Findings
     timeline: pl.DataFrame  # at (ISO-8601 UTC), event
     mttd_hours: float | None

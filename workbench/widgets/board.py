@@ -12,6 +12,7 @@ from typing import Any
 import ipywidgets as w
 
 from workbench.exceptions import UsageError, VerdictsFileError
+from workbench.formatting import fmt_time
 from workbench.results import iso
 
 __all__ = ["HypothesisBoard", "VERDICTS", "read_verdicts"]
@@ -77,11 +78,14 @@ class HypothesisBoard:
         boxes = []
         for i, r in enumerate(self.rows, 1):
             h = r["hypothesis"]
-            ev = "".join(f"<li>{html.escape(e.detail)}</li>" for e in h.evidence[:6])
+            evidence = h.evidence_table()  # the same renderer as reports and notebooks
+            evidence.max_rows = 6
             steps = "".join(f"<li>{html.escape(s)}</li>" for s in h.next_steps[:3])
-            head = w.HTML(f"<b>{i}. {html.escape(h.cause)}</b> — score {h.score:.2f} · {html.escape(h.culprit())} · "
-                          f"onset {iso(h.onset) or '?'}<br><i>{html.escape(h.summary)}</i>"
-                          f"<ul>{ev}</ul>" + (f"next steps:<ul>{steps}</ul>" if steps else ""))
+            head = w.HTML(f"<b>{i}. {html.escape(h.cause)}</b> — score {h.score:.2f} · "
+                          f"{html.escape(h.culprit())} · "
+                          f"onset {fmt_time(h.onset)}<br><i>{html.escape(h.summary)}</i>"
+                          + (evidence.to_html() if len(evidence) else "")
+                          + (f"next steps:<ul>{steps}</ul>" if steps else ""))
             box = w.VBox([head, r["toggle"], r["note"]])
             box.add_class("wb-board-hypothesis")
             boxes.append(box)

@@ -82,7 +82,8 @@ class Explorer:
     # ``charts``, ``selection``, ``model`` or a control): the constructor only stores its arguments.
     _LAZY = frozenset({"lake", "model", "load_seconds", "charts", "shown_chain", "sampled", "timings", "widget",
                        "window", "baseline", "version", "route", "segment", "segment_value", "feature", "status",
-                       "views", "rows", "sample_button", "chain", "table", "_jcharts", "_selection", "_described"})
+                       "views", "rows", "sample_button", "chain", "table", "sort_by", "sort_descending",
+                       "sampled_table", "_jcharts", "_selection", "_described"})
 
     def __getattr__(self, name: str):
         # called only for attributes not made yet
@@ -114,6 +115,7 @@ class Explorer:
             self.charts: dict[str, Any] = {}
             self.shown_chain = None  # the LineageChain of the chosen row
             self.sampled = None  # the last sampled rows
+            self.sampled_table = None  # the same as a workbench.tables.Table, as sorted on screen
             self.timings: dict[str, float] = {}
             self._build(sel)
             self._selection = self._read()
@@ -156,11 +158,16 @@ class Explorer:
         self.rows = w.Select(options=[], rows=8, description="rows", layout=w.Layout(width="60%"))
         self.sample_button = w.Button(description="sample rows", tooltip="read a few predictions of the window")
         self.chain = w.Output()
-        self.table = w.Output()  # the sampled rows as a table (sensitive columns masked by the lake)
+        # the sampled rows as a table (sensitive columns masked by the lake), drawn by workbench.tables;
+        # widget HTML runs no script, so sorting is a control that re-renders it
+        self.table = w.HTML()
+        self.sort_by = w.Dropdown(options=[("time", "timestamp")], value="timestamp", description="sort by")
+        self.sort_descending = w.Checkbox(value=False, description="descending", indent=False)
         for name, widget in (("window", self.window), ("baseline", self.baseline), ("version", self.version),
                              ("route", self.route), ("segment", self.segment), ("segment-value", self.segment_value),
                              ("feature", self.feature), ("rows", self.rows), ("sample", self.sample_button),
-                             ("table", self.table), ("chain", self.chain)):
+                             ("table", self.table), ("chain", self.chain), ("sort-by", self.sort_by),
+                             ("sort-descending", self.sort_descending)):
             widget.add_class(f"wb-explorer-{name}")
         for k, out in self.views.items():
             out.add_class(f"wb-explorer-view-{k}")
@@ -170,6 +177,8 @@ class Explorer:
         self.feature.observe(lambda change: self.refresh(only=("distribution",)), names="value")
         self.rows.observe(self._on_row, names="value")
         self.sample_button.on_click(lambda b: self.sample())
+        self.sort_by.observe(lambda change: self._show_table(), names="value")
+        self.sort_descending.observe(lambda change: self._show_table(), names="value")
         controls = w.VBox([self.window, self.baseline,
                            w.HBox([self.version, self.route]), w.HBox([self.segment, self.segment_value]),
                            self.status])
@@ -179,7 +188,8 @@ class Explorer:
             w.HTML("<b>Feature distribution</b>"), self.feature, self.views["distribution"],
             w.HTML("<b>Drift</b>"), self.views["heatmap"],
             w.HTML("<b>Quality</b>"), self.views["quality"],
-            w.HTML("<b>Predictions</b> (sensitive columns masked)"), w.HBox([self.sample_button]), self.table,
+            w.HTML("<b>Predictions</b> (sensitive columns masked)"),
+            w.HBox([self.sample_button, self.sort_by, self.sort_descending]), self.table,
             w.HTML("choose a row to see its lineage:"), self.rows,
             self.chain])
         self.widget.add_class("wb-explorer")
@@ -272,16 +282,32 @@ class Explorer:
 
     def sample(self, n: int = 25) -> pl.DataFrame:
         """Read a few predictions of the window into the rows list (choosing one shows its lineage)."""
+        from workbench.tables import table
+
         df = self.model.sample(self._read(), n)
         self.sampled = df
-        self.table.clear_output()
-        with self.table:
-            from IPython.display import display
-
-            display(df)
+        keep = self.sort_by.value  # new options reset the choice: keep the reader's (time at first)
+        self.sampled_table = table(df, max_rows=max(n, 1))
+        self.sort_by.options = [(self.sampled_table.titles[c], c) for c in self.sampled_table.columns]
+        self.sort_by.value = keep if keep in self.sampled_table.columns else "timestamp"
+        self._show_table()
         self.rows.options = [(f"{r['request_id']}  {r['timestamp']:%m-%d %H:%M}  {r['model_version']}  {r['route']}",
                               r["request_id"]) for r in df.iter_rows(named=True)]
         return df
+
+    def sort(self, by: str, *, descending: bool = False) -> None:
+        """Sort the sampled rows shown by column ``by`` (what the "sort by" control does)."""
+        self.sort_descending.value = descending
+        self.sort_by.value = by  # re-renders through the observer (or below, when unchanged)
+        self._show_table()
+
+    def _show_table(self) -> None:
+        base = self.__dict__.get("sampled_table")
+        if base is None:
+            return
+        by = self.sort_by.value if self.sort_by.value in base.columns else base.columns[0]
+        self.sampled_table = base.sort(by, descending=self.sort_descending.value)
+        self.table.value = self.sampled_table.to_html()
 
     def _on_row(self, change) -> None:
         rid = change["new"]
