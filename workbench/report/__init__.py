@@ -14,7 +14,7 @@ from workbench.report.runner import ReportError, ReportResult, lake_fingerprint,
 from workbench.report.sections import (
     Markdown, action_items, bias_audit, canary_review, drift_study, evidence_table, hypotheses_table, latency_study,
     model_health, narrative, next_steps, postmortem, publish, setup, symptoms_table, timeline_chart_for,
-    worst_segment_chart,
+    verdicts_table, worst_segment_chart,
 )
 from workbench.report.studies import BiasStudy, CanaryReview, DriftStudy, HealthStudy, LatencyStudy, Postmortem, Study
 from workbench.report.templates import Template, find_template, list_templates
@@ -29,5 +29,5 @@ __all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_ch
            "find_template", "hypotheses_table", "lake_fingerprint", "latency_study", "list_templates",
            "Markdown", "model_health", "narrative", "next_steps", "parse_cli_params", "postmortem", "publish",
            "ReportError", "ReportResult", "rerun_report", "RerunResult", "run_report", "setup",
-           "symptoms_table", "table", "Template", "timeline_chart_for", "to_offline_html", "validate_params",
+           "symptoms_table", "table", "Template", "timeline_chart_for", "to_offline_html", "validate_params", "verdicts_table",
            "worst_segment_chart"]

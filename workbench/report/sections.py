@@ -21,7 +21,7 @@ from workbench.tables import Table, fmt_cell, kind_of, table, title
 __all__ = ["action_items", "bias_audit", "BiasStudy", "canary_review", "CanaryReview", "drift_study", "DriftStudy",
            "evidence_table", "HealthStudy", "hypotheses_table", "latency_study", "LatencyStudy", "Markdown",
            "model_health", "narrative", "next_steps", "Postmortem", "postmortem", "publish", "setup", "Study",
-           "symptoms_table", "table", "timeline_chart_for", "worst_segment_chart"]
+           "symptoms_table", "table", "timeline_chart_for", "verdicts_table", "worst_segment_chart"]
 
 
 class Markdown:
@@ -407,6 +407,21 @@ def worst_segment_chart(study):
                                            for r in d.regressed), default=0.0))
     metric = "accuracy" if any("accuracy" in r["metrics"] for r in worst.rows) else "mae"
     return segment_chart(worst, metric=metric)
+
+
+def verdicts_table(study):
+    """The analyst's verdicts file as a table: a mapping as field / value rows, a list of mappings
+    as rows; other YAML (a plain note) as text. ``_none recorded_`` without a file."""
+    v = study.verdicts
+    if v is None or v == {} or v == []:
+        return Markdown("_none recorded_")
+    if isinstance(v, dict):
+        return table([{"field": str(k), "value": x if isinstance(x, (str, int, float, bool)) or x is None
+                       else json.dumps(jsonable(x))} for k, x in v.items()], columns={"field": "field", "value": "value"})
+    if isinstance(v, list) and all(isinstance(x, dict) for x in v):
+        return table([{str(k): (x if isinstance(x, (str, int, float, bool)) or x is None else json.dumps(jsonable(x)))
+                       for k, x in row.items()} for row in v])
+    return Markdown(str(v))
 
 
 def action_items(study) -> Markdown:
