@@ -10,7 +10,7 @@ from handmade_lake import T0, write_lake
 
 import workbench as wb
 from workbench.rca.finding import Evidence, Finding, Findings, subject
-from workbench.rca.headline import findings_markdown, headline_html
+from workbench.rca.headline import headline_html
 from workbench.rca.impact import measure_impact
 
 
