@@ -73,3 +73,11 @@ def test_sections_are_numbered_and_listed_when_there_are_enough():
     assert '<a href="#Why">Why this</a>' in out and '<span class="wb-section-number">3</span>Next' in out
     short = number_sections("<main>" + _h2("A", "A") + "</main>")
     assert "wb-toc" not in short and '<span class="wb-section-number">1</span>A' in short
+
+
+def test_contents_sit_right_under_the_headline_card():
+    page = ('<main><div class="jp-Cell a"><h1>T</h1></div><div class="jp-Cell b"><div class="wb-headline">H</div></div>'
+            '<div class="jp-Cell c"><p>findings written</p></div>'
+            + "".join(_h2(a, a) for a in ("A", "B", "C")) + "</main>")
+    out = number_sections(page)
+    assert out.index("wb-headline") < out.index("wb-toc") < out.index("findings written")

@@ -84,8 +84,8 @@ def interactive_outputs(nb) -> int:
 
 
 def number_sections(html: str, *, toc_min: int = 3) -> str:
-    """Number the ``##`` sections (``1 Verdict``) and put a table of contents before the first one
-    when there are at least ``toc_min`` of them."""
+    """Number the ``##`` sections (``1 Verdict``) and put a table of contents under the headline
+    card (else before the first section) when there are at least ``toc_min`` of them."""
     found: list[tuple[str, str]] = []
 
     def number(m: re.Match) -> str:
@@ -100,9 +100,10 @@ def number_sections(html: str, *, toc_min: int = 3) -> str:
     items = "".join(f'<li><a href="#{anchor}">{re.sub(r"<[^>]+>", "", title)}</a></li>' for anchor, title in found)
     toc = f'<nav class="wb-toc" aria-label="Contents"><b>Contents</b><ol>{items}</ol></nav>'
     first = out.find(f'<h2 id="{found[0][0]}">')
-    # before the cell holding the first section heading
-    cell = out.rfind('<div class="jp-Cell ', 0, first)
-    at = cell if cell != -1 else first
+    # right under the headline card when there is one, else before the first section's cell
+    head = out.find('class="wb-headline"', 0, first)
+    cell = out.find('<div class="jp-Cell ', head) if head != -1 else out.rfind('<div class="jp-Cell ', 0, first)
+    at = cell if 0 <= cell <= first else first
     return out[:at] + toc + out[at:]
 
 
