@@ -1,4 +1,7 @@
-"""Triage accuracy over the generated suite: every cause x variant x 3 seeds, plus healthy lakes.
+"""Triage accuracy over the generated suite: every cause x variant once, plus 4 healthy lakes.
+
+The 3-seed sweep (66 lakes, 6 min here) is a benchmark: `benchmarks/rca_suite.py --seeds 3`, its
+figures in benchmarks/README.md. The suite keeps one lake per cause and variant (25 lakes, ~2.5 min).
 
 Sizes (30k-80k rows), spans (18-28 days), tasks (binary, multiclass, regression) and the analyst's
 lead (6-30 h before the onset) vary per seed; the seeds here are not the ones the thresholds were
@@ -23,7 +26,7 @@ spec.loader.exec_module(suite)
 @pytest.mark.slow
 def test_triage_accuracy_over_the_generated_suite(tmp_path_factory):
     root = tmp_path_factory.mktemp("suite")
-    results = [suite.run_case(c, root) for c in suite.cases(3, first_seed=7000)]
+    results = [suite.run_case(c, root) for c in suite.cases(1, first_seed=7000, healthy=4)]
     s = suite.summarise(results)
     print()
     print(suite.render_matrix(s["matrix"]))
@@ -33,7 +36,7 @@ def test_triage_accuracy_over_the_generated_suite(tmp_path_factory):
             print("miss:", r["cause"], r["variant"], r["seed"], r["task"], r["got"], r.get("onset_error_h"),
                   r["ranking"][:2], r.get("truth_subject"))
     assert not s["errors"], s["errors"]
-    assert s["healthy"] >= 6 and s["healthy_false_alarms"] == 0
+    assert s["healthy"] >= 4 and s["healthy_false_alarms"] == 0
     assert s["top1"] >= 0.95
     assert s["culprit"] >= 0.90
     assert s["onset"] >= 0.90
