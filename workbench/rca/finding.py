@@ -139,8 +139,9 @@ class Finding(Result):
         if missing:
             object.__setattr__(self, "subject", {**subject(), **self.subject})
 
-    def culprit(self) -> str:
-        """The subject as short text (``model_version=1.6.0``, ``segment=region=EU``)."""
+    def culprit(self, *, words: bool = False) -> str:
+        """The subject as short text (``model_version=1.6.0``, ``segment=region=EU``); with
+        ``words``, as a sentence reads it (``model version 1.6.0``)."""
         parts = []
         for k in SUBJECT_KEYS:
             v = self.subject.get(k)
@@ -148,7 +149,7 @@ class Finding(Result):
                 continue
             if isinstance(v, dict):
                 v = "=".join(str(x) for x in v.values())
-            parts.append(f"{k}={v}")
+            parts.append(f"{k.replace('_', ' ')} {v}" if words else f"{k}={v}")
         return ", ".join(parts) or "—"
 
     def _summary(self) -> str:

@@ -35,17 +35,6 @@ def _span(hours: float | None) -> str:
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
 
 
-def _culprit(subject: dict[str, Any]) -> str:
-    parts = []
-    for k, v in subject.items():
-        if v is None:
-            continue
-        if isinstance(v, dict):
-            v = "=".join(str(x) for x in v.values())
-        parts.append(f"{k.replace('_', ' ')} {v}")
-    return ", ".join(parts) or "—"
-
-
 def _quality(q: dict[str, Any] | None) -> str | None:
     if not q or q.get("baseline") is None or q.get("current") is None:
         return None
@@ -76,7 +65,7 @@ def headline_parts(findings) -> dict[str, Any]:
         first = ("widen the window or add lineage (rollouts, pipeline runs) for the symptoms that moved"
                  if breached else "nothing to do: the window looks healthy")
         return {"title": "No root cause found", "verdict": "none", "lines": lines, "first": first}
-    lines = [("Culprit", _culprit(top.subject))]
+    lines = [("Culprit", top.culprit(words=True))]
     onset = _time(top.onset)
     if top.onset_interval:
         onset += f" (the data moved between {_time(top.onset_interval[0])} and {_time(top.onset_interval[1])})"
