@@ -128,6 +128,14 @@ class Context:
                 f"{c}" for c, n in self.invalid_values.items()))
         self.timeline = lake.lineage.timeline(lo - thresholds.timeline_lead, end)
 
+    # -- generation lakes --------------------------------------------------------------
+    @cached_property
+    def llm(self):
+        """Evidence of a generation lake's LLM calls (:class:`~workbench.rca.llm_evidence.LLMEvidence`)."""
+        from workbench.rca.llm_evidence import LLMEvidence
+
+        return LLMEvidence(self)
+
     # -- service levels ---------------------------------------------------------------
     @cached_property
     def slis(self) -> tuple[ev.SLIResult, ev.SLIResult]:

@@ -22,6 +22,7 @@ from workbench.rca.finding import DECISION_THRESHOLD, Finding, Findings
 from workbench.rca.hypothesis import Hypothesis
 from workbench.rca.impact import measure_impact
 from workbench.rca.latency_regression import LatencyRegression
+from workbench.rca.llm_causes import LLM_HYPOTHESES
 from workbench.rca.pii_leak import PIILeak
 from workbench.rca.retrain_regression import RetrainRegression
 from workbench.rca.schema_mismatch import SchemaMismatch
@@ -36,7 +37,7 @@ __all__ = ["BUILTIN_HYPOTHESES", "ENTRY_POINT_GROUP", "SHARE_WEIGHT", "Hypothesi
 ENTRY_POINT_GROUP = "workbench.hypotheses"
 BUILTIN_HYPOTHESES: tuple[type[Hypothesis], ...] = (
     DataDrift, SchemaMismatch, ThirdPartyChange, LatencyRegression, ServingBug, RetrainRegression, BiasRegression,
-    TelemetryLoss, PIILeak)
+    TelemetryLoss, PIILeak, *LLM_HYPOTHESES)
 
 
 class _Callable(Hypothesis):
