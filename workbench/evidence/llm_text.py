@@ -1,0 +1,191 @@
+"""Per-row text signals of LLM calls, as polars expressions (no judge, no model, no Python per row).
+
+:func:`signal_exprs` turns the text and retrieval columns of a generation lake into a few numbers
+per call (refusal, groundedness proxy, citations, retrieval health, lengths) that a one-pass
+summary can stream and sum over millions of rows. Detectors that need whole rows (paraphrased
+refusals, unsupported sentences, re-asks, new topics, leaked personal data) live in
+:mod:`workbench.evidence.llm_topics` and work on a bounded sample.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+
+import polars as pl
+
+__all__ = ["CITATION_PATTERN", "GROUNDED_SAMPLE", "REFUSAL_PATTERNS", "SIGNALS", "STOPWORDS", "WORD_PATTERN", "refusal_regex",
+           "signal_exprs"]
+
+#: Refusal phrases, matched anywhere in the lower-cased response (Rust regex syntax; ``[’']``
+#: accepts a straight or a curly apostrophe). A response matching any is a refusal. Lower case on
+#: purpose: lower-casing once and matching is ~20x cheaper than a case-insensitive regex.
+#: Kept short and literal: paraphrases are caught by :func:`refusal_similarity`.
+REFUSAL_PATTERNS: tuple[str, ...] = (
+    r"\bi[’']m sorry,? but i (?:can[’']?t|cannot|am unable|[’']m unable|won[’']t)",
+    r"\bi am sorry,? but i (?:can[’']?t|cannot|am unable|won[’']t)",
+    r"\bi (?:can[’']?t|cannot|can not) (?:help|assist|provide|comply|answer|share|do that|support)",
+    r"\bi[’']m (?:not able|unable) to\b",
+    r"\bi am (?:not able|unable) to\b",
+    r"\bi (?:won[’']t|will not) be able to (?:help|assist|provide|answer)",
+    r"\bas an ai\b",
+    r"\bas a language model\b",
+    r"\bi[’']m not (?:allowed|permitted) to\b",
+    r"\bi am not (?:allowed|permitted) to\b",
+    r"\bi must (?:decline|refuse)\b",
+    r"\bi (?:have to|need to) decline\b",
+    r"\bcan[’']?t (?:help|assist) with (?:that|this)\b",
+    r"\b(?:goes|is) against (?:my|our) (?:guidelines|policy|policies)\b",
+)
+
+#: A content word: a maximal run of ASCII letters, at least 4 long, of the lower-cased text
+#: (accented letters split a word; digits and punctuation separate words).
+WORD_PATTERN = r"[a-z]{4,}"
+
+#: Words of 4+ letters too common to say anything about grounding (function words, politeness).
+STOPWORDS: tuple[str, ...] = tuple(sorted(set("""
+about above after again against also among another anything around because been before being below
+between both cannot could does doing done down during each either else enough even ever every from
+further getting given have having here hers herself himself into itself just less like made make many
+might more most much must myself need never next none only other others ours ourselves over own
+please really same shall should since some something such sure than thank thanks that their theirs
+them themselves then there these they thing things this those though through thus together under
+until upon very want well were what whatever when where whether which while whom whose will with
+within without would your yours yourself yourselves able also okay help hello
+""".split())))
+
+#: A citation: a bracketed token without spaces, e.g. ``[doc-123]``, ``[kb/42]``, ``[3]``
+#: (a markdown link's ``[text](url)`` is not one). A number cites the retrieved document at
+#: that 1-based position.
+CITATION_PATTERN = r"\[[A-Za-z0-9][A-Za-z0-9_.:#/-]{0,63}\]\(?"
+
+#: Default share of rows on which ``grounded_share`` is computed (see :func:`signal_exprs`).
+GROUNDED_SAMPLE = 0.125
+_SAMPLE_SEED = 14
+
+#: The signals and their dtypes, in the order :func:`signal_exprs` returns them.
+SIGNALS: dict[str, pl.DataType] = {
+    "refusal": pl.Boolean(), "grounded_share": pl.Float64(), "citations": pl.Int64(),
+    "unsupported_citations": pl.Int64(), "empty_retrieval": pl.Boolean(), "top_retrieval_score": pl.Float64(),
+    "response_chars": pl.Int64(), "prompt_chars": pl.Int64(),
+}
+
+
+def refusal_regex() -> str:
+    """The one regex of :data:`REFUSAL_PATTERNS`, for ``str.contains`` on lower-cased text."""
+    return "|".join(REFUSAL_PATTERNS)
+
+
+def _content_words(text: pl.Expr) -> pl.Expr:
+    """Hashes of the content words of a text (a list, repeats kept; null for null text).
+
+    Words are hashed (64 bits, collisions negligible) so the set operations run on integers:
+    about twice as fast as on strings.
+    """
+    stop = pl.Series(list(STOPWORDS)).implode()
+    return (text.str.to_lowercase().str.extract_all(WORD_PATTERN)
+            .list.eval(pl.element().filter(~pl.element().is_in(stop)).hash()))
+
+
+def _grounded_share(sample: float) -> pl.Expr:
+    keep = pl.lit(True)
+    if sample < 1.0:
+        # the key's hash picks the rows; texts of other rows become null *before* tokenising, so
+        # their words are never built (a when/then on the result would still compute them all)
+        keep = (pl.col("request_id").hash(_SAMPLE_SEED) % 1_000_000) < int(round(sample * 1_000_000))
+    resp = pl.when(keep).then(pl.col("response_text"))
+    ctx = pl.when(keep).then(pl.col("context_text"))
+    words = _content_words(resp)
+    n = words.list.n_unique()
+    found = words.list.set_intersection(_content_words(ctx)).list.len()
+    usable = (resp.str.len_bytes() > 0) & (ctx.str.len_bytes() > 0) & (n > 0)
+    return pl.when(usable).then(found / n).otherwise(None).cast(pl.Float64).alias("grounded_share")
+
+
+def _cited(col: str = "response_text") -> pl.Expr:
+    """Distinct cited ids of the response, brackets stripped, markdown links dropped."""
+    return (pl.col(col).str.extract_all(CITATION_PATTERN)
+            .list.eval(pl.element().filter(~pl.element().str.ends_with("(")).str.strip_chars("[]"))
+            .list.unique())
+
+
+def signal_exprs(columns: Collection[str], *, grounded_sample: float = GROUNDED_SAMPLE) -> list[pl.Expr]:
+    """Per-row signals of LLM calls that the present ``columns`` allow, as polars expressions.
+
+    Every expression is native polars (regexes and list operations, no Python per row), so
+    ``lf.with_columns(signal_exprs(lf.collect_schema().names()))`` streams.
+
+    Parameters
+    ----------
+    columns : collection of str
+        The frame's column names (canonical roles: ``prompt_text``, ``response_text``,
+        ``context_text``, ``retrieved_ids``, ``retrieval_scores``, ``request_id``).
+    grounded_sample : float, default :data:`GROUNDED_SAMPLE`
+        Share of rows, chosen by a seeded hash of ``request_id`` (all rows without that column),
+        on which ``grounded_share`` is computed; it is null on the others. Word sets are the one
+        costly signal (~27 s per million calls with ~1 KB of text on 2 cores, see
+        benchmarks/README.md); an hourly mean over an eighth of the calls is as good as over all.
+        Pass 1.0 for every row.
+
+    Returns
+    -------
+    list of Expr
+        Among, in this order (see :data:`SIGNALS`):
+
+        - ``refusal`` (Boolean; needs response_text): the lower-cased response matches
+          :data:`REFUSAL_PATTERNS` (null when the response is null);
+        - ``grounded_share`` (Float64 in [0, 1]; response_text and context_text): the share of the
+          response's distinct content words (:data:`WORD_PATTERN`, minus :data:`STOPWORDS`) that
+          occur as words of the context; null when either text is null or empty, when the
+          response has no content word, or when the row is outside ``grounded_sample``;
+        - ``citations`` (Int64; response_text): distinct ids cited as :data:`CITATION_PATTERN`;
+        - ``unsupported_citations`` (Int64; response_text and retrieved_ids): those of the cited
+          ids that are neither a retrieved id nor a number from 1 to the number retrieved (a null
+          list counts as nothing retrieved);
+        - ``empty_retrieval`` (Boolean; retrieved_ids): the list is null or empty;
+        - ``top_retrieval_score`` (Float64; retrieval_scores): the largest score (null when none);
+        - ``response_chars``, ``prompt_chars`` (Int64): lengths in characters.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> df = pl.DataFrame({"response_text": ["I'm sorry, but I can't help with that."],
+    ...                    "context_text": ["Opening hours: we help with returns."]})
+    >>> df.select(signal_exprs(df.columns)).row(0, named=True)["refusal"]
+    True
+    """
+    if not 0.0 < grounded_sample <= 1.0:
+        from workbench.exceptions import InvalidValueError
+
+        msg = f"grounded_sample must be in (0, 1], got {grounded_sample!r}\n\nPass 1.0 to compute it on every row."
+        raise InvalidValueError(msg)
+    cols = set(columns)
+    if "request_id" not in cols:
+        grounded_sample = 1.0
+    out: list[pl.Expr] = []
+    resp, ctx, ids = "response_text" in cols, "context_text" in cols, "retrieved_ids" in cols
+    if resp:
+        out.append(pl.col("response_text").str.to_lowercase().str.contains(refusal_regex()).alias("refusal"))
+    if resp and ctx:
+        out.append(_grounded_share(grounded_sample))
+    if resp:
+        out.append(_cited().list.len().cast(pl.Int64).alias("citations"))
+    if resp and ids:
+        retrieved = pl.col("retrieved_ids").fill_null(pl.lit([], dtype=pl.List(pl.String)))
+        positions = pl.int_ranges(1, retrieved.list.len() + 1).cast(pl.List(pl.String))
+        known = pl.concat_list(retrieved, positions)
+        out.append(_cited().list.set_difference(known).list.len().cast(pl.Int64).alias("unsupported_citations"))
+    if ids:
+        out.append((pl.col("retrieved_ids").is_null() | (pl.col("retrieved_ids").list.len() == 0))
+                   .alias("empty_retrieval"))
+    if "retrieval_scores" in cols:
+        out.append(pl.col("retrieval_scores").list.max().cast(pl.Float64).alias("top_retrieval_score"))
+    if resp:
+        out.append(pl.col("response_text").str.len_chars().cast(pl.Int64).alias("response_chars"))
+    if "prompt_text" in cols:
+        out.append(pl.col("prompt_text").str.len_chars().cast(pl.Int64).alias("prompt_chars"))
+    return out
+
+
+# Checked once at import: a typo in the phrase list fails loudly here, not inside a polars query.
+re.compile(refusal_regex())
