@@ -44,3 +44,9 @@ __all__ += ["ALPHA", "CanaryPair", "EmbeddingThresholds", "IncidentTimeRules", "
             "PIIThresholds", "SLIThresholds", "SegmentRegressionThresholds", "SegmentThresholds", "SliceThresholds",
             "VersionThresholds", "canary_verdict", "choose_canary", "estimate_over_time", "incident_times",
             "psi_over_time"]
+
+# generation lakes (LLM calls): the summary with text signals, and the quality / cost proxies
+from workbench.evidence.llm_calls import summarize_llm  # noqa: E402
+from workbench.evidence.llm_compare import PROXIES, ProxyChange, compare_proxies, proxy_series  # noqa: E402
+
+__all__ += ["PROXIES", "ProxyChange", "compare_proxies", "proxy_series", "summarize_llm"]

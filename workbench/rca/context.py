@@ -31,6 +31,7 @@ from workbench.exceptions import InsufficientDataError, WorkbenchError
 from workbench.lake import Lake
 from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
 from workbench.lake.labels import POSITIVE_TEXT
+from workbench.lake.manifest import GENAI_ROLES
 from workbench.rca.thresholds import RCA_THRESHOLDS, RcaThresholds
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
 from workbench.summaries.binning import Binning
@@ -497,6 +498,10 @@ class Context:
         schema = lf.collect_schema()
         skip = {"request_id", "trace_id", "model_version", "route", "prediction", "label", "feature_set_version",
                 *lake.categorical_features, *lake.segments}
+        if lake.task == "generation":
+            # the calls' texts are scanned by the generation-lake check (personal data in an answer
+            # that the user's own prompt did not carry); ids, models and versions hold none
+            skip |= set(GENAI_ROLES) | {"router_decision", "shadow_of"}
         cols = [c for c, t in schema.items() if t == pl.String and c not in skip and c not in lake.sensitive]
         base = ev.scan_pii(window(lf, self.baseline_start, self.baseline_end), sensitive=lake.sensitive,
                            columns=cols)

@@ -23,7 +23,8 @@ import polars as pl
 from workbench.evidence.llm_compare import PROXIES, ProxyChange, compare_proxies, proxy_onset
 from workbench.evidence.onset import OnsetResult, detect_onset
 from workbench.evidence.overlap import floor_hour
-from workbench.summaries.generation import LLMSummary, summarize_calls
+from workbench.evidence.llm_calls import summarize_llm
+from workbench.summaries.generation import LLMSummary
 
 __all__ = ["Change", "LLMEvidence", "LLM_THRESHOLDS", "LLMThresholds"]
 
@@ -120,12 +121,8 @@ class LLMEvidence:
         self.t = thresholds
         lake = ctx.lake
         self.lo = min(ctx.baseline_start, ctx.start)
-        frame = lake.predictions(with_labels=True)
-        cols = set(frame.collect_schema())
-        signals = _signals(cols)
         ctx.progress("summarising LLM calls (one pass)")
-        self.summary: LLMSummary = summarize_calls(frame, start=self.lo, end=ctx.end, signals=signals,
-                                                   prices=lake.lineage.prices, what=lake.manifest.predictions)
+        self.summary: LLMSummary = summarize_llm(lake, self.lo, ctx.end)
         self.b_lo, self.b_hi = floor_hour(ctx.baseline_start), floor_hour(ctx.baseline_end)
         self.w_lo = floor_hour(ctx.start)
         self.baseline = self.summary.where((pl.col("bucket") >= self.b_lo) & (pl.col("bucket") < self.b_hi))
@@ -315,14 +312,6 @@ class LLMEvidence:
             return None
         share = c.n_b / whole.n_b if whole.n_b else 0.0
         return float(min(1.0, max(0.0, share * c.difference / whole.difference)))
-
-
-def _signals(cols: set[str]) -> list[pl.Expr]:
-    try:
-        from workbench.evidence.llm_text import signal_exprs
-    except ImportError:  # pragma: no cover - the text signals are part of the package
-        return []
-    return list(signal_exprs(cols))
 
 
 def _row(t: pl.DataFrame) -> dict[str, Any]:

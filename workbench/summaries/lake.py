@@ -64,7 +64,7 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
     schema = frame.collect_schema()
     cols = [c for c in schema.names() if c in wanted]
     labelled = None
-    if lake.has_labels and "label" not in cols:
+    if lake.has_labels and "label" not in cols and lake.task != "generation":  # LLM feedback: summaries.generation
         keys = ["timestamp", "model_version", "route", *segs]
         lab_cols = [c for c in (*keys, "score", "prediction") if c in schema] + ["label"]
         labelled = window(lake.predictions(lab_cols, with_labels=True), start, end)

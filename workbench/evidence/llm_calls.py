@@ -1,0 +1,37 @@
+"""The LLM calls of a generation lake, summarised with their text signals: the entry point the
+evidence, the charts, the Explorer and the templates share."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from workbench.evidence.llm_text import signal_exprs
+from workbench.exceptions import UsageError
+from workbench.lake import Lake
+from workbench.lake.timestamps import parse_time
+from workbench.summaries.generation import LLMSummary, summarize_calls
+
+__all__ = ["summarize_llm"]
+
+
+def summarize_llm(lake: Lake, start=None, end=None, *, bucket: str = "1h") -> LLMSummary:
+    """One pass over the lake's LLM calls in ``[start, end)`` (default: all of them), joined to
+    their delayed feedback, with the per-row text signals (refusal, groundedness, citations,
+    retrieval health, lengths) and costs from lineage/prices.csv when calls carry none.
+
+    Raises
+    ------
+    UsageError
+        When the lake is not a ``task: generation`` lake.
+    """
+    if lake.task != "generation":
+        raise UsageError(f"summarize_llm: lake {lake.name!r} is a {lake.task} lake, not task: generation",
+                         hint="LLM call summaries need a generation lake (docs/genai.md)")
+    lo, hi = lake.time_range()
+    start = lo if start is None else parse_time(start, what="start")
+    end = parse_time(end, what="end") if end is not None else hi + dt.timedelta(microseconds=1)
+    frame = lake.predictions(with_labels=True)
+    return summarize_calls(frame, start=start, end=end, bucket=bucket,
+                           signals=signal_exprs(frame.collect_schema().names()),
+                           prices=lake.lineage.prices, what=lake.manifest.predictions)
+
