@@ -22,9 +22,10 @@ from typing import Any, ClassVar
 from workbench.rca.finding import Evidence, Finding, LineageEvent, subject
 from workbench.rca.hypothesis import Hypothesis
 from workbench.rca.llm_evidence import Change, Effect, LLMEvidence
+from workbench.rca.llm_text_causes import LLMPIILeak, TopicShift
 
 __all__ = ["PromptRegression", "ProviderModelChange", "RetrievalRegression", "SafetyRegression", "CostRegression",
-           "RoutingRegression", "LLM_HYPOTHESES", "LLMCauseThresholds"]
+           "RoutingRegression", "LLMLatencyRegression", "LLM_HYPOTHESES", "LLMCauseThresholds"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ class _LLMCause(Hypothesis):
     def strength(self, eff: Effect) -> tuple[float, Any]:
         return eff.strength(set(self.families))
 
-    def competing(self, eff: Effect) -> float:
+    def competing(self, ev: LLMEvidence, eff: Effect) -> float:
         return max([eff.strength(f)[0] for f in self.competitors] or [0.0])
 
     def judge(self, ev: LLMEvidence, ch: Change, eff: Effect) -> Finding | None:
@@ -81,7 +82,7 @@ class _LLMCause(Hypothesis):
         if top is None or s <= 0:
             return None
         align, onset = ev.alignment(ch, top.proxy)
-        rival = self.competing(eff)
+        rival = self.competing(ev, eff)
         th = self.thresholds
         score = th.max_score * s * align * (1.0 - th.compete * rival) * (1.0 if ch.lineage else th.silent)
         return self.finding(ev, ch, eff, score, top, onset)
@@ -263,5 +264,28 @@ class RoutingRegression(_LLMCause):
                 "Alert on the router mix: a step in the share of a route is a change to review.")
 
 
+class LLMLatencyRegression(_LLMCause):
+    """Latency or time to first token rose with a release. A release that switched the requested
+    model to a pricier (and slower) one is a cost regression first: its latency is evidence there."""
+
+    cause = "latency_regression"
+    chart = "llm_proxies"
+    kinds = ("release",)
+    families = ("latency",)
+    competitors = ()
+
+    def competing(self, ev, eff):
+        switched = any(c.kind == "request_model" and abs((c.at - eff.change.at).total_seconds()) <= 3600
+                       for c in ev.changes)
+        return eff.strength("cost")[0] if switched else 0.0
+
+    def next_steps(self, ch, top):
+        return (f"Roll back release {ch.value} (or its canary) and confirm {top.spec.label} recovers.",
+                "Split the latency into time to first token (queueing, region, provider) and generation time "
+                "(output tokens) to find which grew.",
+                "Check the provider's status page and the release's client settings (region, streaming, retries).")
+
+
 LLM_HYPOTHESES: tuple[type[Hypothesis], ...] = (PromptRegression, ProviderModelChange, RetrievalRegression,
-                                                SafetyRegression, CostRegression, RoutingRegression)
+                                                SafetyRegression, CostRegression, RoutingRegression,
+                                                LLMLatencyRegression, LLMPIILeak, TopicShift)

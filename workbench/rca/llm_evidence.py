@@ -292,7 +292,9 @@ class LLMEvidence:
         o = self.onset(proxy)
         if o is None or o.at is None:
             return 0.5, o
-        d = abs((o.at - change.at).total_seconds()) / 3600
+        # a release ramps (canary, then promotion): its proxy steps when most calls move over
+        times = [change.at, *(e["at"] for e in change.lineage if e.get("at") is not None)]
+        d = min(abs((o.at - t).total_seconds()) for t in times) / 3600
         if d <= self.t.align_hours:
             return 1.0, o
         return max(0.0, 1.0 - (d - self.t.align_hours) / (self.t.misalign_hours - self.t.align_hours)), o
