@@ -7,6 +7,7 @@ several retrievals feeding one call are concatenated in time order. The input is
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ Format = Literal["otlp", "openinference", "langfuse", "auto"]
 FORMATS = ("otlp", "openinference", "langfuse")
 _SUFFIXES = (".json", ".jsonl", ".ndjson")
 _READERS = {"otlp": otlp.read_otlp, "openinference": openinference.read_phoenix, "langfuse": langfuse.read_langfuse}
+_FIELD_TAIL = re.compile(r"\]\.?")  # "resourceSpans[0]...spans[2].startTimeUnixNano" -> "startTimeUnixNano"
 _RESOURCE_DROPPED = ("service.version", "telemetry.sdk.", "telemetry.auto.")
 
 
@@ -218,7 +220,7 @@ def import_telemetry(src: str | Path, out: str | Path, *, format: Format = "auto
     def bad(b: BadSpan) -> None:
         if on_bad_span == "error":
             raise b.error()
-        skipped[f"{b.field.rsplit('.', 1)[-1]}: {b.reason}"] += 1
+        skipped[f"{_FIELD_TAIL.split(b.field)[-1]}: {b.reason}"] += 1
 
     for source, item in _spans(files, format, formats):
         spans_read += 1

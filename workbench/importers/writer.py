@@ -113,9 +113,12 @@ def write_lake(rows: list[dict[str, Any]], out: Path, *, name: str, extra_names:
         header = f"# written by `workbench import` from {source}\n"
         (tmp / "workbench.yaml").write_text(header + yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
         if out.exists():
-            if not replace:  # pragma: no cover - checked by the caller before any work
-                raise FileExistsError(out)
-            shutil.rmtree(out) if any(out.iterdir()) else out.rmdir()
+            if any(out.iterdir()):
+                if not replace:  # pragma: no cover - checked by the caller before any work
+                    raise FileExistsError(out)
+                shutil.rmtree(out)
+            else:
+                out.rmdir()
         tmp.rename(out)
     finally:
         if tmp.exists():
