@@ -24,7 +24,7 @@ __all__ = ["import_telemetry", "ImportResult", "detect_format", "FORMATS"]
 Format = Literal["otlp", "openinference", "langfuse", "auto"]
 FORMATS = ("otlp", "openinference", "langfuse")
 _SUFFIXES = (".json", ".jsonl", ".ndjson")
-_READERS = {"otlp": otlp.read_otlp, "openinference": openinference.read_phoenix, "langfuse": langfuse.read_langfuse}
+_READERS = {"otlp": otlp.read_otlp, "openinference": openinference.read_phoenix}
 _FIELD_TAIL = re.compile(r"\]\.?")  # "resourceSpans[0]...spans[2].startTimeUnixNano" -> "startTimeUnixNano"
 _RESOURCE_DROPPED = ("service.version", "telemetry.sdk.", "telemetry.auto.")
 
@@ -127,9 +127,13 @@ def _check_out(src: Path, out: Path, *, overwrite: bool, allow_inside_source: bo
 
 def _spans(files: list[Path], fmt: str, formats: dict[str, str]) -> Iterator[tuple[str, Span | BadSpan]]:
     for f in files:
-        this = detect_format(f) if fmt == "auto" else fmt
-        formats[str(f)] = this
-        for item in _READERS[this](f):
+        formats[str(f)] = detect_format(f) if fmt == "auto" else fmt
+    lf = [f for f in files if formats[str(f)] == "langfuse"]
+    traces = langfuse.trace_index(lf) if lf else {}
+    for f in files:
+        this = formats[str(f)]
+        items = langfuse.read_langfuse(f, traces) if this == "langfuse" else _READERS[this](f)
+        for item in items:
             yield this, item
 
 

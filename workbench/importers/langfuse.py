@@ -26,28 +26,38 @@ from typing import Any
 
 from workbench.importers.records import BadSpan, FieldError, Span, read_json_records, to_float, to_int, to_ns, to_str
 
-__all__ = ["read_langfuse", "looks_like_langfuse", "langfuse_call"]
+__all__ = ["read_langfuse", "looks_like_langfuse", "langfuse_call", "trace_index"]
 
 
 def looks_like_langfuse(value: Any) -> bool:
     if not isinstance(value, dict):
         return False
-    if "startTime" in value and "type" in value:
+    if "type" in value and ("startTime" in value or "traceId" in value):
         return True
     return "observations" in value and ("sessionId" in value or "timestamp" in value)
 
 
-def read_langfuse(path: Path) -> Iterator[Span | BadSpan]:
+def _is_trace(rec: Any) -> bool:
+    return isinstance(rec, dict) and "observations" in rec and "type" not in rec
+
+
+def trace_index(paths: list[Path]) -> dict[str, dict]:
+    """Traces found anywhere in the input, by id (observations of one file may have their trace in another)."""
+    return {str(rec["id"]): rec for p in paths for _l, _w, rec in read_json_records(p)
+            if _is_trace(rec) and rec.get("id") is not None}
+
+
+def read_langfuse(path: Path, traces: dict[str, dict] | None = None) -> Iterator[Span | BadSpan]:
     """GENERATION observations as spans whose attributes are the observation's fields (plus
     ``trace.sessionId`` / ``trace.release`` from its trace when the input holds the trace)."""
     observations: list[tuple[int | None, str, dict, dict]] = []
-    traces: dict[str, dict] = {}
+    traces = dict(traces or {})
     for line, where, rec in read_json_records(path):
         at = where or "observation"
         if not isinstance(rec, dict) or not looks_like_langfuse(rec):
             yield BadSpan(str(path), line, at, "neither a Langfuse observation nor a trace")
             continue
-        if "observations" in rec and "type" not in rec:  # a trace
+        if _is_trace(rec):
             if rec.get("id") is not None:
                 traces[str(rec["id"])] = rec
             for i, obs in enumerate(rec.get("observations") or []):
