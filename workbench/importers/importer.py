@@ -7,7 +7,6 @@ several retrievals feeding one call are concatenated in time order. The input is
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,7 +24,6 @@ Format = Literal["otlp", "openinference", "langfuse", "auto"]
 FORMATS = ("otlp", "openinference", "langfuse")
 _SUFFIXES = (".json", ".jsonl", ".ndjson")
 _READERS = {"otlp": otlp.read_otlp, "openinference": openinference.read_phoenix}
-_FIELD_TAIL = re.compile(r"\]\.?")  # "resourceSpans[0]...spans[2].startTimeUnixNano" -> "startTimeUnixNano"
 _RESOURCE_DROPPED = ("service.version", "telemetry.sdk.", "telemetry.auto.")
 
 
@@ -46,7 +44,7 @@ class ImportResult:
 
     def render(self) -> str:
         fmts = ", ".join(sorted(set(self.formats.values())))
-        lines = [f"wrote {self.out}: {self.rows} LLM calls from {len(self.formats)} file(s) ({fmts}); "
+        lines = [f"wrote {self.out}: {self.rows} LLM call(s) from {len(self.formats)} file(s) ({fmts}); "
                  f"{self.spans_read} spans read, {self.not_llm} neither LLM calls nor retrievals",
                  f"retrieval spans attached to a call: {self.retrievals_attached}"
                  + (f" ({self.retrievals_unattached} in traces without an LLM call, left out)"
@@ -224,7 +222,7 @@ def import_telemetry(src: str | Path, out: str | Path, *, format: Format = "auto
     def bad(b: BadSpan) -> None:
         if on_bad_span == "error":
             raise b.error()
-        skipped[f"{_FIELD_TAIL.split(b.field)[-1]}: {b.reason}"] += 1
+        skipped[f"{b.short_field}: {b.reason}"] += 1
 
     for source, item in _spans(files, format, formats):
         spans_read += 1
@@ -249,7 +247,8 @@ def import_telemetry(src: str | Path, out: str | Path, *, format: Format = "auto
         except FieldError as exc:
             bad(BadSpan(item.file, item.line, f"{item.path}.{exc.field}", exc.reason))
 
-    attached, unattached = _attach(calls, side)
+    attached, unattached, lone_embeddings = _attach(calls, side)
+    not_llm += lone_embeddings
     if not calls:
         msg = "no LLM call found in the input"
         raise ImportFormatError(msg, file=str(src), expected="spans with gen_ai.* attributes, OpenInference "
@@ -274,16 +273,19 @@ def import_telemetry(src: str | Path, out: str | Path, *, format: Format = "auto
                         prompts=written["prompts"], notes=tuple(notes))
 
 
-def _attach(calls: list[dict[str, Any]], side: dict[str, list[tuple[int, str, Any]]]) -> tuple[int, int]:
+def _attach(calls: list[dict[str, Any]], side: dict[str, list[tuple[int, str, Any]]]) -> tuple[int, int, int]:
+    """Attach retrievals and embeddings to calls. Returns (retrievals attached, retrievals left out,
+    embeddings left out): left out when their trace has no LLM call."""
     by_trace: dict[str, list[dict[str, Any]]] = {}
     for r in calls:
         by_trace.setdefault(r["trace_id"], []).append(r)
-    attached = unattached = 0
+    attached = unattached = lone_embeddings = 0
     for trace, items in side.items():
         targets = sorted(by_trace.get(trace, []), key=lambda r: r["_start"])
         for start, kind, payload in sorted(items, key=lambda x: x[0]):
             if not targets:
                 unattached += kind == "retrieval"
+                lone_embeddings += kind == "embedding"
                 continue
             after = [r for r in targets if r["_start"] >= start]
             call = after[0] if after else targets[-1]
@@ -304,4 +306,4 @@ def _attach(calls: list[dict[str, Any]], side: dict[str, list[tuple[int, str, An
         versions = [d["index_version"] for d in docs if d.get("index_version")]
         if versions and not r.get("index_version"):
             r["index_version"] = versions[0]
-    return attached, unattached
+    return attached, unattached, lone_embeddings

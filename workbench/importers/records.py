@@ -61,11 +61,16 @@ class BadSpan:
     field: str
     reason: str
 
+    @property
+    def short_field(self) -> str:
+        """The field without its place in the document: ``...spans[2].startTimeUnixNano`` -> ``startTimeUnixNano``."""
+        return _FIELD_TAIL.split(self.field)[-1]
+
     def error(self) -> ImportFormatError:
         return ImportFormatError(
-            f"a span lacks a required field or has one that cannot be read: {self.reason}",
+            f"a span cannot be imported: `{self.short_field}`: {self.reason}",
             file=self.file, line=self.line, column=self.field,
-            expected="every LLM or retrieval span with a trace id, a span id and a start time",
+            expected="spans with a trace id, a span id and a start time, and readable attribute values",
             hint="fix the exporter, or pass --on-bad-span skip to count and leave such spans out")
 
 
@@ -126,6 +131,7 @@ def _read_text(path: Path) -> str:
 # values
 
 _HEX = re.compile(r"^[0-9a-fA-F]+$")
+_FIELD_TAIL = re.compile(r"\]\.?")
 
 
 def hex_id(value: Any, field: str, *, size: int, required: bool = True) -> str | None:
