@@ -140,7 +140,9 @@ def _kind(source: str, span: Span) -> tuple[str | None, str | None]:
     if source == "langfuse":
         return "langfuse", "llm"
     if openinference.is_openinference(span):
-        return "openinference", openinference.oi_kind(span)
+        kind = openinference.oi_kind(span)
+        if kind is not None or not genai.is_genai(span):
+            return "openinference", kind
     if genai.is_genai(span):
         return "genai", genai.genai_kind(span)
     return None, None

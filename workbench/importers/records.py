@@ -177,14 +177,7 @@ def to_ns(value: Any, field: str, *, required: bool = True) -> int | None:
     elif isinstance(value, str) and value.isdigit():
         ns = int(value)
     elif isinstance(value, str):
-        try:
-            dt = datetime.fromisoformat(value.replace("Z", "+00:00") if value.endswith("Z") else value)
-        except ValueError:
-            raise FieldError(field, "expected an ISO-8601 time or Unix nanoseconds") from None
-        if dt.tzinfo is None:
-            dt = dt.replace(tzinfo=timezone.utc)
-        delta = dt - datetime(1970, 1, 1, tzinfo=timezone.utc)
-        ns = (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+        ns = _iso_ns(value, field)
     else:
         raise FieldError(field, f"expected a time, found {type(value).__name__}")
     if ns <= 0:
@@ -192,6 +185,26 @@ def to_ns(value: Any, field: str, *, required: bool = True) -> int | None:
             raise FieldError(field, "zero or negative (unset)")
         return None
     return ns
+
+
+_ISO = re.compile(r"^(?P<base>\d{4}-\d\d-\d\d[T ]\d\d:\d\d(?::\d\d)?)(?:\.(?P<frac>\d+))?(?P<tz>Z|z|[+-]\d\d:?\d\d)?$")
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def _iso_ns(value: str, field: str) -> int:
+    """An ISO-8601 time to Unix nanoseconds, keeping every fractional digit (tz-naive: UTC)."""
+    m = _ISO.match(value.strip())
+    if not m:
+        raise FieldError(field, "expected an ISO-8601 time or Unix nanoseconds")
+    tz = m["tz"] or "+00:00"
+    tz = "+00:00" if tz in ("Z", "z") else tz if ":" in tz else f"{tz[:3]}:{tz[3:]}"
+    try:
+        dt = datetime.fromisoformat(m["base"].replace(" ", "T") + tz)
+    except ValueError:
+        raise FieldError(field, "expected an ISO-8601 time or Unix nanoseconds") from None
+    delta = dt - _EPOCH
+    frac = int((m["frac"] or "0").ljust(9, "0")[:9])
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + frac
 
 
 def to_int(value: Any, field: str) -> int | None:
