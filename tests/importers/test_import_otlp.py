@@ -91,6 +91,12 @@ def test_every_field_of_the_llm_calls(export, tmp_path, spans):
     r2 = rows[format(legacy.context.span_id, "016x")]
     b = legacy.attributes
     assert r2["provider"] == b["gen_ai.system"] == "anthropic"  # the legacy attribute
+    assert (r2["request_model"], r2["response_model"]) == (b["gen_ai.request.model"], b["gen_ai.response.model"])
+    assert (r2["input_tokens"], r2["output_tokens"]) == (b["gen_ai.usage.input_tokens"], b["gen_ai.usage.output_tokens"])
+    assert r2["cache_read_tokens"] is None and r2["reasoning_tokens"] is None
+    assert (r2["conversation_id"], r2["prompt_version"]) == ("conv-2", "v8")
+    assert r2["trace_id"] == format(legacy.context.trace_id, "032x") and r2["model_version"] == RELEASE
+    assert r2["attr.deployment_env"] == "prod-us" and r2["attr.app_user_tier"] == 1
     assert r2["operation"] is None and r2["finish_reason"] == "length"
     assert r2["prompt_text"] == "What is my plan?" and r2["response_text"] == "Your plan is Basic."
     assert r2["retrieved_ids"] is None and r2["time_to_first_token_ms"] is None
@@ -138,3 +144,13 @@ def test_a_folder_of_exports(tmp_path, spans):
     write_export(tmp_path / "otel" / "traces-2.json", lines[1:])
     res = import_telemetry(tmp_path / "otel", tmp_path / "lake")
     assert res.rows == 2 and len(res.formats) == 2
+
+
+def test_a_format_given_that_the_file_is_not(export, tmp_path):
+    from workbench.exceptions import ImportFormatError
+
+    with pytest.raises(ImportFormatError, match="neither a Langfuse observation nor a trace") as err:
+        import_telemetry(export, tmp_path / "lake", format="langfuse")
+    assert err.value.line == 1
+    with pytest.raises(ImportFormatError, match="no LLM call found"):
+        import_telemetry(export, tmp_path / "lake", format="openinference", on_bad_span="skip")
