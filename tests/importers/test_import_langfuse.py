@@ -128,3 +128,16 @@ def test_an_observation_without_start_time(tmp_path):
     assert err.value.line == 1 and err.value.column == "observation.startTime"
     res = import_telemetry(path, tmp_path / "lake", format="langfuse", on_bad_span="skip")
     assert res.rows == 1 and res.skipped == {"observation.startTime: missing": 1}
+
+
+def test_an_unreadable_usage_count(tmp_path):
+    bad = json.loads(json.dumps(OBS))
+    bad[0]["usageDetails"]["input"] = "lots"
+    path = tmp_path / "in" / "obs.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"data": bad}))
+    with pytest.raises(ImportFormatError) as err:
+        import_telemetry(path, tmp_path / "lake")
+    assert err.value.column == "data[0].usageDetails.input" and "expected an integer" in str(err.value)
+    res = import_telemetry(path, tmp_path / "lake", on_bad_span="skip")
+    assert res.rows == 1 and res.skipped == {"usageDetails.input: expected an integer": 1}

@@ -167,13 +167,10 @@ def _row(convention: str, span: Span) -> dict[str, Any]:
         extras = {"attr." + sanitize(k): v for k, v in extra.items()}
         release = row.pop("_release")
     else:
-        if convention == "openinference":
-            row, used = openinference.oi_call(span)
-            dropped = openinference.OI_DROPPED + genai.GENAI_DROPPED
-        else:
-            row, used = genai.genai_call(span)
-            dropped = genai.GENAI_DROPPED
-        extras = _extras(span, used, dropped)
+        call = openinference.oi_call if convention == "openinference" else genai.genai_call
+        row, used = call(span)
+        # text and structure attributes of either convention are never kept as extra columns
+        extras = _extras(span, used, openinference.OI_DROPPED + genai.GENAI_DROPPED)
         release = span.resource.get("service.version") or span.attributes.get("service.version")
     row.update(request_id=span.span_id, trace_id=span.trace_id, timestamp=span.start_ns // 1000,
                latency_ms=None if span.end_ns is None else (span.end_ns - span.start_ns) / 1e6,
@@ -247,7 +244,8 @@ def import_telemetry(src: str | Path, out: str | Path, *, format: Format = "auto
             else:
                 not_llm += 1
         except FieldError as exc:
-            bad(BadSpan(item.file, item.line, f"{item.path}.{exc.field}", exc.reason))
+            where = exc.field if exc.field.startswith(item.path) else f"{item.path}.{exc.field}"
+            bad(BadSpan(item.file, item.line, where, exc.reason))
 
     attached, unattached, lone_embeddings = _attach(calls, side)
     not_llm += lone_embeddings
