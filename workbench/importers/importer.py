@@ -24,6 +24,10 @@ Format = Literal["otlp", "openinference", "langfuse", "auto"]
 FORMATS = ("otlp", "openinference", "langfuse")
 _SUFFIXES = (".json", ".jsonl", ".ndjson")
 _READERS = {"otlp": otlp.read_otlp, "openinference": openinference.read_phoenix}
+# text and structure attributes of either convention are never kept as extra columns ("x." is a prefix)
+_DROPPED_KEYS = frozenset(k for k in openinference.OI_DROPPED + genai.GENAI_DROPPED if not k.endswith("."))
+_DROPPED_KEYS |= {"service.version"}
+_DROPPED_PREFIXES = tuple(k for k in openinference.OI_DROPPED + genai.GENAI_DROPPED if k.endswith("."))
 _RESOURCE_DROPPED = ("service.version", "telemetry.sdk.", "telemetry.auto.")
 
 
@@ -148,14 +152,14 @@ def _kind(source: str, span: Span) -> tuple[str | None, str | None]:
     return None, None
 
 
-def _extras(span: Span, used: set[str], dropped: tuple[str, ...]) -> dict[str, Any]:
+def _extras(span: Span, used: set[str]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in span.attributes.items():
-        if k in used or v is None or any(k == d or k.startswith(d) for d in dropped) or k == "service.version":
+        if k in used or v is None or k in _DROPPED_KEYS or k.startswith(_DROPPED_PREFIXES):
             continue
         out["attr." + sanitize(k)] = v
     for k, v in span.resource.items():
-        if v is None or any(k == d or k.startswith(d) for d in _RESOURCE_DROPPED):
+        if v is None or k.startswith(_RESOURCE_DROPPED):
             continue
         out["resource." + sanitize(k)] = v
     return out
@@ -169,8 +173,7 @@ def _row(convention: str, span: Span) -> dict[str, Any]:
     else:
         call = openinference.oi_call if convention == "openinference" else genai.genai_call
         row, used = call(span)
-        # text and structure attributes of either convention are never kept as extra columns
-        extras = _extras(span, used, openinference.OI_DROPPED + genai.GENAI_DROPPED)
+        extras = _extras(span, used)
         release = span.resource.get("service.version") or span.attributes.get("service.version")
     row.update(request_id=span.span_id, trace_id=span.trace_id, timestamp=span.start_ns // 1000,
                latency_ms=None if span.end_ns is None else (span.end_ns - span.start_ns) / 1e6,
