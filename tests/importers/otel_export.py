@@ -20,6 +20,7 @@ from opentelemetry.sdk.resources import Resource  # noqa: E402
 from opentelemetry.sdk.trace import TracerProvider  # noqa: E402
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor  # noqa: E402
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter  # noqa: E402
+from opentelemetry.trace import Status, StatusCode  # noqa: E402
 
 T0 = 1_795_000_000_000_000_000  # 2026-11-18T... in Unix nanoseconds
 S = 1_000_000_000
@@ -71,6 +72,7 @@ def make_spans():
         "gen_ai.prompt.version": "v8", "deployment_env": "prod-us", "app.user_tier": 1})
     legacy.add_event("gen_ai.content.prompt", {"gen_ai.prompt": "What is my plan?"})
     legacy.add_event("gen_ai.content.completion", {"gen_ai.completion": "Your plan is Basic."})
+    legacy.set_status(Status(StatusCode.ERROR, "upstream timeout"))
     legacy.end(end_time=T0 + 3600 * S + 2 * S)
 
     emb = tracer.start_span("embeddings", start_time=T0 + 7200 * S, attributes={

@@ -115,6 +115,7 @@ def test_phoenix_export_every_field(export, tmp_path):
     assert r["context_text"] == "Refunds are accepted within 30 days.\n\nShipping takes 5 days."
     assert r["index_version"] == "faq@3"
     assert r["query_embedding"] == [0.25, -0.5, 0.125]
+    assert r["span_status"] == "OK" and r["span_name"] == "ChatCompletion"
     assert df.schema["query_embedding"] == pl.List(pl.Float32)
     # unknown attributes kept; text and structure attributes are not
     assert r["attr.user_id"] == "u-17" and r["attr.metadata"] == "{\"tenant\": \"acme\"}"

@@ -85,6 +85,7 @@ def test_every_field_of_the_llm_calls(export, tmp_path, spans):
     assert r["resource.deployment_environment"] == "prod"
     assert r["resource.service_name"] == "support-bot"
     assert r["span_name"] == chat.name
+    assert r["span_status"] == chat.status.status_code.name == "UNSET"
     # text attributes are roles, never extra columns
     assert not any("messages" in c for c in df.columns)
 
@@ -97,6 +98,8 @@ def test_every_field_of_the_llm_calls(export, tmp_path, spans):
     assert (r2["conversation_id"], r2["prompt_version"]) == ("conv-2", "v8")
     assert r2["trace_id"] == format(legacy.context.trace_id, "032x") and r2["model_version"] == RELEASE
     assert r2["attr.deployment_env"] == "prod-us" and r2["attr.app_user_tier"] == 1
+    assert r2["span_status"] == legacy.status.status_code.name == "ERROR"
+    assert "upstream timeout" not in str(r2)  # status messages are free text: not kept
     assert r2["operation"] is None and r2["finish_reason"] == "length"
     assert r2["prompt_text"] == "What is my plan?" and r2["response_text"] == "Your plan is Basic."
     assert r2["retrieved_ids"] is None and r2["time_to_first_token_ms"] is None

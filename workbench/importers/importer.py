@@ -180,6 +180,8 @@ def _row(convention: str, span: Span) -> dict[str, Any]:
                model_version=None if release is None else str(release), _start=span.start_ns)
     if span.name is not None:
         extras["span_name"] = span.name
+    if span.status is not None:
+        extras["span_status"] = span.status
     row["_extras"] = extras
     return row
 

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from workbench.importers.genai import index_version_of
+from workbench.importers.otlp import status_name
 from workbench.importers.records import (
     BadSpan,
     FieldError,
@@ -81,7 +82,7 @@ def read_phoenix(path: Path) -> Iterator[Span | BadSpan]:
                 events.append((ev.get("name") or "", t, flatten(ev.get("attributes") or {})))
         yield Span(file=str(path), line=line, path=at, trace_id=trace_id, span_id=span_id, parent_id=parent,
                    name=raw.get("name"), start_ns=start, end_ns=end, attributes=attrs, events=events,
-                   kind=to_str(raw.get("span_kind")))
+                   kind=to_str(raw.get("span_kind")), status=status_name(raw.get("status_code")))
 
 
 def flatten(value: dict, prefix: str = "") -> dict[str, Any]:

@@ -24,7 +24,7 @@ from typing import Any
 
 from workbench.importers.records import BadSpan, FieldError, Span, hex_id, read_json_records, to_ns
 
-__all__ = ["read_otlp", "any_value", "key_values", "looks_like_otlp"]
+__all__ = ["read_otlp", "any_value", "key_values", "looks_like_otlp", "status_name"]
 
 
 def _get(d: dict, camel: str, snake: str, default: Any = None) -> Any:
@@ -118,4 +118,18 @@ def _span(path: Path, line: int | None, at: str, raw: Any, resource: dict) -> Sp
             events.append((ev.get("name") or "", t, key_values(ev.get("attributes"))))
     return Span(file=str(path), line=line, path=at, trace_id=trace_id, span_id=span_id, parent_id=parent,
                 name=raw.get("name"), start_ns=start, end_ns=end, attributes=key_values(raw.get("attributes")),
-                resource=resource, events=events)
+                resource=resource, events=events, status=status_name((raw.get("status") or {}).get("code")))
+
+
+#: OTLP status codes: the Collector writes the number, protobuf's JSON mapping the enum's name
+_STATUS = {0: "UNSET", 1: "OK", 2: "ERROR", "STATUS_CODE_UNSET": "UNSET", "STATUS_CODE_OK": "OK",
+           "STATUS_CODE_ERROR": "ERROR"}
+
+
+def status_name(code: Any) -> str | None:
+    """``OK``, ``ERROR`` or ``UNSET`` from an OTLP status code (absent: UNSET, as OTLP defaults it)."""
+    if code is None:
+        return "UNSET"
+    if isinstance(code, str) and code.upper() in ("OK", "ERROR", "UNSET"):
+        return code.upper()
+    return _STATUS.get(code)

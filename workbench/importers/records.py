@@ -50,6 +50,7 @@ class Span:
     resource: dict[str, Any] = field(default_factory=dict)
     events: list[tuple[str, int | None, dict[str, Any]]] = field(default_factory=list)
     kind: str | None = None  # the source's own span kind, when it has one (Phoenix: LLM, RETRIEVER, ...)
+    status: str | None = None  # OK, ERROR or UNSET (OTLP status code, Phoenix status_code)
 
 
 @dataclass(frozen=True)
