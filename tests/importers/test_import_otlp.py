@@ -157,3 +157,30 @@ def test_a_format_given_that_the_file_is_not(export, tmp_path):
     assert err.value.line == 1
     with pytest.raises(ImportFormatError, match="no LLM call found"):
         import_telemetry(export, tmp_path / "lake", format="openinference", on_bad_span="skip")
+
+
+def test_bare_otlp_spans_as_phoenix_otlpv1_pages_them(tmp_path, spans):
+    """``GET /v1/projects/{p}/spans/otlpv1`` returns ``{"data": [OtlpSpan], "next_cursor"}`` with
+    snake_case fields (Phoenix src/phoenix/server/api/routers/v1/spans.py, OtlpSpan)."""
+    import re
+
+    def snake(node):
+        if isinstance(node, dict):
+            return {re.sub(r"(?<!^)([A-Z])", r"_\1", k).lower(): snake(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [snake(x) for x in node]
+        return node
+
+    bare = [snake(s) for line in export_lines(spans) for rs in line["resourceSpans"]
+            for ss in rs["scopeSpans"] for s in ss["spans"]]
+    assert "start_time_unix_nano" in bare[0] and "string_value" in json.dumps(bare)
+    path = tmp_path / "in" / "otlpv1.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"data": bare, "next_cursor": None}))
+    assert detect_format(path) == "otlp"
+    res = import_telemetry(path, tmp_path / "lake")
+    df = pl.read_parquet(tmp_path / "lake" / "predictions" / "*.parquet")
+    chat = _by_name(spans)["chat gpt-4o-mini"]
+    r = df.filter(pl.col("request_id") == format(chat.context.span_id, "016x")).row(0, named=True)
+    assert res.rows == 2 and r["input_tokens"] == 812 and r["retrieved_ids"] == ["kb-12", "kb-40"]
+    assert r["model_version"] == "unknown"  # no resource in this export

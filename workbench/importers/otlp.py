@@ -77,12 +77,22 @@ def key_values(items: Any) -> dict[str, Any]:
 
 
 def looks_like_otlp(value: Any) -> bool:
-    return isinstance(value, dict) and ("resourceSpans" in value or "resource_spans" in value)
+    return isinstance(value, dict) and ("resourceSpans" in value or "resource_spans" in value
+                                        or _bare_span(value))
+
+
+def _bare_span(value: Any) -> bool:
+    """An OTLP span outside a request, as Phoenix's ``GET /v1/projects/{p}/spans/otlpv1`` pages hold them."""
+    return isinstance(value, dict) and ("traceId" in value or "trace_id" in value) and \
+        ("startTimeUnixNano" in value or "start_time_unix_nano" in value)
 
 
 def read_otlp(path: Path) -> Iterator[Span | BadSpan]:
     """Spans of an OTLP JSON file, each with its resource attributes and events."""
     for line, where, doc in read_json_records(path):
+        if _bare_span(doc):
+            yield _span(path, line, where or "span", doc, {})
+            continue
         if not looks_like_otlp(doc):
             yield BadSpan(str(path), line, where or "resourceSpans",
                           "not an ExportTraceServiceRequest (no resourceSpans)")
