@@ -56,6 +56,7 @@ def test_skip_counts_and_says_why(tmp_path, lines):
     assert res.skipped == {"startTimeUnixNano: missing": 1}
     assert res.rows == 1
     assert "skipped 1 bad span(s)" in res.render() and "startTimeUnixNano: missing" in res.render()
+    assert json.loads(json.dumps(res.to_dict()))["skipped"] == {"startTimeUnixNano: missing": 1}
 
 
 def test_an_unreadable_token_count_is_a_bad_span(tmp_path, lines):

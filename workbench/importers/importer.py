@@ -46,6 +46,14 @@ class ImportResult:
     prompts: int = 0
     notes: tuple[str, ...] = ()
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe values (paths as strings)."""
+        return {"out": str(self.out), "formats": dict(self.formats), "rows": self.rows,
+                "spans_read": self.spans_read, "not_llm": self.not_llm,
+                "retrievals_attached": self.retrievals_attached,
+                "retrievals_unattached": self.retrievals_unattached, "skipped": dict(self.skipped),
+                "prompts": self.prompts, "notes": list(self.notes)}
+
     def render(self) -> str:
         fmts = ", ".join(sorted(set(self.formats.values())))
         lines = [f"wrote {self.out}: {self.rows} LLM call(s) from {len(self.formats)} file(s) ({fmts}); "
