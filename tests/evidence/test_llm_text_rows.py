@@ -166,9 +166,10 @@ def test_refusal_similarity_flags_a_rise(n, extra):
 
 # ---------------------------------------------------------------- unsupported sentences
 def test_unsupported_sentences_exact():
-    df = pl.DataFrame({"request_id": ["a", "b", "c"],
-                       "response_text": ["Reset the router. Then call Kalamazoo headquarters tomorrow!", "Yes.", None],
-                       "context_text": ["To reset a router press the button.", "anything", "context"]})
+    df = pl.DataFrame({"request_id": ["a", "b", "c", "d"],
+                       "response_text": ["Reset the router. Then call Kalamazoo headquarters tomorrow!", "Yes.", None,
+                                         "I'm sorry, but I can't discuss salaries."],  # a refusal: not counted
+                       "context_text": ["To reset a router press the button.", "anything", "context", "pay"]})
     r = unsupported_sentence_rate(df)
     # sentence 1 {reset, router} both found; sentence 2 {call, kalamazoo, headquarters, tomorrow} none
     assert (r.window_hits, r.window_n) == (1, 2)
@@ -276,7 +277,7 @@ def test_healthy_is_quiet_at_100k_rows():
     base, win = traffic(100_000, 61), traffic(100_000, 62)
     for r in (refusal_similarity(win, base), unsupported_sentence_rate(win, base), reask_rate(win, base)):
         assert not r.flagged, r
-        assert r.window_n >= 15_000  # the sample is bounded, not tiny
+        assert r.window_n >= 10_000  # the sample (20k rows) is bounded, not tiny; turns after the first for re-asks
     assert new_topics(base, win).flagged == []
     assert leaked_pii(win).flagged == []
 

@@ -280,7 +280,8 @@ def unsupported_sentence_rate(window: pl.LazyFrame | pl.DataFrame,
 
     Sentences end at ``.``, ``!``, ``?`` followed by a space, or a line break; a sentence without
     a content word (as :func:`~workbench.evidence.llm_text.content_words` defines them) is not
-    counted, nor are rows without a response or a context. Sentences of one response are not
+    counted, nor are rows without a response or a context, nor responses that match the refusal
+    patterns (a refusal is not a claim about the context). Sentences of one response are not
     independent, so the interval and the test use cluster-robust (per-response) standard errors.
     """
     _check_fraction("support", support)
@@ -291,7 +292,10 @@ def unsupported_sentence_rate(window: pl.LazyFrame | pl.DataFrame,
             continue
         df = _texts(_frame(f, ["response_text", "context_text"], "unsupported_sentence_rate"),
                     ["response_text", "context_text"], max_rows, seed)
-        res = [_unsupported(r, c, support) for r, c in zip(df["response_text"], df["context_text"])]
+        refusal = re.compile(refusal_regex())
+        # a refusal says nothing about the context: not a sentence the context should support
+        res = [_unsupported(r, c, support) if not (r and refusal.search(r.lower())) else (0, 0, None)
+               for r, c in zip(df["response_text"], df["context_text"])]
         bad = np.array([x[0] for x in res], dtype=float)
         tot = np.array([x[1] for x in res], dtype=float)
         parts.append((int(bad.sum()), int(tot.sum()), _ratio(bad[tot > 0], tot[tot > 0]), int((tot > 0).sum())))
