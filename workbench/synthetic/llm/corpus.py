@@ -69,7 +69,7 @@ def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...],
         n_docs = int(rng.integers(18, 36))
         n_added = int(rng.integers(2, 5))
         for d in range(n_docs + n_added):
-            k = int(rng.integers(2, 5))
+            k = int(rng.integers(3, 7))
             picks = rng.choice(len(DOC_TEMPLATES), size=k, replace=False)
             sents.append(tuple(_fill(DOC_TEMPLATES[int(i)], nouns, verbs, rng) for i in picks))
             kinds.append(0 if d < n_docs else 1)

@@ -270,8 +270,8 @@ def _release(sc: Scenario, rng, at_us: int, notes: str, *, promote: bool = True,
     prev = _in_force(sc.releases, at_us)
     pct = float(rng.choice([5.0, 10.0, 20.0, 25.0]))
     promote_us = _seconds(at_us + rng.uniform(2, 8) * HOUR_US) if promote else None
-    return replace(prev, version="", at_us=_seconds(at_us), canary_pct=pct, promote_us=promote_us, notes=notes,
-                   log_loss=0.0, **changes)
+    return replace(prev, **{"version": "", "at_us": _seconds(at_us), "canary_pct": pct, "promote_us": promote_us,
+                            "notes": notes, "log_loss": 0.0, **changes})
 
 
 def _prompt_after(sc: Scenario, rng, at_us: int, **changes) -> PromptVersion:
@@ -353,7 +353,7 @@ def _incident(sc: Scenario, cause: str, variant: int, rng) -> Scenario:
             desc, det = "Prompt version {prompt} dropped the cite-sources instruction: " + what + ".", {
                 "citations": mode, "groundedness_drop": g}
         else:
-            m = float(np.round(rng.uniform(1.8, 3.0), 2))
+            m = float(np.round(rng.uniform(2.0, 3.5), 2))
             p = _prompt_after(sc, rng, onset, length_mult=m, g_delta=float(np.round(rng.uniform(0.02, 0.06), 3)))
             desc, det = (f"Prompt version {{prompt}} makes answers {m:.1f}x longer: truncations and re-asks.",
                          {"length_mult": m})
