@@ -83,10 +83,12 @@ def _topic_of(sc: Scenario, rng, t: np.ndarray) -> np.ndarray:
     return topic
 
 
-def _retrieve(sc: Scenario, q: np.ndarray, build: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Retrieved document indices (n, k) padded with -1, their scores, and how many were found."""
+def _retrieve(sc: Scenario, q: np.ndarray, build: np.ndarray, rng) -> tuple[np.ndarray, ...]:
+    """Retrieved document indices (n, k) padded with -1, their scores, how many were found, and the
+    share of the query's two answering documents among them."""
     corpus, n = sc.corpus, q.size
     docs = corpus.query_docs[q].copy()
+    answering = docs[:, :2].copy()
     scores = corpus.query_scores[q] + rng.normal(0.0, 0.015, size=(n, CANDIDATES))
     broken_share = np.array([b.broken_share for b in sc.indexes])[build]
     hashed = mix64(q.astype(np.uint64) * np.uint64(1_000_003) + build.astype(np.uint64), sc.seed)
@@ -102,7 +104,9 @@ def _retrieve(sc: Scenario, q: np.ndarray, build: np.ndarray, rng) -> tuple[np.n
     scores = np.take_along_axis(scores, order, axis=1)[:, : sc.top_k]
     found = np.minimum(present.sum(axis=1), sc.top_k)
     valid = np.arange(sc.top_k)[None, :] < found[:, None]
-    return np.where(valid, docs, -1), np.where(valid, np.round(scores, 4), np.nan), found
+    docs = np.where(valid, docs, -1)
+    hit = (answering[:, :, None] == docs[:, None, :]).any(axis=2).mean(axis=1)
+    return docs, np.where(valid, np.round(scores, 4), np.nan), found, hit
 
 
 def _snapshot(sc: Scenario, model: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -282,7 +286,7 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         else:
             model[idx] = big[ri]
         snap = _snapshot(sc, model[idx], t[idx])
-        d, sc_, f = _retrieve(sc, qi, build[idx], rng)
+        d, sc_, f, hit = _retrieve(sc, qi, build[idx], rng)
         docs[idx], scores[idx], found[idx] = d, sc_, f
         relevant = (d >= 0) & (corpus.doc_topic[np.maximum(d, 0)] == corpus.query_topic[qi][:, None])
         relevance = relevant.sum(axis=1) / np.maximum(f, 1)
@@ -290,7 +294,8 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         if sc.app == "search_router":
             hard = np.maximum(corpus.query_difficulty[qi] - 0.35, 0)
             g0 -= np.where(model[idx] == small[ri], 0.45 * hard, 0)
-        g = np.clip(g0 * relevance - p_g[pi] - s_g[snap], 0, 1)
+        # answers are grounded as far as the context is on topic and holds the answering documents
+        g = np.clip(g0 * relevance * (0.55 + 0.45 * hit) - p_g[pi] - s_g[snap], 0, 1)
         g_eff[idx] = g
         u = rng.random((m, 4))
         refuse = u[:, 0] < sc.refusal_base + p_ref[pi] + s_ref[snap]

@@ -182,7 +182,8 @@ def _prompt(version: int, at_us: int, tokens: int, rng, **kw) -> PromptVersion:
 
 def _base(seed: int, app: str | None, cause: str, days: int) -> tuple[Scenario, np.random.Generator]:
     rng = stream(seed, "llm", "world")
-    app = APPS_FORCED.get(cause) or app or ("support_rag", "search_router")[int(rng.integers(2))]
+    drawn = ("support_rag", "search_router")[int(rng.integers(2))]
+    app = APPS_FORCED.get(cause) or app or drawn
     names = APPS[app]
     pick = int(rng.integers(3))
     start = _FIRST_DAY_US + int(rng.integers(0, 150)) * DAY_US
@@ -421,12 +422,17 @@ def _incident(sc: Scenario, cause: str, variant: int, rng) -> Scenario:
                      "rewrite": float(np.round(rng.uniform(0.04, 0.12), 3))}
             what = "a stricter policy gate that blocks or rewrites many more answers"
         elif cause == "cost_regression":
-            current = sc.models[base.model]
-            pool = [m for m in MODELS[current[0]] if _spec((current[0], m))[1] >= 0.002]
-            pricier = (current[0], pool[int(rng.integers(len(pool)))])
+            # the (only or small) model moves to a pricey one: of its provider when it has one
+            slot = "small" if sc.app == "search_router" else "model"
+            current = sc.models[getattr(base, slot)]
+            taken = set(sc.models)
+            pool = [(p, m) for p, ms in MODELS.items() for m, spec in ms.items()
+                    if spec[1] >= 0.002 and (p, m) not in taken]
+            pool = [x for x in pool if x[0] == current[0]] or pool
+            pricier = pool[int(rng.integers(len(pool)))]
             sc = replace(sc, models=sc.models + (pricier,))
             sc = _add(sc, "snapshot", Snapshot(len(sc.models) - 1, "", _seconds(sc.start_us - 90 * DAY_US), True))
-            extra = {"model": len(sc.models) - 1}
+            extra = {slot: len(sc.models) - 1}
             what = f"a switch of the request model from {current[1]} to the pricier {pricier[1]}"
             det = {"request_model": [current[1], pricier[1]]}
         elif cause == "routing_regression":
