@@ -558,19 +558,30 @@ def test_forced_apps_and_seed_choice(tmp_path):
     assert min(topics) >= 8 and max(topics) <= 15
 
 
-def test_open_lake_loads_it(tmp_path_factory):
-    """Once the lake loader knows ``task: generation``, the lake opens with canonical role names."""
+@pytest.mark.parametrize("seed", [3, 7])
+def test_open_lake_loads_it(tmp_path_factory, seed):
+    """The lake loader reads the lake with canonical role names, labels and lineage (seed 3 renames
+    columns, seed 7 logs no cost)."""
     import workbench as wb
-    from workbench.exceptions import ManifestError
 
-    lake = lake_for(tmp_path_factory, "prompt_regression")
-    try:
-        opened = wb.open_lake(lake.root)
-    except ManifestError as exc:  # pragma: no cover - until the loader lands
-        if "task" in str(exc):
-            pytest.skip("the lake loader does not know task: generation yet")
-        raise
+    lake = lake_for(tmp_path_factory, "prompt_regression", seed=seed)
+    opened = wb.open_lake(lake.root)
+    assert opened.manifest.task == "generation"
     frame = opened.predictions(with_labels=True).collect()
-    assert {"prompt_text", "response_text", "input_tokens", "feedback", "escalated"} <= set(frame.columns)
+    need = {"prompt_text", "response_text", "context_text", "input_tokens", "output_tokens", "prompt_version",
+            "index_version", "retrieved_ids", "finish_reason", "conversation_id", "feedback", "escalated",
+            "labeled_at"}
+    assert need <= set(frame.columns)
     assert frame.height == lake.preds.height
-    assert math.isclose(frame["input_tokens"].sum(), lake.preds["input_tokens"].sum())
+    assert frame["input_tokens"].sum() == lake.preds["input_tokens"].sum()
+    assert frame.schema["feedback"] == pl.Float64 and frame["feedback"].drop_nulls().is_in([-1.0, 0.0, 1.0]).all()
+    assert frame["feedback"].drop_nulls().len() == lake.labels["feedback"].drop_nulls().len()
+    lin = opened.lineage
+    assert lin.warnings == ()
+    assert lin.prompts.height == lake.lineage["prompts"].height
+    assert lin.indexes.height == lake.lineage["indexes"].height and lin.prices.height > 0
+    timeline = lin.timeline()
+    template, version = lake.truth.subject["prompt"].split("@")
+    hit = timeline.filter(pl.col("kind") == "prompt_version", pl.col("subject") == lake.truth.subject["prompt"])
+    assert hit["at"].item() == lake.truth.onset
+    assert {"rollout", "prompt_version", "index_build", "dependency_change"} <= set(timeline["kind"])
