@@ -320,7 +320,8 @@ def test_cause_moves_its_symptom_at_the_onset(tmp_path_factory, cause, variant):
         after = lake.window(False, frame=p.filter(pl.col("model_version") == sub["model_version"]))
         before = lake.window(True, frame=p.filter(pl.col("model_version") != sub["model_version"]))
         first = p.filter(pl.col("model_version") == sub["model_version"])["timestamp"].min()
-        assert first >= truth.onset and first - truth.onset < timedelta(hours=2)  # a small canary share at night
+        # the onset is the canary deploy: with a 5% canary at night the first call can take hours
+        assert first >= truth.onset and first - truth.onset < timedelta(hours=8)
     deploy = lake.lineage["deployments"]
     check = CHECKS[cause]
     check(lake, truth, before, after, variant, sub)

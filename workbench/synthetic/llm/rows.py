@@ -292,8 +292,8 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         relevance = relevant.sum(axis=1) / np.maximum(f, 1)
         g0 = rng.beta(12 * sc.g_mean, 12 * (1 - sc.g_mean), m) + quality[model[idx]] - quality[0]
         if sc.app == "search_router":
-            hard = np.maximum(corpus.query_difficulty[qi] - 0.35, 0)
-            g0 -= np.where(model[idx] == small[ri], 0.45 * hard, 0)
+            hard = np.maximum(corpus.query_difficulty[qi] - 0.3, 0)  # the small model fails hard queries
+            g0 -= np.where(model[idx] == small[ri], 0.8 * hard, 0)
         # answers are grounded as far as the context is on topic and holds the answering documents
         g = np.clip(g0 * relevance * (0.55 + 0.45 * hit) - p_g[pi] - s_g[snap], 0, 1)
         g_eff[idx] = g
