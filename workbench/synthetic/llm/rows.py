@@ -128,8 +128,9 @@ _SLOTS = 40  # most sentences an answer can have
 
 
 class _Tables:
-    """Every sentence body (without its final period) of the lake in one table, so answers are
-    matrices of sentence ids assembled by polars, not strings built in a Python loop."""
+    """Every sentence of the lake in one table, so answers are matrices of sentence ids assembled by
+    polars, not strings built in a Python loop. Entries ``cited + i`` hold document sentence ``i``
+    followed by its own citation (``... [kb-0421].``)."""
 
     def __init__(self, sc: Scenario):
         c = sc.corpus
@@ -138,6 +139,8 @@ class _Tables:
             self.doc_start.append(len(bodies))
             self.doc_count.append(len(sents))
             bodies.extend(x[:-1] for x in sents)
+        n_doc_sents = len(bodies)
+        owner = np.repeat(np.arange(len(c.doc_sents)), self.doc_count)
         self.gen_start, self.gen_count = [], []
         for sents in c.generic:
             self.gen_start.append(len(bodies))
@@ -145,36 +148,48 @@ class _Tables:
             bodies.extend(x[:-1] for x in sents)
         self.removed = len(bodies)
         bodies.append("[removed by policy]")
+        self.cited = len(bodies)
         self.bodies = pl.Series(bodies, dtype=pl.String)
         self.body_len = np.array([len(x) for x in bodies])
+        self.id_len = np.array([len(x) for x in c.doc_ids])
+        self.ids = pl.Series(list(c.doc_ids), dtype=pl.String)
+        cited = [f"{b} [{c.doc_ids[d]}]." for b, d in zip(bodies[:n_doc_sents], owner.tolist())]
+        self.sentences = pl.Series([b + "." for b in bodies] + cited, dtype=pl.String)
         self.doc_start, self.doc_count = np.array(self.doc_start), np.array(self.doc_count)
         self.gen_start, self.gen_count = np.array(self.gen_start), np.array(self.gen_count)
-        self.ids = pl.Series(list(c.doc_ids), dtype=pl.String)
-        self.id_len = np.array([len(x) for x in c.doc_ids])
         self.doc_text = pl.Series(list(c.doc_text), dtype=pl.String)
 
 
 def _gather(table: pl.Series, idx: np.ndarray) -> pl.Series:
     """``table[idx]`` with null where ``idx`` is negative."""
-    out = table.gather(np.maximum(idx, 0))
-    return out.set(pl.Series(idx < 0), None) if (idx < 0).any() else out
+    if not (idx < 0).any():
+        return table.gather(idx)
+    return table.extend_constant(None, 1).gather(np.where(idx < 0, table.len(), idx))
 
 
 def _answers(tab: _Tables, sent: np.ndarray, cite: np.ndarray, head: list[pl.Series], tail: pl.Series) -> pl.Series:
-    """Join each row's sentences (with their citations) after ``head`` and before ``tail``."""
-    cols = {}
+    """Join each row's sentences (with their citations) after ``head`` and before ``tail``.
+
+    ``cite`` is -1 (no citation), -2 (the sentence's own document: a precomputed entry) or a
+    document index (a citation of another document).
+    """
+    cols, exprs = {}, []
     for j in range(sent.shape[1]):
-        if (sent[:, j] < 0).all():
+        sj, cj = sent[:, j], cite[:, j]
+        if (sj < 0).all():
             break
-        body, ref = _gather(tab.bodies, sent[:, j]), _gather(tab.ids, cite[:, j])
-        cols[f"s{j}"], cols[f"c{j}"] = body, ref
+        other = cj >= 0
+        idx = np.where(cj == -2, tab.cited + sj, sj)
+        if not other.any():
+            cols[f"s{j}"] = _gather(tab.sentences, idx)
+            exprs.append(pl.col(f"s{j}"))
+            continue
+        cols[f"s{j}"] = _gather(tab.sentences, np.where(other, -1, idx))
+        cols[f"b{j}"] = _gather(tab.bodies, np.where(other, sj, -1))
+        cols[f"c{j}"] = _gather(tab.ids, cj)
+        exprs.append(pl.coalesce(f"s{j}", pl.concat_str([pl.col(f"b{j}"), pl.lit(" ["), pl.col(f"c{j}"), pl.lit("].")])))
     frame = pl.DataFrame({f"h{i}": h for i, h in enumerate(head)} | cols | {"tail": tail})
-    parts = [pl.col(f"h{i}") for i in range(len(head))]
-    for j in range(len(cols) // 2):
-        s, c = pl.col(f"s{j}"), pl.col(f"c{j}")
-        parts.append(pl.when(s.is_null()).then(None).otherwise(
-            pl.concat_str([s, pl.concat_str([pl.lit(" ["), c, pl.lit("]")]).fill_null(""), pl.lit(".")])))
-    parts.append(pl.col("tail"))
+    parts = [pl.col(f"h{i}") for i in range(len(head))] + exprs + [pl.col("tail")]
     return frame.select(pl.concat_str(parts, separator=" ", ignore_nulls=True).alias("x")).to_series()
 
 
@@ -260,7 +275,6 @@ def simulate(sc: Scenario, rows: int) -> Calls:
     email_len = user_email.str.len_chars().to_numpy()
     max_chars = sc.max_tokens * 4
     last_row = np.full(n_conv, -1)
-    slots = np.arange(_SLOTS)[None, :]
 
     for k in range(5):
         idx = np.flatnonzero(turn == k)
@@ -312,6 +326,8 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         grounded = np.minimum(grounded, available)  # an answer quotes each retrieved sentence at most once
 
         # sentence ids: grounded slots cycle through the retrieved documents, the rest are generic
+        width = int(n_sent.max())
+        slots = np.arange(width)[None, :]
         active = slots < n_sent[:, None]
         from_doc = slots < grounded[:, None]
         slot_doc = np.take_along_axis(d, slots % np.maximum(f, 1)[:, None], axis=1)
@@ -325,22 +341,24 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         s_id = np.where(from_doc, tab.doc_start[slot_doc] + j, gen)
         s_id = np.where(active, s_id, -1)
         mode = p_cite[pi][:, None]
-        c_id = np.where(from_doc & first_use & (mode == 0), slot_doc, -1)
-        wrong = rng.integers(0, len(corpus.doc_ids), (m, _SLOTS))
-        for _ in range(3):  # a cited document that was not retrieved
-            clash = (wrong[:, :, None] == d[:, None, :]).any(axis=2)
-            wrong = np.where(clash, (wrong + 1) % len(corpus.doc_ids), wrong)
-        c_id = np.where(from_doc & first_use & (mode == 2), wrong, c_id)
+        c_id = np.where(from_doc & first_use & (mode == 0), -2, -1)
+        if (mode == 2).any():
+            wrong = rng.integers(0, len(corpus.doc_ids), (m, width))
+            for _ in range(3):  # a cited document that was not retrieved
+                clash = (wrong[:, :, None] == d[:, None, :]).any(axis=2)
+                wrong = np.where(clash, (wrong + 1) % len(corpus.doc_ids), wrong)
+            c_id = np.where(from_doc & first_use & (mode == 2), wrong, c_id)
         wrong_cite[idx] = ((mode[:, 0] == 2) & (grounded > 0))
         rw = rewritten & (n_sent > 1)
         s_id[rw, 1], c_id[rw, 1] = tab.removed, -1
-        sent[idx], cite[idx] = s_id, c_id
+        sent[idx, :width], cite[idx, :width] = s_id, c_id
         th = (sc.app == "support_rag") & (rng.random(m) < 0.5)
         ec = (k == 0) & (c_pii[conv[idx]] & 1 > 0) & (rng.random(m) < 0.3)
         cl = rng.integers(0, len(CLOSERS), m)
         thanks[idx], echo[idx], closer[idx] = th, ec, cl
         body = np.where(active, tab.body_len[np.maximum(s_id, 0)] + 2, 0).sum(axis=1) - 1
-        body += np.where(c_id >= 0, tab.id_len[np.maximum(c_id, 0)] + 3, 0).sum(axis=1)
+        cited_doc = np.where(c_id == -2, slot_doc, c_id)
+        body += np.where(cited_doc >= 0, tab.id_len[np.maximum(cited_doc, 0)] + 3, 0).sum(axis=1)
         length[idx] = body + th * 25 + ec * (email_len[conv[idx]] + 38) + closer_len[cl]
         trunc = (kd == 0) | (kd == 4)
         badness[idx] = ((1 - g) * 0.9 + 0.7 * (trunc & (length[idx] > max_chars)) + 0.8 * (kd == 1)
