@@ -202,7 +202,7 @@ def test_contract(tmp_path_factory, app):
     # finish reasons, policy, refusals
     share = p["finish_reason"].value_counts(normalize=True)
     shares = dict(zip(share["finish_reason"], share["proportion"]))
-    assert shares["stop"] > 0.95 and shares.get("content_filter", 0) < 0.01
+    assert shares["stop"] > 0.95 and 0 < shares.get("content_filter", 0) < 0.01 and 0 < shares.get("length", 0) < 0.01
     assert set(p["policy_action"].unique()) <= {"allowed", "blocked", "rewritten"}
     assert ((p["policy_action"] == "allowed") == (p["policy_flags"].list.len() == 0)).all()
     assert 0.001 < refusal_rate(p) < 0.03
@@ -351,7 +351,7 @@ def _prompt_regression(lake, truth, before, after, variant, sub):
     else:
         assert after["response_text"].str.len_chars().mean() > 1.6 * before["response_text"].str.len_chars().mean()
         length = [(f["finish_reason"] == "length").mean() for f in (before, after)]
-        assert length[0] < 0.005 and length[1] > 0.01
+        assert length[0] < 0.01 and length[1] > length[0] + 0.01
         assert reask_rate(after) > reask_rate(before)
 
 
@@ -574,6 +574,11 @@ def test_open_lake_loads_it(tmp_path_factory, seed):
             "labeled_at"}
     assert need <= set(frame.columns)
     assert frame.height == lake.preds.height
+    # text is read as written (not masked): detectors analyse it in memory
+    raw = lake.preds.sort("request_id")
+    got = frame.sort("request_id")
+    for role in ("prompt_text", "response_text", "context_text"):
+        assert got[role].equals(raw[role], check_names=False)
     assert frame["input_tokens"].sum() == lake.preds["input_tokens"].sum()
     assert frame.schema["feedback"] == pl.Float64 and frame["feedback"].drop_nulls().is_in([-1.0, 0.0, 1.0]).all()
     assert frame["feedback"].drop_nulls().len() == lake.labels["feedback"].drop_nulls().len()

@@ -319,7 +319,8 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         kd = np.select([refuse, cfilter, blocked, rewritten], [1, 2, 3, 4], 0).astype(np.int8)
         kind[idx] = kd
         mu = np.log(4.2 if sc.app == "support_rag" else 5.0)
-        n_sent = np.clip(np.round(np.exp(rng.normal(mu, 0.35, m)) * p_len[pi] * s_len[snap]), 2, _SLOTS)
+        verbose = np.where(rng.random(m) < 0.006, 3.0, 1.0)  # now and then a long-form answer runs out of tokens
+        n_sent = np.clip(np.round(np.exp(rng.normal(mu, 0.35, m)) * p_len[pi] * s_len[snap] * verbose), 2, _SLOTS)
         n_sent = n_sent.astype(np.int64)
         grounded = np.where(f > 0, np.round(g * n_sent), 0).astype(np.int64)
         available = np.where(d >= 0, tab.doc_count[np.maximum(d, 0)], 0).sum(axis=1)
