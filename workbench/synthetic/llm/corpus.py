@@ -122,7 +122,9 @@ def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...],
                 cand = [int(rng.choice(contact))] + cand[:CANDIDATES - 1]
             qdocs.append(cand)
             top = rng.uniform(0.78, 0.93)
-            qscores.append(np.round(top - np.cumsum(np.r_[0.0, rng.uniform(0.02, 0.09, CANDIDATES - 1)]), 4))
+            steps = rng.uniform(0.02, 0.09, CANDIDATES - 1)
+            steps[1] += rng.uniform(0.08, 0.2)  # past the answering pair, matches are markedly weaker
+            qscores.append(np.round(top - np.cumsum(np.r_[0.0, steps]), 4))
             qtopic.append(t)
             qdiff.append(rng.beta(2.0, 2.5))
     qt = np.array(qtopic, dtype=np.int32)

@@ -151,6 +151,7 @@ class Scenario:
 
 
 def subject(**values) -> dict:
+    """A truth subject with every key of the findings contract (unused ones None)."""
     keys = ("feature", "column", "model_version", "segment", "dependency", "dataset", "route", "prompt", "index")
     return {k: values.get(k) for k in keys}
 
@@ -209,21 +210,14 @@ def _base(seed: int, app: str | None, cause: str, days: int) -> tuple[Scenario, 
     if rng.random() < 0.25:
         for role in rng.choice(sorted(_RENAMES), size=int(rng.integers(2, 4)), replace=False):
             columns[str(role)] = _RENAMES[str(role)]
-    major, minor = int(rng.integers(1, 5)), int(rng.integers(2, 30))
-    threshold = float(np.round(rng.uniform(0.42, 0.55), 3))
-    first = Release(f"v{major}.{minor}.0", start - int(rng.integers(5, 30)) * DAY_US - int(rng.integers(0, 20)) * HOUR_US,
-                    0.0, None, "initial release", model=0, small=1 if app == "search_router" else -1,
-                    threshold=threshold)
-    first = replace(first, at_us=_seconds(first.at_us), promote_us=_seconds(first.at_us))
-    pv = int(rng.integers(2, 15))
-    system_tokens = int(rng.integers(180, 900))
-    p0 = _prompt(pv, start - int(rng.integers(2, 20)) * DAY_US - int(rng.integers(0, 23)) * HOUR_US, system_tokens,
-                 rng)
-    kinds = corpus.doc_kind
-    topic_ok = corpus.doc_topic >= 0
-    i0 = IndexBuild(f"v{int(rng.integers(10, 80))}", _seconds(start - int(rng.integers(1, 9)) * DAY_US
-                                                               - int(rng.integers(0, 23)) * HOUR_US),
-                    (kinds == 0) & topic_ok)
+    # the versions in force when the data start (named by _name once the timeline is complete)
+    released = _seconds(start - int(rng.integers(5, 30)) * DAY_US - int(rng.integers(0, 20)) * HOUR_US)
+    first = Release("", released, 0.0, released, "initial release", model=0,
+                    small=1 if app == "search_router" else -1, threshold=float(np.round(rng.uniform(0.42, 0.55), 3)))
+    p0 = _prompt(0, start - int(rng.integers(2, 20)) * DAY_US - int(rng.integers(0, 23)) * HOUR_US,
+                 int(rng.integers(180, 900)), rng)
+    built = _seconds(start - int(rng.integers(1, 9)) * DAY_US - int(rng.integers(0, 23)) * HOUR_US)
+    i0 = IndexBuild("", built, corpus.doc_kind == 0)
     snaps = tuple(Snapshot(m, _spec(models[m])[0][0], _seconds(start - int(rng.integers(40, 200)) * DAY_US), True)
                   for m in range(len(models)))
     weights = rng.dirichlet(np.full(n_topics, 3.0))
@@ -517,7 +511,7 @@ def _name(sc: Scenario, major: int, minor: int, first_prompt: int, first_index: 
 def build_scenario(seed: int, cause: str, variant: int, app: str | None, days: int) -> Scenario:
     """Resolve everything for one lake (see the module docstring)."""
     sc, rng = _base(seed, app, cause, days)
-    major, minor = int(rng.integers(1, 5)), int(rng.integers(2, 30))
+    major, minor = int(rng.integers(1, 5)), int(rng.integers(2, 30))  # first release v{major}.{minor}.0
     first_prompt, first_index = int(rng.integers(2, 15)), int(rng.integers(10, 80))
     sc = _benign(sc, stream(seed, "llm", "benign"), incident_kind(cause, variant))
     if cause != "none":
