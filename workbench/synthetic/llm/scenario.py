@@ -23,7 +23,33 @@ from workbench.synthetic.world import stream
 __all__ = ["APPS_FORCED", "IndexBuild", "LLM_CAUSES", "PromptVersion", "Release", "Scenario", "Snapshot",
            "build_scenario"]
 
-#: cause -> number of variants
+#: cause -> number of variants. What each injects (the truth subject in brackets):
+#:
+#: - ``none``: healthy, with benign changes (a prompt version, an index build adding documents, a
+#:   release, an announced provider snapshot) that move nothing.
+#: - ``prompt_regression`` [prompt ``template@version``]: 0 answers less grounded (-0.08..-0.3) and
+#:   more thumbs-down; 1 the cite-sources instruction dropped: citations vanish or name documents
+#:   that were not retrieved; 2 answers 2-3.5x longer: ``length`` truncations, re-asks.
+#: - ``provider_model_change`` [dependency ``provider:request_model``]: a new dated snapshot behind
+#:   the request model (shorter, less grounded, more refusals); 0 silent, 1 announced in
+#:   dependencies.csv.
+#: - ``retrieval_regression`` [index ``index@version``]: 0 a build lost 45-90% of the documents of
+#:   2-4 topics (fewer or empty retrievals, lower scores and groundedness, more thumbs-down);
+#:   1 broken embeddings: 40-90% of queries retrieve unrelated documents.
+#: - ``safety_regression``: 0 a release's stricter policy gate blocks or rewrites more
+#:   [model_version]; 1 a prompt version raises refusals by 3-12 points [prompt].
+#: - ``cost_regression``: 0 a prompt version with a 3-8x longer system prompt [prompt]; 1 a release
+#:   switching the (small) request model to a pricier one [model_version].
+#: - ``routing_regression`` [route ``small`` + model_version]: a release raises the router
+#:   threshold, hard queries go to the small model: small share up, feedback down, cost down.
+#: - ``latency_regression`` [model_version]: a release; 0 slower serving path (latency x1.4-2.5,
+#:   TTFT x1.3-2.2), 1 a farther provider endpoint (TTFT x2-4).
+#: - ``telemetry_loss``: 0 15-60% of calls unlogged from the onset [none]; 1 a release on the canary
+#:   route logs 5-50% of its calls [model_version + route ``canary``].
+#: - ``pii_leak`` [column ``response_text``]: an index build pulls in pages with staff e-mails and
+#:   phones that answers quote (users' own details in prompts are not a leak).
+#: - ``data_drift`` [feature ``prompt_text``]: a new query topic, no change event; 0 abrupt
+#:   (8-25% of queries), 1 ramped over 12-48 h (10-30%).
 LLM_CAUSES: dict[str, int] = {
     "none": 1,
     "prompt_regression": 3,
