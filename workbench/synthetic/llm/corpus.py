@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench.synthetic.llm.vocab import DETAILS, DOC_TEMPLATES, GENERIC_TEMPLATES, PERIODS, QUESTION_TEMPLATES
+from workbench.synthetic.llm.vocab import PERIODS, TEMPLATES
 from workbench.synthetic.pii import emails, phones
 
 __all__ = ["CANDIDATES", "Corpus", "build_corpus"]
@@ -68,9 +68,11 @@ def _doc_ids(rng: np.random.Generator, n: int, prefix: str) -> list[str]:
     return [f"{prefix}-{int(k):04d}" for k in numbers]
 
 
-def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...], *, prefix: str,
+def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...], *, app: str,
                  pii_topics: tuple[int, ...] = ()) -> Corpus:
-    """Documents, generic sentences and queries for ``topics`` (names keyed in ``vocab``)."""
+    """Documents, generic sentences and queries of ``app`` for ``topics`` (names keyed in ``vocab``)."""
+    DOC_TEMPLATES, QUESTION_TEMPLATES, DETAILS, GENERIC_TEMPLATES = TEMPLATES[app]  # noqa: N806
+    prefix = "kb" if app == "support_rag" else "doc"
     sents, kinds, dtopic = [], [], []
     for t, topic in enumerate(topics):
         nouns, verbs = vocab[topic]

@@ -223,7 +223,7 @@ def _base(seed: int, app: str | None, cause: str, days: int) -> tuple[Scenario, 
     new = list(NEW_TOPICS[app])[int(rng.integers(len(NEW_TOPICS[app])))]
     pii_topics = tuple(int(i) for i in rng.choice(n_topics, size=int(rng.integers(1, 4)), replace=False))
     corpus = build_corpus(stream(seed, "llm", "corpus"), vocab, tuple(topics) + (new,),
-                          prefix="kb" if app == "support_rag" else "doc",
+                          app=app,
                           pii_topics=pii_topics if cause == "pii_leak" else ())
 
     if app == "support_rag":
