@@ -187,6 +187,8 @@ class RetrievalRegression(_LLMCause):
     def next_steps(self, ch, top):
         idx = ch.subject.get("index") or ch.value
         prev = ch.previous or "the previous build"
+        if ch.previous and "@" not in ch.previous and "@" in idx:
+            prev = f"{idx.split('@')[0]}@{ch.previous}"
         return (f"Serve {prev} again (rebuild the index from the previous snapshot) and confirm retrieval recovers.",
                 f"Compare {idx} with {prev}: document counts per source, embedding model and chunking settings.",
                 "Gate index promotion on recall of a fixed query set against the previous build.")

@@ -108,7 +108,7 @@ class Effect:
             ctl = self.control.get(name)
             if ctl is not None and ctl.worse > 0:
                 s *= max(0.0, 1.0 - ctl.worse / c.worse)
-            if s > best:
+            if (s, c.worse) > (best, arg.worse if arg is not None else 0.0):
                 best, arg = s, c
         return best, arg
 
