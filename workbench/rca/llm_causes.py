@@ -16,9 +16,11 @@ regression; refusals are a safety regression even when thumbs-down follow them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from workbench.evidence.llm_retrieval import retrieval_overlap
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence, Finding, LineageEvent, subject
 from workbench.rca.hypothesis import Hypothesis
 from workbench.rca.llm_evidence import Change, Effect, LLMEvidence
@@ -93,6 +95,11 @@ class _LLMCause(Hypothesis):
         items = [Evidence(c.proxy, c.b, baseline=c.a, p_value=c.p_value, interval=c.interval,
                           detail=c.describe() + f" — calls {_served(ch)} after {_hm(ch.at)} vs before")
                  for c in worse]
+        if eff.finish_mix is not None and eff.finish_mix[1] <= ev.t.p_value and any(
+                c.proxy in ("truncation_rate", "content_filter_rate") for c in worse):
+            chi2, p, dof = eff.finish_mix
+            items.append(Evidence("finish_mix", chi2, p_value=p, detail=f"the finish-reason mix changed "
+                                  f"(chi-square {chi2:,.1f}, {dof} df, p={p:.2g})"))
         if onset is not None and onset.at is not None:
             items.append(Evidence("onset", None, p_value=onset.p_value,
                                   detail=f"{top.spec.label} stepped at {_hm(onset.at)} "
@@ -180,9 +187,19 @@ class RetrievalRegression(_LLMCause):
     def judge(self, ev, ch, eff):
         s_ret, _ = eff.strength("retrieval")
         s_q, top_q = eff.strength("quality")
-        if s_ret <= 0 and (top_q is None or top_q.proxy != "grounded_share"):
+        ov = retrieval_overlap(ev.ctx.lake.predictions(), ch.at)
+        s_ov = 0.0
+        if ov is not None and ov.control is not None and ov.p_value <= ev.t.p_value:
+            s_ov = ramp(ov.control - ov.after, 0.1, 0.4)
+        if s_ret <= 0 and s_ov <= 0 and (top_q is None or top_q.proxy != "grounded_share"):
             return None  # an index cannot be blamed for quality moves retrieval does not show
-        return super().judge(ev, ch, eff)
+        f = super().judge(ev, ch, eff)
+        if f is None or ov is None:
+            return f
+        score = max(f.score, self.thresholds.max_score * s_ov * (1.0 if ch.lineage else self.thresholds.silent))
+        overlap = Evidence("retrieval_overlap", ov.after, baseline=ov.control, p_value=ov.p_value,
+                           interval=ov.after_ci, detail=ov.describe())
+        return replace(f, score=score, evidence=(*f.evidence, overlap))
 
     def next_steps(self, ch, top):
         idx = ch.subject.get("index") or ch.value
