@@ -135,9 +135,9 @@ def signal_exprs(columns: Collection[str], *, grounded_sample: float = GROUNDED_
     grounded_sample : float, default :data:`GROUNDED_SAMPLE`
         Share of rows, chosen by a seeded hash of ``request_id`` (all rows without that column),
         on which ``grounded_share`` is computed; it is null on the others. Word sets are the one
-        costly signal (~27 s per million calls with ~1 KB of text on 2 cores, see
-        benchmarks/README.md); an hourly mean over an eighth of the calls is as good as over all.
-        Pass 1.0 for every row.
+        costly signal (~27 s per million calls with ~1 KB of text on 2 cores, against ~4 s for
+        all the others together; benchmarks/README.md); an hourly mean over an eighth of the
+        calls is as good as over all. Pass 1.0 for every row.
 
     Returns
     -------
