@@ -44,6 +44,7 @@ from workbench.lake.tables import (
     LabelsTable,
     PredictionsTable,
     check_not_empty,
+    latest_feedback,
     latest_labels,
     load_labels,
     load_predictions,
@@ -238,7 +239,16 @@ class Lake:
             Left-join the labels on ``request_id`` (adds ``label`` and ``labeled_at``).
         """
         lf = self._preds.frame
-        if with_labels and self._labels is not None and not self._labels.inline:
+        if with_labels and self._labels is not None and self.task == "generation":
+            if not self._labels.inline:
+                fb = latest_feedback(self._labels.frame.with_columns(pl.col("request_id").hash().alias("__h"))
+                                     .drop("request_id"), key="__h")
+                lf = (lf.drop("feedback", "escalated", "labeled_at", strict=False)
+                      .with_columns(pl.col("request_id").hash().alias("__h"))
+                      .join(fb, on="__h", how="left").drop("__h"))
+            else:
+                lf = lf.with_columns(pl.col("timestamp").alias("labeled_at"))
+        elif with_labels and self._labels is not None and not self._labels.inline:
             # Joined on 64-bit hashes of the ids: a third of the memory of string keys. A false
             # match needs two of the ids to collide: ~N*M/2^64, about 5e-6 for 10M x 10M.
             # A request labelled twice keeps its latest label (see latest_labels).
@@ -323,8 +333,12 @@ class Lake:
             queries.append(lab.select(pl.len().alias("label_rows")))
             queries.append(lab.join(ids, on="h", how="semi").select(pl.len().alias("joined")))
             # one label per prediction, the latest: a relabelled request counts once, with its last lag
-            latest = latest_labels(self._labels.frame.select(pl.col("request_id").hash().alias("h"), "label",
-                                                             "labeled_at"), key="h")
+            if self.task == "generation":
+                latest = latest_feedback(self._labels.frame.with_columns(pl.col("request_id").hash().alias("h"))
+                                         .drop("request_id"), key="h")
+            else:
+                latest = latest_labels(self._labels.frame.select(pl.col("request_id").hash().alias("h"), "label",
+                                                                 "labeled_at"), key="h")
             queries.append(ids.join(latest, on="h", how="inner")
                            .select(pl.len().alias("labeled"),
                                    ((pl.col("labeled_at") - pl.col("timestamp")).dt.total_seconds() / 3600)

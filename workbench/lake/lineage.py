@@ -19,11 +19,17 @@ from workbench.lake.lineage_tables import (
     DEPENDENCIES_SCHEMA,
     DEPLOYMENTS_SCHEMA,
     FEATURES_SCHEMA,
+    INDEXES_SCHEMA,
+    PRICES_SCHEMA,
+    PROMPTS_SCHEMA,
     ROUTES,
     TRAFFIC_SCHEMA,
     read_dependencies,
     read_deployments,
     read_features,
+    read_indexes,
+    read_prices,
+    read_prompts,
     read_traffic,
 )
 from workbench.lake.manifest import Manifest
@@ -39,7 +45,7 @@ from workbench.lake.timestamps import UTC_DT, parse_time
 __all__ = ["Lineage", "ROUTES", "TIMELINE_KINDS", "load_lineage", "parse_openlineage", "schema_changes"]
 
 TIMELINE_KINDS = ("rollout", "feature_version", "openlineage_run", "openlineage_schema_change",
-                  "dependency_change")
+                  "dependency_change", "prompt_version", "index_build")
 
 _TIMELINE_SCHEMA = {"at": UTC_DT, "kind": pl.String, "subject": pl.String, "detail": pl.String,
                     "ref": pl.String}
@@ -69,6 +75,12 @@ class Lineage:
         External dependency versions with the version each replaced.
     traffic : DataFrame
         Requests the ingress counted per interval (and route).
+    prompts : DataFrame
+        Prompt template versions (generation lakes): prompt_template, version, changed_at, ...
+    indexes : DataFrame
+        Retrieval-index builds: index, version, built_at, documents, source_dataset.
+    prices : DataFrame
+        Token prices per provider and model from ``valid_from``.
     """
 
     deployments: pl.DataFrame = field(default_factory=lambda: _empty(DEPLOYMENTS_SCHEMA))
@@ -78,6 +90,9 @@ class Lineage:
     schema_changes: pl.DataFrame = field(default_factory=lambda: _empty(SCHEMA_CHANGES_SCHEMA))
     dependencies: pl.DataFrame = field(default_factory=lambda: _empty(DEPENDENCIES_SCHEMA))
     traffic: pl.DataFrame = field(default_factory=lambda: _empty(TRAFFIC_SCHEMA))
+    prompts: pl.DataFrame = field(default_factory=lambda: _empty(PROMPTS_SCHEMA))
+    indexes: pl.DataFrame = field(default_factory=lambda: _empty(INDEXES_SCHEMA))
+    prices: pl.DataFrame = field(default_factory=lambda: _empty(PRICES_SCHEMA))
     sources: dict[str, str] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
 
@@ -97,6 +112,7 @@ class Lineage:
             "schema_changes": self.schema_changes.height,
             "dependency_changes": self.dependencies.height,
             "traffic_intervals": self.traffic.height,
+            **{k: getattr(self, k).height for k in ("prompts", "indexes", "prices") if getattr(self, k).height},
         }
 
     # -- rollouts -----------------------------------------------------------------------
@@ -226,6 +242,24 @@ class Lineage:
                 pl.format("{} -> {} (consumers: {})", pl.col("previous_version").fill_null("(none)"),
                           "version", pl.col("consumers").list.join(", ")).alias("detail"),
                 pl.format("dependencies:{}", "line").alias("ref")))
+        pr = self.prompts
+        if pr.height:
+            parts.append(pr.select(
+                pl.col("changed_at").alias("at"), pl.lit("prompt_version").alias("kind"),
+                pl.format("{}@{}", "prompt_template", "version").alias("subject"),
+                pl.format("{} -> {} (by {})", pl.col("previous_version").fill_null("(none)"), "version",
+                          pl.col("author").fill_null("?")).alias("detail"),
+                pl.format("prompts:{}", "line").alias("ref")))
+        ix = self.indexes
+        if ix.height:
+            parts.append(ix.select(
+                pl.col("built_at").alias("at"), pl.lit("index_build").alias("kind"),
+                pl.format("{}@{}", "index", "version").alias("subject"),
+                pl.format("{} -> {} ({} -> {} documents, from {})", pl.col("previous_version").fill_null("(none)"),
+                          "version", pl.col("previous_documents").cast(pl.Int64).cast(pl.String).fill_null("?"),
+                          pl.col("documents").cast(pl.Int64).cast(pl.String).fill_null("?"),
+                          pl.col("source_dataset").fill_null("?")).alias("detail"),
+                pl.format("indexes:{}", "line").alias("ref")))
         if not parts:
             return _empty(_TIMELINE_SCHEMA)
         out = pl.concat([p.cast(_TIMELINE_SCHEMA) for p in parts], how="vertical")
@@ -271,4 +305,7 @@ def load_lineage(root: Path, manifest: Manifest, features: tuple[str, ...] = ())
         kw["dependencies"] = read_dependencies(f)
     if (f := files("traffic")) is not None:
         kw["traffic"] = read_traffic(f)
+    for key, reader in (("prompts", read_prompts), ("indexes", read_indexes), ("prices", read_prices)):
+        if (f := files(key)) is not None:
+            kw[key] = reader(f)
     return Lineage(**kw, sources=sources, warnings=tuple(warnings))

@@ -12,7 +12,9 @@ from workbench.lake.files import DataFiles, read_table
 from workbench.lake.timestamps import UTC_DT, check_timestamp_values, to_utc
 
 __all__ = ["ROUTES", "DEPLOYMENTS_SCHEMA", "FEATURES_SCHEMA", "DEPENDENCIES_SCHEMA", "TRAFFIC_SCHEMA",
-           "read_deployments", "read_features", "read_dependencies", "read_traffic"]
+           "PROMPTS_SCHEMA", "INDEXES_SCHEMA", "PRICES_SCHEMA",
+           "read_deployments", "read_features", "read_dependencies", "read_traffic", "read_prompts",
+           "read_indexes", "read_prices"]
 
 ROUTES = ("primary", "canary", "shadow")
 _DEPLOY_COLS = {
@@ -39,6 +41,17 @@ DEPENDENCIES_SCHEMA = {
     "dependency": pl.String, "version": pl.String, "changed_at": UTC_DT,
     "consumers": pl.List(pl.String), "previous_version": pl.String, "line": pl.Int64,
 }
+_PROMPT_COLS = {"required": ("prompt_template", "version", "changed_at"), "optional": ("text_sha256", "author")}
+_INDEX_COLS = {"required": ("index", "version", "built_at"), "optional": ("documents", "source_dataset")}
+_PRICE_COLS = {"required": ("provider", "model", "valid_from", "input_per_1k", "output_per_1k"),
+               "optional": ("currency",)}
+PROMPTS_SCHEMA = {"prompt_template": pl.String, "version": pl.String, "changed_at": UTC_DT, "text_sha256": pl.String,
+                  "author": pl.String, "previous_version": pl.String, "line": pl.Int64}
+INDEXES_SCHEMA = {"index": pl.String, "version": pl.String, "built_at": UTC_DT, "documents": pl.Float64,
+                  "source_dataset": pl.String, "previous_version": pl.String, "previous_documents": pl.Float64,
+                  "line": pl.Int64}
+PRICES_SCHEMA = {"provider": pl.String, "model": pl.String, "valid_from": UTC_DT, "input_per_1k": pl.Float64,
+                 "output_per_1k": pl.Float64, "currency": pl.String, "line": pl.Int64}
 TRAFFIC_SCHEMA = {"timestamp": UTC_DT, "interval_s": pl.Float64, "requests": pl.Float64, "route": pl.String}
 def _read_strings(f: DataFiles, cols: dict[str, tuple[str, ...]]) -> pl.DataFrame:
     """Read a lineage table with every column as text, checking required columns."""
@@ -146,3 +159,41 @@ def read_traffic(f: DataFiles) -> pl.DataFrame:
     df = _numbers(df, "requests", f, lo=0, hi=None)
     df = df.with_columns(pl.col("route").cast(pl.String).str.strip_chars())
     return df.select(list(TRAFFIC_SCHEMA)).cast(TRAFFIC_SCHEMA).sort("timestamp")
+
+
+def read_prompts(f: DataFiles) -> pl.DataFrame:
+    """prompts: prompt template versions with the version each replaced, sorted by time (then line)."""
+    df = _read_strings(f, _PROMPT_COLS)
+    df = _times(df, "changed_at", f)
+    df = _require_values(df, ("prompt_template", "version"), f)
+    df = df.with_columns(pl.col(c).cast(pl.String).str.strip_chars() for c in _PROMPT_COLS["optional"])
+    df = df.sort(["changed_at", "line"]).with_columns(
+        pl.col("version").shift(1).over("prompt_template").alias("previous_version"))
+    return df.select(list(PROMPTS_SCHEMA)).cast(PROMPTS_SCHEMA)
+
+
+def read_indexes(f: DataFiles) -> pl.DataFrame:
+    """indexes: retrieval-index builds with the build each replaced, sorted by time (then line)."""
+    df = _read_strings(f, _INDEX_COLS)
+    df = _times(df, "built_at", f)
+    df = _require_values(df, ("index", "version"), f)
+    if df["documents"].drop_nulls().len():
+        filled = df.with_columns(pl.col("documents").fill_null("0"))
+        _numbers(filled, "documents", f, lo=0, hi=None)
+    df = df.with_columns(pl.col("documents").cast(pl.String).str.strip_chars().cast(pl.Float64, strict=False),
+                         pl.col("source_dataset").cast(pl.String).str.strip_chars())
+    df = df.sort(["built_at", "line"]).with_columns(
+        pl.col("version").shift(1).over("index").alias("previous_version"),
+        pl.col("documents").shift(1).over("index").alias("previous_documents"))
+    return df.select(list(INDEXES_SCHEMA)).cast(INDEXES_SCHEMA)
+
+
+def read_prices(f: DataFiles) -> pl.DataFrame:
+    """prices: per provider and model, the price per 1k input and output tokens from ``valid_from``."""
+    df = _read_strings(f, _PRICE_COLS)
+    df = _times(df, "valid_from", f)
+    df = _require_values(df, ("provider", "model"), f)
+    df = _numbers(df, "input_per_1k", f, lo=0, hi=None)
+    df = _numbers(df, "output_per_1k", f, lo=0, hi=None)
+    df = df.with_columns(pl.col("currency").cast(pl.String).str.strip_chars().fill_null("USD"))
+    return df.select(list(PRICES_SCHEMA)).cast(PRICES_SCHEMA).sort(["valid_from", "line"])

@@ -20,6 +20,8 @@ __all__ = [
     "TASKS",
     "ROLE_DEFAULTS",
     "REQUIRED_ROLES",
+    "GENAI_ROLES",
+    "FEEDBACK_ROLES",
     "Roles",
     "Features",
     "SLO",
@@ -32,8 +34,8 @@ __all__ = [
 
 MANIFEST_NAME = "workbench.yaml"
 
-Task = Literal["binary_classification", "multiclass", "regression"]
-TASKS: tuple[str, ...] = ("binary_classification", "multiclass", "regression")
+Task = Literal["binary_classification", "multiclass", "regression", "generation"]
+TASKS: tuple[str, ...] = ("binary_classification", "multiclass", "regression", "generation")
 
 #: role -> default column name (the contract's defaults).
 ROLE_DEFAULTS: dict[str, str] = {
@@ -49,7 +51,48 @@ ROLE_DEFAULTS: dict[str, str] = {
     "label": "label",
     "embedding": "embedding",
     "feature_set_version": "feature_set_version",
+    # serving-path additions (any task)
+    "cost": "cost",
+    "router_decision": "router_decision",
+    "router_score": "router_score",
+    "shadow_of": "shadow_of",
+    # generative-AI lakes (task: generation); names after the OpenTelemetry GenAI conventions
+    "conversation_id": "conversation_id",
+    "operation": "operation",
+    "provider": "provider",
+    "request_model": "request_model",
+    "response_model": "response_model",
+    "prompt_template": "prompt_template",
+    "prompt_version": "prompt_version",
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "cache_read_tokens": "cache_read_tokens",
+    "reasoning_tokens": "reasoning_tokens",
+    "time_to_first_token_ms": "time_to_first_token_ms",
+    "finish_reason": "finish_reason",
+    "prompt_text": "prompt_text",
+    "response_text": "response_text",
+    "retrieved_ids": "retrieved_ids",
+    "retrieval_scores": "retrieval_scores",
+    "context_text": "context_text",
+    "index_version": "index_version",
+    "policy_action": "policy_action",
+    "policy_flags": "policy_flags",
+    "query_embedding": "query_embedding",
+    # delayed feedback in labels/ (generation lakes)
+    "feedback": "feedback",
+    "escalated": "escalated",
+    "labeled_at": "labeled_at",
 }
+
+#: Roles of LLM calls: only a ``task: generation`` lake reads them (elsewhere such a column is "other").
+GENAI_ROLES: tuple[str, ...] = (
+    "conversation_id", "operation", "provider", "request_model", "response_model", "prompt_template",
+    "prompt_version", "input_tokens", "output_tokens", "cache_read_tokens", "reasoning_tokens",
+    "time_to_first_token_ms", "finish_reason", "prompt_text", "response_text", "retrieved_ids",
+    "retrieval_scores", "context_text", "index_version", "policy_action", "policy_flags", "query_embedding")
+#: Roles of labels/ in a generation lake (delayed feedback), beside request_id and labeled_at.
+FEEDBACK_ROLES: tuple[str, ...] = ("feedback", "escalated")
 
 #: Roles without which predictions cannot be analysed at all.
 REQUIRED_ROLES: tuple[str, ...] = ("request_id", "timestamp", "model_version")
@@ -66,6 +109,9 @@ _LINEAGE_DEFAULTS = {
     "openlineage": "lineage/openlineage.ndjson",
     "dependencies": "lineage/dependencies.csv",
     "traffic": "metrics/traffic.csv",
+    "prompts": "lineage/prompts.csv",
+    "indexes": "lineage/indexes.csv",
+    "prices": "lineage/prices.csv",
 }
 
 
@@ -85,6 +131,35 @@ class Roles:
     label: str = "label"
     embedding: str = "embedding"
     feature_set_version: str = "feature_set_version"
+    cost: str = "cost"
+    router_decision: str = "router_decision"
+    router_score: str = "router_score"
+    shadow_of: str = "shadow_of"
+    conversation_id: str = "conversation_id"
+    operation: str = "operation"
+    provider: str = "provider"
+    request_model: str = "request_model"
+    response_model: str = "response_model"
+    prompt_template: str = "prompt_template"
+    prompt_version: str = "prompt_version"
+    input_tokens: str = "input_tokens"
+    output_tokens: str = "output_tokens"
+    cache_read_tokens: str = "cache_read_tokens"
+    reasoning_tokens: str = "reasoning_tokens"
+    time_to_first_token_ms: str = "time_to_first_token_ms"
+    finish_reason: str = "finish_reason"
+    prompt_text: str = "prompt_text"
+    response_text: str = "response_text"
+    retrieved_ids: str = "retrieved_ids"
+    retrieval_scores: str = "retrieval_scores"
+    context_text: str = "context_text"
+    index_version: str = "index_version"
+    policy_action: str = "policy_action"
+    policy_flags: str = "policy_flags"
+    query_embedding: str = "query_embedding"
+    feedback: str = "feedback"
+    escalated: str = "escalated"
+    labeled_at: str = "labeled_at"
     explicit: frozenset[str] = frozenset()
 
     def mapping(self) -> dict[str, str]:
@@ -126,6 +201,9 @@ class LineagePaths:
     openlineage: str = _LINEAGE_DEFAULTS["openlineage"]
     dependencies: str = _LINEAGE_DEFAULTS["dependencies"]
     traffic: str = _LINEAGE_DEFAULTS["traffic"]
+    prompts: str = _LINEAGE_DEFAULTS["prompts"]
+    indexes: str = _LINEAGE_DEFAULTS["indexes"]
+    prices: str = _LINEAGE_DEFAULTS["prices"]
     explicit: frozenset[str] = frozenset()
 
 
@@ -349,7 +427,7 @@ def _parse_lineage(value: Any, source: str) -> LineagePaths:
     if not isinstance(value, dict):
         msg = "`lineage` must map lineage tables to paths"
         raise ManifestError(msg, file=source, column="lineage",
-                            expected="deployments / features / openlineage / dependencies / traffic",
+                            expected=" / ".join(_LINEAGE_DEFAULTS),
                             found=_typename(value))
     _check_keys(value, tuple(_LINEAGE_DEFAULTS), source, where="lineage")
     out = {}

@@ -24,14 +24,23 @@ from workbench.exceptions import (
 )
 from workbench.lake._suggest import did_you_mean
 from workbench.lake.files import DataFiles, corrupt_text_file, find_bad_line, resolve_files, sanitize, scan_files
-from workbench.lake.manifest import REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
+from workbench.lake.manifest import FEEDBACK_ROLES, GENAI_ROLES, REQUIRED_ROLES, ROLE_DEFAULTS, Manifest
 from workbench.lake.masking import Masker
 from workbench.lake.timestamps import UTC_DT, check_timestamp_values, timestamp_expr, zone_kind
 
-__all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels", "latest_labels"]
+__all__ = ["PredictionsTable", "LabelsTable", "load_predictions", "load_labels", "latest_labels", "latest_feedback"]
 
 # Roles stored as text whatever the writer used (ids, versions, codes).
-_STRING_ROLES = ("request_id", "trace_id", "model_version", "route", "feature_set_version")
+_STRING_ROLES = ("request_id", "trace_id", "model_version", "route", "feature_set_version", "shadow_of",
+                 "router_decision", "conversation_id", "operation", "provider", "request_model", "response_model",
+                 "prompt_template", "prompt_version", "finish_reason", "index_version", "policy_action")
+# Free text of LLM calls: kept as text (analysed in memory, shown only as redacted excerpts).
+_TEXT_ROLES = ("prompt_text", "response_text", "context_text")
+_COUNT_ROLES = ("input_tokens", "output_tokens", "cache_read_tokens", "reasoning_tokens")
+_NUMBER_ROLES = ("latency_ms", "score", "cost", "router_score", "time_to_first_token_ms")
+_LIST_ROLES = {"retrieved_ids": pl.String, "policy_flags": pl.String, "retrieval_scores": pl.Float64}
+# Roles read from labels/, never looked for among the predictions' roles (feedback may be inline).
+_LABEL_ONLY_ROLES = ("labeled_at",)
 _SAMPLE_FILES = 50
 _SAMPLE_ROWS = 2_000
 
@@ -138,7 +147,10 @@ def _scan_predictions(root: Path, manifest: Manifest, role_src: dict[str, str]) 
     string_src = {role_src[r] for r in _STRING_ROLES} | {role_src["timestamp"]}
     string_src |= set(manifest.features.categorical) | set(manifest.segments) | set(manifest.sensitive)
     files = resolve_files(root, manifest.predictions, what="predictions")
-    numeric_src = set(manifest.features.numeric) | {role_src["latency_ms"], role_src["score"]}
+    numeric_src = set(manifest.features.numeric) | {role_src[r] for r in _NUMBER_ROLES}
+    if manifest.task == "generation":
+        string_src |= {role_src[r] for r in _TEXT_ROLES}
+        numeric_src |= {role_src[r] for r in _COUNT_ROLES}
     return files, scan_files(files, string_columns=frozenset(string_src), numeric_columns=frozenset(numeric_src))
 
 
@@ -148,7 +160,12 @@ def _present_roles(manifest: Manifest, role_src: dict[str, str], schema: dict[st
     manifest mapped explicitly, and a model output (score or prediction) must be there."""
     names = list(schema)
     present: dict[str, str] = {}
+    generation = manifest.task == "generation"
     for role, src in role_src.items():
+        if role in _LABEL_ONLY_ROLES or (not generation and (role in GENAI_ROLES or role in FEEDBACK_ROLES)):
+            continue
+        if role in FEEDBACK_ROLES and src not in schema:
+            continue  # delayed feedback lives in labels/
         if src in schema:
             present[role] = src
         elif role in REQUIRED_ROLES or (role in manifest.columns.explicit and role != "label"):
@@ -160,6 +177,8 @@ def _present_roles(manifest: Manifest, role_src: dict[str, str], schema: dict[st
                 hint=did_you_mean(src, _unclaimed(names, {v for r, v in role_src.items() if r != role}),
                                   f"map it in workbench.yaml: columns: {{{role}: <column>}}"),
             )
+    if generation:
+        return present  # an LLM call's output is its text, tokens and finish reason: no score needed
     if manifest.task == "regression" and "prediction" not in present:
         _missing_output(where, names, "prediction", role_src)
     if "score" not in present and "prediction" not in present:
@@ -276,7 +295,7 @@ def _role_expr(role: str, src: str, dtype: pl.DataType, where: str, sensitive: s
                masker: Masker | None = None) -> pl.Expr:
     k = _kind(dtype)
     col = pl.col(src)
-    if src in sensitive and role in _STRING_ROLES and masker is not None:
+    if src in sensitive and (role in _STRING_ROLES or role in _TEXT_ROLES) and masker is not None:
         # A role column declared sensitive (e.g. request_id) is masked like any other;
         # equality is kept, so labels (masked with the same key) still join.
         return masker.expr(src).alias(role)
@@ -289,36 +308,84 @@ def _role_expr(role: str, src: str, dtype: pl.DataType, where: str, sensitive: s
         if k not in ("str", "int", "bool"):
             _bad_type(where, src, dtype, "text or integer ids", f"write `{src}` as text")
         return col.cast(pl.String).alias(role)
-    if role in ("latency_ms", "score"):
+    if role in _TEXT_ROLES:
+        if k not in ("str", "other"):
+            _bad_type(where, src, dtype, "text", f"write `{src}` as text")
+        return col.cast(pl.String).alias(role)
+    if role in _COUNT_ROLES:
+        if k not in ("int", "float"):
+            _bad_type(where, src, dtype, "a token count (integer)", f"write `{src}` as a number")
+        return col.cast(pl.Float64).round(0).cast(pl.Int64, strict=False).alias(role)
+    if role in _LIST_ROLES:
+        return _list_expr(role, src, dtype, where)
+    if role == "escalated":
+        return _bool_expr(role, col, k, src, where, dtype)
+    if role == "feedback":
+        if k not in ("int", "float", "bool"):
+            _bad_type(where, src, dtype, "a number (-1, 0, 1 or a score)", f"write `{src}` as a number")
+        return col.cast(pl.Float64).alias(role)
+    if role == "query_embedding":
+        return _vector_expr(role, src, dtype, where)
+    if role in _NUMBER_ROLES:
         if k not in ("int", "float"):
             _bad_type(where, src, dtype, "a number", f"write `{src}` as a number")
         return col.cast(pl.Float64).alias(role)
     if role == "fallback":
-        if k == "bool":
-            return col.alias(role)
-        if k == "int":
-            return (col != 0).alias(role)
-        if k == "str":
-            low = col.cast(pl.String).str.to_lowercase().str.strip_chars()
-            return (pl.when(low.is_in(["true", "1", "yes", "t", "y"])).then(True)
-                    .when(low.is_in(["false", "0", "no", "f", "n", ""])).then(False)
-                    .otherwise(None)).alias(role)
-        _bad_type(where, src, dtype, "a boolean (true/false or 0/1)", f"write `{src}` as true/false")
+        return _bool_expr(role, col, k, src, where, dtype)
     if role in ("prediction", "label"):
         if k not in ("str", "int", "float", "bool"):
             _bad_type(where, src, dtype, "a class label or a number", f"write `{src}` as a scalar")
         return col.alias(role)
     if role == "embedding":
-        if k == "list":
-            inner = dtype.inner if hasattr(dtype, "inner") else None
-            if inner is not None and not (inner.is_numeric()):
-                _bad_type(where, src, dtype, "a list of numbers", "write the embedding as list<float>")
-            return col.cast(pl.List(pl.Float32)).alias(role)
-        if k == "str":
-            return col.str.json_decode(pl.List(pl.Float32)).alias(role)
-        _bad_type(where, src, dtype, "a list of numbers", "write the embedding as list<float>")
+        return _vector_expr(role, src, dtype, where)
     return col.alias(role)  # pragma: no cover - every role is handled above
 
+
+def _bool_expr(role: str, col: pl.Expr, k: str, src: str, where: str, dtype: pl.DataType) -> pl.Expr:
+    if k == "bool":
+        return col.alias(role)
+    if k in ("int", "float"):
+        return (col != 0).alias(role)
+    if k == "str":
+        low = col.cast(pl.String).str.to_lowercase().str.strip_chars()
+        return (pl.when(low.is_in(["true", "1", "yes", "t", "y"])).then(True)
+                .when(low.is_in(["false", "0", "no", "f", "n", ""])).then(False)
+                .otherwise(None)).alias(role)
+    _bad_type(where, src, dtype, "a boolean (true/false or 0/1)", f"write `{src}` as true/false")
+    raise AssertionError  # pragma: no cover - _bad_type raises
+
+
+def _vector_expr(role: str, src: str, dtype: pl.DataType, where: str) -> pl.Expr:
+    k = _kind(dtype)
+    col = pl.col(src)
+    if k == "list":
+        inner = dtype.inner if hasattr(dtype, "inner") else None
+        if inner is not None and not (inner.is_numeric()):
+            _bad_type(where, src, dtype, "a list of numbers", f"write `{src}` as list<float>")
+        return col.cast(pl.List(pl.Float32)).alias(role)
+    if k == "str":
+        return col.str.json_decode(pl.List(pl.Float32)).alias(role)
+    _bad_type(where, src, dtype, "a list of numbers", f"write `{src}` as list<float>")
+    raise AssertionError  # pragma: no cover - _bad_type raises
+
+
+def _list_expr(role: str, src: str, dtype: pl.DataType, where: str) -> pl.Expr:
+    """A list role (retrieved ids, retrieval scores, policy flags): a list column as is, or text
+    written by a CSV/NDJSON writer as a JSON array (``["a", "b"]``) or ``;``-separated values."""
+    inner = _LIST_ROLES[role]
+    k = _kind(dtype)
+    col = pl.col(src)
+    if k == "list":
+        if inner == pl.Float64 and not dtype.inner.is_numeric():
+            _bad_type(where, src, dtype, "a list of numbers", f"write `{src}` as list<float>")
+        return col.cast(pl.List(inner), strict=False).alias(role)
+    if k == "str":
+        items = (col.str.strip_chars().str.strip_chars("[]").str.replace_all('"', "", literal=True)
+                 .str.replace_all(";", ",", literal=True).str.split(",")
+                 .list.eval(pl.element().str.strip_chars()).list.filter(pl.element() != ""))
+        return items.cast(pl.List(inner), strict=False).alias(role)
+    _bad_type(where, src, dtype, "a list (or text holding a JSON array)", f"write `{src}` as a list column")
+    raise AssertionError  # pragma: no cover - _bad_type raises
 
 def _schema(lf: pl.LazyFrame, files: DataFiles) -> dict[str, pl.DataType]:
     try:
@@ -376,6 +443,8 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
     """The labels table, or the inline label column of predictions, or None."""
     spec = manifest.labels
     files = resolve_files(root, spec, what="labels", required=manifest.labels_explicit) if spec else None
+    if manifest.task == "generation":
+        return _load_feedback(files, manifest, masker, preds)
     if files is None:
         if "label" in preds.roles:
             frame = preds.frame.select("request_id", "label", pl.col("timestamp").alias("labeled_at"))
@@ -409,6 +478,69 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
     else:
         exprs.append(pl.lit(None, dtype=UTC_DT).alias("labeled_at"))
     return LabelsTable(files=files, frame=lf.select(exprs), inline=False)
+
+
+def _load_feedback(files: DataFiles | None, manifest: Manifest, masker: Masker,
+                   preds: PredictionsTable) -> LabelsTable | None:
+    """Delayed feedback of a generation lake: ``request_id, feedback, escalated, labeled_at`` from
+    labels/ (either of feedback / escalated may be missing, not both), or inline in predictions."""
+    if files is None:
+        inline = [r for r in FEEDBACK_ROLES if r in preds.roles]
+        if not inline:
+            return None
+        frame = preds.frame.select("request_id", *[pl.col(r) if r in inline else pl.lit(None).alias(r)
+                                                   for r in FEEDBACK_ROLES],
+                                   pl.col("timestamp").alias("labeled_at"))
+        return LabelsTable(files=None, frame=frame.cast({"feedback": pl.Float64, "escalated": pl.Boolean}),
+                           inline=True)
+    spec = manifest.labels
+    role_src = manifest.columns.mapping()
+    rid = role_src["request_id"]
+    lf = scan_files(files, string_columns=frozenset({rid, "request_id", role_src["labeled_at"]}))
+    schema = _schema(lf, files)
+    names = list(schema)
+    rid = rid if rid in schema else "request_id"
+    if rid not in schema:
+        msg = f"column `{rid}` not found in {spec} (role `request_id`)"
+        raise ColumnNotFoundError(msg, file=spec, column=rid, expected="a `request_id` column",
+                                  found=", ".join(names)[:400],
+                                  hint="feedback needs request_id, feedback and/or escalated, labeled_at.")
+    found = {r: role_src[r] for r in FEEDBACK_ROLES if role_src[r] in schema}
+    if not found:
+        msg = f"no feedback column in {spec}"
+        raise ColumnNotFoundError(
+            msg, file=spec, column=role_src["feedback"],
+            expected=f"a `{role_src['feedback']}` (feedback) and/or `{role_src['escalated']}` (escalated) column",
+            found=", ".join(names)[:400],
+            hint=did_you_mean(role_src["feedback"], _unclaimed(names, {rid, role_src["labeled_at"]}),
+                              "map them in workbench.yaml: columns: {feedback: <column>, escalated: <column>}"))
+    exprs = [masker.expr(rid).alias("request_id") if rid in set(manifest.sensitive)
+             else _role_expr("request_id", rid, schema[rid], spec, set())]
+    for r in FEEDBACK_ROLES:
+        exprs.append(_role_expr(r, found[r], schema[found[r]], spec, set()) if r in found
+                     else pl.lit(None, dtype=pl.Float64 if r == "feedback" else pl.Boolean).alias(r))
+    at = role_src["labeled_at"]
+    if at in schema:
+        k = _kind(schema[at])
+        if k not in ("str", "time", "int", "float"):
+            _bad_type(spec, at, schema[at], "a timestamp", "write UTC times")
+        if k == "str":
+            _check_timestamp_samples(files, at)
+        exprs.append(timestamp_expr(at, schema[at], alias="labeled_at"))
+    else:
+        exprs.append(pl.lit(None, dtype=UTC_DT).alias("labeled_at"))
+    return LabelsTable(files=files, frame=lf.select(exprs), inline=False)
+
+
+def latest_feedback(feedback: pl.LazyFrame, key: str = "request_id") -> pl.LazyFrame:
+    """One feedback row per ``key``: the latest known (a later thumbs replaces an earlier one);
+    escalated is true when any row says so."""
+    order = [pl.col("labeled_at"), pl.col("feedback").is_not_null(), pl.col("feedback")]
+    return (feedback.group_by(key)
+            .agg(pl.col("feedback").sort_by(order, nulls_last=False).drop_nulls().last(),
+                 pl.when(pl.col("escalated").is_not_null().any()).then(pl.col("escalated").any())
+                 .alias("escalated"),
+                 pl.col("labeled_at").max()))
 
 
 def _unclaimed(names, claimed) -> list[str]:
