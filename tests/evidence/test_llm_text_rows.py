@@ -316,3 +316,24 @@ def test_named_errors():
         reask_rate(traffic(10, 1), similarity=1.5)
     with pytest.raises(InsufficientDataError, match="new_topics"):
         new_topics(traffic(50, 1), traffic(50, 2))
+
+
+def test_on_an_opened_generation_lake(tmp_path):
+    import workbench as wb
+    from workbench.evidence.llm_text import signal_exprs
+
+    root = tmp_path / "llm-lake"
+    (root / "predictions").mkdir(parents=True)
+    (root / "workbench.yaml").write_text(json.dumps({"name": "support", "task": "generation"}))
+    calls = traffic(2000, 91, Change(leak=0.02)).with_columns(pl.lit("app-1").alias("model_version"),
+                                                              pl.lit(900.0).alias("latency_ms"))
+    calls.write_parquet(root / "predictions" / "part-0.parquet")
+    lake = wb.open_lake(root)
+    lf = lake.predictions()
+    sums = (lf.with_columns(signal_exprs(lf.collect_schema().names()))
+            .select(pl.len(), pl.col("refusal").sum(), pl.col("grounded_share").count(), pl.col("citations").sum())
+            .collect(engine="streaming"))
+    assert sums["len"][0] == 2000 and 40 < sums["refusal"][0] < 120 and 150 < sums["grounded_share"][0] < 350
+    assert sums["citations"][0] > 400
+    assert reask_rate(lf).window_n > 0
+    assert [k["kind"] for k in leaked_pii(lf).flagged] == ["email"]
