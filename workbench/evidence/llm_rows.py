@@ -54,6 +54,9 @@ REFUSAL_EXAMPLES: tuple[str, ...] = (
 )
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+#: Words one of which a sentence needs to be compared with the example refusals.
+_CUE = re.compile(r"(?i)\b(?:i|i[’']m|i[’']d|me|my|we|sorry|unfortunately|regrettably|afraid|apolog\w*|unable|"
+                  r"cannot|can[’']?t|not|won[’']t|outside|beyond|decline\w*|refuse\w*)\b")
 
 
 @dataclass(frozen=True)
@@ -197,9 +200,10 @@ def refusal_similarity(window: pl.LazyFrame | pl.DataFrame, baseline: pl.LazyFra
                        min_increase: float | None = None, thresholds: TextRateThresholds | None = None) -> TextRate:
     """Refusal rate of responses: the pattern list or a paraphrase of an example refusal.
 
-    Each of the first four sentences of a sampled response is compared with ``examples`` by the
-    cosine of character 3-5-gram TF-IDF vectors (scikit-learn, fitted on the examples and the
-    sampled sentences of both frames); a response counts when a sentence reaches ``threshold``
+    Each of the first three sentences (200 characters at most each) of a sampled response is
+    compared with ``examples`` by the cosine of character 3-5-gram TF-IDF vectors (scikit-learn,
+    fitted on the examples and the distinct sampled sentences of both frames; only sentences with
+    a first-person, apology or negation cue word are compared); a response counts when a sentence reaches ``threshold``
     or the response matches :data:`~workbench.evidence.llm_text.REFUSAL_PATTERNS`. The rate has
     a Wilson interval per frame; with a ``baseline``, a one-sided two-proportion test.
 
@@ -222,17 +226,22 @@ def refusal_similarity(window: pl.LazyFrame | pl.DataFrame, baseline: pl.LazyFra
     th = overridden(thresholds or TextRateThresholds(min_increase=0.01), alpha=alpha, min_increase=min_increase)
     frames = [_frame(f, ["response_text"], "refusal_similarity") for f in (window, baseline) if f is not None]
     samples = [_texts(f, ["response_text"], max_rows, seed)["response_text"].fill_null("").to_list() for f in frames]
-    sents = [[[s for s in _SENTENCE.split(t.strip()) if s][:4] for t in texts] for texts in samples]
-    flat = [s[:300] for group in sents for ss in group for s in ss]
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
-    vec.fit(list(examples) + flat)
-    ex = vec.transform(list(examples))
+    sents = [[[s[:200] for s in _SENTENCE.split(t.strip()) if s][:3] for t in texts] for texts in samples]
+    pieces = [[s for ss in group for s in ss] for group in sents]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True, dtype=np.float32)
+    # one fit and transform of the distinct sentences of both frames and the examples (the IDF is
+    # shared by both frames, and boilerplate repeated in thousands of answers is vectorised once)
+    # sentences without a first-person, apology or negation cue are not compared (similarity 0):
+    # n-gram extraction is the cost (~0.3 ms a sentence) and a refusal without any cue is rare
+    distinct = {s: i for i, s in enumerate(dict.fromkeys(s for group in pieces for s in group if _CUE.search(s)))}
+    x = vec.fit_transform(list(examples) + list(distinct))
+    ex = x[: len(examples)]
+    sim_distinct = np.asarray((x[len(examples):] @ ex.T).max(axis=1).todense()).ravel() if distinct else np.zeros(0)
     pattern = re.compile(refusal_regex())
     counts, shown = [], []
-    for texts, groups in zip(samples, sents):
+    for f_i, (texts, groups) in enumerate(zip(samples, sents)):
         lens = [len(ss) for ss in groups]
-        pieces = [s[:300] for ss in groups for s in ss]
-        sim = np.asarray((vec.transform(pieces) @ ex.T).max(axis=1).todense()).ravel() if pieces else np.zeros(0)
+        sim = np.array([sim_distinct[distinct[s]] if s in distinct else 0.0 for s in pieces[f_i]])
         best = np.zeros(len(texts))
         starts = np.cumsum([0, *lens])[:-1]
         for i, (a, m) in enumerate(zip(starts, lens)):
