@@ -186,16 +186,17 @@ def test_unsupported_sentences_flag_a_rise(n, extra):
 def test_reask_exact():
     t = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
     df = pl.DataFrame({
-        "request_id": ["1", "2", "3", "4", "5", "6"],
-        "conversation_id": ["a", "a", "a", "b", "b", "c"],
-        "timestamp": [t + dt.timedelta(minutes=m) for m in (0, 1, 2, 0, 1, 0)],
+        "request_id": ["1", "2", "3", "4", "5", "6", "7", "8"],
+        "conversation_id": ["a", "a", "a", "b", "b", "c", "d", "d"],
+        "timestamp": [t + dt.timedelta(minutes=m) for m in (0, 1, 2, 0, 1, 0, 0, 1)],
         "prompt_text": ["How do I reset my router password?", "What is the weather in Paris today?",
                         "how do I reset my router password??", "Cancel my order please",
-                        "Where is my parcel right now?", "Hello"],
+                        "Where is my parcel right now?", "Hello", "thanks!", "thanks!"],
     })
     r = reask_rate(df.reverse())  # order of rows does not matter; timestamps do
-    assert (r.window_hits, r.window_n) == (1, 3)  # turns after the first: a2, a3, b2; a3 repeats a1
-    assert r.meta["window_conversations"] == 3
+    # turns after the first: a2, a3, b2, d2; a3 repeats a1; d2 repeats d1 but is too short to count
+    assert (r.window_hits, r.window_n) == (1, 4)
+    assert r.meta["window_conversations"] == 4
 
 
 @pytest.mark.parametrize("n, extra", [(4000, 0.15), (12000, 0.06)])

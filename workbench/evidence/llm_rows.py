@@ -53,6 +53,7 @@ REFUSAL_EXAMPLES: tuple[str, ...] = (
     "Sorry, I can't assist you with this.",
 )
 
+_MIN_REASK_CHARS = 12  # shorter prompts (greetings, "thanks") are not re-asks when repeated
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 #: Words one of which a sentence needs to be compared with the example refusals.
 _CUE = re.compile(r"(?i)\b(?:i|i[’']m|i[’']d|me|my|we|sorry|unfortunately|regrettably|afraid|apolog\w*|unable|"
@@ -343,6 +344,8 @@ def _reasks(df: pl.DataFrame, similarity: float) -> tuple[np.ndarray, np.ndarray
         i_arr, j_arr = np.array(i_idx), np.array(j_idx)
         sims = np.asarray(x[i_arr].multiply(x[j_arr]).sum(axis=1)).ravel()
         np.logical_or.at(again, i_arr, sims >= similarity)
+        # "thanks", "ok?", "hello": repeating a greeting is not asking again
+        again &= np.array([len(t.strip()) >= _MIN_REASK_CHARS for t in texts])
     turns = (ends - starts - 1).astype(float)
     hits = np.add.reduceat(again.astype(float), starts)
     return hits, turns, [excerpt(texts[i]) for i in np.flatnonzero(again)[:3]]
@@ -356,7 +359,8 @@ def reask_rate(window: pl.LazyFrame | pl.DataFrame, baseline: pl.LazyFrame | pl.
 
     Turns are ordered by ``timestamp``; a turn after the first counts when the cosine of the
     character 3-5-gram TF-IDF vectors of its prompt and of any earlier prompt of the conversation
-    is at least ``similarity``. Whole conversations are sampled (by a hash of
+    is at least ``similarity`` and the prompt has 12 characters or more (a repeated "thanks" is
+    not a question asked again). Whole conversations are sampled (by a hash of
     ``conversation_id``), and the interval and test are cluster-robust per conversation.
     """
     _check_fraction("similarity", similarity)
