@@ -293,6 +293,15 @@ def unsupported_sentence_rate(window: pl.LazyFrame | pl.DataFrame,
     counted, nor are rows without a response or a context, nor responses that match the refusal
     patterns (a refusal is not a claim about the context). Sentences of one response are not
     independent, so the interval and the test use cluster-robust (per-response) standard errors.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> calls = pl.DataFrame({"request_id": ["a"], "context_text": ["Refunds are paid within five days."],
+    ...                       "response_text": ["Refunds are paid within five days. Shipping is always free!"]})
+    >>> r = unsupported_sentence_rate(calls)
+    >>> (r.window_hits, r.window_n)
+    (1, 2)
     """
     _check_fraction("support", support)
     th = overridden(thresholds or TextRateThresholds(min_increase=0.05), alpha=alpha, min_increase=min_increase)
@@ -444,6 +453,16 @@ def leaked_pii(frame: pl.LazyFrame | pl.DataFrame, *, sources: Sequence[str] = (
         Rows sampled by request-id hash; None scans every row (streaming, the filter first).
     min_hits, min_share : int, float
         Override :class:`~workbench.evidence.pii.PIIThresholds` (when a kind is flagged).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> calls = pl.DataFrame({"request_id": ["a", "b"],
+    ...                       "prompt_text": ["I am ann@example.com", "who manages this?"],
+    ...                       "response_text": ["Sent to ann@example.com.", "Ask bob@example.com."]})
+    >>> r = leaked_pii(calls, min_hits=1)
+    >>> [(k["kind"], k["hits"], k["echoed"]) for k in r.kinds if k["hits"] or k["echoed"]]
+    [('email', 1, 1)]
     """
     th = overridden(thresholds or PIIThresholds(), min_hits=min_hits, min_share=min_share)
     lf = _frame(frame, ["response_text"], "leaked_pii")
