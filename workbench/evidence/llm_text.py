@@ -23,7 +23,8 @@ __all__ = ["CITATION_PATTERN", "EXCERPT_CHARS", "GROUNDED_SAMPLE", "REFUSAL_PATT
 #: Refusal phrases, matched anywhere in the lower-cased response (Rust regex syntax; ``[’']``
 #: accepts a straight or a curly apostrophe). A response matching any is a refusal. Lower case on
 #: purpose: lower-casing once and matching is ~20x cheaper than a case-insensitive regex.
-#: Kept short and literal: paraphrases are caught by :func:`refusal_similarity`.
+#: Kept short and literal: paraphrases are caught by
+#: :func:`workbench.evidence.llm_rows.refusal_similarity`.
 REFUSAL_PATTERNS: tuple[str, ...] = (
     r"\bi[’']m sorry,? but i (?:can[’']?t|cannot|am unable|[’']m unable|won[’']t)",
     r"\bi am sorry,? but i (?:can[’']?t|cannot|am unable|won[’']t)",
