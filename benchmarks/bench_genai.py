@@ -12,6 +12,9 @@ scores, tokens, cost and latency. Then, each step in a fresh subprocess under ``
 - ``grounded_all``: the same with ``grounded_share`` on every row (``grounded_sample=1.0``; the
   default computes it on a hashed eighth of the rows);
 - ``no_grounded``: the same without ``grounded_share`` (its word sets are the costly part);
+- ``detectors`` (not in the default steps): the sampled row detectors of
+  :mod:`workbench.evidence.llm_rows` and :mod:`~workbench.evidence.llm_topics` with days 1-3 as
+  the baseline and days 5-7 as the window (each samples <= 20k rows a side from the scan);
 - ``floor``: the same group-by over the same columns with only string lengths and list lengths
   (what reading and decoding the text costs, no regex);
 
@@ -52,6 +55,22 @@ if step in ("signals", "no_grounded", "grounded_all"):
     outs = [e.meta.output_name() for e in exprs]
     aggs = base + [pl.col(c).sum().alias(c + "_sum") for c in outs] + [pl.col(c).count().alias(c + "_n") for c in outs]
     q = lf.with_columns(exprs).group_by(hour).agg(aggs)
+elif step == "detectors":
+    from workbench.evidence.llm_rows import leaked_pii, reask_rate, refusal_similarity, unsupported_sentence_rate
+    from workbench.evidence.llm_topics import new_topics
+    day = pl.col("timestamp").dt.day()
+    base, win = lf.filter(day <= 3), lf.filter(day >= 5)
+    times = {}
+    for name, run in [("refusal_similarity", lambda: refusal_similarity(win, base)),
+                      ("unsupported_sentence_rate", lambda: unsupported_sentence_rate(win, base)),
+                      ("reask_rate", lambda: reask_rate(win, base)), ("leaked_pii", lambda: leaked_pii(win)),
+                      ("new_topics", lambda: new_topics(base, win))]:
+        t1 = time.perf_counter()
+        r = run()
+        times[name] = round(time.perf_counter() - t1, 2)
+        times[name + "_flagged"] = bool(r.flagged)
+    print(json.dumps({"seconds": time.perf_counter() - t0, "hours": 0, "rows": 0, **times}))
+    sys.exit(0)
 else:
     exprs = [pl.col(c).str.len_bytes().alias(c + "_len") for c in ("prompt_text", "response_text", "context_text")]
     exprs += [pl.col("retrieved_ids").list.len().alias("ids_len"), pl.col("retrieval_scores").list.max().alias("top")]
@@ -159,7 +178,8 @@ def main() -> None:
         best = min(runs, key=lambda r: r["wall_s"])
         res[step] = {"wall_s_best": best["wall_s"], "wall_s_all": [r["wall_s"] for r in runs],
                      "query_s_best": min(r["seconds"] for r in runs),
-                     "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "hours": best["hours"]}
+                     "peak_rss_mb": max(r["peak_rss_mb"] for r in runs), "hours": best["hours"],
+                     **{k: v for k, v in best.items() if k not in ("seconds", "hours", "rows", "wall_s", "peak_rss_mb")}}
     print(json.dumps(res, indent=2))
 
 

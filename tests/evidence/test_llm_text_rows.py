@@ -186,16 +186,17 @@ def test_unsupported_sentences_flag_a_rise(n, extra):
 def test_reask_exact():
     t = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
     df = pl.DataFrame({
-        "request_id": ["1", "2", "3", "4", "5", "6"],
-        "conversation_id": ["a", "a", "a", "b", "b", "c"],
-        "timestamp": [t + dt.timedelta(minutes=m) for m in (0, 1, 2, 0, 1, 0)],
+        "request_id": ["1", "2", "3", "4", "5", "6", "7", "8"],
+        "conversation_id": ["a", "a", "a", "b", "b", "c", "d", "d"],
+        "timestamp": [t + dt.timedelta(minutes=m) for m in (0, 1, 2, 0, 1, 0, 0, 1)],
         "prompt_text": ["How do I reset my router password?", "What is the weather in Paris today?",
                         "how do I reset my router password??", "Cancel my order please",
-                        "Where is my parcel right now?", "Hello"],
+                        "Where is my parcel right now?", "Hello", "thanks!", "thanks!"],
     })
     r = reask_rate(df.reverse())  # order of rows does not matter; timestamps do
-    assert (r.window_hits, r.window_n) == (1, 3)  # turns after the first: a2, a3, b2; a3 repeats a1
-    assert r.meta["window_conversations"] == 3
+    # turns after the first: a2, a3, b2, d2; a3 repeats a1; d2 repeats d1 but is too short to count
+    assert (r.window_hits, r.window_n) == (1, 4)
+    assert r.meta["window_conversations"] == 4
 
 
 @pytest.mark.parametrize("n, extra", [(4000, 0.15), (12000, 0.06)])
@@ -316,3 +317,24 @@ def test_named_errors():
         reask_rate(traffic(10, 1), similarity=1.5)
     with pytest.raises(InsufficientDataError, match="new_topics"):
         new_topics(traffic(50, 1), traffic(50, 2))
+
+
+def test_on_an_opened_generation_lake(tmp_path):
+    import workbench as wb
+    from workbench.evidence.llm_text import signal_exprs
+
+    root = tmp_path / "llm-lake"
+    (root / "predictions").mkdir(parents=True)
+    (root / "workbench.yaml").write_text(json.dumps({"name": "support", "task": "generation"}))
+    calls = traffic(2000, 91, Change(leak=0.02)).with_columns(pl.lit("app-1").alias("model_version"),
+                                                              pl.lit(900.0).alias("latency_ms"))
+    calls.write_parquet(root / "predictions" / "part-0.parquet")
+    lake = wb.open_lake(root)
+    lf = lake.predictions()
+    sums = (lf.with_columns(signal_exprs(lf.collect_schema().names()))
+            .select(pl.len(), pl.col("refusal").sum(), pl.col("grounded_share").count(), pl.col("citations").sum())
+            .collect(engine="streaming"))
+    assert sums["len"][0] == 2000 and 40 < sums["refusal"][0] < 120 and 150 < sums["grounded_share"][0] < 350
+    assert sums["citations"][0] > 400
+    assert reask_rate(lf).window_n > 0
+    assert [k["kind"] for k in leaked_pii(lf).flagged] == ["email"]

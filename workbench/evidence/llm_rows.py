@@ -53,7 +53,11 @@ REFUSAL_EXAMPLES: tuple[str, ...] = (
     "Sorry, I can't assist you with this.",
 )
 
+_MIN_REASK_CHARS = 12  # shorter prompts (greetings, "thanks") are not re-asks when repeated
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
+#: Words one of which a sentence needs to be compared with the example refusals.
+_CUE = re.compile(r"(?i)\b(?:i|i[’']m|i[’']d|me|my|we|sorry|unfortunately|regrettably|afraid|apolog\w*|unable|"
+                  r"cannot|can[’']?t|not|won[’']t|outside|beyond|decline\w*|refuse\w*)\b")
 
 
 @dataclass(frozen=True)
@@ -197,9 +201,10 @@ def refusal_similarity(window: pl.LazyFrame | pl.DataFrame, baseline: pl.LazyFra
                        min_increase: float | None = None, thresholds: TextRateThresholds | None = None) -> TextRate:
     """Refusal rate of responses: the pattern list or a paraphrase of an example refusal.
 
-    Each of the first four sentences of a sampled response is compared with ``examples`` by the
-    cosine of character 3-5-gram TF-IDF vectors (scikit-learn, fitted on the examples and the
-    sampled sentences of both frames); a response counts when a sentence reaches ``threshold``
+    Each of the first three sentences (200 characters at most each) of a sampled response is
+    compared with ``examples`` by the cosine of character 3-5-gram TF-IDF vectors (scikit-learn,
+    fitted on the examples and the distinct sampled sentences of both frames; only sentences with
+    a first-person, apology or negation cue word are compared); a response counts when a sentence reaches ``threshold``
     or the response matches :data:`~workbench.evidence.llm_text.REFUSAL_PATTERNS`. The rate has
     a Wilson interval per frame; with a ``baseline``, a one-sided two-proportion test.
 
@@ -222,17 +227,22 @@ def refusal_similarity(window: pl.LazyFrame | pl.DataFrame, baseline: pl.LazyFra
     th = overridden(thresholds or TextRateThresholds(min_increase=0.01), alpha=alpha, min_increase=min_increase)
     frames = [_frame(f, ["response_text"], "refusal_similarity") for f in (window, baseline) if f is not None]
     samples = [_texts(f, ["response_text"], max_rows, seed)["response_text"].fill_null("").to_list() for f in frames]
-    sents = [[[s for s in _SENTENCE.split(t.strip()) if s][:4] for t in texts] for texts in samples]
-    flat = [s[:300] for group in sents for ss in group for s in ss]
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True)
-    vec.fit(list(examples) + flat)
-    ex = vec.transform(list(examples))
+    sents = [[[s[:200] for s in _SENTENCE.split(t.strip()) if s][:3] for t in texts] for texts in samples]
+    pieces = [[s for ss in group for s in ss] for group in sents]
+    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, lowercase=True, dtype=np.float32)
+    # one fit and transform of the distinct sentences of both frames and the examples (the IDF is
+    # shared by both frames, and boilerplate repeated in thousands of answers is vectorised once)
+    # sentences without a first-person, apology or negation cue are not compared (similarity 0):
+    # n-gram extraction is the cost (~0.3 ms a sentence) and a refusal without any cue is rare
+    distinct = {s: i for i, s in enumerate(dict.fromkeys(s for group in pieces for s in group if _CUE.search(s)))}
+    x = vec.fit_transform(list(examples) + list(distinct))
+    ex = x[: len(examples)]
+    sim_distinct = np.asarray((x[len(examples):] @ ex.T).max(axis=1).todense()).ravel() if distinct else np.zeros(0)
     pattern = re.compile(refusal_regex())
     counts, shown = [], []
-    for texts, groups in zip(samples, sents):
+    for f_i, (texts, groups) in enumerate(zip(samples, sents)):
         lens = [len(ss) for ss in groups]
-        pieces = [s[:300] for ss in groups for s in ss]
-        sim = np.asarray((vec.transform(pieces) @ ex.T).max(axis=1).todense()).ravel() if pieces else np.zeros(0)
+        sim = np.array([sim_distinct[distinct[s]] if s in distinct else 0.0 for s in pieces[f_i]])
         best = np.zeros(len(texts))
         starts = np.cumsum([0, *lens])[:-1]
         for i, (a, m) in enumerate(zip(starts, lens)):
@@ -283,6 +293,15 @@ def unsupported_sentence_rate(window: pl.LazyFrame | pl.DataFrame,
     counted, nor are rows without a response or a context, nor responses that match the refusal
     patterns (a refusal is not a claim about the context). Sentences of one response are not
     independent, so the interval and the test use cluster-robust (per-response) standard errors.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> calls = pl.DataFrame({"request_id": ["a"], "context_text": ["Refunds are paid within five days."],
+    ...                       "response_text": ["Refunds are paid within five days. Shipping is always free!"]})
+    >>> r = unsupported_sentence_rate(calls)
+    >>> (r.window_hits, r.window_n)
+    (1, 2)
     """
     _check_fraction("support", support)
     th = overridden(thresholds or TextRateThresholds(min_increase=0.05), alpha=alpha, min_increase=min_increase)
@@ -334,6 +353,8 @@ def _reasks(df: pl.DataFrame, similarity: float) -> tuple[np.ndarray, np.ndarray
         i_arr, j_arr = np.array(i_idx), np.array(j_idx)
         sims = np.asarray(x[i_arr].multiply(x[j_arr]).sum(axis=1)).ravel()
         np.logical_or.at(again, i_arr, sims >= similarity)
+        # "thanks", "ok?", "hello": repeating a greeting is not asking again
+        again &= np.array([len(t.strip()) >= _MIN_REASK_CHARS for t in texts])
     turns = (ends - starts - 1).astype(float)
     hits = np.add.reduceat(again.astype(float), starts)
     return hits, turns, [excerpt(texts[i]) for i in np.flatnonzero(again)[:3]]
@@ -347,7 +368,8 @@ def reask_rate(window: pl.LazyFrame | pl.DataFrame, baseline: pl.LazyFrame | pl.
 
     Turns are ordered by ``timestamp``; a turn after the first counts when the cosine of the
     character 3-5-gram TF-IDF vectors of its prompt and of any earlier prompt of the conversation
-    is at least ``similarity``. Whole conversations are sampled (by a hash of
+    is at least ``similarity`` and the prompt has 12 characters or more (a repeated "thanks" is
+    not a question asked again). Whole conversations are sampled (by a hash of
     ``conversation_id``), and the interval and test are cluster-robust per conversation.
     """
     _check_fraction("similarity", similarity)
@@ -431,6 +453,16 @@ def leaked_pii(frame: pl.LazyFrame | pl.DataFrame, *, sources: Sequence[str] = (
         Rows sampled by request-id hash; None scans every row (streaming, the filter first).
     min_hits, min_share : int, float
         Override :class:`~workbench.evidence.pii.PIIThresholds` (when a kind is flagged).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> calls = pl.DataFrame({"request_id": ["a", "b"],
+    ...                       "prompt_text": ["I am ann@example.com", "who manages this?"],
+    ...                       "response_text": ["Sent to ann@example.com.", "Ask bob@example.com."]})
+    >>> r = leaked_pii(calls, min_hits=1)
+    >>> [(k["kind"], k["hits"], k["echoed"]) for k in r.kinds if k["hits"] or k["echoed"]]
+    [('email', 1, 1)]
     """
     th = overridden(thresholds or PIIThresholds(), min_hits=min_hits, min_share=min_share)
     lf = _frame(frame, ["response_text"], "leaked_pii")

@@ -23,7 +23,8 @@ __all__ = ["CITATION_PATTERN", "EXCERPT_CHARS", "GROUNDED_SAMPLE", "REFUSAL_PATT
 #: Refusal phrases, matched anywhere in the lower-cased response (Rust regex syntax; ``[’']``
 #: accepts a straight or a curly apostrophe). A response matching any is a refusal. Lower case on
 #: purpose: lower-casing once and matching is ~20x cheaper than a case-insensitive regex.
-#: Kept short and literal: paraphrases are caught by :func:`refusal_similarity`.
+#: Kept short and literal: paraphrases are caught by
+#: :func:`workbench.evidence.llm_rows.refusal_similarity`.
 REFUSAL_PATTERNS: tuple[str, ...] = (
     r"\bi[’']m sorry,? but i (?:can[’']?t|cannot|am unable|[’']m unable|won[’']t)",
     r"\bi am sorry,? but i (?:can[’']?t|cannot|am unable|won[’']t)",
@@ -135,9 +136,9 @@ def signal_exprs(columns: Collection[str], *, grounded_sample: float = GROUNDED_
     grounded_sample : float, default :data:`GROUNDED_SAMPLE`
         Share of rows, chosen by a seeded hash of ``request_id`` (all rows without that column),
         on which ``grounded_share`` is computed; it is null on the others. Word sets are the one
-        costly signal (~27 s per million calls with ~1 KB of text on 2 cores, see
-        benchmarks/README.md); an hourly mean over an eighth of the calls is as good as over all.
-        Pass 1.0 for every row.
+        costly signal (~27 s per million calls with ~1 KB of text on 2 cores, against ~4 s for
+        all the others together; benchmarks/README.md); an hourly mean over an eighth of the
+        calls is as good as over all. Pass 1.0 for every row.
 
     Returns
     -------

@@ -132,7 +132,7 @@ def _other_side_share(x, y, *, k: int, chunk: int = 1000) -> np.ndarray:
         sims = sims.toarray() if sp.issparse(sims) else np.asarray(sims)
         rows = np.arange(sims.shape[0])
         sims[rows, a + rows] = -np.inf  # not its own neighbour
-        # ties (identical prompts) broken by position, the same on every run
+        # argpartition has no randomness: ties (identical prompts) resolve the same way on every run
         top = np.argpartition(-sims, k, axis=1)[:, :k]
         out[a:a + chunk] = (top >= nx).mean(axis=1)
     return out
