@@ -50,3 +50,17 @@ from workbench.evidence.llm_calls import summarize_llm  # noqa: E402
 from workbench.evidence.llm_compare import PROXIES, ProxyChange, compare_proxies, proxy_series  # noqa: E402
 
 __all__ += ["PROXIES", "ProxyChange", "compare_proxies", "proxy_series", "summarize_llm"]
+from workbench.evidence.llm_rows import (  # noqa: E402
+    LeakedPII,
+    TextRate,
+    leaked_pii,
+    reask_rate,
+    refusal_similarity,
+    unsupported_sentence_rate,
+)
+from workbench.evidence.llm_retrieval import RetrievalOverlap, retrieval_overlap  # noqa: E402
+from workbench.evidence.llm_text import SIGNALS, excerpt, signal_exprs  # noqa: E402
+from workbench.evidence.llm_topics import NewTopics, new_topics  # noqa: E402
+
+__all__ += ["LeakedPII", "NewTopics", "RetrievalOverlap", "SIGNALS", "TextRate", "excerpt", "leaked_pii", "new_topics",
+            "reask_rate", "refusal_similarity", "retrieval_overlap", "signal_exprs", "unsupported_sentence_rate"]
