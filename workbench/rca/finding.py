@@ -22,7 +22,7 @@ __all__ = ["CAUSES", "DECISION_THRESHOLD", "FINDINGS_MIME", "SUBJECT_KEYS", "Evi
 CAUSES = ("data_drift", "schema_mismatch", "latency_regression", "bias_regression", "third_party_change",
           "telemetry_loss", "retrain_regression", "pii_leak", "serving_bug", "prompt_regression",
           "provider_model_change", "retrieval_regression", "safety_regression", "cost_regression",
-          "routing_regression", "stale_features", "infra_change")
+          "routing_regression")
 
 #: Keys of a finding's subject; each names one kind of culprit (null when it does not apply).
 SUBJECT_KEYS = ("feature", "column", "model_version", "segment", "dependency", "dataset", "route", "prompt", "index")
