@@ -44,7 +44,7 @@ def proxy_over_time_chart(frame: pl.DataFrame, *, label: str, key: str, kind: st
         The value of ``key`` a finding blames: drawn thicker.
     """
     fmt = ".1%" if kind == "rate" else ".4~g"
-    ytitle = f"{label}{f' ({unit})' if unit else ''} (95% interval)"
+    ytitle = f"{label}{f' ({unit})' if unit else ''}"
     base = alt.Chart(_data(_rows(frame)))
     color = alt.Color("group:N", title=_key_title(key))
     tips = [_time_tip("bucket", "hour"), alt.Tooltip("group:N", title=_key_title(key)),

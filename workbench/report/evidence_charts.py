@@ -489,7 +489,7 @@ def _llm_proxies(f, scan: _Scan, head: str):
 
     from workbench.charts.llm import proxy_over_time_chart
     from workbench.evidence.llm_compare import PROXIES
-    from workbench.report.llm_data import culprit_key, proxy_frame
+    from workbench.report.llm_data import culprit_key, proxy_frame_auto
 
     if scan.lake.task != "generation":
         raise _NoData("the lake is not a generation lake")
@@ -507,7 +507,7 @@ def _llm_proxies(f, scan: _Scan, head: str):
     if key == "response_model" and ":" in dep:  # a provider snapshot: the calls of that provider and model
         provider, _, model = dep.partition(":")
         s = s.where((pl.col("provider") == provider) & (pl.col("request_model") == model))
-    frame = proxy_frame(s, proxy, key, keep=[value] if value else ())
+    frame = proxy_frame_auto(s, proxy, key, keep=[value] if value else ())
     if frame.is_empty():
         raise _NoData(f"no hour around the onset has enough calls to measure {spec[proxy].label}")
     p = spec[proxy]

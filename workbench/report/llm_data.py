@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -39,7 +40,7 @@ except ImportError:  # pragma: no cover - until evidence/llm_text.excerpt is mer
         return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
 
 __all__ = ["EVENT_KINDS", "SPLIT_KEYS", "available_proxies", "call_lineage", "culprit_key", "excerpt",
-           "finish_mix_frame", "index_builds", "llm_events", "proxy_frame", "sampled_calls", "split_keys",
+           "finish_mix_frame", "index_builds", "llm_events", "proxy_frame", "proxy_frame_auto", "sampled_calls", "split_keys",
            "usage_frame"]
 
 _PROXY = {p.name: p for p in PROXIES}
@@ -108,14 +109,17 @@ def _grouped(summary: LLMSummary, key: str, top: int, keep: Sequence[str]) -> pl
 
 
 def proxy_frame(summary: LLMSummary, proxy: str, key: str | None = None, *, top: int = 6,
-                keep: Sequence[str] = (), min_calls: int = MIN_CALLS) -> pl.DataFrame:
-    """A proxy per bucket and value of ``key`` with a 95 % interval.
+                keep: Sequence[str] = (), min_calls: int = MIN_CALLS, every: str | None = None) -> pl.DataFrame:
+    """A proxy per bucket (or per ``every``, e.g. "6h", for a proxy measured on a sample of calls)
+    and value of ``key`` with a 95 % interval.
 
     Returns ``bucket, group, estimate, low, high, n`` (``group`` is "all" without a key). Rates get
     a Wilson interval; means a normal one from the sums of squares. Buckets of a group with fewer
     than ``min_calls`` calls carrying the proxy are left out.
     """
     p = _PROXY[proxy]
+    if every:
+        summary = replace(summary, frame=summary.frame.with_columns(pl.col("bucket").dt.truncate(every)))
     if key is None:
         sums = [c for c in summary.frame.columns if c not in ("bucket", *GROUP_KEYS)]
         t = summary.frame.group_by("bucket").agg(pl.col(sums).sum()).with_columns(pl.lit("all").alias("group"))
@@ -136,6 +140,16 @@ def proxy_frame(summary: LLMSummary, proxy: str, key: str | None = None, *, top:
     schema = {"bucket": summary.frame.schema.get("bucket", pl.Datetime("us", "UTC")), "group": pl.String,
               "estimate": pl.Float64, "low": pl.Float64, "high": pl.Float64, "n": pl.Int64}
     return pl.DataFrame(rows, schema=schema)
+
+
+def proxy_frame_auto(summary: LLMSummary, proxy: str, key: str | None = None, **kw) -> pl.DataFrame:
+    """:func:`proxy_frame` per hour, or per 6 hours when fewer than half the hours with calls
+    would have enough calls carrying the proxy (groundedness is measured on a sample of calls)."""
+    hourly = proxy_frame(summary, proxy, key, **kw)
+    hours = summary.frame.filter(pl.col("calls") > 0)["bucket"].n_unique()
+    if hourly["bucket"].n_unique() >= hours / 2:
+        return hourly
+    return proxy_frame(summary, proxy, key, every="6h", **kw)
 
 
 def _wilson(p: float, n: int) -> tuple[float, float]:
