@@ -15,7 +15,7 @@ import altair as alt
 import polars as pl
 
 from workbench.charts.causes import _HEIGHT, _markers, _rows
-from workbench.charts.charts import _WIDTH, _data, _time_tip, _time_x
+from workbench.charts.charts import _WIDTH, _records, _time_tip, _time_x
 
 __all__ = ["finish_mix_chart", "proxy_over_time_chart", "usage_over_time_chart"]
 
@@ -45,7 +45,9 @@ def proxy_over_time_chart(frame: pl.DataFrame, *, label: str, key: str, kind: st
     """
     fmt = ".1%" if kind == "rate" else ".4~g"
     ytitle = f"{label}{f' ({unit})' if unit else ''}"
-    base = alt.Chart(_data(_rows(frame)))
+    # the rows are the layer's own data (band and line inherit it), set after combining (Altair
+    # deep-copies subcharts' data when combining them), as a plain dict (not validated row by row)
+    base = alt.Chart()
     color = alt.Color("group:N", title=_key_title(key))
     tips = [_time_tip("bucket", "hour"), alt.Tooltip("group:N", title=_key_title(key)),
             alt.Tooltip("estimate:Q", title=label, format=fmt), alt.Tooltip("low:Q", format=fmt),
@@ -58,7 +60,9 @@ def proxy_over_time_chart(frame: pl.DataFrame, *, label: str, key: str, kind: st
         x=_time_x("bucket"), y=alt.Y("estimate:Q", title=ytitle, axis=yaxis, scale=alt.Scale(zero=kind == "rate")),
         color=color, strokeWidth=width, tooltip=tips)
     blame = f" (culprit: {culprit})" if culprit else ""
-    return alt.layer(band, lines, *_markers(onset, events)).properties(
+    out = alt.layer(band, lines, *_markers(onset, events))
+    out.data = {"values": _rows(frame)}
+    return out.properties(
         width=_WIDTH, height=_HEIGHT + 30,
         title=title or f"{label} per hour by {_key_title(key)}{blame} (band: 95% interval; red: onset; "
                        "dashed: lineage)")
@@ -68,7 +72,7 @@ def finish_mix_chart(frame: pl.DataFrame, *, onset: dt.datetime | None = None, e
                      title: str | None = None) -> alt.LayerChart:
     """Share of calls per finish reason per bucket, stacked (``bucket, finish_reason, share, calls``)."""
     order = ["stop", "length", "content_filter", "tool_calls", "other"]
-    bars = alt.Chart(_data(_rows(frame))).mark_area().encode(
+    bars = alt.Chart({"values": _rows(frame)}).mark_area().encode(
         x=_time_x("bucket"), y=alt.Y("share:Q", title="share of calls", axis=alt.Axis(format="%"), stack="normalize"),
         color=alt.Color("finish_reason:N", title="finish reason", sort=order,
                         scale=alt.Scale(domain=order, range=["#9ecae1", "#ff7f0e", "#d62728", "#2ca02c", "#7f7f7f"])),
@@ -88,18 +92,23 @@ def usage_over_time_chart(frame: pl.DataFrame, *, key: str, onset: dt.datetime |
     "input tokens per call", "cost per 1k calls (USD)", "latency p95 (ms)" or "TTFT p95 (ms)";
     panels come in the order measures first appear.
     """
-    panels = []
     measures = list(dict.fromkeys(frame["measure"].to_list())) if frame.height else []
-    for m in measures:
-        part = frame.filter(pl.col("measure") == m)
-        tips = [_time_tip("bucket", "hour"), alt.Tooltip("group:N", title=_key_title(key)),
-                alt.Tooltip("value:Q", title=m, format=",.4~g"), alt.Tooltip("n:Q", title="calls", format=",")]
-        line = alt.Chart(_data(_rows(part))).mark_line(point=alt.OverlayMarkDef(size=10)).encode(
-            x=_time_x("bucket"), y=alt.Y("value:Q", title=m, scale=alt.Scale(zero=False)),
-            color=alt.Color("group:N", title=_key_title(key)), tooltip=tips)
-        panels.append(alt.layer(line, *_markers(onset, events)).properties(width=_WIDTH, height=110, title=m))
-    if not panels:
+    if not measures:
         from workbench.charts.causes import note_chart
 
         return alt.vconcat(note_chart("no tokens, cost or latency logged for these calls"))
-    return alt.vconcat(*panels).properties(title=title or f"Tokens, cost and latency per hour by {_key_title(key)}")
+    # the rows travel once, as the top-level data every panel inherits and filters by measure; set
+    # after the panels are combined (Altair deep-copies subcharts' data when combining them)
+    base = alt.Chart()
+    marks = _markers(onset, events)  # the same rules on every panel, built once
+    panels = []
+    for m in measures:
+        tips = [_time_tip("bucket", "hour"), alt.Tooltip("group:N", title=_key_title(key)),
+                alt.Tooltip("value:Q", title=m, format=",.4~g"), alt.Tooltip("n:Q", title="calls", format=",")]
+        line = base.transform_filter(alt.datum.measure == m).mark_line(point=alt.OverlayMarkDef(size=10)).encode(
+            x=_time_x("bucket"), y=alt.Y("value:Q", title=m, scale=alt.Scale(zero=False)),
+            color=alt.Color("group:N", title=_key_title(key)), tooltip=tips)
+        panels.append(alt.layer(line, *marks).properties(width=_WIDTH, height=110, title=m))
+    out = alt.vconcat(*panels).properties(title=title or f"Tokens, cost and latency per hour by {_key_title(key)}")
+    out.data = {"values": _records(frame)}  # a plain dict: not validated row by row
+    return out
