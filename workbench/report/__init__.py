@@ -9,7 +9,7 @@ from workbench.report.params import parse_cli_params, validate_params
 from workbench.report.demo import demo_lake, lake_or_demo
 from workbench.report.evidence_charts import canary_chart, cause_charts
 from workbench.report.llm_sections import (
-    RagHealth, culprit_calls, culprit_proxies, llm_lineage_chart, rag_health, rag_health_chart,
+    RagHealth, culprit_calls, culprit_proxies, llm_lineage_chart, llm_triage, rag_health, rag_health_chart,
 )
 from workbench.report.provenance import environment
 from workbench.report.rerun import RerunResult, rerun_report
@@ -26,7 +26,7 @@ from workbench.tables import table
 
 _register()  # alt.renderers.enable("workbench") (also an entry point); enabling it is the notebook's choice
 
-__all__ = ["culprit_calls", "culprit_proxies", "llm_lineage_chart", "RagHealth", "rag_health", "rag_health_chart",
+__all__ = ["culprit_calls", "culprit_proxies", "llm_lineage_chart", "llm_triage", "RagHealth", "rag_health", "rag_health_chart",
            "action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_chart", "canary_review", "cause_charts",
            "demo_lake", "drift_study", "DriftStudy", "environment", "evidence_table", "HealthStudy", "lake_or_demo", "LatencyStudy", "Postmortem",
            "Study",

@@ -14,7 +14,8 @@ import polars as pl
 from workbench.report.sections import Markdown, _lake, _window
 from workbench.report.studies import Study
 
-__all__ = ["RagHealth", "culprit_calls", "culprit_proxies", "llm_lineage_chart", "rag_health", "rag_health_chart"]
+__all__ = ["RagHealth", "culprit_calls", "culprit_proxies", "llm_lineage_chart", "llm_triage", "rag_health",
+           "rag_health_chart"]
 
 #: proxies a RAG application's retrieval and answers show in, in the order drawn
 RAG_PROXIES = ("empty_retrieval_rate", "top_retrieval_score", "grounded_share", "unsupported_citations",
@@ -38,6 +39,17 @@ def _times(findings):
     onset = parse_time(top.onset, what="onset") if top is not None and top.onset else None
     return (top, onset, parse_time(findings.baseline["start"], what="baseline start"),
             parse_time(findings.window["end"], what="window end"))
+
+
+def llm_triage(lake, *, since: str = "", until: str = "", baseline_since: str = "", baseline_until: str = ""):
+    """:func:`workbench.triage` of a generation lake with a template's string parameters (empty:
+    the default windows, :func:`workbench.lake.windows.default_windows`)."""
+    from workbench.rca import triage
+
+    lake = _generation(lake, "llm-incident")
+    start, _, _, _ = _window(lake, since, until, baseline_since, baseline_until)
+    return triage(lake, since=start, until=until or None, baseline_since=baseline_since or None,
+                  baseline_until=baseline_until or None)
 
 
 def culprit_proxies(findings, lake, *, top: int = 3):
