@@ -82,6 +82,9 @@ demo-lake-rebuild: $(STAMP)
 # The demo incident starts 2026-03-12 ~13:00Z; the analyst's window opens half a day earlier.
 DEMO_SINCE := 2026-03-12T00:00Z
 
+# The LLM demo incident (a prompt version) starts 2026-02-20 ~00:20Z; the window opens 12 h earlier.
+DEMO_LLM_SINCE := 2026-02-19T12:00Z
+
 # JupyterLab on this folder with the extension; the demo lake opens in the "Model debugging" panel
 LAB_PORT ?= 8888
 lab: install demo-lake
@@ -94,7 +97,8 @@ demo: install demo-lake $(DEMO_LLM)/workbench.yaml
 	$(BIN)/workbench triage $(DEMO) --since $(DEMO_SINCE) --json out/demo-findings.json
 	$(BIN)/workbench report incident-triage --lake $(DEMO) --param since=$(DEMO_SINCE) --out out/demo-report --overwrite
 	$(BIN)/workbench lake-info $(DEMO_LLM)
-	$(BIN)/workbench report llm-incident --lake $(DEMO_LLM) --out out/demo-llm-report --overwrite
+	$(BIN)/workbench report llm-incident --lake $(DEMO_LLM) --param since=$(DEMO_LLM_SINCE) --out out/demo-llm-report \
+	  --overwrite
 
 # Browser tests use Debian's chromium; as root with apt, install it when missing (else they skip, saying why).
 browser:
