@@ -4,7 +4,10 @@
 drawn by :mod:`workbench.charts.causes`). One hourly summary pass over baseline + window, binned
 for the culprit features only, feeds the feature, latency, quality, capture and output charts; a
 bias finding adds a daily pass keyed by its segment column, a personal-data finding scans its one
-column, an embedding finding samples vectors per hour. :func:`canary_chart` draws a canary review's
+column, an embedding finding samples vectors per hour; a generation lake's causes read one hourly
+summary of its LLM calls (:func:`workbench.evidence.summarize_llm`) and draw the proxy the finding
+rests on by the culprit's key (prompt version, index build, response model, release, router
+decision). :func:`canary_chart` draws a canary review's
 quality and latency per version over the hours both versions served.
 """
 
@@ -515,7 +518,8 @@ def _llm_proxies(f, scan: _Scan, head: str):
                                  events=scan.events(f, onset), culprit=value, title=head)
 
 
-_BUILDERS = {"llm_proxies": _llm_proxies, "feature_shift": _feature_shift, "latency_by_version": _latency, "segment_by_version": _segments,
+_BUILDERS = {"llm_proxies": _llm_proxies,
+             "feature_shift": _feature_shift, "latency_by_version": _latency, "segment_by_version": _segments,
              "quality_by_version": _quality, "capture_by_route": _capture, "embedding_drift": _embedding_drift,
              "pii_hits": _pii, "output_mix": _outputs}
 

@@ -40,7 +40,8 @@ except ImportError:  # pragma: no cover - until evidence/llm_text.excerpt is mer
         return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
 
 __all__ = ["EVENT_KINDS", "SPLIT_KEYS", "available_proxies", "call_lineage", "culprit_key", "excerpt",
-           "finish_mix_frame", "index_builds", "llm_events", "proxy_frame", "proxy_frame_auto", "sampled_calls", "split_keys",
+           "finish_mix_frame", "index_builds", "llm_events", "proxy_frame", "proxy_frame_auto", "sampled_calls",
+           "split_keys",
            "usage_frame"]
 
 _PROXY = {p.name: p for p in PROXIES}
