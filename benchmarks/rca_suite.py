@@ -5,6 +5,7 @@ Usage::
 
     python benchmarks/rca_suite.py [--seeds 3] [--rows 40000] [--out benchmarks/out/rca]
     python benchmarks/rca_suite.py --coincident 2      # two causes in one hour, and a cause + a benign change
+    python benchmarks/rca_suite.py --llm [--seeds 3]   # LLM applications (task: generation)
 
 The same functions back tests/rca/test_accuracy.py and tests/rca/test_coincident.py.
 """
@@ -42,6 +43,28 @@ def cases(seeds: int, *, first_seed: int = 1000, healthy: int | None = None, row
                             "days": int(rng.choice([18, 21, 28])),
                             "lead_h": float(np.round(rng.uniform(*lead), 1)),
                             "task": str(rng.choice(TASKS, p=[0.6, 0.2, 0.2]))})
+                k += 1
+    return out
+
+
+def llm_cases(seeds: int, *, first_seed: int = 70_000, healthy: int | None = None, rows: int | None = None,
+              lead: tuple[float, float] = (6, 30)) -> list[dict]:
+    """Like :func:`cases` for LLM lakes (``task: generation``, :func:`workbench.synthetic.generate_llm_lake`):
+    every cause x variant of :data:`LLM_CAUSES`, the app chosen by the seed unless the cause needs one."""
+    from workbench.synthetic import LLM_CAUSES
+
+    out = []
+    k = 0
+    for cause, variants in LLM_CAUSES.items():
+        reps = (healthy or seeds * 2) if cause == "none" else seeds
+        for variant in range(variants):
+            for _ in range(reps):
+                seed = first_seed + k
+                rng = np.random.default_rng(seed)
+                out.append({"cause": cause, "variant": variant, "seed": seed,
+                            "rows": rows or int(rng.choice([30_000, 40_000, 60_000])),
+                            "days": int(rng.choice([14, 18, 21])),
+                            "lead_h": float(np.round(rng.uniform(*lead), 1)), "task": "generation"})
                 k += 1
     return out
 
@@ -103,6 +126,11 @@ def run_case(case: dict, root: Path) -> dict:
     if (path / "truth.json").exists():
         from workbench.synthetic.truth import Truth
         truth = Truth.from_json(path / "truth.json")
+    elif case["task"] == "generation":
+        from workbench.synthetic import generate_llm_lake
+
+        truth = generate_llm_lake(path, cause=case["cause"], variant=case["variant"], seed=case["seed"],
+                                  rows=case["rows"], days=case["days"], overwrite=True)
     else:
         extra = {k: case[k] for k in ("also", "benign_at_onset", "ingress_by_route") if case.get(k) is not None}
         truth = generate_lake(path, cause=case["cause"], variant=case["variant"], seed=case["seed"],
@@ -122,7 +150,9 @@ def run_case(case: dict, root: Path) -> dict:
         return res
     if truth.cause != "none":
         res["culprit_ok"] = top is not None and got == truth.cause and culprit_ok(top.subject, truth)
-        tol = 8 if truth.cause == "data_drift" and truth.variant == 0 else 3
+        # a gradual drift's onset is fuzzy: the classic variant 0 and the LLM ramp (variant 1)
+        ramp = truth.variant == (1 if case["task"] == "generation" else 0)
+        tol = 8 if truth.cause == "data_drift" and ramp else 3
         res["onset_error_h"] = None if top is None or top.onset is None else round(
             abs((top.onset - truth.onset).total_seconds()) / 3600, 2)
         res["onset_ok"] = res["onset_error_h"] is not None and res["onset_error_h"] <= tol and res["cause_ok"]
@@ -173,7 +203,12 @@ def culprit_ok(sub: dict, truth) -> bool:
     need = {"data_drift": ["feature"], "schema_mismatch": ["feature"], "latency_regression": ["model_version"],
             "bias_regression": ["segment", "model_version"], "third_party_change": ["dependency"],
             "telemetry_loss": ["model_version", "route"], "retrain_regression": ["model_version"],
-            "pii_leak": ["column"], "serving_bug": ["model_version"]}[truth.cause]
+            "pii_leak": ["column"], "serving_bug": ["model_version"],
+            # LLM causes (task: generation): the truth names one of these per variant
+            "prompt_regression": ["prompt"], "provider_model_change": ["dependency"],
+            "retrieval_regression": ["index"], "safety_regression": ["model_version", "prompt"],
+            "cost_regression": ["model_version", "prompt", "dependency"],
+            "routing_regression": ["route", "model_version"]}[truth.cause]
     for k in need:
         want = truth.subject.get(k)
         if want is None and truth.cause != "telemetry_loss":
@@ -215,6 +250,7 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated causes")
     ap.add_argument("--rows", type=int, default=None, help="rows per lake (default: 30k/50k/80k by seed)")
     ap.add_argument("--lead", default="6,30", help="analyst lead before the onset, hours: min,max")
+    ap.add_argument("--llm", action="store_true", help="run the LLM (task: generation) cases instead")
     ap.add_argument("--coincident", type=int, default=0,
                     help="run the coincident-changes suite with this many seeds per pair instead")
     args = ap.parse_args()
@@ -236,8 +272,12 @@ def main() -> None:
         print(json.dumps({k: v for k, v in s.items() if k != "errors"}, indent=1))
         (root / "coincident.json").write_text(json.dumps(results, indent=1, default=str))
         sys.exit(0)
-    todo = [c for c in cases(args.seeds, first_seed=args.first_seed, rows=args.rows, lead=lead)
-            if not args.only or c["cause"] in args.only.split(",")]
+    if args.llm:
+        todo = llm_cases(args.seeds, first_seed=args.first_seed if args.first_seed != 1000 else 70_000,
+                         rows=args.rows, lead=lead)
+    else:
+        todo = cases(args.seeds, first_seed=args.first_seed, rows=args.rows, lead=lead)
+    todo = [c for c in todo if not args.only or c["cause"] in args.only.split(",")]
     results = []
     for c in todo:
         r = run_case(c, root)

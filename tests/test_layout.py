@@ -53,6 +53,7 @@ _SHARED = ("exceptions", "results", "_version", "formatting", "tables")
 LAYERS = {
     "lake": (),
     "synthetic": ("lake",),
+    "importers": ("lake",),  # real telemetry -> a lake (`workbench import`)
     "summaries": ("lake",),
     "evidence": ("summaries", "lake"),
     "explain": ("evidence", "summaries", "lake"),
@@ -61,7 +62,7 @@ LAYERS = {
     "widgets": ("charts", "rca", "explain", "evidence", "summaries", "lake"),
     "report": ("charts", "rca", "explain", "evidence", "summaries", "lake", "synthetic"),  # synthetic: the demo lake
     "jupyter": ("report", "charts", "rca", "explain", "evidence", "summaries", "lake", "synthetic"),
-    "cli": ("report", "rca", "explain", "evidence", "summaries", "lake", "synthetic"),
+    "cli": ("report", "rca", "explain", "evidence", "summaries", "lake", "synthetic", "importers"),
 }
 
 

@@ -74,6 +74,28 @@ def _parser() -> argparse.ArgumentParser:
     synth.add_argument("--list-causes", action="store_true", help="list causes and their variants, then exit")
     synth.set_defaults(func=_synth)
 
+    imp = sub.add_parser(
+        "import", help="write a generation lake from LLM telemetry (OTLP JSON, Phoenix, Langfuse)",
+        description="Read LLM telemetry (OTLP JSON span exports with gen_ai.* or OpenInference attributes, "
+                    "Arize Phoenix span exports, Langfuse observation exports) from SRC, a file or a folder of "
+                    ".json/.jsonl/.ndjson files, and write a `task: generation` lake to OUT: one row per LLM "
+                    "call, retrievals attached to the call they fed, unknown attributes kept as attr.* columns, "
+                    "lineage/prompts.csv from the prompt versions seen. SRC is only read; OUT must be new or "
+                    "empty, and outside SRC's folder.",
+    )
+    imp.add_argument("src", metavar="SRC", help="telemetry file, or a folder of them")
+    imp.add_argument("out", metavar="OUT", help="directory to create (the lake root)")
+    imp.add_argument("--format", dest="fmt", default="auto", choices=["auto", "otlp", "openinference", "langfuse"],
+                     help="format of SRC (default auto: told from each file's first record)")
+    imp.add_argument("--on-bad-span", default="error", choices=["error", "skip"],
+                     help="a span lacking a trace id, span id or start time: stop with an error naming the file, "
+                          "line and field (default), or count it, leave it out and say how many")
+    imp.add_argument("--name", help="the lake's name (default: OUT's folder name)")
+    imp.add_argument("--overwrite", action="store_true", help="replace OUT if it is a lake written before")
+    imp.add_argument("--allow-inside-source", action="store_true",
+                     help="allow OUT inside SRC's folder (refused by default: the input's folder is left alone)")
+    imp.set_defaults(func=_import)
+
     tri = sub.add_parser(
         "triage", help="rank the causes of an incident: what went wrong, the culprit, since when",
         description="Compare an incident window with a baseline, test every hypothesis of the taxonomy "
@@ -232,6 +254,15 @@ def _lake_info(args) -> int:
     if args.json_path:
         with open(args.json_path, "w", encoding="utf-8") as fh:
             json.dump(info.to_dict(), fh, indent=2)
+    return 0
+
+
+def _import(args) -> int:
+    from workbench.importers import import_telemetry
+
+    res = import_telemetry(args.src, args.out, format=args.fmt, on_bad_span=args.on_bad_span, name=args.name,
+                           overwrite=args.overwrite, allow_inside_source=args.allow_inside_source)
+    print(res.render())
     return 0
 
 

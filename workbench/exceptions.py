@@ -8,6 +8,7 @@ the matching builtin so ``except ValueError`` keeps working::
     ├── ManifestError (ValueError)                  invalid workbench.yaml
     ├── DataFileNotFoundError (FileNotFoundError)   a path or glob matches no file
     ├── UnsupportedFormatError (ValueError)         a file that is not Parquet, CSV or NDJSON
+    │   └── ImportFormatError                       `workbench import`: telemetry that breaks its format
     ├── CorruptFileError (OSError)                  a file that cannot be read (names the file)
     ├── TelemetrySchemaError (ValueError)           columns of a table break the contract
     │   ├── ColumnNotFoundError                     a role, feature or segment column is missing
@@ -53,6 +54,7 @@ __all__ = [
     "ManifestError",
     "DataFileNotFoundError",
     "UnsupportedFormatError",
+    "ImportFormatError",
     "CorruptFileError",
     "TelemetrySchemaError",
     "ColumnNotFoundError",
@@ -167,6 +169,11 @@ class DataFileNotFoundError(WorkbenchError, FileNotFoundError):
 
 class UnsupportedFormatError(WorkbenchError, ValueError):
     """A data file whose format the workbench cannot read."""
+
+
+class ImportFormatError(UnsupportedFormatError):
+    """Telemetry given to ``workbench import`` that breaks its format: a span without a required field
+    (names the file, the line and the field), or a file in none of the formats the importer reads."""
 
 
 class CorruptFileError(WorkbenchError, OSError):

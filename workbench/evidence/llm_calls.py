@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import polars as pl
+
 from workbench.evidence.llm_text import signal_exprs
 from workbench.exceptions import UsageError
 from workbench.lake import Lake
@@ -17,7 +19,7 @@ __all__ = ["summarize_llm"]
 def summarize_llm(lake: Lake, start=None, end=None, *, bucket: str = "1h") -> LLMSummary:
     """One pass over the lake's LLM calls in ``[start, end)`` (default: all of them), joined to
     their delayed feedback, with the per-row text signals (refusal, groundedness, citations,
-    retrieval health, lengths) and costs from lineage/prices.csv when calls carry none.
+    retrieval health, lengths), the output/input token ratio, and costs from lineage/prices.csv when calls carry none.
 
     Raises
     ------
@@ -31,7 +33,11 @@ def summarize_llm(lake: Lake, start=None, end=None, *, bucket: str = "1h") -> LL
     start = lo if start is None else parse_time(start, what="start")
     end = parse_time(end, what="end") if end is not None else hi + dt.timedelta(microseconds=1)
     frame = lake.predictions(with_labels=True)
-    return summarize_calls(frame, start=start, end=end, bucket=bucket,
-                           signals=signal_exprs(frame.collect_schema().names()),
+    names = frame.collect_schema().names()
+    signals = signal_exprs(names)
+    if {"input_tokens", "output_tokens"} <= set(names):
+        signals.append((pl.col("output_tokens").cast(pl.Float64) / pl.col("input_tokens").cast(pl.Float64))
+                       .fill_nan(None).alias("output_input_ratio"))
+    return summarize_calls(frame, start=start, end=end, bucket=bucket, signals=signals,
                            prices=lake.lineage.prices, what=lake.manifest.predictions)
 

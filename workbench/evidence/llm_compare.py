@@ -27,8 +27,8 @@ from workbench.evidence.onset import OnsetResult, detect_onset
 from workbench.evidence.stats import Z95, two_proportion
 from workbench.summaries.generation import LLMSummary
 
-__all__ = ["Proxy", "PROXIES", "ProxyChange", "compare_proxies", "proxy_series", "proxy_onset", "proxy_value",
-           "share_change"]
+__all__ = ["FINISH_REASONS", "Proxy", "PROXIES", "ProxyChange", "compare_proxies", "finish_mix", "proxy_series",
+           "proxy_onset", "proxy_value", "share_change"]
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,10 @@ PROXIES: tuple[Proxy, ...] = (
     Proxy("latency_ms", "latency_ms", "mean", +1, "latency", "latency", "ms"),
     Proxy("ttft_ms", "time_to_first_token_ms", "mean", +1, "latency", "time to first token", "ms"),
     Proxy("response_chars", "response_chars", "mean", +1, "behaviour", "answer length", "chars"),
+    Proxy("output_input_ratio", "output_input_ratio", "mean", +1, "behaviour", "output/input token ratio"),
 )
+#: The finish reasons whose mix :func:`finish_mix` compares.
+FINISH_REASONS = ("stop", "length", "content_filter", "tool_calls", "other")
 _BY_NAME = {p.name: p for p in PROXIES}
 
 
@@ -189,6 +192,18 @@ def proxy_onset(summary: LLMSummary, proxy: str, where: pl.Expr | None = None) -
     if p.kind == "rate":
         return detect_onset(times, n=t["n"].to_numpy(), events=t["k"].to_numpy())
     return detect_onset(times, n=t["n"].to_numpy(), sums=t["sum"].to_numpy(), sumsq=t["sumsq"].to_numpy())
+
+
+def finish_mix(a: Mapping[str, Any], b: Mapping[str, Any]) -> tuple[float, float, int] | None:
+    """Chi-square test of the finish-reason mix of two sets of calls (summed tallies):
+    ``(statistic, p_value, dof)``, or None when a side has no known finish reason."""
+    from workbench.evidence.stats import chi2_counts
+
+    ca = [_get(a, f"finish:{r}:k") for r in FINISH_REASONS]
+    cb = [_get(b, f"finish:{r}:k") for r in FINISH_REASONS]
+    if sum(ca) == 0 or sum(cb) == 0:
+        return None
+    return chi2_counts(ca, cb)
 
 
 def share_change(summary_a: pl.DataFrame, summary_b: pl.DataFrame, key: str) -> dict[str, dict[str, float]]:

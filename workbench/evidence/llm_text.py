@@ -2,9 +2,10 @@
 
 :func:`signal_exprs` turns the text and retrieval columns of a generation lake into a few numbers
 per call (refusal, groundedness proxy, citations, retrieval health, lengths) that a one-pass
-summary can stream and sum over millions of rows. Detectors that need whole rows (paraphrased
-refusals, unsupported sentences, re-asks, new topics, leaked personal data) live in
-:mod:`workbench.evidence.llm_topics` and work on a bounded sample.
+summary can stream and sum over millions of rows. :func:`excerpt` is the one way text is shown.
+Detectors that need whole rows (paraphrased refusals, unsupported sentences, re-asks, leaked
+personal data) are in :mod:`workbench.evidence.llm_rows`, new topics in
+:mod:`workbench.evidence.llm_topics`; they work on bounded samples chosen by a hash.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from collections.abc import Collection
 
 import polars as pl
 
-__all__ = ["CITATION_PATTERN", "GROUNDED_SAMPLE", "REFUSAL_PATTERNS", "SIGNALS", "STOPWORDS", "WORD_PATTERN", "refusal_regex",
-           "signal_exprs"]
+from workbench.evidence.pii import PII_PATTERNS
+
+__all__ = ["CITATION_PATTERN", "EXCERPT_CHARS", "GROUNDED_SAMPLE", "REFUSAL_PATTERNS", "SIGNALS", "STOPWORDS", "WORD_PATTERN", "content_words",
+           "excerpt", "redact", "refusal_regex", "signal_exprs"]
 
 #: Refusal phrases, matched anywhere in the lower-cased response (Rust regex syntax; ``[’']``
 #: accepts a straight or a curly apostrophe). A response matching any is a refusal. Lower case on
@@ -54,6 +57,9 @@ until upon very want well were what whatever when where whether which while whom
 within without would your yours yourself yourselves able also okay help hello
 """.split())))
 
+_WORD = re.compile(WORD_PATTERN)
+_STOP = frozenset(STOPWORDS)
+
 #: A citation: a bracketed token without spaces, e.g. ``[doc-123]``, ``[kb/42]``, ``[3]``
 #: (a markdown link's ``[text](url)`` is not one). A number cites the retrieved document at
 #: that 1-based position.
@@ -74,6 +80,12 @@ SIGNALS: dict[str, pl.DataType] = {
 def refusal_regex() -> str:
     """The one regex of :data:`REFUSAL_PATTERNS`, for ``str.contains`` on lower-cased text."""
     return "|".join(REFUSAL_PATTERNS)
+
+
+def content_words(text: str | None) -> set[str]:
+    """The distinct content words of one text, as :func:`signal_exprs` counts them (Python, for
+    detectors on samples)."""
+    return set(_WORD.findall(text.lower())) - _STOP if text else set()
 
 
 def _content_words(text: pl.Expr) -> pl.Expr:
@@ -157,8 +169,8 @@ def signal_exprs(columns: Collection[str], *, grounded_sample: float = GROUNDED_
     if not 0.0 < grounded_sample <= 1.0:
         from workbench.exceptions import InvalidValueError
 
-        msg = f"grounded_sample must be in (0, 1], got {grounded_sample!r}\n\nPass 1.0 to compute it on every row."
-        raise InvalidValueError(msg)
+        msg = "grounded_sample must be in (0, 1]"
+        raise InvalidValueError(msg, found=repr(grounded_sample), hint="pass 1.0 to compute it on every row")
     cols = set(columns)
     if "request_id" not in cols:
         grounded_sample = 1.0
@@ -185,6 +197,42 @@ def signal_exprs(columns: Collection[str], *, grounded_sample: float = GROUNDED_
     if "prompt_text" in cols:
         out.append(pl.col("prompt_text").str.len_chars().cast(pl.Int64).alias("prompt_chars"))
     return out
+
+
+_REDACT = [(re.compile(PII_PATTERNS[k]), f"[{k}]") for k in
+           ("email", "iban", "card", "national_id", "phone", "ipv6")]
+_IPV4 = re.compile(r"(?<![0-9A-Za-z./_-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
+_SPACE = re.compile(r"\s+")
+
+#: Longest excerpt of a text shown anywhere (tables, findings, reports).
+EXCERPT_CHARS = 120
+
+
+def redact(text: str | None) -> str:
+    """``text`` with every candidate of :data:`workbench.evidence.pii.PII_PATTERNS` replaced by its
+    kind in brackets (``[email]``, ``[phone]``, ...). Card and IBAN candidates are replaced whether
+    or not their check digits pass: showing a near-miss is not worth the risk."""
+    if not text:
+        return ""
+    for pattern, label in _REDACT:
+        text = pattern.sub(label, text)
+    return _IPV4.sub("[ipv4]", text)
+
+
+def excerpt(text: str | None, limit: int = EXCERPT_CHARS) -> str:
+    """A short, redacted excerpt of a text: personal data replaced by its kind (:func:`redact`,
+    before cutting, so a cut cannot hide a match), whitespace collapsed, at most ``limit``
+    characters (an ellipsis marks a cut).
+
+    Examples
+    --------
+    >>> excerpt("Mail me at jane.doe@example.com   or call +1 415 555 0134 about order 1234.")
+    'Mail me at [email] or call [phone] about order 1234.'
+    >>> len(excerpt("word " * 100))
+    120
+    """
+    t = _SPACE.sub(" ", redact(text)).strip()
+    return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
 
 
 # Checked once at import: a typo in the phrase list fails loudly here, not inside a polars query.

@@ -39,6 +39,8 @@ class LatencyRegression(Hypothesis):
         self.thresholds = thresholds
 
     def evaluate(self, ctx) -> list[Finding]:
+        if ctx.lake.task == "generation":
+            return []  # LLM calls: workbench.rca.llm_causes.LLMLatencyRegression (latency and time to first token)
         out = []
         for r in ctx.releases:
             cmp = ctx.compare(r)

@@ -16,15 +16,18 @@ regression; refusals are a safety regression even when thumbs-down follow them).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
+from workbench.evidence.llm_retrieval import retrieval_overlap
+from workbench.evidence.strength import ramp
 from workbench.rca.finding import Evidence, Finding, LineageEvent, subject
 from workbench.rca.hypothesis import Hypothesis
 from workbench.rca.llm_evidence import Change, Effect, LLMEvidence
+from workbench.rca.llm_text_causes import LLMPIILeak, TopicShift
 
 __all__ = ["PromptRegression", "ProviderModelChange", "RetrievalRegression", "SafetyRegression", "CostRegression",
-           "RoutingRegression", "LLM_HYPOTHESES", "LLMCauseThresholds"]
+           "RoutingRegression", "LLMLatencyRegression", "LLM_HYPOTHESES", "LLMCauseThresholds"]
 
 
 @dataclass(frozen=True)
@@ -73,7 +76,7 @@ class _LLMCause(Hypothesis):
     def strength(self, eff: Effect) -> tuple[float, Any]:
         return eff.strength(set(self.families))
 
-    def competing(self, eff: Effect) -> float:
+    def competing(self, ev: LLMEvidence, eff: Effect) -> float:
         return max([eff.strength(f)[0] for f in self.competitors] or [0.0])
 
     def judge(self, ev: LLMEvidence, ch: Change, eff: Effect) -> Finding | None:
@@ -81,7 +84,7 @@ class _LLMCause(Hypothesis):
         if top is None or s <= 0:
             return None
         align, onset = ev.alignment(ch, top.proxy)
-        rival = self.competing(eff)
+        rival = self.competing(ev, eff)
         th = self.thresholds
         score = th.max_score * s * align * (1.0 - th.compete * rival) * (1.0 if ch.lineage else th.silent)
         return self.finding(ev, ch, eff, score, top, onset)
@@ -92,6 +95,11 @@ class _LLMCause(Hypothesis):
         items = [Evidence(c.proxy, c.b, baseline=c.a, p_value=c.p_value, interval=c.interval,
                           detail=c.describe() + f" — calls {_served(ch)} after {_hm(ch.at)} vs before")
                  for c in worse]
+        if eff.finish_mix is not None and eff.finish_mix[1] <= ev.t.p_value and any(
+                c.proxy in ("truncation_rate", "content_filter_rate") for c in worse):
+            chi2, p, dof = eff.finish_mix
+            items.append(Evidence("finish_mix", chi2, p_value=p, detail=f"the finish-reason mix changed "
+                                  f"(chi-square {chi2:,.1f}, {dof} df, p={p:.2g})"))
         if onset is not None and onset.at is not None:
             items.append(Evidence("onset", None, p_value=onset.p_value,
                                   detail=f"{top.spec.label} stepped at {_hm(onset.at)} "
@@ -179,13 +187,25 @@ class RetrievalRegression(_LLMCause):
     def judge(self, ev, ch, eff):
         s_ret, _ = eff.strength("retrieval")
         s_q, top_q = eff.strength("quality")
-        if s_ret <= 0 and (top_q is None or top_q.proxy != "grounded_share"):
+        ov = retrieval_overlap(ev.ctx.lake.predictions(), ch.at)
+        s_ov = 0.0
+        if ov is not None and ov.control is not None and ov.p_value <= ev.t.p_value:
+            s_ov = ramp(ov.control - ov.after, 0.1, 0.4)
+        if s_ret <= 0 and s_ov <= 0 and (top_q is None or top_q.proxy != "grounded_share"):
             return None  # an index cannot be blamed for quality moves retrieval does not show
-        return super().judge(ev, ch, eff)
+        f = super().judge(ev, ch, eff)
+        if f is None or ov is None:
+            return f
+        score = max(f.score, self.thresholds.max_score * s_ov * (1.0 if ch.lineage else self.thresholds.silent))
+        overlap = Evidence("retrieval_overlap", ov.after, baseline=ov.control, p_value=ov.p_value,
+                           interval=ov.after_ci, detail=ov.describe())
+        return replace(f, score=score, evidence=(*f.evidence, overlap))
 
     def next_steps(self, ch, top):
         idx = ch.subject.get("index") or ch.value
         prev = ch.previous or "the previous build"
+        if ch.previous and "@" not in ch.previous and "@" in idx:
+            prev = f"{idx.split('@')[0]}@{ch.previous}"
         return (f"Serve {prev} again (rebuild the index from the previous snapshot) and confirm retrieval recovers.",
                 f"Compare {idx} with {prev}: document counts per source, embedding model and chunking settings.",
                 "Gate index promotion on recall of a fixed query set against the previous build.")
@@ -263,5 +283,28 @@ class RoutingRegression(_LLMCause):
                 "Alert on the router mix: a step in the share of a route is a change to review.")
 
 
+class LLMLatencyRegression(_LLMCause):
+    """Latency or time to first token rose with a release. A release that switched the requested
+    model to a pricier (and slower) one is a cost regression first: its latency is evidence there."""
+
+    cause = "latency_regression"
+    chart = "llm_proxies"
+    kinds = ("release",)
+    families = ("latency",)
+    competitors = ()
+
+    def competing(self, ev, eff):
+        switched = any(c.kind == "request_model" and abs((c.at - eff.change.at).total_seconds()) <= 3600
+                       for c in ev.changes)
+        return eff.strength("cost")[0] if switched else 0.0
+
+    def next_steps(self, ch, top):
+        return (f"Roll back release {ch.value} (or its canary) and confirm {top.spec.label} recovers.",
+                "Split the latency into time to first token (queueing, region, provider) and generation time "
+                "(output tokens) to find which grew.",
+                "Check the provider's status page and the release's client settings (region, streaming, retries).")
+
+
 LLM_HYPOTHESES: tuple[type[Hypothesis], ...] = (PromptRegression, ProviderModelChange, RetrievalRegression,
-                                                SafetyRegression, CostRegression, RoutingRegression)
+                                                SafetyRegression, CostRegression, RoutingRegression,
+                                                LLMLatencyRegression, LLMPIILeak, TopicShift)

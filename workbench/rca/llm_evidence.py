@@ -20,7 +20,7 @@ from typing import Any
 
 import polars as pl
 
-from workbench.evidence.llm_compare import PROXIES, ProxyChange, compare_proxies, proxy_onset
+from workbench.evidence.llm_compare import PROXIES, ProxyChange, compare_proxies, finish_mix, proxy_onset
 from workbench.evidence.onset import OnsetResult, detect_onset
 from workbench.evidence.overlap import floor_hour
 from workbench.evidence.llm_calls import summarize_llm
@@ -93,6 +93,7 @@ class Effect:
     proxies: dict[str, ProxyChange]
     control: dict[str, ProxyChange]  # calls in the "after" stretch the change did not serve
     calls_after: int
+    finish_mix: tuple[float, float, int] | None = None  # chi-square of the finish-reason mix (stat, p, dof)
 
     def strength(self, family: str | set[str], *, p_value: float = LLM_THRESHOLDS.p_value) -> tuple[float, ProxyChange | None]:
         """The strongest change for the worse among ``family``'s proxies (a ramp of the effect
@@ -108,7 +109,7 @@ class Effect:
             ctl = self.control.get(name)
             if ctl is not None and ctl.worse > 0:
                 s *= max(0.0, 1.0 - ctl.worse / c.worse)
-            if s > best:
+            if (s, c.worse) > (best, arg.worse if arg is not None else 0.0):
                 best, arg = s, c
         return best, arg
 
@@ -278,7 +279,7 @@ class LLMEvidence:
         prox = compare_proxies(a, b, min_n=self.t.min_calls)
         ctl = compare_proxies(a, _row(control.totals()), min_n=max(self.t.min_calls, 200)) \
             if control is not None and control.calls else {}
-        eff = Effect(change, (lo, change.at), (change.at, hi), prox, ctl, after.calls)
+        eff = Effect(change, (lo, change.at), (change.at, hi), prox, ctl, after.calls, finish_mix(a, b))
         self._effects[change.name + change.at.isoformat()] = eff
         return eff
 
@@ -292,7 +293,9 @@ class LLMEvidence:
         o = self.onset(proxy)
         if o is None or o.at is None:
             return 0.5, o
-        d = abs((o.at - change.at).total_seconds()) / 3600
+        # a release ramps (canary, then promotion): its proxy steps when most calls move over
+        times = [change.at, *(e["at"] for e in change.lineage if e.get("at") is not None)]
+        d = min(abs((o.at - t).total_seconds()) for t in times) / 3600
         if d <= self.t.align_hours:
             return 1.0, o
         return max(0.0, 1.0 - (d - self.t.align_hours) / (self.t.misalign_hours - self.t.align_hours)), o

@@ -11,6 +11,14 @@ from typing import Any
 __all__ = ["Truth"]
 
 _SUBJECT_KEYS = ("feature", "column", "model_version", "segment", "dependency", "dataset", "route")
+#: keys of generation (LLM) lakes' subjects; written only when a subject has them, so truth.json
+#: files of other lakes keep their bytes and older files stay readable
+_LLM_SUBJECT_KEYS = ("prompt", "index")
+
+
+def _subject_dict(subject: dict) -> dict:
+    keys = _SUBJECT_KEYS + tuple(k for k in _LLM_SUBJECT_KEYS if k in subject)
+    return {k: subject.get(k) for k in keys}
 
 
 def _iso(t: datetime | None) -> str | None:
@@ -40,17 +48,20 @@ class Truth:
     subject : dict
         The culprit a correct diagnosis names, with keys ``feature``, ``column``,
         ``model_version``, ``segment`` (``{"column", "value"}``), ``dependency``, ``dataset``,
-        ``route``; None where not applicable.
+        ``route`` and, for generation (LLM) lakes, ``prompt`` (``"template@version"``) and
+        ``index`` (``"index@version"``); None where not applicable.
     description : str
         One plain sentence saying what was injected.
     name, theme, task : str
-        Lake (model) name, the business theme and the task.
+        Lake (model) name, the business theme (for LLM lakes the app, ``support_rag`` or
+        ``search_router``) and the task.
     versions : dict
         Model versions: ``baseline``, ``benign`` (a routine retrain) and ``incident`` (None when the
         cause rolls out no version).
     confounders : tuple of dict
         Benign changes ``{kind, at, ref, near}``: ``kind`` is ``rollout``, ``dependency_bump``,
-        ``schema_change`` or ``feature_version``; ``near`` says it was placed within 6-36 h of the
+        ``schema_change`` or ``feature_version`` (LLM lakes: ``rollout``, ``prompt_version``,
+        ``index_build``, ``dependency_bump``); ``near`` says it was placed within 6-36 h of the
         onset on purpose.
     details : dict
         Cause-specific parameters (factor, loss rate, share, ...), JSON-safe.
@@ -78,7 +89,7 @@ class Truth:
     description: str
     name: str = ""
     theme: str = ""
-    task: str = "binary_classification"
+    task: str = "binary_classification"  # or "generation" (workbench.synthetic.generate_llm_lake)
     versions: dict = field(default_factory=dict)
     confounders: tuple = ()
     details: dict = field(default_factory=dict)
@@ -90,8 +101,8 @@ class Truth:
         out = asdict(self)
         out["start"], out["end"], out["onset"] = _iso(self.start), _iso(self.end), _iso(self.onset)
         out["confounders"] = [{**c, "at": _iso(c["at"])} for c in self.confounders]
-        out["subject"] = {k: self.subject.get(k) for k in _SUBJECT_KEYS}
-        out["also"] = [{**a, "onset": _iso(a["onset"]), "subject": {k: a["subject"].get(k) for k in _SUBJECT_KEYS}}
+        out["subject"] = _subject_dict(self.subject)
+        out["also"] = [{**a, "onset": _iso(a["onset"]), "subject": _subject_dict(a["subject"])}
                        for a in self.also]
         if not self.also:
             del out["also"]  # lakes with one cause keep their truth.json byte for byte

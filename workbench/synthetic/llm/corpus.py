@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from workbench.synthetic.llm.vocab import DETAILS, DOC_TEMPLATES, GENERIC_TEMPLATES, PERIODS, QUESTION_TEMPLATES
+from workbench.synthetic.llm.vocab import PERIODS, TEMPLATES
 from workbench.synthetic.pii import emails, phones
 
 __all__ = ["CANDIDATES", "Corpus", "build_corpus"]
@@ -25,6 +25,7 @@ _PII_SENTENCES = (
     "Escalations are handled by {name} ({email}, {phone}).",
     "If this fails, write to {name} at {email} or phone {phone} during office hours.",
 )
+_NUMBERS = (2, 3, 5, 7, 10, 14, 30)
 _STAFF = ("Maria Rossi", "Tom Becker", "Aisha Khan", "Lucas Moreau", "Sofia Jansen", "Daniel Kim", "Nina Patel")
 
 
@@ -42,17 +43,24 @@ class Corpus:
     queries: tuple[str, ...]
     query_details: tuple[tuple[str, ...], ...]
     query_topic: np.ndarray
-    query_docs: np.ndarray  # (n_queries, CANDIDATES) document indices, best first
+    query_docs: np.ndarray  # (n_queries, CANDIDATES) document indices, best first; the first two answer it
     query_scores: np.ndarray  # (n_queries, CANDIDATES)
     query_difficulty: np.ndarray
     topic_queries: tuple[np.ndarray, ...]
 
 
 def _fill(template: str, nouns, verbs, rng: np.random.Generator) -> str:
-    n, m = rng.choice(len(nouns), size=2, replace=False)
-    return template.format(n=nouns[n], m=nouns[m], v=verbs[int(rng.integers(len(verbs)))],
-                           k=int(rng.choice([2, 3, 5, 7, 10, 14, 30])), k2=int(rng.integers(1000, 99999)),
-                           p=PERIODS[int(rng.integers(len(PERIODS)))])
+    n, m, v, k, k2, p = rng.random(6)
+    first = int(n * len(nouns))
+    other = (first + 1 + int(m * (len(nouns) - 1))) % len(nouns)
+    return template.format(n=nouns[first], m=nouns[other], v=verbs[int(v * len(verbs))],
+                           k=_NUMBERS[int(k * len(_NUMBERS))], k2=1000 + int(k2 * 98999),
+                           p=PERIODS[int(p * len(PERIODS))])
+
+
+def _some(rng: np.random.Generator, n: int, k: int) -> list[int]:
+    """``k`` distinct indices below ``n`` (cheaper than ``choice(replace=False)`` for tiny ``n``)."""
+    return rng.random(n).argsort()[:k].tolist()
 
 
 def _doc_ids(rng: np.random.Generator, n: int, prefix: str) -> list[str]:
@@ -60,17 +68,19 @@ def _doc_ids(rng: np.random.Generator, n: int, prefix: str) -> list[str]:
     return [f"{prefix}-{int(k):04d}" for k in numbers]
 
 
-def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...], *, prefix: str,
+def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...], *, app: str,
                  pii_topics: tuple[int, ...] = ()) -> Corpus:
-    """Documents, generic sentences and queries for ``topics`` (names keyed in ``vocab``)."""
+    """Documents, generic sentences and queries of ``app`` for ``topics`` (names keyed in ``vocab``)."""
+    DOC_TEMPLATES, QUESTION_TEMPLATES, DETAILS, GENERIC_TEMPLATES = TEMPLATES[app]  # noqa: N806
+    prefix = "kb" if app == "support_rag" else "doc"
     sents, kinds, dtopic = [], [], []
     for t, topic in enumerate(topics):
         nouns, verbs = vocab[topic]
         n_docs = int(rng.integers(18, 36))
         n_added = int(rng.integers(2, 5))
         for d in range(n_docs + n_added):
-            k = int(rng.integers(2, 5))
-            picks = rng.choice(len(DOC_TEMPLATES), size=k, replace=False)
+            k = int(rng.integers(2, 6))
+            picks = _some(rng, len(DOC_TEMPLATES), k)
             sents.append(tuple(_fill(DOC_TEMPLATES[int(i)], nouns, verbs, rng) for i in picks))
             kinds.append(0 if d < n_docs else 1)
             dtopic.append(t)
@@ -81,7 +91,7 @@ def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...],
                 line = _PII_SENTENCES[int(rng.integers(len(_PII_SENTENCES)))].format(name=name, email=email,
                                                                                      phone=phone)
                 body = [_fill(DOC_TEMPLATES[int(i)], nouns, verbs, rng)
-                        for i in rng.choice(len(DOC_TEMPLATES), size=2, replace=False)]
+                        for i in _some(rng, len(DOC_TEMPLATES), 2)]
                 sents.append((body[0], line, body[1]))
                 kinds.append(2)
                 dtopic.append(t)
@@ -105,16 +115,18 @@ def build_corpus(rng: np.random.Generator, vocab: dict, topics: tuple[str, ...],
         for _ in range(int(rng.integers(25, 40))):
             queries.append(_fill(QUESTION_TEMPLATES[int(rng.integers(len(QUESTION_TEMPLATES)))], nouns, verbs, rng))
             details.append(tuple(_fill(DETAILS[int(i)], nouns, verbs, rng)
-                                 for i in rng.choice(len(DETAILS), size=5, replace=False)))
-            cand = list(rng.choice(base, size=CANDIDATES, replace=False))
+                                 for i in _some(rng, len(DETAILS), 5)))
+            cand = base[_some(rng, base.size, CANDIDATES)].tolist()
             if extra.size and rng.random() < 0.35:  # a later document ranks high for this query
-                cand.insert(int(rng.integers(0, 3)), int(rng.choice(extra)))
+                cand.insert(int(rng.integers(2, 5)), int(rng.choice(extra)))  # below the answering pair
                 cand = cand[:CANDIDATES]
             if contact.size and rng.random() < 0.6:  # contact pages rank first once indexed
                 cand = [int(rng.choice(contact))] + cand[:CANDIDATES - 1]
             qdocs.append(cand)
             top = rng.uniform(0.78, 0.93)
-            qscores.append(np.round(top - np.cumsum(np.r_[0.0, rng.uniform(0.02, 0.09, CANDIDATES - 1)]), 4))
+            steps = rng.uniform(0.02, 0.09, CANDIDATES - 1)
+            steps[1] += rng.uniform(0.08, 0.2)  # past the answering pair, matches are markedly weaker
+            qscores.append(np.round(top - np.cumsum(np.r_[0.0, steps]), 4))
             qtopic.append(t)
             qdiff.append(rng.beta(2.0, 2.5))
     qt = np.array(qtopic, dtype=np.int32)

@@ -83,10 +83,12 @@ def _topic_of(sc: Scenario, rng, t: np.ndarray) -> np.ndarray:
     return topic
 
 
-def _retrieve(sc: Scenario, q: np.ndarray, build: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Retrieved document indices (n, k) padded with -1, their scores, and how many were found."""
+def _retrieve(sc: Scenario, q: np.ndarray, build: np.ndarray, rng) -> tuple[np.ndarray, ...]:
+    """Retrieved document indices (n, k) padded with -1, their scores, how many were found, and the
+    share of the query's two answering documents among them."""
     corpus, n = sc.corpus, q.size
     docs = corpus.query_docs[q].copy()
+    answering = docs[:, :2].copy()
     scores = corpus.query_scores[q] + rng.normal(0.0, 0.015, size=(n, CANDIDATES))
     broken_share = np.array([b.broken_share for b in sc.indexes])[build]
     hashed = mix64(q.astype(np.uint64) * np.uint64(1_000_003) + build.astype(np.uint64), sc.seed)
@@ -102,7 +104,9 @@ def _retrieve(sc: Scenario, q: np.ndarray, build: np.ndarray, rng) -> tuple[np.n
     scores = np.take_along_axis(scores, order, axis=1)[:, : sc.top_k]
     found = np.minimum(present.sum(axis=1), sc.top_k)
     valid = np.arange(sc.top_k)[None, :] < found[:, None]
-    return np.where(valid, docs, -1), np.where(valid, np.round(scores, 4), np.nan), found
+    docs = np.where(valid, docs, -1)
+    hit = (answering[:, :, None] == docs[:, None, :]).any(axis=2).mean(axis=1)
+    return docs, np.where(valid, np.round(scores, 4), np.nan), found, hit
 
 
 def _snapshot(sc: Scenario, model: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -120,51 +124,88 @@ def _spec(sc: Scenario, m: int):
     return MODELS[p][name]
 
 
-class _Text:
-    """Per-row string assembly (the only Python loop)."""
+_SLOTS = 40  # most sentences an answer can have
+
+
+class _Tables:
+    """Every sentence of the lake in one table, so answers are matrices of sentence ids assembled by
+    polars, not strings built in a Python loop. Entries ``cited + i`` hold document sentence ``i``
+    followed by its own citation (``... [kb-0421].``)."""
 
     def __init__(self, sc: Scenario):
-        self.c = sc.corpus
-        self.support = sc.app == "support_rag"
+        c = sc.corpus
+        bodies, self.doc_start, self.doc_count = [], [], []
+        for sents in c.doc_sents:
+            self.doc_start.append(len(bodies))
+            self.doc_count.append(len(sents))
+            bodies.extend(x[:-1] for x in sents)
+        n_doc_sents = len(bodies)
+        owner = np.repeat(np.arange(len(c.doc_sents)), self.doc_count)
+        self.gen_start, self.gen_count = [], []
+        for sents in c.generic:
+            self.gen_start.append(len(bodies))
+            self.gen_count.append(len(sents))
+            bodies.extend(x[:-1] for x in sents)
+        self.removed = len(bodies)
+        bodies.append("[removed by policy]")
+        self.cited = len(bodies)
+        self.bodies = pl.Series(bodies, dtype=pl.String)
+        self.body_len = np.array([len(x) for x in bodies])
+        self.id_len = np.array([len(x) for x in c.doc_ids])
+        self.ids = pl.Series(list(c.doc_ids), dtype=pl.String)
+        cited = [f"{b} [{c.doc_ids[d]}]." for b, d in zip(bodies[:n_doc_sents], owner.tolist())]
+        self.sentences = pl.Series([b + "." for b in bodies] + cited, dtype=pl.String)
+        self.doc_start, self.doc_count = np.array(self.doc_start), np.array(self.doc_count)
+        self.gen_start, self.gen_count = np.array(self.gen_start), np.array(self.gen_count)
+        self.doc_text = pl.Series(list(c.doc_text), dtype=pl.String)
 
-    def prompt(self, q: int, reask: bool, n_details: int, opener: str, pii: str | None) -> str:
-        c = self.c
-        parts = [(_REASK[q % len(_REASK)] if reask else opener) + c.queries[q]]
-        parts += c.query_details[q][:n_details]
-        if pii:
-            parts.append(pii)
-        return " ".join(parts)
 
-    def response(self, docs, n_sent: int, grounded: int, cite: str, topic: int, u: np.ndarray,
-                 echo: str | None, wrong_ids) -> str:
-        c = self.c
-        out = []
-        if self.support and u[0] < 0.5:
-            out.append("Thanks for reaching out.")
-        if echo:
-            out.append(f"I have noted your contact details ({echo}).")
-        cited = set()
-        use = [d for d in docs if d >= 0]
-        for i in range(n_sent):
-            if i < grounded and use:
-                d = use[i % len(use)]
-                sents = c.doc_sents[d]
-                s = sents[int(u[1 + i % 15] * len(sents))]
-                if c.doc_kind[d] == 2 and d not in cited:
-                    s = sents[1]  # the contact line: what a leaking answer quotes
-                if cite == "cite" and d not in cited:
-                    s = f"{s[:-1]} [{c.doc_ids[d]}]."
-                elif cite == "wrong" and d not in cited:
-                    s = f"{s[:-1]} [{wrong_ids[i % len(wrong_ids)]}]."
-                cited.add(d)
-            else:
-                pool = c.generic[topic]
-                s = pool[int(u[1 + i % 15] * len(pool) + i) % len(pool)]
-            out.append(s)
-        closer = CLOSERS[int(u[0] * 97) % len(CLOSERS)]
-        if closer:
-            out.append(closer)
-        return " ".join(out)
+def _gather(table: pl.Series, idx: np.ndarray) -> pl.Series:
+    """``table[idx]`` with null where ``idx`` is negative."""
+    if not (idx < 0).any():
+        return table.gather(idx)
+    return table.extend_constant(None, 1).gather(np.where(idx < 0, table.len(), idx))
+
+
+def _answers(tab: _Tables, sent: np.ndarray, cite: np.ndarray, head: list[pl.Series], tail: pl.Series) -> pl.Series:
+    """Join each row's sentences (with their citations) after ``head`` and before ``tail``.
+
+    ``cite`` is -1 (no citation), -2 (the sentence's own document: a precomputed entry) or a
+    document index (a citation of another document).
+    """
+    cols, exprs = {}, []
+    for j in range(sent.shape[1]):
+        sj, cj = sent[:, j], cite[:, j]
+        if (sj < 0).all():
+            break
+        other = cj >= 0
+        idx = np.where(cj == -2, tab.cited + sj, sj)
+        if not other.any():
+            cols[f"s{j}"] = _gather(tab.sentences, idx)
+            exprs.append(pl.col(f"s{j}"))
+            continue
+        cols[f"s{j}"] = _gather(tab.sentences, np.where(other, -1, idx))
+        cols[f"b{j}"] = _gather(tab.bodies, np.where(other, sj, -1))
+        cols[f"c{j}"] = _gather(tab.ids, cj)
+        exprs.append(pl.coalesce(f"s{j}", pl.concat_str([pl.col(f"b{j}"), pl.lit(" ["), pl.col(f"c{j}"), pl.lit("].")])))
+    frame = pl.DataFrame({f"h{i}": h for i, h in enumerate(head)} | cols | {"tail": tail})
+    parts = [pl.col(f"h{i}") for i in range(len(head))] + exprs + [pl.col("tail")]
+    return frame.select(pl.concat_str(parts, separator=" ", ignore_nulls=True).alias("x")).to_series()
+
+
+def _prompts(sc: Scenario, q, reask, n_det, opener, pii) -> pl.Series:
+    c = sc.corpus
+    queries = pl.Series(list(c.queries), dtype=pl.String)
+    details = pl.Series([d for ds in c.query_details for d in ds], dtype=pl.String)
+    width = len(c.query_details[0])
+    lead = pl.Series(_REASK).gather(q % len(_REASK)).zip_with(pl.Series(reask), pl.Series(OPENERS).gather(opener))
+    cols = {"lead": lead, "q": queries.gather(q)}
+    for j in range(5):
+        cols[f"d{j}"] = _gather(details, np.where(n_det > j, q * width + j, -1))
+    cols["pii"] = pl.Series(pii, dtype=pl.String)
+    frame = pl.DataFrame(cols)
+    return frame.select(pl.concat_str([pl.concat_str(["lead", "q"]), "d0", "d1", "d2", "d3", "d4", "pii"], separator=" ",
+                                      ignore_nulls=True)).to_series()
 
 
 def simulate(sc: Scenario, rows: int) -> Calls:
@@ -185,146 +226,188 @@ def simulate(sc: Scenario, rows: int) -> Calls:
     conv, turn, t = conv[order], turn[order], t[order]
     n = t.size
 
-    # per-conversation draws
+    # per conversation: topic, and whether the user pastes their own e-mail (1) or phone (2)
     c_topic = _topic_of(sc, rng, starts)
-    c_email = np.where(rng.random(n_conv) < 0.04, 1, 0) + np.where(rng.random(n_conv) < 0.025, 2, 0)
-    user_email = emails(rng, n_conv).to_list()
-    user_phone = phones(rng, n_conv).to_list()
-    conv_key = rng.integers(0, 2**62)
+    c_pii = np.where(rng.random(n_conv) < 0.04, 1, 0) + np.where(rng.random(n_conv) < 0.025, 2, 0)
+    user_email = emails(rng, n_conv)
+    user_phone = phones(rng, n_conv)
+    conv_key = int(rng.integers(0, 2**62))
 
     rel, route = _releases(sc, t, rng.random(n))
     prompt = _lookup(np.array([p.at_us for p in sc.prompts]), t)
     build = _lookup(np.array([b.at_us for b in sc.indexes]), t)
     topic = c_topic[conv]
 
-    # outputs filled turn by turn
-    q = np.zeros(n, dtype=np.int32)
+    tab = _Tables(sc)
+    corpus = sc.corpus
+    q = np.zeros(n, dtype=np.int64)
     reask = np.zeros(n, dtype=bool)
     badness = np.zeros(n)
-    model = np.zeros(n, dtype=np.int32)
+    model = np.zeros(n, dtype=np.int64)
     r_score = np.zeros(n)
-    docs = np.full((n, sc.top_k), -1, dtype=np.int32)
+    docs = np.full((n, sc.top_k), -1, dtype=np.int64)
     scores = np.full((n, sc.top_k), np.nan)
     found = np.zeros(n, dtype=np.int64)
     g_eff = np.zeros(n)
     kind = np.zeros(n, dtype=np.int8)  # 0 answer, 1 refusal, 2 content filter, 3 blocked, 4 rewritten
-    prompt_text = [""] * n
-    response_text = [""] * n
-    truncated = np.zeros(n, dtype=bool)
+    sent = np.full((n, _SLOTS), -1, dtype=np.int64)
+    cite = np.full((n, _SLOTS), -1, dtype=np.int64)
+    length = np.zeros(n, dtype=np.int64)
     wrong_cite = np.zeros(n, dtype=bool)
+    thanks = np.zeros(n, dtype=bool)
+    echo = np.zeros(n, dtype=bool)
+    closer = np.zeros(n, dtype=np.int64)
 
-    text = _Text(sc)
-    corpus = sc.corpus
     threshold = np.array([r.threshold for r in sc.releases])
     big = np.array([r.model for r in sc.releases])
     small = np.array([r.small for r in sc.releases])
     p_g = np.array([p.g_delta for p in sc.prompts])
     p_len = np.array([p.length_mult for p in sc.prompts])
     p_ref = np.array([p.refusal_add for p in sc.prompts])
-    p_cite = [p.cite for p in sc.prompts]
+    p_cite = np.array([("cite", "none", "wrong").index(p.cite) for p in sc.prompts])
     s_g = np.array([s.g_delta for s in sc.snapshots])
     s_len = np.array([s.length_mult for s in sc.snapshots])
     s_ref = np.array([s.refusal_add for s in sc.snapshots])
     quality = np.array([_spec(sc, m)[5] for m in range(len(sc.models))])
     block = np.array([r.block for r in sc.releases])
     rewrite = np.array([r.rewrite for r in sc.releases])
+    closer_len = np.array([len(x) + 1 if x else 0 for x in CLOSERS])
+    email_len = user_email.str.len_chars().to_numpy()
     max_chars = sc.max_tokens * 4
-    by_conv_row = np.full(n_conv, -1)
+    last_row = np.full(n_conv, -1)
 
     for k in range(5):
         idx = np.flatnonzero(turn == k)
         if not idx.size:
             continue
         m = idx.size
-        prev = by_conv_row[conv[idx]]
         tq = topic[idx]
-        pool_pick = rng.random(m)
-        new_q = np.array([corpus.topic_queries[tt][int(u * len(corpus.topic_queries[tt]))]
-                          for tt, u in zip(tq, pool_pick)], dtype=np.int32)
+        pools = corpus.topic_queries
+        pick = rng.random(m)
+        new_q = np.array([pools[tt][int(u * len(pools[tt]))] for tt, u in zip(tq.tolist(), pick.tolist())],
+                         dtype=np.int64)
         if k:
+            prev = last_row[conv[idx]]
             again = rng.random(m) < 0.02 + 0.4 * badness[prev]
             reask[idx] = again
             q[idx] = np.where(again, q[prev], new_q)
         else:
             q[idx] = new_q
-        qi = q[idx]
-        # routing
+        qi, ri, pi = q[idx], rel[idx], prompt[idx]
         if sc.app == "search_router":
             r_score[idx] = np.clip(corpus.query_difficulty[qi] + rng.normal(0, 0.07, m), 0, 1).round(4)
-            model[idx] = np.where(r_score[idx] >= threshold[rel[idx]], big[rel[idx]], small[rel[idx]])
+            model[idx] = np.where(r_score[idx] >= threshold[ri], big[ri], small[ri])
         else:
-            model[idx] = big[rel[idx]]
+            model[idx] = big[ri]
         snap = _snapshot(sc, model[idx], t[idx])
-        d, s, f = _retrieve(sc, qi, build[idx], rng)
-        docs[idx], scores[idx], found[idx] = d, s, f
-        relevant = np.where(d >= 0, corpus.doc_topic[np.maximum(d, 0)] == corpus.query_topic[qi][:, None], False)
+        d, sc_, f, hit = _retrieve(sc, qi, build[idx], rng)
+        docs[idx], scores[idx], found[idx] = d, sc_, f
+        relevant = (d >= 0) & (corpus.doc_topic[np.maximum(d, 0)] == corpus.query_topic[qi][:, None])
         relevance = relevant.sum(axis=1) / np.maximum(f, 1)
         g0 = rng.beta(12 * sc.g_mean, 12 * (1 - sc.g_mean), m) + quality[model[idx]] - quality[0]
         if sc.app == "search_router":
-            g0 -= np.where(model[idx] == small[rel[idx]], 0.45 * np.maximum(corpus.query_difficulty[qi] - 0.35, 0), 0)
-        g_eff[idx] = np.clip(g0 * relevance - p_g[prompt[idx]] - s_g[snap], 0, 1)
+            hard = np.maximum(corpus.query_difficulty[qi] - 0.3, 0)  # the small model fails hard queries
+            g0 -= np.where(model[idx] == small[ri], 0.8 * hard, 0)
+        # answers are grounded as far as the context is on topic and holds the answering documents
+        g = np.clip(g0 * relevance * (0.55 + 0.45 * hit) - p_g[pi] - s_g[snap], 0, 1)
+        g_eff[idx] = g
         u = rng.random((m, 4))
-        refuse = u[:, 0] < sc.refusal_base + p_ref[prompt[idx]] + s_ref[snap]
+        refuse = u[:, 0] < sc.refusal_base + p_ref[pi] + s_ref[snap]
         cfilter = ~refuse & (u[:, 1] < sc.filter_base)
-        bl, rw = block[rel[idx]], rewrite[rel[idx]]
-        blocked = ~refuse & ~cfilter & (u[:, 2] < bl)
-        rewritten = ~refuse & ~cfilter & ~blocked & (u[:, 2] < bl + rw)
-        kind[idx] = np.select([refuse, cfilter, blocked, rewritten], [1, 2, 3, 4], 0)
-        n_sent = np.clip(np.round(np.exp(rng.normal(np.log(4.2 if sc.app == "support_rag" else 5.0), 0.35, m))
-                                  * p_len[prompt[idx]] * s_len[snap]), 2, 40).astype(int)
-        grounded = np.round(g_eff[idx] * n_sent).astype(int)
-        n_det = rng.integers(1, 4, m)
-        opener = rng.integers(0, len(OPENERS), m)
-        draws = rng.random((m, 16))
-        wrong = rng.integers(0, len(corpus.doc_ids), (m, 3))
-        echo = rng.random(m) < 0.3
-        for j in range(m):
-            i = idx[j]
-            ce = c_email[conv[i]]
-            pii = None
-            if ce and k == 0:
-                pii = (f"My email is {user_email[conv[i]]}." if ce & 1 else "") + \
-                      (f" You can call me on {user_phone[conv[i]]}." if ce & 2 else "")
-                pii = pii.strip()
-            prompt_text[i] = text.prompt(int(q[i]), bool(reask[i]), int(n_det[j]), OPENERS[opener[j]], pii)
-            kd = kind[i]
-            if kd == 1:
-                response_text[i] = REFUSALS[int(draws[j, 0] * len(REFUSALS))]
-                continue
-            if kd == 3:
-                response_text[i] = POLICY_NOTICE
-                continue
-            cite = p_cite[prompt[i]]
-            wrong_ids = [corpus.doc_ids[w] for w in wrong[j] if w not in docs[i]] or ["kb-0000"]
-            said = text.response(docs[i], int(n_sent[j]), int(grounded[j]), cite, int(topic[i]), draws[j],
-                                 user_email[conv[i]] if (pii and ce & 1 and echo[j]) else None, wrong_ids)
-            if cite == "wrong" and grounded[j]:
-                wrong_cite[i] = True
-            if kd == 4:
-                cut = said.find(". ", len(said) // 3)
-                said = said[: cut + 2] + "[removed by policy] " + said[cut + 2:] if cut > 0 else said
-            if kd == 2:
-                said = said[: max(int(len(said) * draws[j, 15]), 20)]
-            elif len(said) > max_chars:
-                said = said[:max_chars]
-                truncated[i] = True
-            response_text[i] = said
-        bi = idx
-        badness[bi] = ((1 - g_eff[bi]) * 0.9 + 0.7 * truncated[bi] + 0.8 * (kind[bi] == 1) + 0.5 * (kind[bi] == 3)
-                       + 0.3 * (kind[bi] == 2) + 0.25 * wrong_cite[bi]).clip(0, 1.5)
-        by_conv_row[conv[idx]] = idx
+        blocked = ~refuse & ~cfilter & (u[:, 2] < block[ri])
+        rewritten = ~refuse & ~cfilter & ~blocked & (u[:, 2] < block[ri] + rewrite[ri])
+        kd = np.select([refuse, cfilter, blocked, rewritten], [1, 2, 3, 4], 0).astype(np.int8)
+        kind[idx] = kd
+        mu = np.log(4.2 if sc.app == "support_rag" else 5.0)
+        verbose = np.where(rng.random(m) < 0.006, 3.0, 1.0)  # now and then a long-form answer runs out of tokens
+        n_sent = np.clip(np.round(np.exp(rng.normal(mu, 0.35, m)) * p_len[pi] * s_len[snap] * verbose), 2, _SLOTS)
+        n_sent = n_sent.astype(np.int64)
+        grounded = np.where(f > 0, np.round(g * n_sent), 0).astype(np.int64)
+        available = np.where(d >= 0, tab.doc_count[np.maximum(d, 0)], 0).sum(axis=1)
+        grounded = np.minimum(grounded, available)  # an answer quotes each retrieved sentence at most once
+
+        # sentence ids: grounded slots cycle through the retrieved documents, the rest are generic
+        width = int(n_sent.max())
+        slots = np.arange(width)[None, :]
+        active = slots < n_sent[:, None]
+        from_doc = slots < grounded[:, None]
+        slot_doc = np.take_along_axis(d, slots % np.maximum(f, 1)[:, None], axis=1)
+        slot_doc = np.maximum(slot_doc, 0)
+        r0 = rng.integers(0, 12, (m, 1))
+        j = (r0 + slots // np.maximum(f, 1)[:, None]) % tab.doc_count[slot_doc]
+        first_use = slots < f[:, None]
+        contact = first_use & (corpus.doc_kind[slot_doc] == 2)
+        j = np.where(contact, 1, j)  # a contact page's first use quotes its contact line
+        gen = tab.gen_start[tq][:, None] + (r0 * 5 + slots) % tab.gen_count[tq][:, None]
+        s_id = np.where(from_doc, tab.doc_start[slot_doc] + j, gen)
+        s_id = np.where(active, s_id, -1)
+        mode = p_cite[pi][:, None]
+        c_id = np.where(from_doc & first_use & (mode == 0), -2, -1)
+        if (mode == 2).any():
+            wrong = rng.integers(0, len(corpus.doc_ids), (m, width))
+            for _ in range(3):  # a cited document that was not retrieved
+                clash = (wrong[:, :, None] == d[:, None, :]).any(axis=2)
+                wrong = np.where(clash, (wrong + 1) % len(corpus.doc_ids), wrong)
+            c_id = np.where(from_doc & first_use & (mode == 2), wrong, c_id)
+        wrong_cite[idx] = ((mode[:, 0] == 2) & (grounded > 0))
+        rw = rewritten & (n_sent > 1)
+        s_id[rw, 1], c_id[rw, 1] = tab.removed, -1
+        sent[idx, :width], cite[idx, :width] = s_id, c_id
+        th = (sc.app == "support_rag") & (rng.random(m) < 0.5)
+        ec = (k == 0) & (c_pii[conv[idx]] & 1 > 0) & (rng.random(m) < 0.3)
+        cl = rng.integers(0, len(CLOSERS), m)
+        thanks[idx], echo[idx], closer[idx] = th, ec, cl
+        body = np.where(active, tab.body_len[np.maximum(s_id, 0)] + 2, 0).sum(axis=1) - 1
+        cited_doc = np.where(c_id == -2, slot_doc, c_id)
+        body += np.where(cited_doc >= 0, tab.id_len[np.maximum(cited_doc, 0)] + 3, 0).sum(axis=1)
+        length[idx] = body + th * 25 + ec * (email_len[conv[idx]] + 38) + closer_len[cl]
+        trunc = (kd == 0) | (kd == 4)
+        badness[idx] = ((1 - g) * 0.9 + 0.7 * (trunc & (length[idx] > max_chars)) + 0.8 * (kd == 1)
+                        + 0.5 * (kd == 3) + 0.3 * (kd == 2) + 0.25 * wrong_cite[idx]
+                        + 0.3 * np.clip(length[idx] / 900 - 1, 0, 1) * trunc).clip(0, 1.5)  # rambling annoys
+        last_row[conv[idx]] = idx
+
+    # text
+    n_det = rng.integers(2, 6, n)
+    opener = rng.integers(0, len(OPENERS), n)
+    own = np.where(turn == 0, c_pii[conv], 0)
+    pii_text = pl.DataFrame({"e": user_email.gather(conv), "p": user_phone.gather(conv), "k": own}).select(
+        pl.concat_str([pl.when(pl.col("k") % 2 == 1).then(pl.format("My email is {}.", "e")),
+                       pl.when(pl.col("k") >= 2).then(pl.format("You can call me on {}.", "p"))],
+                      separator=" ", ignore_nulls=True)).to_series()
+    pii_text = pii_text.set(pl.Series(own == 0), None) if (own == 0).any() else pii_text
+    prompt_text = _prompts(sc, q, reask, n_det, opener, pii_text)
+    head = [_gather(pl.Series(["Thanks for reaching out."]), np.where(thanks, 0, -1)),
+            pl.DataFrame({"e": user_email.gather(conv), "x": echo}).select(
+                pl.when("x").then(pl.format("I have noted your contact details ({}).", "e"))).to_series()]
+    tail = pl.Series(CLOSERS).gather(closer).replace("", None)
+    answer = _answers(tab, sent, cite, head, tail)
+    cut_at = np.maximum((rng.random(n) * length).astype(np.int64), 20)
+    truncated = ((kind == 0) | (kind == 4)) & (length > max_chars)
+    refusal = pl.Series(REFUSALS).gather(rng.integers(0, len(REFUSALS), n))
+    response_text = pl.DataFrame({"a": answer, "r": refusal, "k": kind, "cut": cut_at, "tr": truncated}).select(
+        pl.when(pl.col("k") == 1).then("r")
+        .when(pl.col("k") == 3).then(pl.lit(POLICY_NOTICE))
+        .when(pl.col("k") == 2).then(pl.col("a").str.slice(0, "cut"))
+        .when("tr").then(pl.col("a").str.slice(0, max_chars))
+        .otherwise("a")).to_series()
+    doc_cols = {f"d{j}": _gather(tab.doc_text, docs[:, j]) for j in range(sc.top_k)}
+    id_cols = {f"i{j}": _gather(tab.ids, docs[:, j]) for j in range(sc.top_k)}
+    score_cols = {f"s{j}": pl.Series(scores[:, j]).fill_nan(None) for j in range(sc.top_k)}
+    retrieval = pl.DataFrame(doc_cols | id_cols | score_cols).select(
+        context=pl.concat_str(list(doc_cols), separator=" ", ignore_nulls=True),
+        ids=pl.concat_list(list(id_cols)).list.drop_nulls(),
+        scores=pl.concat_list(list(score_cols)).list.drop_nulls())
 
     # tokens, cost, latency
     sys_tokens = np.array([p.system_tokens for p in sc.prompts])[prompt]
-    p_len_chars = np.fromiter((len(x) for x in prompt_text), dtype=np.int64, count=n)
-    r_len_chars = np.fromiter((len(x) for x in response_text), dtype=np.int64, count=n)
-    context = [" ".join(corpus.doc_text[d] for d in row if d >= 0) for row in docs.tolist()]
-    c_len_chars = np.fromiter((len(x) for x in context), dtype=np.int64, count=n)
+    p_chars = prompt_text.str.len_chars().to_numpy()
+    r_chars = response_text.str.len_chars().to_numpy()
+    c_chars = retrieval["context"].str.len_chars().to_numpy()
     history = turn * rng.integers(60, 140, n)
-    input_tokens = sys_tokens + np.ceil(p_len_chars / 4) + np.ceil(c_len_chars / 4) + history
-    output_tokens = np.ceil(r_len_chars / 4 * rng.uniform(0.92, 1.08, n)).astype(np.int64)
+    input_tokens = (sys_tokens + np.ceil(p_chars / 4) + np.ceil(c_chars / 4) + history).astype(np.int64)
+    output_tokens = np.ceil(r_chars / 4 * rng.uniform(0.92, 1.08, n)).astype(np.int64)
     output_tokens[truncated] = sc.max_tokens
-    input_tokens = input_tokens.astype(np.int64)
     specs = [_spec(sc, m) for m in range(len(sc.models))]
     price_in = np.array([s[1] for s in specs])[model]
     price_out = np.array([s[2] for s in specs])[model]
@@ -338,82 +421,79 @@ def simulate(sc: Scenario, rows: int) -> Calls:
                + output_tokens * per_tok * lat_m * np.exp(rng.normal(0, 0.2, n)))
 
     # logging: natural loss, a global loss from the onset, a release's logging bug
-    u = rng.random(n)
     loss = np.full(n, sc.natural_loss)
     if sc.loss_rate and sc.onset_us is not None:
         loss = np.where(t >= sc.onset_us, loss + sc.loss_rate, loss)
     loss = loss + np.array([r.log_loss for r in sc.releases])[rel] * (route == 1)
-    logged = u >= loss
-
-    bins = sc.traffic.bins()
-    b = ((t - sc.start_us) // BIN_US).astype(np.int64)
-    ingress = np.zeros((bins.size, 2), dtype=np.int64)
-    np.add.at(ingress, (b, route.astype(np.int64)), 1)
+    logged = rng.random(n) >= loss
+    ingress = np.zeros((sc.traffic.bins().size, 2), dtype=np.int64)
+    np.add.at(ingress, (((t - sc.start_us) // BIN_US).astype(np.int64), route.astype(np.int64)), 1)
 
     # feedback (delayed) and escalations
     day = (t - sc.start_us) // DAY_US
     wobble = np.exp(0.15 * rng.standard_normal(int(day.max()) + 1))[day]
-    bad = badness
-    gives = rng.random(n) < np.clip(sc.feedback_cov * wobble * (0.8 + 0.8 * bad), 0, 1)
-    p_down = np.clip(0.02 + 0.5 * bad, 0, 0.9)
+    gives = rng.random(n) < np.clip(sc.feedback_cov * wobble * (0.8 + 0.8 * badness), 0, 1)
+    p_down = np.clip(0.02 + 0.5 * badness, 0, 0.9)
     fu = rng.random(n)
     feedback = np.where(fu < p_down, -1, np.where(fu < p_down + (1 - p_down) * 0.8, 1, 0))
-    escalated = rng.random(n) < np.clip(0.008 + 0.12 * bad, 0, 1)
+    escalated = rng.random(n) < np.clip(0.008 + 0.12 * badness, 0, 1)
     lag = np.exp(rng.normal(np.log(sc.label_lag_h[0] * 3), sc.label_lag_h[1], n)) * HOUR_US
     labeled_at = (t + np.clip(lag, 60e6, 5 * DAY_US)).astype(np.int64) // 1000 * 1000
     has_label = (gives | escalated) & (labeled_at < sc.end_us) & logged
 
-    # finish reason, policy, routing
     finish = np.where(truncated, "length", np.where(kind == 2, "content_filter", "stop"))
     action = np.select([kind == 3, kind == 4], ["blocked", "rewritten"], "allowed")
-    flag_pick = rng.integers(0, len(POLICY_FLAGS), n)
+    flag = _gather(pl.Series(POLICY_FLAGS), np.where(kind >= 3, rng.integers(0, len(POLICY_FLAGS), n), -1))
     snap_all = _snapshot(sc, model, t)
-    ids = request_ids(0, n, key=int(mix64(np.array([sc.seed]), 99)[0] >> np.uint64(2)), style="uuid", rng=rng)
-    conv_ids = [f"conv-{int(x):016x}" for x in mix64(conv.astype(np.uint64), int(conv_key))]
+    ids = request_ids(0, n, key=sc.seed * 7919 + 17, style="uuid", rng=rng)
+    conv_ids = pl.Series(mix64(conv.astype(np.uint64), conv_key)).cast(pl.String)
+
+    def names(values, index):
+        return pl.Series(list(values), dtype=pl.String).gather(index)
 
     frame = pl.DataFrame({
         "request_id": ids,
         "trace_id": trace_ids(rng, n),
         "timestamp": pl.Series(t, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
-        "model_version": [sc.releases[i].version for i in rel],
-        "route": np.where(route == 1, "canary", "primary"),
-        "conversation_id": conv_ids,
+        "model_version": names((r.version for r in sc.releases), rel),
+        "route": pl.Series(np.where(route == 1, "canary", "primary")),
+        "conversation_id": "conv-" + conv_ids,
         "turn": turn.astype(np.int32),
-        "operation": ["chat"] * n,
-        "provider": [sc.models[m][0] for m in model],
-        "request_model": [sc.models[m][1] for m in model],
-        "response_model": [sc.snapshots[s].name for s in snap_all],
-        "prompt_template": [sc.template] * n,
-        "prompt_version": [sc.prompts[p].version for p in prompt],
+        "operation": pl.Series(["chat"]).gather(np.zeros(n, dtype=np.int64)),
+        "provider": names((p for p, _ in sc.models), model),
+        "request_model": names((name for _, name in sc.models), model),
+        "response_model": names((s.name for s in sc.snapshots), snap_all),
+        "prompt_template": pl.Series([sc.template]).gather(np.zeros(n, dtype=np.int64)),
+        "prompt_version": names((p.version for p in sc.prompts), prompt),
         "input_tokens": input_tokens,
         "output_tokens": output_tokens,
         "cost": cost,
         "latency_ms": np.round(latency, 1),
         "time_to_first_token_ms": np.round(ttft, 1),
-        "finish_reason": finish,
+        "finish_reason": pl.Series(finish),
         "prompt_text": prompt_text,
         "response_text": response_text,
-        "context_text": context,
-        "retrieved_ids": [[corpus.doc_ids[d] for d in row if d >= 0] for row in docs.tolist()],
-        "retrieval_scores": [[s for s in row if s == s] for row in scores.tolist()],
-        "index_version": [sc.indexes[i].version for i in build],
-        "policy_action": action,
-        "policy_flags": [[POLICY_FLAGS[f]] if a != "allowed" else [] for f, a in zip(flag_pick, action)],
-    }, schema_overrides={"retrieved_ids": pl.List(pl.String), "retrieval_scores": pl.List(pl.Float64),
-                         "policy_flags": pl.List(pl.String)})
+        "context_text": retrieval["context"],
+        "retrieved_ids": retrieval["ids"],
+        "retrieval_scores": retrieval["scores"],
+        "index_version": names((b.version for b in sc.indexes), build),
+        "policy_action": pl.Series(action),
+        "policy_flags": pl.DataFrame({"f": flag}).select(
+            pl.concat_list("f").list.drop_nulls()).to_series(),
+    })
     if sc.app == "search_router":
         frame = frame.with_columns(router_decision=pl.Series(np.where(model == small[rel], "small", "big")),
                                    router_score=pl.Series(r_score))
     if sc.embedding_dim:
         frame = frame.with_columns(query_embedding=_embedding(sc, q, n))
+    fb = pl.Series(feedback[has_label], dtype=pl.Int64)
     labels = pl.DataFrame({
         "request_id": ids.filter(pl.Series(has_label)),
-        "feedback": pl.Series(np.where(gives, feedback, 0)[has_label], dtype=pl.Int64)
-        .set(pl.Series(~gives[has_label]), None) if has_label.any() else pl.Series([], dtype=pl.Int64),
+        "feedback": fb.set(pl.Series(~gives[has_label]), None) if (~gives[has_label]).any() else fb,
         "escalated": escalated[has_label],
         "labeled_at": pl.Series(labeled_at[has_label], dtype=pl.Int64).cast(pl.Datetime("us", "UTC")),
     })
-    return Calls(frame.filter(pl.Series(logged)), labels.sort("labeled_at"), ingress)
+    return Calls(frame.filter(pl.Series(logged)), labels.sort("labeled_at", maintain_order=True), ingress)
 
 
 def _embedding(sc: Scenario, q: np.ndarray, n: int) -> pl.Series:

@@ -23,7 +23,33 @@ from workbench.synthetic.world import stream
 __all__ = ["APPS_FORCED", "IndexBuild", "LLM_CAUSES", "PromptVersion", "Release", "Scenario", "Snapshot",
            "build_scenario"]
 
-#: cause -> number of variants
+#: cause -> number of variants. What each injects (the truth subject in brackets):
+#:
+#: - ``none``: healthy, with benign changes (a prompt version, an index build adding documents, a
+#:   release, an announced provider snapshot) that move nothing.
+#: - ``prompt_regression`` [prompt ``template@version``]: 0 answers less grounded (-0.08..-0.3) and
+#:   more thumbs-down; 1 the cite-sources instruction dropped: citations vanish or name documents
+#:   that were not retrieved; 2 answers 2-3.5x longer: ``length`` truncations, re-asks.
+#: - ``provider_model_change`` [dependency ``provider:request_model``]: a new dated snapshot behind
+#:   the request model (shorter, less grounded, more refusals); 0 silent, 1 announced in
+#:   dependencies.csv.
+#: - ``retrieval_regression`` [index ``index@version``]: 0 a build lost 45-90% of the documents of
+#:   2-4 topics (fewer or empty retrievals, lower scores and groundedness, more thumbs-down);
+#:   1 broken embeddings: 40-90% of queries retrieve unrelated documents.
+#: - ``safety_regression``: 0 a release's stricter policy gate blocks or rewrites more
+#:   [model_version]; 1 a prompt version raises refusals by 3-12 points [prompt].
+#: - ``cost_regression``: 0 a prompt version with a 3-8x longer system prompt [prompt]; 1 a release
+#:   switching the (small) request model to a pricier one [model_version].
+#: - ``routing_regression`` [route ``small`` + model_version]: a release raises the router
+#:   threshold, hard queries go to the small model: small share up, feedback down, cost down.
+#: - ``latency_regression`` [model_version]: a release; 0 slower serving path (latency x1.4-2.5,
+#:   TTFT x1.3-2.2), 1 a farther provider endpoint (TTFT x2-4).
+#: - ``telemetry_loss``: 0 15-60% of calls unlogged from the onset [none]; 1 a release on the canary
+#:   route logs 5-50% of its calls [model_version + route ``canary``].
+#: - ``pii_leak`` [column ``response_text``]: an index build pulls in pages with staff e-mails and
+#:   phones that answers quote (users' own details in prompts are not a leak).
+#: - ``data_drift`` [feature ``prompt_text``]: a new query topic, no change event; 0 abrupt
+#:   (8-25% of queries), 1 ramped over 12-48 h (10-30%).
 LLM_CAUSES: dict[str, int] = {
     "none": 1,
     "prompt_regression": 3,
@@ -151,6 +177,7 @@ class Scenario:
 
 
 def subject(**values) -> dict:
+    """A truth subject with every key of the findings contract (unused ones None)."""
     keys = ("feature", "column", "model_version", "segment", "dependency", "dataset", "route", "prompt", "index")
     return {k: values.get(k) for k in keys}
 
@@ -182,7 +209,8 @@ def _prompt(version: int, at_us: int, tokens: int, rng, **kw) -> PromptVersion:
 
 def _base(seed: int, app: str | None, cause: str, days: int) -> tuple[Scenario, np.random.Generator]:
     rng = stream(seed, "llm", "world")
-    app = APPS_FORCED.get(cause) or app or ("support_rag", "search_router")[int(rng.integers(2))]
+    drawn = ("support_rag", "search_router")[int(rng.integers(2))]
+    app = APPS_FORCED.get(cause) or app or drawn
     names = APPS[app]
     pick = int(rng.integers(3))
     start = _FIRST_DAY_US + int(rng.integers(0, 150)) * DAY_US
@@ -195,7 +223,7 @@ def _base(seed: int, app: str | None, cause: str, days: int) -> tuple[Scenario, 
     new = list(NEW_TOPICS[app])[int(rng.integers(len(NEW_TOPICS[app])))]
     pii_topics = tuple(int(i) for i in rng.choice(n_topics, size=int(rng.integers(1, 4)), replace=False))
     corpus = build_corpus(stream(seed, "llm", "corpus"), vocab, tuple(topics) + (new,),
-                          prefix="kb" if app == "support_rag" else "doc",
+                          app=app,
                           pii_topics=pii_topics if cause == "pii_leak" else ())
 
     if app == "support_rag":
@@ -208,21 +236,14 @@ def _base(seed: int, app: str | None, cause: str, days: int) -> tuple[Scenario, 
     if rng.random() < 0.25:
         for role in rng.choice(sorted(_RENAMES), size=int(rng.integers(2, 4)), replace=False):
             columns[str(role)] = _RENAMES[str(role)]
-    major, minor = int(rng.integers(1, 5)), int(rng.integers(2, 30))
-    threshold = float(np.round(rng.uniform(0.42, 0.55), 3))
-    first = Release(f"v{major}.{minor}.0", start - int(rng.integers(5, 30)) * DAY_US - int(rng.integers(0, 20)) * HOUR_US,
-                    0.0, None, "initial release", model=0, small=1 if app == "search_router" else -1,
-                    threshold=threshold)
-    first = replace(first, at_us=_seconds(first.at_us), promote_us=_seconds(first.at_us))
-    pv = int(rng.integers(2, 15))
-    system_tokens = int(rng.integers(180, 900))
-    p0 = _prompt(pv, start - int(rng.integers(2, 20)) * DAY_US - int(rng.integers(0, 23)) * HOUR_US, system_tokens,
-                 rng)
-    kinds = corpus.doc_kind
-    topic_ok = corpus.doc_topic >= 0
-    i0 = IndexBuild(f"v{int(rng.integers(10, 80))}", _seconds(start - int(rng.integers(1, 9)) * DAY_US
-                                                               - int(rng.integers(0, 23)) * HOUR_US),
-                    (kinds == 0) & topic_ok)
+    # the versions in force when the data start (named by _name once the timeline is complete)
+    released = _seconds(start - int(rng.integers(5, 30)) * DAY_US - int(rng.integers(0, 20)) * HOUR_US)
+    first = Release("", released, 0.0, released, "initial release", model=0,
+                    small=1 if app == "search_router" else -1, threshold=float(np.round(rng.uniform(0.42, 0.55), 3)))
+    p0 = _prompt(0, start - int(rng.integers(2, 20)) * DAY_US - int(rng.integers(0, 23)) * HOUR_US,
+                 int(rng.integers(180, 900)), rng)
+    built = _seconds(start - int(rng.integers(1, 9)) * DAY_US - int(rng.integers(0, 23)) * HOUR_US)
+    i0 = IndexBuild("", built, corpus.doc_kind == 0)
     snaps = tuple(Snapshot(m, _spec(models[m])[0][0], _seconds(start - int(rng.integers(40, 200)) * DAY_US), True)
                   for m in range(len(models)))
     weights = rng.dirichlet(np.full(n_topics, 3.0))
@@ -270,8 +291,8 @@ def _release(sc: Scenario, rng, at_us: int, notes: str, *, promote: bool = True,
     prev = _in_force(sc.releases, at_us)
     pct = float(rng.choice([5.0, 10.0, 20.0, 25.0]))
     promote_us = _seconds(at_us + rng.uniform(2, 8) * HOUR_US) if promote else None
-    return replace(prev, version="", at_us=_seconds(at_us), canary_pct=pct, promote_us=promote_us, notes=notes,
-                   log_loss=0.0, **changes)
+    return replace(prev, **{"version": "", "at_us": _seconds(at_us), "canary_pct": pct, "promote_us": promote_us,
+                            "notes": notes, "log_loss": 0.0, **changes})
 
 
 def _prompt_after(sc: Scenario, rng, at_us: int, **changes) -> PromptVersion:
@@ -353,7 +374,7 @@ def _incident(sc: Scenario, cause: str, variant: int, rng) -> Scenario:
             desc, det = "Prompt version {prompt} dropped the cite-sources instruction: " + what + ".", {
                 "citations": mode, "groundedness_drop": g}
         else:
-            m = float(np.round(rng.uniform(1.8, 3.0), 2))
+            m = float(np.round(rng.uniform(2.0, 3.5), 2))
             p = _prompt_after(sc, rng, onset, length_mult=m, g_delta=float(np.round(rng.uniform(0.02, 0.06), 3)))
             desc, det = (f"Prompt version {{prompt}} makes answers {m:.1f}x longer: truncations and re-asks.",
                          {"length_mult": m})
@@ -421,12 +442,17 @@ def _incident(sc: Scenario, cause: str, variant: int, rng) -> Scenario:
                      "rewrite": float(np.round(rng.uniform(0.04, 0.12), 3))}
             what = "a stricter policy gate that blocks or rewrites many more answers"
         elif cause == "cost_regression":
-            current = sc.models[base.model]
-            pool = [m for m in MODELS[current[0]] if _spec((current[0], m))[1] >= 0.002]
-            pricier = (current[0], pool[int(rng.integers(len(pool)))])
+            # the (only or small) model moves to a pricey one: of its provider when it has one
+            slot = "small" if sc.app == "search_router" else "model"
+            current = sc.models[getattr(base, slot)]
+            taken = set(sc.models)
+            pool = [(p, m) for p, ms in MODELS.items() for m, spec in ms.items()
+                    if spec[1] >= 0.002 and (p, m) not in taken]
+            pool = [x for x in pool if x[0] == current[0]] or pool
+            pricier = pool[int(rng.integers(len(pool)))]
             sc = replace(sc, models=sc.models + (pricier,))
             sc = _add(sc, "snapshot", Snapshot(len(sc.models) - 1, "", _seconds(sc.start_us - 90 * DAY_US), True))
-            extra = {"model": len(sc.models) - 1}
+            extra = {slot: len(sc.models) - 1}
             what = f"a switch of the request model from {current[1]} to the pricier {pricier[1]}"
             det = {"request_model": [current[1], pricier[1]]}
         elif cause == "routing_regression":
@@ -511,7 +537,7 @@ def _name(sc: Scenario, major: int, minor: int, first_prompt: int, first_index: 
 def build_scenario(seed: int, cause: str, variant: int, app: str | None, days: int) -> Scenario:
     """Resolve everything for one lake (see the module docstring)."""
     sc, rng = _base(seed, app, cause, days)
-    major, minor = int(rng.integers(1, 5)), int(rng.integers(2, 30))
+    major, minor = int(rng.integers(1, 5)), int(rng.integers(2, 30))  # first release v{major}.{minor}.0
     first_prompt, first_index = int(rng.integers(2, 15)), int(rng.integers(10, 80))
     sc = _benign(sc, stream(seed, "llm", "benign"), incident_kind(cause, variant))
     if cause != "none":

@@ -7,7 +7,8 @@ and answers from it with a seeded generator.
 from __future__ import annotations
 
 __all__ = ["APPS", "CLOSERS", "DETAILS", "DOC_TEMPLATES", "GENERIC_TEMPLATES", "MODELS", "NEW_TOPICS",
-           "OPENERS", "POLICY_FLAGS", "POLICY_NOTICE", "QUESTION_TEMPLATES", "REFUSALS", "TOPICS"]
+           "OPENERS", "POLICY_FLAGS", "POLICY_NOTICE", "QUESTION_TEMPLATES", "REFUSALS", "SEARCH_DETAILS",
+           "SEARCH_DOC_TEMPLATES", "SEARCH_GENERIC_TEMPLATES", "SEARCH_QUESTION_TEMPLATES", "TEMPLATES", "TOPICS"]
 
 #: topic -> (nouns, verbs); verbs are base forms ("update", not "updated")
 TOPICS: dict[str, dict[str, tuple[tuple[str, ...], tuple[str, ...]]]] = {
@@ -150,6 +151,58 @@ GENERIC_TEMPLATES: tuple[str, ...] = (
     "It might help to restart the app and check the {n} again.",
 )
 
+#: passages of the search-answer service's corpus (encyclopedic rather than help-center)
+SEARCH_DOC_TEMPLATES: tuple[str, ...] = (
+    "The {n} is closely tied to the {m}, and most guides cover them together.",
+    "Experts usually {v} the {n} before looking at the {m}.",
+    "A common mistake is to {v} the {n} without checking the {m} first.",
+    "On average it takes about {k} days to {v} a {n} properly.",
+    "The {n} became popular because it made the {m} easier to {v}.",
+    "Most sources agree that the {n} matters more than the {m} for beginners.",
+    "To {v} a {n}, start small and review the {m} every {p}.",
+    "Costs for a {n} vary widely; a typical {m} adds roughly {k} percent.",
+    "The {n} and the {m} are often confused, but they serve different purposes.",
+    "Reviews rate the {n} highly when people {v} it at least once a {p}.",
+    "Historically the {n} was rare until the {m} became widespread.",
+    "Guides recommend that you {v} the {n} in {k} steps, not all at once.",
+)
+
+SEARCH_GENERIC_TEMPLATES: tuple[str, ...] = (
+    "Opinions on the {n} differ, and there is no single right answer.",
+    "Many people {v} the {n} based on personal preference rather than evidence.",
+    "In general the {n} is considered reliable, though the {m} can change that.",
+    "It is widely believed that the {n} improves with time, typically within {k} years.",
+    "Some would argue the {m} matters just as much as the {n}.",
+    "The {n} is probably the most discussed topic in this area right now.",
+    "A good rule of thumb is to {v} the {n} when in doubt.",
+    "Results with the {n} can vary a lot from person to person.",
+    "It depends on your goals, but the {n} is usually a safe choice.",
+    "Experts have debated the {n} for years without settling the question.",
+)
+
+SEARCH_QUESTION_TEMPLATES: tuple[str, ...] = (
+    "how to {v} a {n}?",
+    "What is the difference between a {n} and a {m}?",
+    "best way to {v} the {n} for beginners?",
+    "Is it worth it to {v} a {n}?",
+    "why does my {n} need a {m}?",
+    "How often should you {v} the {n}?",
+    "{n} vs {m}: which one should I pick?",
+    "What should I know before I {v} a {n}?",
+    "can you {v} a {n} without a {m}?",
+    "Explain the {n} in simple terms?",
+)
+
+SEARCH_DETAILS: tuple[str, ...] = (
+    "I read mixed things about the {m} online.",
+    "Looking for something practical, not theory.",
+    "I tried to {v} the {n} last {p} and it went badly.",
+    "Budget is limited, around {k2} dollars.",
+    "Please keep it short.",
+    "Sources would be great.",
+    "It is for a project due in {k} days.",
+)
+
 QUESTION_TEMPLATES: tuple[str, ...] = (
     "How do I {v} my {n}?",
     "Can you help me {v} the {n} on my account?",
@@ -222,3 +275,9 @@ APPS: dict[str, dict] = {
                       "index": ("web-snippets", "search-passages", "answer-corpus"),
                       "source": ("crawl/snippets_daily", "warehouse/search.passages", "lake/web_passages")},
 }
+
+
+#: app -> (document, question, detail, unsupported-answer) sentence templates
+TEMPLATES = {"support_rag": (DOC_TEMPLATES, QUESTION_TEMPLATES, DETAILS, GENERIC_TEMPLATES),
+             "search_router": (SEARCH_DOC_TEMPLATES, SEARCH_QUESTION_TEMPLATES, SEARCH_DETAILS,
+                               SEARCH_GENERIC_TEMPLATES)}

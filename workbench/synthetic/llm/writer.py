@@ -109,7 +109,9 @@ def write_lake(root: Path, sc: Scenario, calls: Calls) -> None:
         "predictions": "predictions/",
         "labels": "labels/",
         "columns": {role: sc.columns.get(role, role) for role in ROLES if role in present},
-        "sensitive": [sc.columns.get("prompt_text", "prompt_text")],
+        # prompts hold users' own contact details, but masking them (what `sensitive` does) would
+        # hide the text the detectors read: a leak is personal data in an answer that the prompt lacks
+        "sensitive": [],
         "slo": {"latency_p95_ms": float(np.round(preds["latency_ms"].head(preds.height // 2).quantile(0.95) * 1.8, -2)),
                 "capture_rate": 0.99},
         "lineage": {"deployments": "lineage/deployments.csv", "dependencies": "lineage/dependencies.csv",

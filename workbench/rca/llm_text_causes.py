@@ -1,0 +1,178 @@
+"""Causes of generation lakes read from the calls' text: ``pii_leak`` (personal data in answers
+that the user's own prompt did not carry) and ``data_drift`` as a shift of query topics (clusters
+of the window's prompts the baseline lacks). Both read a bounded, deterministic sample of rows
+(:func:`~workbench.evidence.llm_rows.leaked_pii`, :func:`~workbench.evidence.llm_topics.new_topics`);
+the onset comes from one cheap hourly pass of the pattern (or the topic's top terms) over all
+calls of baseline and window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+import polars as pl
+
+from workbench.evidence import stats as st
+from workbench.evidence.onset import detect_onset
+from workbench.evidence.pii import PII_PATTERNS
+from workbench.evidence.strength import ramp
+from workbench.exceptions import InsufficientDataError
+from workbench.summaries import window
+from workbench.rca.finding import Evidence, Finding, subject
+from workbench.rca.hypothesis import Hypothesis
+
+__all__ = ["LLMPIILeak", "TopicShift", "LLMTextThresholds"]
+
+_WORDS = {"email": "e-mail addresses", "phone": "phone numbers", "card": "card numbers (Luhn-valid)",
+          "iban": "IBANs (checksum-valid)", "ipv4": "IPv4 addresses", "ipv6": "IPv6 addresses",
+          "national_id": "national-id-like numbers"}
+
+
+@dataclass(frozen=True)
+class LLMTextThresholds:
+    """Choices of the text causes of generation lakes (see docs/genai.md)."""
+
+    #: a leak is new when its share of answers rose significantly and at least this many times
+    rise: float = 3.0
+    alpha: float = 0.001
+    leak_score: float = 0.97
+    #: new-topic strength: the window share of flagged topics, from 3 % (noise) to 12 % (a shift)
+    topic_lo: float = 0.03
+    topic_hi: float = 0.12
+    topic_score: float = 0.9
+    #: sampled prompts per side
+    max_rows: int = 5_000
+
+
+LLM_TEXT_THRESHOLDS = LLMTextThresholds()
+
+
+def _hourly(ctx, hit: pl.Expr) -> pl.DataFrame:
+    lf = window(ctx.lake.predictions(), min(ctx.baseline_start, ctx.start), ctx.end)
+    return (lf.group_by(pl.col("timestamp").dt.truncate("1h").alias("bucket"))
+            .agg(pl.len().alias("n"), hit.fill_null(False).sum().alias("k")).sort("bucket")
+            .collect(engine="streaming"))
+
+
+class LLMPIILeak(Hypothesis):
+    """Personal data in answers that their own prompt did not hold (a user's own e-mail echoed
+    back is not a leak), rising from the baseline."""
+
+    cause = "pii_leak"
+    chart = "pii_hits"
+
+    def __init__(self, thresholds: LLMTextThresholds = LLM_TEXT_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
+    def evaluate(self, ctx) -> list[Finding]:
+        if ctx.lake.task != "generation" or "response_text" not in ctx.lake.schema:
+            return []
+        from workbench.evidence.llm_rows import leaked_pii
+
+        th = self.thresholds
+        lf = ctx.lake.predictions()
+        base = leaked_pii(window(lf, ctx.baseline_start, ctx.baseline_end))
+        win = leaked_pii(window(lf, ctx.start, ctx.end))
+        before = {k["kind"]: k for k in base.kinds}
+        for k in sorted(win.flagged, key=lambda k: -k["share"]):
+            b = before.get(k["kind"], {"hits": 0, "rows": base.rows, "share": 0.0})
+            _, p = st.two_proportion(b["hits"], max(b["rows"], 1), k["hits"], k["rows"])
+            new = p < th.alpha and k["share"] > th.rise * b["share"]
+            if not new:
+                continue
+            pat = PII_PATTERNS[k["kind"]]
+            hit = pl.col("response_text").str.contains(pat)
+            if "prompt_text" in ctx.lake.schema:
+                hit = hit & ~pl.col("prompt_text").fill_null("").str.contains(pat)
+            h = _hourly(ctx, hit)
+            o = detect_onset(h["bucket"].to_list(), n=h["n"].to_numpy(), events=h["k"].to_numpy()) \
+                if h.height >= 5 else None
+            what = _WORDS.get(k["kind"], k["kind"])
+            near = _events_near(ctx, o.at if o else None, ("index_build", "rollout", "prompt_version"))
+            return [Finding(
+                cause=self.cause, score=th.leak_score, subject=subject(column="response_text"),
+                onset=o.at if o else None, onset_interval=(o.low, o.high) if o and o.low else None,
+                evidence=(Evidence(f"pii_{k['kind']}", k["share"], baseline=b["share"], p_value=p, interval=k["ci"],
+                                   detail=f"{k['hits']:,} of {k['rows']:,} sampled answers ({k['share']:.2%}) contain "
+                                          f"{what} their own prompt did not; baseline {b['share']:.2%}"
+                                          f" ({k['echoed']:,} more only echo the user's own data)"),
+                          *([Evidence("onset", None, p_value=o.p_value,
+                                      detail=f"answers with {what} not in the prompt stepped at "
+                                             f"{o.at:%Y-%m-%d %H:%M} UTC")] if o and o.at else [])),
+                lineage=tuple(near),
+                summary=f"answers carry {what} that the users did not give"
+                        + (f", since {near[0].subject} ({near[0].kind.replace('_', ' ')})" if near else ""),
+                next_steps=("Stop the leak at its source: find the documents or tool results that carry personal data "
+                            "into answers (the retrieval index built near the onset first) and remove them.",
+                            "Add an output filter that redacts personal data not present in the user's prompt.",
+                            "Redact or purge response_text in logged calls since the onset, per the retention policy."),
+                hypothesis=self.name)]
+        return []
+
+
+class TopicShift(Hypothesis):
+    """Users started asking about something the baseline lacks: clusters of the window's prompts
+    (query embeddings when logged, else TF-IDF of the redacted prompts) with few baseline
+    neighbours. No change of the application explains it: ``data_drift`` of ``prompt_text``."""
+
+    cause = "data_drift"
+    chart = "llm_proxies"
+
+    def __init__(self, thresholds: LLMTextThresholds = LLM_TEXT_THRESHOLDS) -> None:
+        self.thresholds = thresholds
+
+    def evaluate(self, ctx) -> list[Finding]:
+        lake = ctx.lake
+        if lake.task != "generation" or not ({"prompt_text", "query_embedding"} & set(lake.schema)):
+            return []
+        from workbench.evidence.llm_topics import new_topics
+
+        th = self.thresholds
+        lf = lake.predictions()
+        try:
+            nt = new_topics(window(lf, ctx.baseline_start, ctx.baseline_end), window(lf, ctx.start, ctx.end),
+                            max_rows=th.max_rows)
+        except InsufficientDataError as exc:
+            ctx.notes.append(f"query topics not compared: {exc.message}")
+            return []
+        flagged = nt.flagged
+        if not flagged:
+            return []
+        share = sum(t["share"] for t in flagged)
+        base = sum(t["baseline_share"] for t in flagged)
+        s = ramp(share - base, th.topic_lo, th.topic_hi)
+        if s <= 0:
+            return []
+        terms = [w for t in flagged for w in t["terms"][:3]]
+        o = None
+        if terms and "prompt_text" in lake.schema:
+            rx = "|".join(rf"\b{re.escape(w)}\b" for w in terms[:6])
+            h = _hourly(ctx, pl.col("prompt_text").str.to_lowercase().str.contains(rx))
+            if h.height >= 5:
+                o = detect_onset(h["bucket"].to_list(), n=h["n"].to_numpy(), events=h["k"].to_numpy())
+        top = flagged[0]
+        return [Finding(
+            cause=self.cause, score=th.topic_score * s, subject=subject(feature="prompt_text"),
+            onset=o.at if o else None, onset_interval=(o.low, o.high) if o and o.low else None,
+            evidence=tuple(Evidence("new_topic", t["share"], baseline=t["baseline_share"], p_value=t["p_adjusted"],
+                                    interval=tuple(t["ci"]) if t.get("ci") else None,
+                                    detail=f"{t['share']:.1%} of the window's prompts (baseline {t['baseline_share']:.1%})"
+                                           f" are about {', '.join(t['terms'][:4])}; e.g. \"{t['example']}\"")
+                           for t in flagged[:3]),
+            summary=f"a new query topic ({', '.join(top['terms'][:3])}) holds {share:.0%} of the window's prompts",
+            next_steps=("Check whether the assistant's index and prompt cover the new topic; add documents for it.",
+                        "Watch the new topic's feedback and escalation rates: new questions are where answers fail first.",
+                        "If the topic is out of scope, route it to a fallback answer or a human."),
+            hypothesis=self.name)]
+
+
+def _events_near(ctx, at: dt.datetime | None, kinds: tuple[str, ...], hours: float = 3.0):
+    from workbench.rca.finding import LineageEvent
+
+    if at is None or ctx.timeline.is_empty():
+        return []
+    tl = ctx.timeline.filter(pl.col("kind").is_in(list(kinds))
+                             & ((pl.col("at") - at).abs() <= dt.timedelta(hours=hours)))
+    return [LineageEvent(r["kind"], r["at"], r["ref"], r["subject"], r["detail"]) for r in tl.iter_rows(named=True)][:2]
