@@ -499,6 +499,9 @@ def _llm_proxies(f, scan: _Scan, head: str):
     spec = {p.name: p for p in PROXIES}
     proxy = next((e.check for e in f.evidence if e.check in spec), None)
     if proxy is None:
+        if any(e.check == "new_topic" for e in f.evidence):
+            raise _NoData("a shift of query topics: its evidence is each new topic's share of the prompts "
+                          "(the evidence table), not a proxy over time")
         raise _NoData("the finding names no quality or cost proxy that moved")
     ck = culprit_key(f.subject)
     if ck is None:

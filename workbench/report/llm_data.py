@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import re
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
@@ -18,26 +17,10 @@ import numpy as np
 import polars as pl
 
 from workbench.evidence.llm_compare import PROXIES, proxy_value
+from workbench.evidence.llm_text import excerpt  # the one excerpt function: redacted, at most 120 chars
 from workbench.evidence.stats import Z95
 from workbench.summaries.binning import latency_bin_mid
 from workbench.summaries.generation import GROUP_KEYS, LLMSummary
-
-try:  # the one excerpt function of the package (helper "text", issue 14)
-    from workbench.evidence.llm_text import excerpt
-except ImportError:  # pragma: no cover - until evidence/llm_text.excerpt is merged
-    from workbench.evidence.pii import PII_PATTERNS as _PII
-
-    _REDACT = [(re.compile(_PII[k]), f"[{k}]") for k in ("email", "iban", "card", "national_id", "phone", "ipv6")]
-    _IPV4 = re.compile(r"(?<![0-9A-Za-z./_-])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
-
-    def excerpt(text: str | None, limit: int = 120) -> str:
-        """Redacted (every personal-data candidate replaced by its kind), whitespace collapsed, cut."""
-        if not text:
-            return ""
-        for pattern, label in _REDACT:
-            text = pattern.sub(label, text)
-        t = re.sub(r"\s+", " ", _IPV4.sub("[ipv4]", text)).strip()
-        return t if len(t) <= limit else t[: limit - 1].rstrip() + "…"
 
 __all__ = ["EVENT_KINDS", "SPLIT_KEYS", "available_proxies", "call_lineage", "culprit_key", "excerpt",
            "finish_mix_frame", "index_builds", "llm_events", "proxy_frame", "proxy_frame_auto", "sampled_calls",
