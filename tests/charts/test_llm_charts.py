@@ -76,3 +76,25 @@ def test_proxy_finish_and_usage_charts_draw(prompt_lake):
     use = llm_data.usage_frame(s, "response_model")
     assert {"input tokens per call", "latency p95 (ms)"} <= set(use["measure"])
     assert len(usage_over_time_chart(use, key="response_model").to_dict()["vconcat"]) == use["measure"].n_unique()
+
+
+# cause -> (the key the chart splits by, as titled; the value drawn thicker)
+KEYS = {"retrieval_regression": ("index build", lambda t: t.subject["index"].split("@")[-1]),
+        "provider_model_change": ("response model", lambda t: None),
+        "routing_regression": ("router decision", lambda t: t.subject["route"])}
+
+
+@pytest.mark.parametrize("cause", sorted(KEYS))
+def test_cause_chart_splits_by_the_culprits_key(tmp_path, cause):
+    truth = generate_llm_lake(tmp_path / cause, cause=cause, variant=0, seed=1, rows=30_000)
+    lake = wb.open_lake(tmp_path / cause)
+    f = wb.triage(lake, since=(truth.onset - dt.timedelta(hours=12)).isoformat())
+    # the best hypothesis is drawn, confirmed or not (the RCA's accuracy is tested in tests/rca)
+    assert f.hypotheses and f.hypotheses[0].cause == cause
+    spec = report.cause_charts(f, lake).to_dict()
+    title, value = KEYS[cause]
+    text = str(spec)
+    assert f"'title': '{title}'" in text and "onset" in text
+    if value(truth):
+        assert value(truth) in text
+    assert vl_convert.vegalite_to_svg(spec).count("<path") > 5
