@@ -46,6 +46,10 @@ def _jupyter_chart(chart):
 class Explorer:
     """Explore an incident without writing polars: pick windows, version, route, segment, feature.
 
+    On a ``task: generation`` lake it becomes a :class:`~workbench.widgets.LLMExplorer` when it
+    loads (proxies over time by prompt version, model, index build, release or router decision;
+    finish reasons; tokens, cost and latency; sampled calls with redacted excerpts).
+
     Parameters
     ----------
     lake : Lake or path
