@@ -106,8 +106,10 @@ class LLMExplorer(Explorer):
             widget.add_class(f"wb-explorer-{name}")
         for k, out in self.views.items():
             out.add_class(f"wb-explorer-view-{k}")
-        for c in (self.window, self.release, self.route, self.split):
+        for c in (self.window, self.release, self.route):
             c.observe(lambda change: self.refresh(), names="value")
+        # the finish-reason mix does not depend on the split
+        self.split.observe(lambda change: self.refresh(only=("proxy", "usage")), names="value")
         self.proxy.observe(lambda change: self.refresh(only=("proxy",)), names="value")
         self.rows.observe(self._on_row, names="value")
         self.sample_button.on_click(lambda b: self.sample())
