@@ -95,8 +95,12 @@ def retrieval_overlap(frame: pl.LazyFrame, at: dt.datetime, *, hours: float = 24
     m, ci, sd, n = _mean_ci(after["jaccard"])
     if control.height >= min_queries:
         cm, cci, csd, cn = _mean_ci(control["jaccard"])
-        p = float(stats.ttest_ind(after["jaccard"].to_numpy(), control["jaccard"].to_numpy(),
-                                  equal_var=False).pvalue) if (sd > 0 or csd > 0) else (1.0 if m == cm else 0.0)
+        va, vc = sd * sd / n, csd * csd / cn
+        if va + vc > 1e-12:  # Welch's test from the moments
+            df = (va + vc) ** 2 / ((va * va) / max(n - 1, 1) + (vc * vc) / max(cn - 1, 1))
+            p = float(2 * stats.t.sf(abs(m - cm) / math.sqrt(va + vc), df))
+        else:
+            p = 1.0 if abs(m - cm) < 1e-12 else 0.0
     else:
         cm, cci, cn, p = None, None, control.height, 1.0
     return RetrievalOverlap(at=at, after=m, after_ci=ci, queries=n, control=cm, control_ci=cci, control_queries=cn,

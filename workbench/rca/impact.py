@@ -9,6 +9,8 @@ What counts as affected depends on what the culprit is:
 - a model version or a route: the requests it served since the onset;
 - a segment (``{"column", "value"}``): that segment's requests since the onset (served by the
   culprit version when one is named);
+- an LLM call's prompt version, index build or provider model (``provider:model``): the calls
+  it served since the onset;
 - anything upstream of the model (a feature, a dataset, a dependency, a logged column): every
   request since the onset, since each one read the changed input.
 """
@@ -19,6 +21,8 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
+
+from workbench.lake.lineage_tables import ROUTES
 
 __all__ = ["measure_impact"]
 
@@ -33,9 +37,28 @@ def _culprit_filter(subject: dict[str, Any], columns: set[str]) -> tuple[pl.Expr
         parts.append(f"{seg['column']}={seg.get('value')}")
     for key in ("model_version", "route"):
         v = subject.get(key)
+        if key == "route" and v is not None and v not in ROUTES and "router_decision" in columns:
+            key = "router_decision"  # a routing regression names the router's decision (e.g. "small")
         if v is not None and key in columns:
             conds.append(pl.col(key).cast(pl.String) == str(v))
             parts.append(f"{key}={v}")
+    # LLM calls: the prompt version, the index build, the provider model that served them
+    prompt, index, dep = subject.get("prompt"), subject.get("index"), subject.get("dependency")
+    if prompt and "@" in prompt and "prompt_version" in columns:
+        tpl, ver = prompt.rsplit("@", 1)
+        c = pl.col("prompt_version").cast(pl.String) == ver
+        if "prompt_template" in columns:
+            c = c & (pl.col("prompt_template").cast(pl.String) == tpl)
+        conds.append(c)
+        parts.append(f"prompt {prompt}")
+    if index and "index_version" in columns:
+        ver = index.rsplit("@", 1)[-1]
+        conds.append(pl.col("index_version").cast(pl.String).is_in([index, ver]))
+        parts.append(f"index {index}")
+    if dep and ":" in dep and {"provider", "request_model"} <= columns:
+        prov, model = dep.split(":", 1)
+        conds.append((pl.col("provider").cast(pl.String) == prov) & (pl.col("request_model").cast(pl.String) == model))
+        parts.append(f"model {dep}")
     if not conds:
         return None, "every request since the onset read the changed input"
     expr = conds[0]

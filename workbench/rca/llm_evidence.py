@@ -48,7 +48,7 @@ class LLMThresholds:
     baseline_share: float = 0.01
     mix_shift: float = 0.08
     p_value: float = 1e-4
-    local_hours: float = 24.0
+    local_hours: float = 48.0
     min_hours: float = 2.0
     min_calls: int = 60
     align_hours: float = 2.5
@@ -217,6 +217,14 @@ class LLMEvidence:
                 continue
             at = o.at
             rel = self._releases_near(at)
+            if rel:
+                # the release that moved the mix started with its first rollout step (a canary)
+                tl = self.ctx.timeline
+                steps = tl.filter((pl.col("kind") == "rollout") & (pl.col("subject") == rel[0]["subject"])
+                                  & (pl.col("at") <= at) & (pl.col("at") >= at - 12 * HOUR)).sort("at")
+                if steps.height:
+                    rel = list(steps.iter_rows(named=True))[:3]
+                    at = rel[0]["at"]
             subj = {"route": v, "model_version": rel[0]["subject"] if rel else None}
             out.append(Change("router", "router_decision", v, None, at, subj, tuple(rel),
                               {"before": f"{o.before:.3f}", "after": f"{o.after:.3f}"}))
@@ -257,7 +265,8 @@ class LLMEvidence:
         key = self._effects.get(change.name + change.at.isoformat())
         if key is not None:
             return key
-        others = [c.at for c in self.changes if c is not change and abs((c.at - change.at).total_seconds()) > 3600]
+        others = [c.at for c in self.changes if c is not change and abs((c.at - change.at).total_seconds()) > 3600
+                  and not _same_rollout(c, change)]
         span = self.t.local_hours * HOUR
         lo = max([change.at - span, self.summary.start] + [t for t in others if t < change.at])
         hi = min([change.at + span, self.ctx.end] + [t for t in others if t > change.at])
@@ -315,6 +324,15 @@ class LLMEvidence:
             return None
         share = c.n_b / whole.n_b if whole.n_b else 0.0
         return float(min(1.0, max(0.0, share * c.difference / whole.difference)))
+
+
+def _same_rollout(a: Change, b: Change) -> bool:
+    """A router mix that a release moved, and that release, are one change rolling out (canary,
+    then promotion): neither is the other's neighbour."""
+    for r, o in ((a, b), (b, a)):
+        if r.kind == "router" and o.kind == "release" and r.subject.get("model_version") == o.value:
+            return True
+    return False
 
 
 def _row(t: pl.DataFrame) -> dict[str, Any]:

@@ -143,15 +143,20 @@ class TopicShift(Hypothesis):
         share = sum(t["share"] for t in flagged)
         base = sum(t["baseline_share"] for t in flagged)
         s = ramp(share - base, th.topic_lo, th.topic_hi)
-        if s <= 0:
-            return []
         terms = [w for t in flagged for w in t["terms"][:3]]
         o = None
         if terms and "prompt_text" in lake.schema:
-            rx = "|".join(rf"\b{re.escape(w)}\b" for w in terms[:6])
-            h = _hourly(ctx, pl.col("prompt_text").str.to_lowercase().str.contains(rx))
-            if h.height >= 5:
-                o = detect_onset(h["bucket"].to_list(), n=h["n"].to_numpy(), events=h["k"].to_numpy())
+            # the onset: the hourly share of prompts with the new topics' top terms, fitted with a ramp
+            # (a topic may grow over a day; a step is a one-hour ramp); the window's share of the topic
+            # is diluted by the hours before it began, so its size is also read as the ramp's rise
+            rx = _distinctive(ctx, list(dict.fromkeys(terms)))
+            h = None if rx is None else _hourly(ctx, pl.col("prompt_text").str.to_lowercase().str.contains(rx))
+            if h is not None and h.height >= 5:
+                o = detect_onset(h["bucket"].to_list(), n=h["n"].to_numpy(), events=h["k"].to_numpy(), model="ramp")
+                if o.p_value <= th.alpha and o.before is not None and o.after is not None:
+                    s = max(s, ramp(o.after - o.before, th.topic_lo, th.topic_hi))
+        if s <= 0:
+            return []
         top = flagged[0]
         return [Finding(
             cause=self.cause, score=th.topic_score * s, subject=subject(feature="prompt_text"),
@@ -166,6 +171,22 @@ class TopicShift(Hypothesis):
                         "Watch the new topic's feedback and escalation rates: new questions are where answers fail first.",
                         "If the topic is out of scope, route it to a fallback answer or a human."),
             hypothesis=self.name)]
+
+
+def _distinctive(ctx, terms: list[str], lift: float = 5.0) -> str | None:
+    """A regex of the ``terms`` at least ``lift`` times as common in the window's prompts as in the
+    baseline's (terms the new topic shares with old ones would blur its onset), or None."""
+    lf = window(ctx.lake.predictions(["timestamp", "prompt_text"]), ctx.baseline_start, ctx.end)
+    low = pl.col("prompt_text").str.to_lowercase()
+    rates = (lf.group_by((pl.col("timestamp") >= ctx.start).alias("win"))
+             .agg(*[low.str.contains(rf"\b{re.escape(w)}\b").mean().alias(w) for w in terms])
+             .collect(engine="streaming"))
+    if rates.height < 2:
+        return None
+    b = rates.filter(~pl.col("win")).row(0, named=True)
+    w = rates.filter(pl.col("win")).row(0, named=True)
+    keep = [t for t in terms if (w[t] or 0) > 0 and (w[t] or 0) >= lift * (b[t] or 0)]
+    return "|".join(rf"\b{re.escape(t)}\b" for t in keep) if keep else None
 
 
 def _events_near(ctx, at: dt.datetime | None, kinds: tuple[str, ...], hours: float = 3.0):
