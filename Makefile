@@ -1,6 +1,7 @@
 # Two commands do all set-up on a fresh machine with only Python on it:
 #   make demo   create .venv, build the JupyterLab extension, install workbench with all extras, build
-#               the demo lake if missing, run the main job
+#               the demo lakes if missing (datasets/demo-lake, datasets/demo-llm-lake), run the main job
+#               and the LLM triage report
 #   make test   the same set-up, then the whole test suite
 #   make lab    the same set-up, then JupyterLab on this folder with the extension (open the demo lake
 #               from the "Model debugging" panel or by right-clicking datasets/demo-lake)
@@ -9,6 +10,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := datasets/demo-lake
+DEMO_LLM := datasets/demo-llm-lake
 # The tested dependency set (pip constraints), shipped inside the package. `make LOCK= ...` installs
 # from pyproject.toml's ranges alone (e.g. on a Python the lock was not made with); `make lock` refreshes it.
 LOCK   ?= workbench/lock.txt
@@ -70,11 +72,18 @@ $(DEMO)/workbench.yaml: | $(STAMP)
 
 demo-lake: $(DEMO)/workbench.yaml
 
+# The LLM demo lake (task: generation): a prompt regression of a support assistant, 100k calls.
+$(DEMO_LLM)/workbench.yaml: | $(STAMP)
+	$(BIN)/python -c 'from workbench.report.demo import demo_llm_lake; demo_llm_lake("$(DEMO_LLM)")'
+
 demo-lake-rebuild: $(STAMP)
 	$(BIN)/workbench synth $(DEMO) $(DEMO_ARGS) --overwrite
 
 # The demo incident starts 2026-03-12 ~13:00Z; the analyst's window opens half a day earlier.
 DEMO_SINCE := 2026-03-12T00:00Z
+
+# The LLM demo incident (a prompt version) starts 2026-02-20 ~00:20Z; the window opens 12 h earlier.
+DEMO_LLM_SINCE := 2026-02-19T12:00Z
 
 # JupyterLab on this folder with the extension; the demo lake opens in the "Model debugging" panel
 LAB_PORT ?= 8888
@@ -82,11 +91,14 @@ lab: install demo-lake
 	WORKBENCH_OPEN_LAKES=$(DEMO) $(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) --port=$(LAB_PORT) \
 	  $(if $(filter 0,$(shell id -u)),--allow-root)
 
-demo: install demo-lake
+demo: install demo-lake $(DEMO_LLM)/workbench.yaml
 	$(BIN)/workbench lake-info $(DEMO)
 	@mkdir -p out
 	$(BIN)/workbench triage $(DEMO) --since $(DEMO_SINCE) --json out/demo-findings.json
 	$(BIN)/workbench report incident-triage --lake $(DEMO) --param since=$(DEMO_SINCE) --out out/demo-report --overwrite
+	$(BIN)/workbench lake-info $(DEMO_LLM)
+	$(BIN)/workbench report llm-incident --lake $(DEMO_LLM) --param since=$(DEMO_LLM_SINCE) --out out/demo-llm-report \
+	  --overwrite
 
 # Browser tests use Debian's chromium; as root with apt, install it when missing (else they skip, saying why).
 browser:

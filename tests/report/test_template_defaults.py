@@ -11,7 +11,7 @@ import papermill as pm
 import pytest
 
 from workbench.report import demo_lake, lake_or_demo, list_templates
-from workbench.report.demo import CACHE_ENV, DEMO_LAKE, cache_dir
+from workbench.report.demo import CACHE_ENV, DEMO_LAKE, DEMO_LLM_LAKE, cache_dir
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,16 @@ def test_demo_lake_is_generated_once_into_the_cache_and_reused(cache):
     assert lake_or_demo("some/lake") == "some/lake"
 
 
+def test_llm_demo_lake_is_a_generation_lake_cached_beside_the_demo_lake(cache):
+    import workbench as wb
+
+    path, lake = cache
+    llm = demo_lake(generation=True)
+    assert llm.parent == path and llm != lake and lake_or_demo("", generation=True) == llm
+    assert wb.open_lake(llm).task == "generation"
+    assert demo_lake(generation=True) == llm  # reused
+
+
 def test_every_template_defaults_to_the_demo_lake():
     for t in list_templates():
         assert t.parameters["lake"]["default"] in ('""', "''"), (t.name, t.parameters["lake"])
@@ -57,6 +67,8 @@ def test_template_runs_with_no_parameters_from_any_directory(cache, tmp_path, na
     assert shown.strip(), name
     if name in ("incident-triage", "postmortem"):  # their default window holds the demo incident
         assert DEMO_LAKE["cause"] in shown, name
+    if name == "llm-incident":  # the LLM templates default to the LLM demo lake, whose incident is in the window
+        assert DEMO_LLM_LAKE["cause"] in shown, name
     assert list(cwd.iterdir()) == []  # nothing written where the notebook was run (no output_dir given)
 
 

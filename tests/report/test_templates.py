@@ -9,6 +9,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+import workbench as wb
+
 from labserver import CHROMIUM
 from report_page import look, raw_reprs
 
@@ -18,10 +20,11 @@ from workbench.report import ReportError, list_templates, run_report
 from workbench.report.conventions import check_notebook, render_violations
 from workbench.report.templates import builtin_dir
 from workbench.synthetic import generate_lake
+from workbench.synthetic.llm import generate_llm_lake
 
 TEMPLATES = builtin_dir()
-NAMES = ["bias-audit", "canary-review", "drift-deep-dive", "incident-triage", "latency-regression", "model-health",
-         "postmortem"]
+NAMES = ["bias-audit", "canary-review", "drift-deep-dive", "incident-triage", "latency-regression", "llm-incident",
+         "model-health", "postmortem", "rag-health"]
 
 
 def test_every_template_is_listed_with_help_for_each_parameter():
@@ -49,6 +52,10 @@ def lakes(tmp_path_factory):
     out = {}
     for key, (cause, variant, seed) in specs.items():
         out[key] = (root / key, generate_lake(root / key, cause=cause, variant=variant, seed=seed, rows=30_000))
+    # the LLM templates read generation lakes
+    for key, (cause, variant, seed) in {"llm-prompt": ("prompt_regression", 0, 506),
+                                        "llm-index": ("retrieval_regression", 0, 507)}.items():
+        out[key] = (root / key, generate_llm_lake(root / key, cause=cause, variant=variant, seed=seed, rows=25_000))
     return out
 
 
@@ -65,6 +72,8 @@ def _cases(lakes):
         "latency-regression": ("latency", lambda t: {"since": _since(t)}),
         "model-health": ("latency", lambda t: {"since": _since(t)}),
         "postmortem": ("retrain", lambda t: {"since": _since(t)}),
+        "llm-incident": ("llm-prompt", lambda t: {"since": _since(t)}),
+        "rag-health": ("llm-index", lambda t: {"since": _since(t)}),
     }
 
 
@@ -82,7 +91,8 @@ def test_template_runs_on_an_incident(lakes, tmp_path, name):
     assert html.count("<svg") >= charts - 1  # every chart cell drew an inline SVG (bias may have none)
     doc = json.loads(Path(res.findings).read_text())
     assert doc["report"]["template"] == name and doc["report"]["lake"]["files"] > 10
-    expect = {"incident-triage": ("verdict", "schema_mismatch"), "postmortem": ("verdict", "retrain_regression")}
+    expect = {"incident-triage": ("verdict", "schema_mismatch"), "postmortem": ("verdict", "retrain_regression"),
+              "llm-incident": ("verdict", "prompt_regression")}
     if name in expect:
         assert doc["verdict"]["cause"] == expect[name][1]
     if name == "canary-review":
@@ -92,6 +102,15 @@ def test_template_runs_on_an_incident(lakes, tmp_path, name):
         assert f"{seg['column']}={seg['value']}" in doc["summary"]
     if name == "drift-deep-dive":
         assert truth.subject["feature"] in doc["summary"]
+    if name == "llm-incident":
+        assert doc["hypotheses"][0]["subject"]["prompt"] == truth.subject["prompt"]
+        assert "personal data redacted" in html and "response excerpt" in html
+        raw = wb.open_lake(path).predictions(["response_text"]).collect()["response_text"]
+        assert not any(len(t) > 120 and t in html for t in raw.head(2000).to_list())  # never the raw text
+    if name == "rag-health":
+        assert truth.subject["index"] in doc["summary"]  # the build worse than the one before it
+        worse = [b for b in doc["data"]["builds"] if b["worse"]]
+        assert [b["index build"] for b in worse] == [truth.subject["index"]]
     _look_at(res, name, tmp_path)
 
 

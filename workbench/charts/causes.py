@@ -230,3 +230,9 @@ CAUSE_CHARTS = {"feature_shift": feature_shift_chart, "latency_by_version": late
                 "segment_by_version": segment_by_version_chart, "quality_by_version": quality_by_version_chart,
                 "capture_by_route": capture_by_route_chart, "embedding_drift": embedding_drift_chart,
                 "pii_hits": pii_hits_chart, "output_mix": output_mix_chart}
+
+
+# the generation causes' chart lives with the other LLM charts (it reads this module's markers)
+from workbench.charts.llm import proxy_over_time_chart  # noqa: E402
+
+CAUSE_CHARTS["llm_proxies"] = proxy_over_time_chart

@@ -8,6 +8,9 @@ an offline ``report.html`` and ``findings.json``; ``list_templates()`` shows wha
 from workbench.report.params import parse_cli_params, validate_params
 from workbench.report.demo import demo_lake, lake_or_demo
 from workbench.report.evidence_charts import canary_chart, cause_charts
+from workbench.report.llm_sections import (
+    RagHealth, culprit_calls, culprit_proxies, llm_lineage_chart, llm_triage, rag_health, rag_health_chart,
+)
 from workbench.report.provenance import environment
 from workbench.report.rerun import RerunResult, rerun_report
 from workbench.report.runner import ReportError, ReportResult, lake_fingerprint, run_report, to_offline_html
@@ -23,7 +26,8 @@ from workbench.tables import table
 
 _register()  # alt.renderers.enable("workbench") (also an entry point); enabling it is the notebook's choice
 
-__all__ = ["action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_chart", "canary_review", "cause_charts",
+__all__ = ["culprit_calls", "culprit_proxies", "llm_lineage_chart", "llm_triage", "RagHealth", "rag_health", "rag_health_chart",
+           "action_items", "BiasStudy", "bias_audit", "CanaryReview", "canary_chart", "canary_review", "cause_charts",
            "demo_lake", "drift_study", "DriftStudy", "environment", "evidence_table", "HealthStudy", "lake_or_demo", "LatencyStudy", "Postmortem",
            "Study",
            "find_template", "hypotheses_table", "lake_fingerprint", "latency_study", "list_templates",

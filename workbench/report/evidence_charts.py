@@ -4,7 +4,10 @@
 drawn by :mod:`workbench.charts.causes`). One hourly summary pass over baseline + window, binned
 for the culprit features only, feeds the feature, latency, quality, capture and output charts; a
 bias finding adds a daily pass keyed by its segment column, a personal-data finding scans its one
-column, an embedding finding samples vectors per hour. :func:`canary_chart` draws a canary review's
+column, an embedding finding samples vectors per hour; a generation lake's causes read one hourly
+summary of its LLM calls (:func:`workbench.evidence.summarize_llm`) and draw the proxy the finding
+rests on by the culprit's key (prompt version, index build, response model, release, router
+decision). :func:`canary_chart` draws a canary review's
 quality and latency per version over the hours both versions served.
 """
 
@@ -140,6 +143,13 @@ class _Scan:
             return fit_binning(frame, numeric=num, categorical=cat, start=iso(self.b_start), end=iso(self.b_end))
         except (pl.exceptions.PolarsError, OSError) as exc:  # the lake's named error, as summaries raise it
             raise lake.read_error(exc) from None
+
+    @cached_property
+    def llm(self):
+        """One pass over the LLM calls of a generation lake, baseline + window, per hour."""
+        from workbench.evidence import summarize_llm
+
+        return summarize_llm(self.lake, self.b_start, self.end, bucket="1h")
 
     @cached_property
     def hourly(self):
@@ -474,7 +484,45 @@ def _pii(f, scan: _Scan, head: str):
                           events=scan.events(f, onset), title=head)
 
 
-_BUILDERS = {"feature_shift": _feature_shift, "latency_by_version": _latency, "segment_by_version": _segments,
+# -- generation lakes -------------------------------------------------------------------------
+def _llm_proxies(f, scan: _Scan, head: str):
+    """The proxy the finding rests on (its first evidence check naming one), per hour by the key
+    of the culprit (prompt version, index build, response model, release, router decision)."""
+    import polars as pl
+
+    from workbench.charts.llm import proxy_over_time_chart
+    from workbench.evidence.llm_compare import PROXIES
+    from workbench.report.llm_data import culprit_key, proxy_frame_auto
+
+    if scan.lake.task != "generation":
+        raise _NoData("the lake is not a generation lake")
+    spec = {p.name: p for p in PROXIES}
+    proxy = next((e.check for e in f.evidence if e.check in spec), None)
+    if proxy is None:
+        if any(e.check == "new_topic" for e in f.evidence):
+            raise _NoData("a shift of query topics: its evidence is each new topic's share of the prompts "
+                          "(the evidence table), not a proxy over time")
+        raise _NoData("the finding names no quality or cost proxy that moved")
+    ck = culprit_key(f.subject)
+    if ck is None:
+        raise _NoData("the finding names no prompt, index, model, release or router decision")
+    key, value = ck
+    onset = _onset(f)
+    s = scan.llm.where(pl.col("bucket") >= scan.since(onset))
+    dep = str(f.subject.get("dependency") or "")
+    if key == "response_model" and ":" in dep:  # a provider snapshot: the calls of that provider and model
+        provider, _, model = dep.partition(":")
+        s = s.where((pl.col("provider") == provider) & (pl.col("request_model") == model))
+    frame = proxy_frame_auto(s, proxy, key, keep=[value] if value else ())
+    if frame.is_empty():
+        raise _NoData(f"no hour around the onset has enough calls to measure {spec[proxy].label}")
+    p = spec[proxy]
+    return proxy_over_time_chart(frame, label=p.label, key=key, kind=p.kind, unit=p.unit, onset=onset,
+                                 events=scan.events(f, onset), culprit=value, title=head)
+
+
+_BUILDERS = {"llm_proxies": _llm_proxies,
+             "feature_shift": _feature_shift, "latency_by_version": _latency, "segment_by_version": _segments,
              "quality_by_version": _quality, "capture_by_route": _capture, "embedding_drift": _embedding_drift,
              "pii_hits": _pii, "output_mix": _outputs}
 

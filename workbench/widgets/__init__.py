@@ -8,6 +8,9 @@ happens on first use, and ``repr`` never computes. Every widget has a stable CSS
 
 from workbench.widgets.board import VERDICTS, HypothesisBoard
 from workbench.widgets.explorer import Explorer
+from workbench.widgets.llm_explorer import LLMExplorer
+from workbench.widgets.llm_model import LLMExplorerModel, LLMSelection
 from workbench.widgets.model import ExplorerModel, Selection
 
-__all__ = ["VERDICTS", "Explorer", "ExplorerModel", "HypothesisBoard", "Selection"]
+__all__ = ["VERDICTS", "Explorer", "ExplorerModel", "HypothesisBoard", "LLMExplorer", "LLMExplorerModel",
+           "LLMSelection", "Selection"]

@@ -46,6 +46,10 @@ def _jupyter_chart(chart):
 class Explorer:
     """Explore an incident without writing polars: pick windows, version, route, segment, feature.
 
+    On a ``task: generation`` lake it becomes a :class:`~workbench.widgets.LLMExplorer` when it
+    loads (proxies over time by prompt version, model, index build, release or router decision;
+    finish reasons; tokens, cost and latency; sampled calls with redacted excerpts).
+
     Parameters
     ----------
     lake : Lake or path
@@ -83,18 +87,31 @@ class Explorer:
     _LAZY = frozenset({"lake", "model", "load_seconds", "charts", "shown_chain", "sampled", "timings", "widget",
                        "window", "baseline", "version", "route", "segment", "segment_value", "feature", "status",
                        "views", "rows", "sample_button", "chain", "table", "sort_by", "sort_descending",
-                       "sampled_table", "_jcharts", "_selection", "_described"})
+                       "sampled_table", "_jcharts", "_selection", "_described",
+                       # a generation lake's controls (LLMExplorer)
+                       "proxy", "split", "release"})
 
     def __getattr__(self, name: str):
         # called only for attributes not made yet
         if name not in Explorer._LAZY or self.__dict__.get("_loading"):
             raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         self._load()
+        if name not in self.__dict__:  # a control of the other kind of lake
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
         return self.__dict__[name]
 
     def _load(self) -> None:
         from workbench.lake.timestamps import parse_time
 
+        lake = self.lake_or_path
+        if not isinstance(lake, Lake):
+            self.lake_or_path = lake = open_lake(lake)
+        if lake.task == "generation" and type(self) is Explorer:
+            # an LLM application's lake: the Explorer adapts (proxies, finish reasons, sampled calls)
+            from workbench.widgets.llm_explorer import LLMExplorer
+
+            self.__class__ = LLMExplorer
+            return self._load()
         self._loading = True
         try:
             lake = self.lake_or_path
