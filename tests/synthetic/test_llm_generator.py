@@ -591,3 +591,31 @@ def test_open_lake_loads_it(tmp_path_factory, seed):
     hit = timeline.filter(pl.col("kind") == "prompt_version", pl.col("subject") == lake.truth.subject["prompt"])
     assert hit["at"].item() == lake.truth.onset
     assert {"rollout", "prompt_version", "index_build", "dependency_change"} <= set(timeline["kind"])
+
+
+def test_rca_suite_llm_cases_cover_every_cause_and_leave_the_old_cases_alone(tmp_path):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "rca_suite.py"
+    spec = importlib.util.spec_from_file_location("rca_suite_llm", path)
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    cases = suite.llm_cases(2, healthy=3)
+    assert {c["task"] for c in cases} == {"generation"}
+    assert {(c["cause"], c["variant"]) for c in cases} == {(c, v) for c, n in LLM_CAUSES.items() for v in range(n)}
+    assert sum(c["cause"] == "none" for c in cases) == 3 and len({c["seed"] for c in cases}) == len(cases)
+    assert suite.llm_cases(2, healthy=3) == cases  # seeded
+    assert all(c["task"] != "generation" for c in suite.cases(1))
+    # the culprit check knows every LLM cause's subject fields: the truth's own subject passes,
+    # the same subject with its named value changed fails
+    from workbench.synthetic.llm.scenario import build_scenario
+
+    for cause, variants in LLM_CAUSES.items():
+        for variant in range(variants if cause != "none" else 0):
+            sc = build_scenario(5, cause, variant, None, 14)
+            truth = Truth(cause, variant, 5, 0, None, None, None, sc.subject, "")
+            assert suite.culprit_ok(dict(sc.subject), truth), (cause, variant)
+            named = [k for k, v in sc.subject.items() if v is not None]
+            if named:
+                wrong = {**sc.subject, named[0]: "something-else"}
+                assert not suite.culprit_ok(wrong, truth), (cause, variant)
