@@ -200,7 +200,8 @@ def test_contract(tmp_path_factory, app):
     assert leaked_emails(p) == 0
 
     # finish reasons, policy, refusals
-    share = p["finish_reason"].value_counts(normalize=True)
+    assert 0 < p["finish_reason"].null_count() < 0.01 * p.height  # a few streams cut off mid-answer
+    share = p["finish_reason"].drop_nulls().value_counts(normalize=True)
     shares = dict(zip(share["finish_reason"], share["proportion"]))
     assert shares["stop"] > 0.95 and 0 < shares.get("content_filter", 0) < 0.01 and 0 < shares.get("length", 0) < 0.01
     assert set(p["policy_action"].unique()) <= {"allowed", "blocked", "rewritten"}

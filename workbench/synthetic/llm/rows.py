@@ -384,11 +384,14 @@ def simulate(sc: Scenario, rows: int) -> Calls:
     answer = _answers(tab, sent, cite, head, tail)
     cut_at = np.maximum((rng.random(n) * length).astype(np.int64), 20)
     truncated = ((kind == 0) | (kind == 4)) & (length > max_chars)
+    # now and then a stream is cut off mid-answer: no finish reason, a partial text
+    cut_off = (kind == 0) & ~truncated & (stream(sc.seed, "llm", "cut-off").random(n) < 0.0015)
     refusal = pl.Series(REFUSALS).gather(rng.integers(0, len(REFUSALS), n))
-    response_text = pl.DataFrame({"a": answer, "r": refusal, "k": kind, "cut": cut_at, "tr": truncated}).select(
+    response_text = pl.DataFrame({"a": answer, "r": refusal, "k": kind, "cut": cut_at, "tr": truncated,
+                                  "off": cut_off}).select(
         pl.when(pl.col("k") == 1).then("r")
         .when(pl.col("k") == 3).then(pl.lit(POLICY_NOTICE))
-        .when(pl.col("k") == 2).then(pl.col("a").str.slice(0, "cut"))
+        .when((pl.col("k") == 2) | pl.col("off")).then(pl.col("a").str.slice(0, "cut"))
         .when("tr").then(pl.col("a").str.slice(0, max_chars))
         .otherwise("a")).to_series()
     doc_cols = {f"d{j}": _gather(tab.doc_text, docs[:, j]) for j in range(sc.top_k)}
@@ -441,7 +444,8 @@ def simulate(sc: Scenario, rows: int) -> Calls:
     labeled_at = (t + np.clip(lag, 60e6, 5 * DAY_US)).astype(np.int64) // 1000 * 1000
     has_label = (gives | escalated) & (labeled_at < sc.end_us) & logged
 
-    finish = np.where(truncated, "length", np.where(kind == 2, "content_filter", "stop"))
+    finish = pl.Series(np.where(truncated, "length", np.where(kind == 2, "content_filter", "stop")))
+    finish = finish.set(pl.Series(cut_off), None) if cut_off.any() else finish
     action = np.select([kind == 3, kind == 4], ["blocked", "rewritten"], "allowed")
     flag = _gather(pl.Series(POLICY_FLAGS), np.where(kind >= 3, rng.integers(0, len(POLICY_FLAGS), n), -1))
     snap_all = _snapshot(sc, model, t)
@@ -470,7 +474,7 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         "cost": cost,
         "latency_ms": np.round(latency, 1),
         "time_to_first_token_ms": np.round(ttft, 1),
-        "finish_reason": pl.Series(finish),
+        "finish_reason": finish,
         "prompt_text": prompt_text,
         "response_text": response_text,
         "context_text": retrieval["context"],
