@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -139,7 +138,7 @@ def test_same_arguments_same_bytes(tmp_path):
     assert a == b
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     c = generate_llm_lake(tmp_path / "c", cause="retrieval_regression", seed=5, rows=4_000, days=7)
-    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+    assert c.onset != a.onset and _digest(tmp_path / "a") != _digest(tmp_path / "c")
 
 
 def test_truth_round_trips_with_prompt_and_index_keys(tmp_path_factory):
