@@ -106,6 +106,15 @@ def leaked_emails(frame: pl.DataFrame) -> int:
     return int(x.select(pl.col("r").list.set_difference("p").list.len().sum()).item())
 
 
+def _priced(frame: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+    """Each call with the price row in force for its request model at its timestamp."""
+    table = prices.select(pl.col("model").alias("request_model"),
+                          pl.col("valid_from").str.to_datetime(time_zone="UTC").dt.cast_time_unit("us"),
+                          pl.col("input_per_1k").cast(pl.Float64), pl.col("output_per_1k").cast(pl.Float64))
+    return frame.sort("timestamp").join_asof(table.sort("valid_from"), left_on="timestamp", right_on="valid_from",
+                                             by="request_model", check_sortedness=False)  # sorted above
+
+
 # ---- API -----------------------------------------------------------------------------------------
 
 def test_exports_and_causes():
@@ -223,13 +232,11 @@ def test_contract(tmp_path_factory, app):
     assert all(snapshots[r] == q for q, r in pairs.iter_rows())
     prices = lake.lineage["prices"]
     assert set(p["response_model"]) | set(p["request_model"]) <= set(prices["model"])
-    if "cost" in p.columns:
-        priced = p.join(prices.select(pl.col("model").alias("request_model"),
-                                      pl.col("input_per_1k").cast(pl.Float64), pl.col("output_per_1k").cast(pl.Float64)),
-                        on="request_model")
+    if "cost" in p.columns:  # logged cost = tokens at the price in force that day
+        priced = _priced(p, prices)
         expect = priced["input_tokens"] / 1000 * priced["input_per_1k"] + priced["output_tokens"] / 1000 * priced[
             "output_per_1k"]
-        assert ((priced["cost"] - expect).abs() < 1e-6).all()
+        assert priced.height == p.height and ((priced["cost"] - expect).abs() < 1e-6).all()
 
     # latency depends on output tokens; ttft below latency
     assert (p["time_to_first_token_ms"] < p["latency_ms"]).all()
@@ -431,12 +438,8 @@ def _cost_regression(lake, truth, before, after, variant, sub):
         assert after["input_tokens"].mean() > 1.5 * before["input_tokens"].mean()
     else:
         assert set(after["request_model"]) - set(before["request_model"])
-    prices = lake.lineage["prices"].select(pl.col("model").alias("request_model"),
-                                           pl.col("input_per_1k").cast(pl.Float64),
-                                           pl.col("output_per_1k").cast(pl.Float64))
-
     def cost(f):
-        f = f.join(prices, on="request_model")
+        f = _priced(f, lake.lineage["prices"])
         return (f["input_tokens"] * f["input_per_1k"] + f["output_tokens"] * f["output_per_1k"]).mean() / 1000
     assert cost(after) > 1.3 * cost(before)
 
@@ -508,8 +511,11 @@ def test_healthy_lakes_benign_changes_move_nothing(tmp_path_factory, seed):
     truth, p = lake.truth, lake.preds
     assert truth.onset is None and all(v is None for v in truth.subject.values())
     kinds = {c["kind"] for c in truth.confounders}
-    assert kinds == {"rollout", "prompt_version", "index_build", "dependency_bump"}
+    assert kinds - {"price_change"} == {"rollout", "prompt_version", "index_build", "dependency_bump"}
     for c in truth.confounders:
+        if c["kind"] == "price_change":  # a provider's price cut: the price table has it, calls do not change
+            assert c["at"].strftime("%Y-%m-%dT%H:%M:%SZ") in set(lake.lineage["prices"]["valid_from"])
+            continue
         b, a = lake.window(True, 48, c["at"]), lake.window(False, 48, c["at"])
         if c["kind"] == "rollout":  # compare the release's own calls
             a = a.filter(pl.col("model_version") == c["ref"])
@@ -619,3 +625,19 @@ def test_rca_suite_llm_cases_cover_every_cause_and_leave_the_old_cases_alone(tmp
             if named:
                 wrong = {**sc.subject, named[0]: "something-else"}
                 assert not suite.culprit_ok(wrong, truth), (cause, variant)
+
+
+def test_a_price_cut_lowers_logged_cost_on_its_date(tmp_path_factory):
+    from workbench.synthetic.llm.scenario import build_scenario
+
+    seed = next(s for s in range(40) if build_scenario(s, "none", 0, None, 7).price_cut is not None
+                and build_scenario(s, "none", 0, None, 7).has_cost)
+    lake = lake_for(tmp_path_factory, "none", seed=seed, rows=4_000, days=7)
+    cut = next(c for c in lake.truth.confounders if c["kind"] == "price_change")
+    model = cut["ref"].split(":")[1]
+    calls = lake.preds.filter(pl.col("request_model") == model).with_columns(
+        per_token=pl.col("cost") / (pl.col("input_tokens") + pl.col("output_tokens")))
+    before = calls.filter(pl.col("timestamp") < cut["at"])["per_token"].mean()
+    after = calls.filter(pl.col("timestamp") >= cut["at"])["per_token"].mean()
+    assert after < 0.85 * before
+    assert lake.lineage["prices"].filter(pl.col("model") == model).height == 2

@@ -250,9 +250,9 @@ def _texts(sc: Scenario, rng, tab: _Tables, *, q, reask, conv, turn, c_pii, user
     return prompt_text, response_text, retrieval, truncated, cut_off
 
 
-def _usage(sc: Scenario, rng, *, prompt, model, rel, turn, truncated, chars) -> tuple[np.ndarray, ...]:
+def _usage(sc: Scenario, rng, *, t, prompt, model, rel, turn, truncated, chars) -> tuple[np.ndarray, ...]:
     """Tokens (~4 characters each, plus the prompt version's system prompt and the conversation so
-    far), cost at the model's price, time to first token and latency (model speed x release)."""
+    far), cost at the model's price on the day, time to first token and latency (model speed x release)."""
     p_chars, r_chars, c_chars = chars
     n = prompt.size
     sys_tokens = np.array([p.system_tokens for p in sc.prompts])[prompt]
@@ -263,6 +263,10 @@ def _usage(sc: Scenario, rng, *, prompt, model, rel, turn, truncated, chars) -> 
     specs = [_spec(sc, m) for m in range(len(sc.models))]
     price_in = np.array([s[1] for s in specs])[model]
     price_out = np.array([s[2] for s in specs])[model]
+    if sc.price_cut is not None:  # the price table's row in force at the call
+        m, at, cut_in, cut_out = sc.price_cut
+        now = (model == m) & (t >= at)
+        price_in, price_out = np.where(now, cut_in, price_in), np.where(now, cut_out, price_out)
     cost = np.round(input_tokens / 1000 * price_in + output_tokens / 1000 * price_out, 8)
     ttft_base = np.array([s[3] for s in specs])[model]
     per_tok = np.array([s[4] for s in specs])[model]
@@ -453,7 +457,7 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         user_phone=user_phone, thanks=thanks, echo=echo, closer=closer, sent=sent, cite=cite, length=length,
         kind=kind, docs=docs, scores=scores)
     input_tokens, output_tokens, cost, ttft, latency = _usage(
-        sc, rng, prompt=prompt, model=model, rel=rel, turn=turn, truncated=truncated,
+        sc, rng, t=t, prompt=prompt, model=model, rel=rel, turn=turn, truncated=truncated,
         chars=[x.str.len_chars().to_numpy() for x in (prompt_text, response_text, retrieval["context"])])
 
     # logging: natural loss, a global loss from the onset, a release's logging bug
