@@ -26,7 +26,8 @@ __all__ = ["APPS_FORCED", "IndexBuild", "LLM_CAUSES", "PromptVersion", "Release"
 #: cause -> number of variants. What each injects (the truth subject in brackets):
 #:
 #: - ``none``: healthy, with benign changes (a prompt version, an index build adding documents, a
-#:   release, an announced provider snapshot) that move nothing.
+#:   release, an announced provider snapshot; a provider price cut in a third of the seeds) that
+#:   move nothing but what they change (response_model names, the price per token).
 #: - ``prompt_regression`` [prompt ``template@version``]: 0 answers less grounded (-0.08..-0.3) and
 #:   more thumbs-down; 1 the cite-sources instruction dropped: citations vanish or name documents
 #:   that were not retrieved; 2 answers 2-3.5x longer: ``length`` truncations, re-asks.
