@@ -47,7 +47,7 @@ def cases(seeds: int, *, first_seed: int = 1000, healthy: int | None = None, row
     return out
 
 
-def llm_cases(seeds: int, *, first_seed: int = 70_000, healthy: int | None = None, rows: int | None = None,
+def llm_cases(seeds: int, *, first_seed: int = 100_000, healthy: int | None = None, rows: int | None = None,
               lead: tuple[float, float] = (6, 30)) -> list[dict]:
     """Like :func:`cases` for LLM lakes (``task: generation``, :func:`workbench.synthetic.generate_llm_lake`):
     every cause x variant of :data:`LLM_CAUSES`, the app chosen by the seed unless the cause needs one."""
@@ -273,7 +273,7 @@ def main() -> None:
         (root / "coincident.json").write_text(json.dumps(results, indent=1, default=str))
         sys.exit(0)
     if args.llm:
-        todo = llm_cases(args.seeds, first_seed=args.first_seed if args.first_seed != 1000 else 70_000,
+        todo = llm_cases(args.seeds, first_seed=args.first_seed if args.first_seed != 1000 else 100_000,
                          rows=args.rows, lead=lead)
     else:
         todo = cases(args.seeds, first_seed=args.first_seed, rows=args.rows, lead=lead)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from datetime import timedelta
 from pathlib import Path
 
@@ -107,6 +106,15 @@ def leaked_emails(frame: pl.DataFrame) -> int:
     return int(x.select(pl.col("r").list.set_difference("p").list.len().sum()).item())
 
 
+def _priced(frame: pl.DataFrame, prices: pl.DataFrame) -> pl.DataFrame:
+    """Each call with the price row in force for its request model at its timestamp."""
+    table = prices.select(pl.col("model").alias("request_model"),
+                          pl.col("valid_from").str.to_datetime(time_zone="UTC").dt.cast_time_unit("us"),
+                          pl.col("input_per_1k").cast(pl.Float64), pl.col("output_per_1k").cast(pl.Float64))
+    return frame.sort("timestamp").join_asof(table.sort("valid_from"), left_on="timestamp", right_on="valid_from",
+                                             by="request_model", check_sortedness=False)  # sorted above
+
+
 # ---- API -----------------------------------------------------------------------------------------
 
 def test_exports_and_causes():
@@ -139,7 +147,7 @@ def test_same_arguments_same_bytes(tmp_path):
     assert a == b
     assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
     c = generate_llm_lake(tmp_path / "c", cause="retrieval_regression", seed=5, rows=4_000, days=7)
-    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+    assert c.onset != a.onset and _digest(tmp_path / "a") != _digest(tmp_path / "c")
 
 
 def test_truth_round_trips_with_prompt_and_index_keys(tmp_path_factory):
@@ -200,7 +208,8 @@ def test_contract(tmp_path_factory, app):
     assert leaked_emails(p) == 0
 
     # finish reasons, policy, refusals
-    share = p["finish_reason"].value_counts(normalize=True)
+    assert 0 < p["finish_reason"].null_count() < 0.01 * p.height  # a few streams cut off mid-answer
+    share = p["finish_reason"].drop_nulls().value_counts(normalize=True)
     shares = dict(zip(share["finish_reason"], share["proportion"]))
     assert shares["stop"] > 0.95 and 0 < shares.get("content_filter", 0) < 0.01 and 0 < shares.get("length", 0) < 0.01
     assert set(p["policy_action"].unique()) <= {"allowed", "blocked", "rewritten"}
@@ -223,13 +232,11 @@ def test_contract(tmp_path_factory, app):
     assert all(snapshots[r] == q for q, r in pairs.iter_rows())
     prices = lake.lineage["prices"]
     assert set(p["response_model"]) | set(p["request_model"]) <= set(prices["model"])
-    if "cost" in p.columns:
-        priced = p.join(prices.select(pl.col("model").alias("request_model"),
-                                      pl.col("input_per_1k").cast(pl.Float64), pl.col("output_per_1k").cast(pl.Float64)),
-                        on="request_model")
+    if "cost" in p.columns:  # logged cost = tokens at the price in force that day
+        priced = _priced(p, prices)
         expect = priced["input_tokens"] / 1000 * priced["input_per_1k"] + priced["output_tokens"] / 1000 * priced[
             "output_per_1k"]
-        assert ((priced["cost"] - expect).abs() < 1e-6).all()
+        assert priced.height == p.height and ((priced["cost"] - expect).abs() < 1e-6).all()
 
     # latency depends on output tokens; ttft below latency
     assert (p["time_to_first_token_ms"] < p["latency_ms"]).all()
@@ -431,12 +438,8 @@ def _cost_regression(lake, truth, before, after, variant, sub):
         assert after["input_tokens"].mean() > 1.5 * before["input_tokens"].mean()
     else:
         assert set(after["request_model"]) - set(before["request_model"])
-    prices = lake.lineage["prices"].select(pl.col("model").alias("request_model"),
-                                           pl.col("input_per_1k").cast(pl.Float64),
-                                           pl.col("output_per_1k").cast(pl.Float64))
-
     def cost(f):
-        f = f.join(prices, on="request_model")
+        f = _priced(f, lake.lineage["prices"])
         return (f["input_tokens"] * f["input_per_1k"] + f["output_tokens"] * f["output_per_1k"]).mean() / 1000
     assert cost(after) > 1.3 * cost(before)
 
@@ -508,8 +511,11 @@ def test_healthy_lakes_benign_changes_move_nothing(tmp_path_factory, seed):
     truth, p = lake.truth, lake.preds
     assert truth.onset is None and all(v is None for v in truth.subject.values())
     kinds = {c["kind"] for c in truth.confounders}
-    assert kinds == {"rollout", "prompt_version", "index_build", "dependency_bump"}
+    assert kinds - {"price_change"} == {"rollout", "prompt_version", "index_build", "dependency_bump"}
     for c in truth.confounders:
+        if c["kind"] == "price_change":  # a provider's price cut: the price table has it, calls do not change
+            assert c["at"].strftime("%Y-%m-%dT%H:%M:%SZ") in set(lake.lineage["prices"]["valid_from"])
+            continue
         b, a = lake.window(True, 48, c["at"]), lake.window(False, 48, c["at"])
         if c["kind"] == "rollout":  # compare the release's own calls
             a = a.filter(pl.col("model_version") == c["ref"])
@@ -591,3 +597,47 @@ def test_open_lake_loads_it(tmp_path_factory, seed):
     hit = timeline.filter(pl.col("kind") == "prompt_version", pl.col("subject") == lake.truth.subject["prompt"])
     assert hit["at"].item() == lake.truth.onset
     assert {"rollout", "prompt_version", "index_build", "dependency_change"} <= set(timeline["kind"])
+
+
+def test_rca_suite_llm_cases_cover_every_cause_and_leave_the_old_cases_alone(tmp_path):
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "rca_suite.py"
+    spec = importlib.util.spec_from_file_location("rca_suite_llm", path)
+    suite = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(suite)
+    cases = suite.llm_cases(2, healthy=3)
+    assert {c["task"] for c in cases} == {"generation"}
+    assert {(c["cause"], c["variant"]) for c in cases} == {(c, v) for c, n in LLM_CAUSES.items() for v in range(n)}
+    assert sum(c["cause"] == "none" for c in cases) == 3 and len({c["seed"] for c in cases}) == len(cases)
+    assert suite.llm_cases(2, healthy=3) == cases  # seeded
+    assert all(c["task"] != "generation" for c in suite.cases(1))
+    # the culprit check knows every LLM cause's subject fields: the truth's own subject passes,
+    # the same subject with its named value changed fails
+    from workbench.synthetic.llm.scenario import build_scenario
+
+    for cause, variants in LLM_CAUSES.items():
+        for variant in range(variants if cause != "none" else 0):
+            sc = build_scenario(5, cause, variant, None, 14)
+            truth = Truth(cause, variant, 5, 0, None, None, None, sc.subject, "")
+            assert suite.culprit_ok(dict(sc.subject), truth), (cause, variant)
+            named = [k for k, v in sc.subject.items() if v is not None]
+            if named:
+                wrong = {**sc.subject, named[0]: "something-else"}
+                assert not suite.culprit_ok(wrong, truth), (cause, variant)
+
+
+def test_a_price_cut_lowers_logged_cost_on_its_date(tmp_path_factory):
+    from workbench.synthetic.llm.scenario import build_scenario
+
+    seed = next(s for s in range(40) if build_scenario(s, "none", 0, None, 7).price_cut is not None
+                and build_scenario(s, "none", 0, None, 7).has_cost)
+    lake = lake_for(tmp_path_factory, "none", seed=seed, rows=4_000, days=7)
+    cut = next(c for c in lake.truth.confounders if c["kind"] == "price_change")
+    model = cut["ref"].split(":")[1]
+    calls = lake.preds.filter(pl.col("request_model") == model).with_columns(
+        per_token=pl.col("cost") / (pl.col("input_tokens") + pl.col("output_tokens")))
+    before = calls.filter(pl.col("timestamp") < cut["at"])["per_token"].mean()
+    after = calls.filter(pl.col("timestamp") >= cut["at"])["per_token"].mean()
+    assert after < 0.85 * before
+    assert lake.lineage["prices"].filter(pl.col("model") == model).height == 2

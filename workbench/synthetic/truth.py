@@ -61,7 +61,7 @@ class Truth:
     confounders : tuple of dict
         Benign changes ``{kind, at, ref, near}``: ``kind`` is ``rollout``, ``dependency_bump``,
         ``schema_change`` or ``feature_version`` (LLM lakes: ``rollout``, ``prompt_version``,
-        ``index_build``, ``dependency_bump``); ``near`` says it was placed within 6-36 h of the
+        ``index_build``, ``dependency_bump``, ``price_change``); ``near`` says it was placed within 6-36 h of the
         onset on purpose.
     details : dict
         Cause-specific parameters (factor, loss rate, share, ...), JSON-safe.

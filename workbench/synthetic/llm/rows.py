@@ -208,6 +208,94 @@ def _prompts(sc: Scenario, q, reask, n_det, opener, pii) -> pl.Series:
                                       ignore_nulls=True)).to_series()
 
 
+def _texts(sc: Scenario, rng, tab: _Tables, *, q, reask, conv, turn, c_pii, user_email, user_phone, thanks, echo,
+           closer, sent, cite, length, kind, docs, scores) -> tuple:
+    """Prompt, response and retrieval columns from the simulated ids: refusals, policy notices,
+    content-filter and cut-off streams, and ``length`` truncation at the token limit."""
+    n, max_chars = q.size, sc.max_tokens * 4
+    n_det = rng.integers(2, 6, n)
+    opener = rng.integers(0, len(OPENERS), n)
+    own = np.where(turn == 0, c_pii[conv], 0)
+    pii_text = pl.DataFrame({"e": user_email.gather(conv), "p": user_phone.gather(conv), "k": own}).select(
+        pl.concat_str([pl.when(pl.col("k") % 2 == 1).then(pl.format("My email is {}.", "e")),
+                       pl.when(pl.col("k") >= 2).then(pl.format("You can call me on {}.", "p"))],
+                      separator=" ", ignore_nulls=True)).to_series()
+    pii_text = pii_text.set(pl.Series(own == 0), None) if (own == 0).any() else pii_text
+    prompt_text = _prompts(sc, q, reask, n_det, opener, pii_text)
+    head = [_gather(pl.Series(["Thanks for reaching out."]), np.where(thanks, 0, -1)),
+            pl.DataFrame({"e": user_email.gather(conv), "x": echo}).select(
+                pl.when("x").then(pl.format("I have noted your contact details ({}).", "e"))).to_series()]
+    tail = pl.Series(CLOSERS).gather(closer).replace("", None)
+    answer = _answers(tab, sent, cite, head, tail)
+    cut_at = np.maximum((rng.random(n) * length).astype(np.int64), 20)
+    truncated = ((kind == 0) | (kind == 4)) & (length > max_chars)
+    # now and then a stream is cut off mid-answer: no finish reason, a partial text
+    cut_off = (kind == 0) & ~truncated & (stream(sc.seed, "llm", "cut-off").random(n) < 0.0015)
+    refusal = pl.Series(REFUSALS).gather(rng.integers(0, len(REFUSALS), n))
+    response_text = pl.DataFrame({"a": answer, "r": refusal, "k": kind, "cut": cut_at, "tr": truncated,
+                                  "off": cut_off}).select(
+        pl.when(pl.col("k") == 1).then("r")
+        .when(pl.col("k") == 3).then(pl.lit(POLICY_NOTICE))
+        .when((pl.col("k") == 2) | pl.col("off")).then(pl.col("a").str.slice(0, "cut"))
+        .when("tr").then(pl.col("a").str.slice(0, max_chars))
+        .otherwise("a")).to_series()
+    doc_cols = {f"d{j}": _gather(tab.doc_text, docs[:, j]) for j in range(sc.top_k)}
+    id_cols = {f"i{j}": _gather(tab.ids, docs[:, j]) for j in range(sc.top_k)}
+    score_cols = {f"s{j}": pl.Series(scores[:, j]).fill_nan(None) for j in range(sc.top_k)}
+    retrieval = pl.DataFrame(doc_cols | id_cols | score_cols).select(
+        context=pl.concat_str(list(doc_cols), separator=" ", ignore_nulls=True),
+        ids=pl.concat_list(list(id_cols)).list.drop_nulls(),
+        scores=pl.concat_list(list(score_cols)).list.drop_nulls())
+
+    return prompt_text, response_text, retrieval, truncated, cut_off
+
+
+def _usage(sc: Scenario, rng, *, t, prompt, model, rel, turn, truncated, chars) -> tuple[np.ndarray, ...]:
+    """Tokens (~4 characters each, plus the prompt version's system prompt and the conversation so
+    far), cost at the model's price on the day, time to first token and latency (model speed x release)."""
+    p_chars, r_chars, c_chars = chars
+    n = prompt.size
+    sys_tokens = np.array([p.system_tokens for p in sc.prompts])[prompt]
+    history = turn * rng.integers(60, 140, n)
+    input_tokens = (sys_tokens + np.ceil(p_chars / 4) + np.ceil(c_chars / 4) + history).astype(np.int64)
+    output_tokens = np.ceil(r_chars / 4 * rng.uniform(0.92, 1.08, n)).astype(np.int64)
+    output_tokens[truncated] = sc.max_tokens
+    specs = [_spec(sc, m) for m in range(len(sc.models))]
+    price_in = np.array([s[1] for s in specs])[model]
+    price_out = np.array([s[2] for s in specs])[model]
+    if sc.price_cut is not None:  # the price table's row in force at the call
+        m, at, cut_in, cut_out = sc.price_cut
+        now = (model == m) & (t >= at)
+        price_in, price_out = np.where(now, cut_in, price_in), np.where(now, cut_out, price_out)
+    cost = np.round(input_tokens / 1000 * price_in + output_tokens / 1000 * price_out, 8)
+    ttft_base = np.array([s[3] for s in specs])[model]
+    per_tok = np.array([s[4] for s in specs])[model]
+    lat_m = np.array([r.latency_mult for r in sc.releases])[rel]
+    ttft_m = np.array([r.ttft_mult for r in sc.releases])[rel]
+    ttft = ttft_base * ttft_m * np.exp(rng.normal(0, 0.25, n)) + input_tokens * 0.04
+    latency = (rng.uniform(25, 90, n) * (sc.app == "support_rag") + ttft
+               + output_tokens * per_tok * lat_m * np.exp(rng.normal(0, 0.2, n)))
+    return input_tokens, output_tokens, cost, ttft, latency
+
+
+def _feedback(sc: Scenario, rng, t: np.ndarray, badness: np.ndarray, logged: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Thumbs (-1/0/1) from a minority of users, likelier and more negative after a bad answer,
+    escalations, and when each became known (hours later); labels exist only for logged calls
+    known before the end of the data."""
+    n = t.size
+    day = (t - sc.start_us) // DAY_US
+    wobble = np.exp(0.15 * rng.standard_normal(int(day.max()) + 1))[day]
+    gives = rng.random(n) < np.clip(sc.feedback_cov * wobble * (0.8 + 0.8 * badness), 0, 1)
+    p_down = np.clip(0.02 + 0.5 * badness, 0, 0.9)
+    fu = rng.random(n)
+    feedback = np.where(fu < p_down, -1, np.where(fu < p_down + (1 - p_down) * 0.8, 1, 0))
+    escalated = rng.random(n) < np.clip(0.008 + 0.12 * badness, 0, 1)
+    lag = np.exp(rng.normal(np.log(sc.label_lag_h[0] * 3), sc.label_lag_h[1], n)) * HOUR_US
+    labeled_at = (t + np.clip(lag, 60e6, 5 * DAY_US)).astype(np.int64) // 1000 * 1000
+    has_label = (gives | escalated) & (labeled_at < sc.end_us) & logged
+    return feedback, gives, escalated, labeled_at, has_label
+
+
 def simulate(sc: Scenario, rows: int) -> Calls:
     """Every call of the lake (see the module docstring)."""
     rng = stream(sc.seed, "llm", "rows")
@@ -247,8 +335,6 @@ def simulate(sc: Scenario, rows: int) -> Calls:
     r_score = np.zeros(n)
     docs = np.full((n, sc.top_k), -1, dtype=np.int64)
     scores = np.full((n, sc.top_k), np.nan)
-    found = np.zeros(n, dtype=np.int64)
-    g_eff = np.zeros(n)
     kind = np.zeros(n, dtype=np.int8)  # 0 answer, 1 refusal, 2 content filter, 3 blocked, 4 rewritten
     sent = np.full((n, _SLOTS), -1, dtype=np.int64)
     cite = np.full((n, _SLOTS), -1, dtype=np.int64)
@@ -301,7 +387,7 @@ def simulate(sc: Scenario, rows: int) -> Calls:
             model[idx] = big[ri]
         snap = _snapshot(sc, model[idx], t[idx])
         d, sc_, f, hit = _retrieve(sc, qi, build[idx], rng)
-        docs[idx], scores[idx], found[idx] = d, sc_, f
+        docs[idx], scores[idx] = d, sc_
         relevant = (d >= 0) & (corpus.doc_topic[np.maximum(d, 0)] == corpus.query_topic[qi][:, None])
         relevance = relevant.sum(axis=1) / np.maximum(f, 1)
         g0 = rng.beta(12 * sc.g_mean, 12 * (1 - sc.g_mean), m) + quality[model[idx]] - quality[0]
@@ -310,7 +396,6 @@ def simulate(sc: Scenario, rows: int) -> Calls:
             g0 -= np.where(model[idx] == small[ri], 0.8 * hard, 0)
         # answers are grounded as far as the context is on topic and holds the answering documents
         g = np.clip(g0 * relevance * (0.55 + 0.45 * hit) - p_g[pi] - s_g[snap], 0, 1)
-        g_eff[idx] = g
         u = rng.random((m, 4))
         refuse = u[:, 0] < sc.refusal_base + p_ref[pi] + s_ref[snap]
         cfilter = ~refuse & (u[:, 1] < sc.filter_base)
@@ -367,58 +452,13 @@ def simulate(sc: Scenario, rows: int) -> Calls:
                         + 0.3 * np.clip(length[idx] / 900 - 1, 0, 1) * trunc).clip(0, 1.5)  # rambling annoys
         last_row[conv[idx]] = idx
 
-    # text
-    n_det = rng.integers(2, 6, n)
-    opener = rng.integers(0, len(OPENERS), n)
-    own = np.where(turn == 0, c_pii[conv], 0)
-    pii_text = pl.DataFrame({"e": user_email.gather(conv), "p": user_phone.gather(conv), "k": own}).select(
-        pl.concat_str([pl.when(pl.col("k") % 2 == 1).then(pl.format("My email is {}.", "e")),
-                       pl.when(pl.col("k") >= 2).then(pl.format("You can call me on {}.", "p"))],
-                      separator=" ", ignore_nulls=True)).to_series()
-    pii_text = pii_text.set(pl.Series(own == 0), None) if (own == 0).any() else pii_text
-    prompt_text = _prompts(sc, q, reask, n_det, opener, pii_text)
-    head = [_gather(pl.Series(["Thanks for reaching out."]), np.where(thanks, 0, -1)),
-            pl.DataFrame({"e": user_email.gather(conv), "x": echo}).select(
-                pl.when("x").then(pl.format("I have noted your contact details ({}).", "e"))).to_series()]
-    tail = pl.Series(CLOSERS).gather(closer).replace("", None)
-    answer = _answers(tab, sent, cite, head, tail)
-    cut_at = np.maximum((rng.random(n) * length).astype(np.int64), 20)
-    truncated = ((kind == 0) | (kind == 4)) & (length > max_chars)
-    refusal = pl.Series(REFUSALS).gather(rng.integers(0, len(REFUSALS), n))
-    response_text = pl.DataFrame({"a": answer, "r": refusal, "k": kind, "cut": cut_at, "tr": truncated}).select(
-        pl.when(pl.col("k") == 1).then("r")
-        .when(pl.col("k") == 3).then(pl.lit(POLICY_NOTICE))
-        .when(pl.col("k") == 2).then(pl.col("a").str.slice(0, "cut"))
-        .when("tr").then(pl.col("a").str.slice(0, max_chars))
-        .otherwise("a")).to_series()
-    doc_cols = {f"d{j}": _gather(tab.doc_text, docs[:, j]) for j in range(sc.top_k)}
-    id_cols = {f"i{j}": _gather(tab.ids, docs[:, j]) for j in range(sc.top_k)}
-    score_cols = {f"s{j}": pl.Series(scores[:, j]).fill_nan(None) for j in range(sc.top_k)}
-    retrieval = pl.DataFrame(doc_cols | id_cols | score_cols).select(
-        context=pl.concat_str(list(doc_cols), separator=" ", ignore_nulls=True),
-        ids=pl.concat_list(list(id_cols)).list.drop_nulls(),
-        scores=pl.concat_list(list(score_cols)).list.drop_nulls())
-
-    # tokens, cost, latency
-    sys_tokens = np.array([p.system_tokens for p in sc.prompts])[prompt]
-    p_chars = prompt_text.str.len_chars().to_numpy()
-    r_chars = response_text.str.len_chars().to_numpy()
-    c_chars = retrieval["context"].str.len_chars().to_numpy()
-    history = turn * rng.integers(60, 140, n)
-    input_tokens = (sys_tokens + np.ceil(p_chars / 4) + np.ceil(c_chars / 4) + history).astype(np.int64)
-    output_tokens = np.ceil(r_chars / 4 * rng.uniform(0.92, 1.08, n)).astype(np.int64)
-    output_tokens[truncated] = sc.max_tokens
-    specs = [_spec(sc, m) for m in range(len(sc.models))]
-    price_in = np.array([s[1] for s in specs])[model]
-    price_out = np.array([s[2] for s in specs])[model]
-    cost = np.round(input_tokens / 1000 * price_in + output_tokens / 1000 * price_out, 8)
-    ttft_base = np.array([s[3] for s in specs])[model]
-    per_tok = np.array([s[4] for s in specs])[model]
-    lat_m = np.array([r.latency_mult for r in sc.releases])[rel]
-    ttft_m = np.array([r.ttft_mult for r in sc.releases])[rel]
-    ttft = ttft_base * ttft_m * np.exp(rng.normal(0, 0.25, n)) + input_tokens * 0.04
-    latency = (rng.uniform(25, 90, n) * (sc.app == "support_rag") + ttft
-               + output_tokens * per_tok * lat_m * np.exp(rng.normal(0, 0.2, n)))
+    prompt_text, response_text, retrieval, truncated, cut_off = _texts(
+        sc, rng, tab, q=q, reask=reask, conv=conv, turn=turn, c_pii=c_pii, user_email=user_email,
+        user_phone=user_phone, thanks=thanks, echo=echo, closer=closer, sent=sent, cite=cite, length=length,
+        kind=kind, docs=docs, scores=scores)
+    input_tokens, output_tokens, cost, ttft, latency = _usage(
+        sc, rng, t=t, prompt=prompt, model=model, rel=rel, turn=turn, truncated=truncated,
+        chars=[x.str.len_chars().to_numpy() for x in (prompt_text, response_text, retrieval["context"])])
 
     # logging: natural loss, a global loss from the onset, a release's logging bug
     loss = np.full(n, sc.natural_loss)
@@ -429,19 +469,10 @@ def simulate(sc: Scenario, rows: int) -> Calls:
     ingress = np.zeros((sc.traffic.bins().size, 2), dtype=np.int64)
     np.add.at(ingress, (((t - sc.start_us) // BIN_US).astype(np.int64), route.astype(np.int64)), 1)
 
-    # feedback (delayed) and escalations
-    day = (t - sc.start_us) // DAY_US
-    wobble = np.exp(0.15 * rng.standard_normal(int(day.max()) + 1))[day]
-    gives = rng.random(n) < np.clip(sc.feedback_cov * wobble * (0.8 + 0.8 * badness), 0, 1)
-    p_down = np.clip(0.02 + 0.5 * badness, 0, 0.9)
-    fu = rng.random(n)
-    feedback = np.where(fu < p_down, -1, np.where(fu < p_down + (1 - p_down) * 0.8, 1, 0))
-    escalated = rng.random(n) < np.clip(0.008 + 0.12 * badness, 0, 1)
-    lag = np.exp(rng.normal(np.log(sc.label_lag_h[0] * 3), sc.label_lag_h[1], n)) * HOUR_US
-    labeled_at = (t + np.clip(lag, 60e6, 5 * DAY_US)).astype(np.int64) // 1000 * 1000
-    has_label = (gives | escalated) & (labeled_at < sc.end_us) & logged
+    feedback, gives, escalated, labeled_at, has_label = _feedback(sc, rng, t, badness, logged)
 
-    finish = np.where(truncated, "length", np.where(kind == 2, "content_filter", "stop"))
+    finish = pl.Series(np.where(truncated, "length", np.where(kind == 2, "content_filter", "stop")))
+    finish = finish.set(pl.Series(cut_off), None) if cut_off.any() else finish
     action = np.select([kind == 3, kind == 4], ["blocked", "rewritten"], "allowed")
     flag = _gather(pl.Series(POLICY_FLAGS), np.where(kind >= 3, rng.integers(0, len(POLICY_FLAGS), n), -1))
     snap_all = _snapshot(sc, model, t)
@@ -470,7 +501,7 @@ def simulate(sc: Scenario, rows: int) -> Calls:
         "cost": cost,
         "latency_ms": np.round(latency, 1),
         "time_to_first_token_ms": np.round(ttft, 1),
-        "finish_reason": pl.Series(finish),
+        "finish_reason": finish,
         "prompt_text": prompt_text,
         "response_text": response_text,
         "context_text": retrieval["context"],

@@ -26,7 +26,8 @@ __all__ = ["APPS_FORCED", "IndexBuild", "LLM_CAUSES", "PromptVersion", "Release"
 #: cause -> number of variants. What each injects (the truth subject in brackets):
 #:
 #: - ``none``: healthy, with benign changes (a prompt version, an index build adding documents, a
-#:   release, an announced provider snapshot) that move nothing.
+#:   release, an announced provider snapshot; a provider price cut in a third of the seeds) that
+#:   move nothing but what they change (response_model names, the price per token).
 #: - ``prompt_regression`` [prompt ``template@version``]: 0 answers less grounded (-0.08..-0.3) and
 #:   more thumbs-down; 1 the cite-sources instruction dropped: citations vanish or name documents
 #:   that were not retrieved; 2 answers 2-3.5x longer: ``length`` truncations, re-asks.
@@ -174,6 +175,8 @@ class Scenario:
     description: str = "Nothing went wrong: only routine, harmless changes."
     details: dict = field(default_factory=dict)
     confounders: tuple = ()
+    #: a provider's price cut for one model: (model index, valid from, input and output per 1k) or None
+    price_cut: tuple | None = None
 
 
 def subject(**values) -> dict:
@@ -262,6 +265,12 @@ def _base(seed: int, app: str | None, cause: str, days: int) -> tuple[Scenario, 
         top_k=int(rng.integers(2, 5)), label_lag_h=(float(rng.uniform(0.3, 1.2)), float(rng.uniform(0.8, 1.3))),
         traffic_interval_s=int(rng.choice([300, 3600])),
     )
+    cut = stream(seed, "llm", "price")
+    if cut.random() < 1 / 3:  # a benign price cut, early in the data: cost per call falls, nothing else
+        _, p_in, p_out = _spec(models[0])[:3]
+        factor = float(cut.uniform(0.5, 0.8))
+        at = _seconds(start + cut.uniform(0.1, 0.5) * (anchor - start))
+        sc = replace(sc, price_cut=(0, at, round(p_in * factor, 7), round(p_out * factor, 7)))
     return sc, rng
 
 
@@ -512,6 +521,9 @@ def _name(sc: Scenario, major: int, minor: int, first_prompt: int, first_index: 
 
     conf = tuple({"kind": c["kind"], "at": c["at"], "ref": ref(*c["entity"]), "near": c["near"]}
                  for c in sc.confounders)
+    if sc.price_cut is not None:
+        model, at, _, _ = sc.price_cut
+        conf += ({"kind": "price_change", "at": at, "ref": _dep(sc, model), "near": False},)
     if sc.cause == "none":
         return replace(sc, confounders=conf, subject=subject())
     onset = sc.onset_us

@@ -66,6 +66,12 @@ def _prices(sc: Scenario) -> list[dict]:
         for name in (model, *names):
             rows.append({"provider": provider, "model": name, "valid_from": sc.start_us - 400 * 86_400_000_000,
                          "input_per_1k": p_in, "output_per_1k": p_out, "currency": "USD"})
+    if sc.price_cut is not None:
+        m, at, p_in, p_out = sc.price_cut
+        provider, model = sc.models[m]
+        for name in (model, *MODELS[provider][model][0]):
+            rows.append({"provider": provider, "model": name, "valid_from": at, "input_per_1k": p_in,
+                         "output_per_1k": p_out, "currency": "USD"})
     return rows
 
 
