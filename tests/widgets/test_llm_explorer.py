@@ -3,7 +3,6 @@ calls with redacted excerpts and their lineage; the classifier Explorer is untou
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 import polars as pl
