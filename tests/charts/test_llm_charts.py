@@ -12,7 +12,7 @@ import workbench as wb
 from workbench import report
 from workbench.charts import CAUSE_CHARTS, finish_mix_chart, proxy_over_time_chart, usage_over_time_chart
 from workbench.evidence import summarize_llm
-from workbench.report import llm_data
+from workbench.evidence import llm_frames as llm_data
 from workbench.synthetic.llm import generate_llm_lake
 
 

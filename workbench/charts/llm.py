@@ -1,7 +1,7 @@
 """Charts of LLM calls (``task: generation`` lakes): quality and cost proxies over time split by
 what the calls depend on, the finish-reason mix, and tokens / cost / latency / time to first token.
 
-Pure functions over small frames computed in :mod:`workbench.report.llm_data` (never here). Time
+Pure functions over small frames computed in :mod:`workbench.evidence.llm_frames` (never here). Time
 axes are UTC; the onset is a red rule and lineage events (prompt versions, index builds, releases,
 provider model updates) are dashed rules labelled with their kind and subject, as in
 :mod:`workbench.charts.causes`. Every mark has a tooltip.

@@ -492,7 +492,7 @@ def _llm_proxies(f, scan: _Scan, head: str):
 
     from workbench.charts.llm import proxy_over_time_chart
     from workbench.evidence.llm_compare import PROXIES
-    from workbench.report.llm_data import culprit_key, proxy_frame_auto
+    from workbench.evidence.llm_frames import culprit_key, proxy_frame_auto
 
     if scan.lake.task != "generation":
         raise _NoData("the lake is not a generation lake")

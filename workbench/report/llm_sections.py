@@ -1,6 +1,6 @@
 """The calls the LLM templates make (``llm-incident``, ``rag-health``): one call, one display each.
 
-Frames come from :mod:`workbench.report.llm_data`, charts from :mod:`workbench.charts.llm`.
+Frames come from :mod:`workbench.evidence.llm_frames`, charts from :mod:`workbench.charts.llm`.
 Text is never shown raw: sampled calls carry redacted excerpts of at most 120 characters.
 """
 
@@ -61,7 +61,7 @@ def culprit_proxies(findings, lake, *, top: int = 3):
     from workbench.charts.llm import finish_mix_chart, proxy_over_time_chart
     from workbench.evidence import summarize_llm
     from workbench.evidence.llm_compare import PROXIES
-    from workbench.report.llm_data import culprit_key, finish_mix_frame, llm_events, proxy_frame_auto
+    from workbench.evidence.llm_frames import culprit_key, finish_mix_frame, llm_events, proxy_frame_auto
 
     lake = _generation(lake, "culprit_proxies")
     f, onset, start, end = _times(findings)
@@ -92,7 +92,7 @@ def culprit_proxies(findings, lake, *, top: int = 3):
 def culprit_calls(findings, lake, *, n: int = 12):
     """Calls served by the culprit after the onset (the window's calls when the finding names no
     single value), chosen by a hash of the request id: their lineage and redacted excerpts."""
-    from workbench.report.llm_data import culprit_key, sampled_calls
+    from workbench.evidence.llm_frames import culprit_key, sampled_calls
     from workbench.tables import table
 
     from workbench.lake.timestamps import parse_time
@@ -117,7 +117,7 @@ def llm_lineage_chart(findings, lake):
     """Releases, prompt versions, index builds and provider model changes from the baseline to
     the end of the window, the onset marked."""
     from workbench.charts import timeline_chart
-    from workbench.report.llm_data import EVENT_KINDS
+    from workbench.evidence.llm_frames import EVENT_KINDS
 
     lake = _lake(lake)
     _, onset, start, end = _times(findings)
@@ -161,7 +161,7 @@ def rag_health(lake, *, since: str = "", until: str = "", baseline_since: str = 
     size past the proxy's noise floor count as worse)."""
     from workbench.evidence import summarize_llm
     from workbench.evidence.llm_compare import PROXIES, compare_proxies, proxy_value
-    from workbench.report.llm_data import index_builds
+    from workbench.evidence.llm_frames import index_builds
     from workbench.results import iso
 
     lake = _generation(lake, "rag_health")
@@ -212,7 +212,7 @@ def rag_health_chart(study: RagHealth, lake):
     from workbench.evidence import summarize_llm
     from workbench.evidence.llm_compare import PROXIES
     from workbench.lake.timestamps import parse_time
-    from workbench.report.llm_data import llm_events, proxy_frame_auto
+    from workbench.evidence.llm_frames import llm_events, proxy_frame_auto
 
     lake = _generation(lake, "rag_health_chart")
     start, end = parse_time(study.window["start"]), parse_time(study.window["end"])

@@ -18,7 +18,7 @@ import polars as pl
 from workbench.evidence.llm_compare import PROXIES
 from workbench.lake import Lake
 from workbench.lake.windows import default_windows
-from workbench.report import llm_data
+from workbench.evidence import llm_frames as llm_data
 from workbench.summaries.generation import LLMSummary
 
 __all__ = ["LLMExplorerModel", "LLMSelection"]

@@ -9,7 +9,7 @@ import pytest
 
 import workbench as wb
 from workbench.evidence import summarize_llm
-from workbench.report import llm_data
+from workbench.evidence import llm_frames as llm_data
 from workbench.synthetic.llm import generate_llm_lake
 
 
