@@ -261,12 +261,21 @@ class LLMEvidence:
     # -- what a change did -------------------------------------------------------------------
     def effect(self, change: Change) -> Effect | None:
         """Calls the change served after it against calls before it, each side at most
-        ``local_hours`` long and stopping short of the neighbouring changes."""
-        key = self._effects.get(change.name + change.at.isoformat())
-        if key is not None:
-            return key
-        others = [c.at for c in self.changes if c is not change and abs((c.at - change.at).total_seconds()) > 3600
-                  and not _same_rollout(c, change)]
+        ``local_hours`` long and stopping short of the neighbouring changes that did something
+        (a neighbour whose own stretch moved no proxy for the worse is no boundary: a routine prompt
+        update the night before must not cut the comparison of a release down to a few hours)."""
+        key = change.name + change.at.isoformat()
+        if key not in self._effects:
+            active = [c for c in self._neighbours(change) if _moved(self._effect(c, self._neighbours(c)))]
+            self._effects[key] = self._effect(change, active)
+        return self._effects[key]
+
+    def _neighbours(self, change: Change) -> list[Change]:
+        return [c for c in self.changes if c is not change and abs((c.at - change.at).total_seconds()) > 3600
+                and not _same_rollout(c, change)]
+
+    def _effect(self, change: Change, neighbours: list[Change]) -> Effect | None:
+        others = [c.at for c in neighbours]
         span = self.t.local_hours * HOUR
         lo = max([change.at - span, self.summary.start] + [t for t in others if t < change.at])
         hi = min([change.at + span, self.ctx.end] + [t for t in others if t > change.at])
@@ -288,9 +297,7 @@ class LLMEvidence:
         prox = compare_proxies(a, b, min_n=self.t.min_calls)
         ctl = compare_proxies(a, _row(control.totals()), min_n=max(self.t.min_calls, 200)) \
             if control is not None and control.calls else {}
-        eff = Effect(change, (lo, change.at), (change.at, hi), prox, ctl, after.calls, finish_mix(a, b))
-        self._effects[change.name + change.at.isoformat()] = eff
-        return eff
+        return Effect(change, (lo, change.at), (change.at, hi), prox, ctl, after.calls, finish_mix(a, b))
 
     @cached_property
     def _effects(self) -> dict[str, Effect]:
@@ -324,6 +331,12 @@ class LLMEvidence:
             return None
         share = c.n_b / whole.n_b if whole.n_b else 0.0
         return float(min(1.0, max(0.0, share * c.difference / whole.difference)))
+
+
+def _moved(eff: Effect | None) -> bool:
+    """Did a change move any proxy for the worse (significantly, past the proxy's floor)?"""
+    families = {p.family for p in PROXIES}
+    return eff is not None and eff.strength(families)[0] > 0
 
 
 def _same_rollout(a: Change, b: Change) -> bool:
