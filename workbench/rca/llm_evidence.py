@@ -137,7 +137,9 @@ class LLMEvidence:
 
     def onset(self, proxy: str) -> OnsetResult | None:
         """When a proxy's series stepped (baseline + window), or None."""
-        return self._onsets.setdefault(proxy, proxy_onset(self.summary, proxy))
+        if proxy not in self._onsets:  # computed once per proxy (every change and cause asks)
+            self._onsets[proxy] = proxy_onset(self.summary, proxy)
+        return self._onsets[proxy]
 
     @cached_property
     def _onsets(self) -> dict[str, OnsetResult | None]:
