@@ -11,6 +11,7 @@ import math
 import re
 from collections.abc import Sequence
 
+import numpy as np
 import polars as pl
 
 from workbench.exceptions import UsageError
@@ -41,16 +42,25 @@ def _F():
     return F
 
 
+class _Add:
+    """An additive tally: the per-row value whose sum per key is the column (a 0/1 indicator
+    for a count). All of them are summed together as one vector per key (``Summarizer.sum``):
+    one aggregate instead of hundreds, which Spark would otherwise compile one by one."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+
 def _cnt(cond):
     """Rows where ``cond`` holds (null counts as false), as polars' ``bool.sum()``."""
     F = _F()
-    return F.sum(F.when(cond, 1).otherwise(0))
+    return _Add(F.when(cond, F.lit(1.0)).otherwise(F.lit(0.0)))
 
 
 def _fsum(x):
     """A float sum that is 0, not null, over no value (as polars' ``sum``)."""
     F = _F()
-    return F.coalesce(F.sum(x), F.lit(0.0))
+    return _Add(F.coalesce(x.cast("double"), F.lit(0.0)))
 
 
 def _finite(x):
@@ -78,16 +88,20 @@ def positive(col):
 
 
 def screen(df, schema: dict):
-    """:func:`workbench.summaries.engine.screen`: NaN and ±inf nulled, invalid rows flagged."""
+    """:func:`workbench.summaries.engine.screen`: NaN and ±inf nulled, invalid rows flagged
+    (one projection)."""
     F = _F()
+    out, flags = {}, []
     for c in SCREENED:
         if c not in schema:
             continue
         bad = F.coalesce(_nonfinite(c, schema[c]), F.lit(False))
         flag = (bad | F.col(c).isNull()) if c in _NULL_IS_INVALID else bad
-        df = df.withColumn(f"__{c}|invalid", flag).withColumn(
-            c, F.when(bad, F.lit(None)).otherwise(F.col(c)))
-    return df
+        flags.append(flag.alias(f"__{c}|invalid"))
+        out[c] = F.when(bad, F.lit(None)).otherwise(F.col(c)).alias(c)
+    if not out:
+        return df
+    return df.select(*[out.get(c, F.col(f"`{c}`")) for c in df.columns], *flags)
 
 
 def summarize_spark(df, binning: Binning, *, schema: dict, task: str = "binary_classification",
@@ -108,23 +122,48 @@ def summarize_spark(df, binning: Binning, *, schema: dict, task: str = "binary_c
     for c in segs:
         df = df.withColumn(c, F.coalesce(F.col(f"`{c}`").cast("string"), F.lit("(null)")))
     has_label = "label" in schema
+    df = df.select("*", *_bin_columns(binning, schema))
     aggs = _row_tallies(schema) + _feature_tallies(binning, schema)
     df, score_aggs = _score_tallies(df, task, schema, has_label)
     aggs += _invalid_tallies(schema) + score_aggs + _label_tallies(task, schema, has_label)
-    kcols = [F.col(f"`{k}`") for k in keys]
     names = [a[0] for a in aggs]
-    grouped = df.groupBy(*kcols).agg(*[e.alias(n) for n, e in aggs])
     count_cols = [n for n in names if not n.endswith(("|sum", "|sumsq", "|min", "|max", "abs_err", "sq_err"))
                   and not n.startswith("score|s|")]
-    dtypes = {k: pl.String for k in keys} | {n: pl.Int64 if n in count_cols else pl.Float64 for n in names}
-    dtypes["bucket"] = pl.Int64
-    table = _bucket_times(collect(grouped, dtypes)).select(keys + names).sort(keys, nulls_last=True)
+    table = _tally_table(df, keys, aggs, count_cols, collect).select(keys + names).sort(keys, nulls_last=True)
     latency = _latency(df, schema, keys, collect)
     confusion = None
     if task != "regression" and "prediction" in schema:
         confusion = _confusion(df, task, keys, has_label, collect)
     return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task,
                    confusion=confusion)
+
+
+def _tally_table(df, keys: list[str], aggs: list, count_cols: list[str], collect) -> pl.DataFrame:
+    """One groupBy: the additive tallies summed as one vector, the rest (rows, min, max) as
+    they are; collected and spread back into one column per tally."""
+    from pyspark.ml.functions import array_to_vector, vector_to_array
+    from pyspark.ml.stat import Summarizer
+
+    F = _F()
+    adds = [(n, a.value) for n, a in aggs if isinstance(a, _Add)]
+    plain = [(n, a) for n, a in aggs if not isinstance(a, _Add)]
+    vec = df.select(*[F.col(f"`{k}`") for k in keys], *[F.col(f"`{c}`") for c in _plain_inputs(df, keys)],
+                    array_to_vector(F.array(*[v for _, v in adds])).alias("__adds"))
+    g = vec.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(
+        *[e.alias(n) for n, e in plain], vector_to_array(Summarizer.sum(F.col("__adds"))).alias("__adds"))
+    types = {k: pl.String for k in keys} | {"bucket": pl.Int64} | {n: pl.Int64 if n in count_cols else pl.Float64
+                                                                   for n, _ in plain}
+    out = collect(g, types | {"__adds": pl.List(pl.Float64)})
+    sums = np.array(out["__adds"].to_list(), dtype=np.float64).reshape(out.height, len(adds))
+    cols = [pl.Series(n, np.rint(sums[:, i]).astype(np.int64) if n in count_cols else sums[:, i])
+            for i, (n, _) in enumerate(adds)]
+    return _bucket_times(out.drop("__adds").with_columns(cols))
+
+
+def _plain_inputs(df, keys: list[str]) -> list[str]:
+    """The columns the plain aggregates may read (the features, for min/max): every other
+    column; Spark prunes the ones no aggregate uses."""
+    return [c for c in df.columns if c not in keys]
 
 
 def _bucket_times(frame: pl.DataFrame) -> pl.DataFrame:
@@ -135,10 +174,25 @@ def _row_tallies(schema: dict) -> list:
     F = _F()
     aggs = [("n", F.count(F.lit(1)))]
     if "fallback" in schema:
-        aggs.append(("fallback", F.coalesce(F.sum(F.col("fallback").cast("bigint")), F.lit(0))))
+        aggs.append(("fallback", _fsum(F.col("fallback"))))
     if "latency_ms" in schema:
         aggs.append(("latency_ms|invalid", _cnt(F.col("`__latency_ms|invalid`"))))
     return aggs
+
+
+def _bin_columns(binning: Binning, schema: dict) -> list:
+    """Each numeric feature's bin index (the number of edges below a finite value; null for a
+    missing or infinite one) as a column ``__f|bin``, computed once per row: the histogram
+    counts read the column, so the plan does not repeat the comparisons in every count."""
+    F = _F()
+    out = []
+    for f, edges in binning.numeric.items():
+        if f not in schema:
+            continue
+        x = F.col(f"`{f}`").cast("double")
+        idx = sum((F.when(x > F.lit(float(e)), 1).otherwise(0) for e in edges), F.lit(0)) if edges else F.lit(0)
+        out.append(F.when(_finite(x), idx).alias(f"__{f}|bin"))
+    return out
 
 
 def _feature_tallies(binning: Binning, schema: dict) -> list:
@@ -153,8 +207,7 @@ def _feature_tallies(binning: Binning, schema: dict) -> list:
         x = F.col(f"`{f}`").cast("double")
         fin = _finite(x)
         finite = F.when(fin, x)
-        idx = sum((F.when(x > F.lit(float(e)), 1).otherwise(0) for e in edges), F.lit(0)) if edges else F.lit(0)
-        b = F.when(fin, idx)
+        b = F.col(f"`__{f}|bin`")
         aggs += [(f"{f}|null", _cnt(x.isNull() | F.isnan(x))), (f"{f}|inf", _cnt(F.abs(x) == F.lit(_INF))),
                  (f"{f}|sum", _fsum(finite)), (f"{f}|sumsq", _fsum(finite * finite)),
                  (f"{f}|min", F.min(finite)), (f"{f}|max", F.max(finite))]
