@@ -1,0 +1,97 @@
+"""The Spark engine's named errors: the same as polars' for a missing column, a corrupt file and
+bad timestamps; a clear one for a missing pyspark and an unknown engine or master."""
+
+from __future__ import annotations
+
+import builtins
+
+import polars as pl
+import pytest
+
+from workbench.exceptions import (
+    ColumnNotFoundError,
+    SparkNotInstalledError,
+    TimestampError,
+    UsageError,
+    WorkbenchError,
+)
+from workbench.lake import open_lake
+from workbench.summaries import fit_lake_binning, summarize
+from workbench.synthetic import generate_lake
+
+
+def test_without_pyspark_a_named_error_says_which_extra(monkeypatch, lake_dir):
+    real = builtins.__import__
+
+    def no_pyspark(name, *a, **k):
+        if name == "pyspark" or name.startswith("pyspark."):
+            raise ImportError("No module named 'pyspark'")
+        return real(name, *a, **k)
+
+    monkeypatch.setattr(builtins, "__import__", no_pyspark)
+    with pytest.raises(SparkNotInstalledError) as e:
+        open_lake(lake_dir, engine="spark")
+    assert "ml-incident-workbench[spark]" in str(e.value) and isinstance(e.value, ImportError)
+
+
+def test_unknown_engine_and_master(lake_dir, spark):
+    with pytest.raises(UsageError, match="unknown engine"):
+        open_lake(lake_dir, engine="duckdb")
+    with pytest.raises(UsageError, match="master URL"):
+        open_lake(lake_dir, engine="spark", spark="http://nowhere")
+
+
+def _csv_lake(tmp_path):
+    path = tmp_path / "lake"
+    generate_lake(path, cause="none", seed=5, rows=3_000, days=4, n_numeric=2, n_categorical=1, fmt="csv")
+    return path
+
+
+def _edit_csv(path, edit):
+    f = sorted((path / "predictions").rglob("*.csv"))[-1]
+    df = pl.read_csv(f, infer_schema=False)
+    edit(df).write_csv(f)
+    return f
+
+
+def test_missing_column_is_the_same_error(tmp_path, spark):
+    path = _csv_lake(tmp_path)
+    feature = open_lake(path).numeric_features[0]
+    _edit_csv(path, lambda df: df.drop(feature))
+    errs = []
+    for kw in ({}, {"engine": "spark", "spark": spark}):
+        with pytest.raises(ColumnNotFoundError) as e:
+            open_lake(path, **kw)
+        errs.append((e.value.file, e.value.column))
+    assert errs[0] == errs[1] and errs[0][1] == feature
+
+
+def test_a_value_that_breaks_its_type_is_the_same_error(tmp_path, spark):
+    path = _csv_lake(tmp_path)
+    feature = open_lake(path).numeric_features[0]
+    # deep in the last file (past the rows polars infers types from): a number column with text
+    f = _edit_csv(path, lambda df: df.with_columns(
+        pl.when(pl.int_range(pl.len()) == pl.len() - 1).then(pl.lit("oops")).otherwise(pl.col(feature))
+        .alias(feature)))
+    got = []
+    for kw in ({}, {"engine": "spark", "spark": spark}):
+        lake = open_lake(path, **kw)
+        with pytest.raises(WorkbenchError) as e:
+            summarize(lake, fit_lake_binning(lake))
+        got.append((type(e.value), e.value.file, e.value.line, e.value.column))
+    assert got[0] == got[1], got
+    assert got[0][1].endswith(f.name)
+    assert "oops" not in str(got)
+
+
+def test_bad_timestamps_are_the_same_error(tmp_path, spark):
+    path = _csv_lake(tmp_path)
+    _edit_csv(path, lambda df: df.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(pl.lit("not a time")).otherwise(pl.col("timestamp"))
+        .alias("timestamp")))
+    got = []
+    for kw in ({}, {"engine": "spark", "spark": spark}):
+        with pytest.raises(TimestampError) as e:
+            open_lake(path, **kw)
+        got.append((e.value.file, e.value.line, e.value.column))
+    assert got[0] == got[1]
