@@ -43,7 +43,7 @@ def test_unknown_engine_and_master(lake_dir, spark):
 
 def _csv_lake(tmp_path):
     path = tmp_path / "lake"
-    generate_lake(path, cause="none", seed=5, rows=3_000, days=4, n_numeric=2, n_categorical=1, fmt="csv")
+    generate_lake(path, cause="none", seed=5, rows=3_000, days=7, n_numeric=2, n_categorical=1, fmt="csv")
     return path
 
 
@@ -95,3 +95,16 @@ def test_bad_timestamps_are_the_same_error(tmp_path, spark):
             open_lake(path, **kw)
         got.append((e.value.file, e.value.line, e.value.column))
     assert got[0] == got[1]
+
+
+def test_repeated_request_ids_are_counted_the_same(tmp_path, spark):
+    from workbench.evidence.slis import duplicate_rows
+    from workbench.spark.evidence import duplicate_rows_spark
+
+    path = _csv_lake(tmp_path)
+    _edit_csv(path, lambda df: pl.concat([df, df.head(40)]))
+    lp, ls = open_lake(path), open_lake(path, engine="spark", spark=spark)
+    want = duplicate_rows(lp.predictions(["request_id", "timestamp", "route"]))
+    got = duplicate_rows_spark(ls)
+    assert want["dup"].sum() == 40
+    assert got.equals(want)

@@ -16,7 +16,7 @@ from workbench.synthetic import generate_lake
 @pytest.fixture(scope="module", params=["parquet", "csv"])
 def lakes(request, tmp_path_factory, spark):
     path = tmp_path_factory.mktemp(f"spark-{request.param}") / "lake"
-    generate_lake(path, cause="data_drift", seed=41, rows=6_000, days=6, n_numeric=3, n_categorical=2,
+    generate_lake(path, cause="data_drift", seed=41, rows=6_000, days=7, n_numeric=3, n_categorical=2,
                   fmt=request.param)
     return open_lake(path, mask_key="k"), open_lake(path, mask_key="k", engine="spark", spark=spark)
 
