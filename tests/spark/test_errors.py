@@ -10,6 +10,7 @@ import pytest
 
 from workbench.exceptions import (
     ColumnNotFoundError,
+    CorruptFileError,
     SparkNotInstalledError,
     TimestampError,
     UsageError,
@@ -47,17 +48,18 @@ def _csv_lake(tmp_path):
     return path
 
 
-def _edit_csv(path, edit):
-    f = sorted((path / "predictions").rglob("*.csv"))[-1]
-    df = pl.read_csv(f, infer_schema=False)
-    edit(df).write_csv(f)
-    return f
+def _edit_csv(path, edit, *, every: bool = False):
+    files = sorted((path / "predictions").rglob("*.csv"))
+    for f in files if every else files[-1:]:
+        df = pl.read_csv(f, infer_schema=False)
+        edit(df).write_csv(f)
+    return files[-1]
 
 
 def test_missing_column_is_the_same_error(tmp_path, spark):
     path = _csv_lake(tmp_path)
     feature = open_lake(path).numeric_features[0]
-    _edit_csv(path, lambda df: df.drop(feature))
+    _edit_csv(path, lambda df: df.drop(feature), every=True)
     errs = []
     for kw in ({}, {"engine": "spark", "spark": spark}):
         with pytest.raises(ColumnNotFoundError) as e:
@@ -66,21 +68,36 @@ def test_missing_column_is_the_same_error(tmp_path, spark):
     assert errs[0] == errs[1] and errs[0][1] == feature
 
 
+def test_a_corrupt_file_is_the_same_error(tmp_path, spark):
+    """A Parquet file whose footer reads but whose data does not: found while the summary pass
+    reads rows (by polars or by Spark), and named."""
+    path = tmp_path / "lake"
+    generate_lake(path, cause="none", seed=5, rows=3_000, days=7, n_numeric=2, n_categorical=1)
+    f = sorted((path / "predictions").rglob("*.parquet"))[-1]
+    data = bytearray(f.read_bytes())
+    data[100:len(data) // 2] = bytes((i * 7919) % 251 for i in range(len(data) // 2 - 100))
+    f.write_bytes(bytes(data))
+    got = []
+    for kw in ({}, {"engine": "spark", "spark": spark}):
+        lake = open_lake(path, **kw)
+        with pytest.raises(CorruptFileError) as e:
+            summarize(lake, fit_lake_binning(lake))
+        got.append((e.value.file, e.value.line, e.value.column))
+    assert got[0] == got[1] and got[0][0].endswith(f.name), got
+
+
 def test_a_value_that_breaks_its_type_is_the_same_error(tmp_path, spark):
     path = _csv_lake(tmp_path)
     feature = open_lake(path).numeric_features[0]
-    # deep in the last file (past the rows polars infers types from): a number column with text
-    f = _edit_csv(path, lambda df: df.with_columns(
+    _edit_csv(path, lambda df: df.with_columns(
         pl.when(pl.int_range(pl.len()) == pl.len() - 1).then(pl.lit("oops")).otherwise(pl.col(feature))
         .alias(feature)))
     got = []
     for kw in ({}, {"engine": "spark", "spark": spark}):
-        lake = open_lake(path, **kw)
         with pytest.raises(WorkbenchError) as e:
-            summarize(lake, fit_lake_binning(lake))
+            open_lake(path, **kw)
         got.append((type(e.value), e.value.file, e.value.line, e.value.column))
-    assert got[0] == got[1], got
-    assert got[0][1].endswith(f.name)
+    assert got[0] == got[1] and got[0][3] == feature, got
     assert "oops" not in str(got)
 
 
