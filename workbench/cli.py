@@ -115,6 +115,11 @@ def _parser() -> argparse.ArgumentParser:
     tri.add_argument("--trust-artifacts", action="store_true",
                      help="let replays load pickle/joblib model files (they can run code: only for trusted sources)")
     tri.add_argument("--quiet", action="store_true", help="no progress messages on standard error")
+    tri.add_argument("--engine", choices=("polars", "spark"), default="polars",
+                     help="what computes the summaries: polars here (default) or Apache Spark (the `spark` extra)")
+    tri.add_argument("--spark-master", metavar="URL",
+                     help="with --engine spark: local[N], spark://host:port or sc://host:port (Spark Connect); "
+                          "default local[*]")
     tri.set_defaults(func=_triage)
 
     rep = sub.add_parser(
@@ -276,7 +281,16 @@ def _triage(args) -> int:
         if not args.quiet:
             print(f"[{time.perf_counter() - t0:5.1f}s] {msg}", file=sys.stderr, flush=True)
 
-    findings = triage(args.lake, since=args.since, until=args.until, baseline_since=args.baseline_since,
+    lake = args.lake
+    if args.engine == "spark" or args.spark_master:
+        from workbench.lake import open_lake
+
+        if args.engine != "spark":
+            raise UsageError("--spark-master needs --engine spark", column="--spark-master",
+                             expected="--engine spark --spark-master URL", found="--engine polars")
+        progress(f"opening the lake with Spark ({args.spark_master or 'local[*]'})")
+        lake = open_lake(args.lake, engine="spark", spark=args.spark_master)
+    findings = triage(lake, since=args.since, until=args.until, baseline_since=args.baseline_since,
                       baseline_until=args.baseline_until, progress=progress,
                       trust_artifacts=args.trust_artifacts)
     doc = findings.to_dict()

@@ -24,6 +24,7 @@ the matching builtin so ``except ValueError`` keeps working::
     ├── ArtifactError (ValueError)                  a model artifact that cannot be loaded or used
     │   └── UntrustedArtifactError (PermissionError) pickle/joblib, or skops types not trusted
     ├── MissingDependencyError (ImportError)        an optional extra (alibi, skops) is not installed
+    │   └── SparkNotInstalledError                  engine="spark" without pyspark (the `spark` extra)
     ├── UsageError (ValueError)                     a function argument or command option out of range
     ├── SummaryMismatchError (ValueError)           summaries made with other binning, keys or bucket
     ├── FeatureNotFoundError (KeyError)             a result asked for a feature it does not hold
@@ -50,6 +51,7 @@ __all__ = [
     "ArtifactError",
     "UntrustedArtifactError",
     "MissingDependencyError",
+    "SparkNotInstalledError",
     "LakeNotFoundError",
     "ManifestError",
     "DataFileNotFoundError",
@@ -235,6 +237,10 @@ class UntrustedArtifactError(ArtifactError, PermissionError):
 
 class MissingDependencyError(WorkbenchError, ImportError):
     """An optional dependency is not installed (the message names the extra to install)."""
+
+
+class SparkNotInstalledError(MissingDependencyError):
+    """``engine="spark"`` was asked for but pyspark is not importable (the ``spark`` extra)."""
 
 
 class UsageError(WorkbenchError, ValueError):

@@ -30,6 +30,7 @@ from workbench.exceptions import (
     LakeValidationWarning,
     RequestNotFoundError,
     TimestampError,
+    UsageError,
     WorkbenchError,
 )
 from workbench.lake.chain import LineageChain
@@ -60,7 +61,8 @@ _SCREENED = ("score", "latency_ms", "prediction", "label")
 _NULL_IS_INVALID = ("score", "latency_ms")  # logged on every row; a null label is one not known yet
 
 
-def open_lake(path: str | os.PathLike, *, mask_key: bytes | str | None = None) -> "Lake":
+def open_lake(path: str | os.PathLike, *, mask_key: bytes | str | None = None, engine: str = "polars",
+              spark: Any = None) -> "Lake":
     """Open a telemetry lake (read-only) and check it against the contract.
 
     Parameters
@@ -70,6 +72,12 @@ def open_lake(path: str | os.PathLike, *, mask_key: bytes | str | None = None) -
     mask_key : bytes or str, optional
         Key of the HMAC that masks sensitive columns. Defaults to
         ``$WORKBENCH_MASK_KEY``, else a per-user key in ``~/.config/workbench``.
+    engine : {"polars", "spark"}, default "polars"
+        What computes the summaries (binning, every summary pass): polars on this machine, or
+        Apache Spark (the ``spark`` extra) where the rows are; both give the same summaries.
+    spark : SparkSession or str, optional
+        With ``engine="spark"``: a SparkSession, or a master URL (``local[2]``,
+        ``spark://host:7077``, ``sc://host:15002`` for Spark Connect). Default ``local[*]``.
 
     Returns
     -------
@@ -86,7 +94,7 @@ def open_lake(path: str | os.PathLike, *, mask_key: bytes | str | None = None) -
     >>> lake = wb.open_lake("datasets/demo-lake")            # doctest: +SKIP
     >>> lake.predictions().filter(pl.col("route") == "canary")  # lazy  # doctest: +SKIP
     """
-    return Lake(path, mask_key=mask_key)
+    return Lake(path, mask_key=mask_key, engine=engine, spark=spark)
 
 
 @dataclass(frozen=True, repr=False)
@@ -130,10 +138,15 @@ class Lake:
     lineage : Lineage
     """
 
-    def __init__(self, path: str | os.PathLike, *, mask_key: bytes | str | None = None) -> None:
+    def __init__(self, path: str | os.PathLike, *, mask_key: bytes | str | None = None, engine: str = "polars",
+                 spark: Any = None) -> None:
+        if engine not in ("polars", "spark"):
+            raise UsageError("unknown engine", column="engine", expected="polars or spark", found=repr(engine)[:40])
+        self.engine = engine
         self.root = lake_root(path).resolve()
         self.manifest: Manifest = read_manifest(self.root)
-        self._masker = Masker(resolve_mask_key(mask_key))
+        key = resolve_mask_key(mask_key)
+        self._masker = Masker(key)
         self._preds: PredictionsTable = load_predictions(self.root, self.manifest, self._masker)
         check_not_empty(self._preds)
         self._labels: LabelsTable | None = load_labels(self.root, self.manifest, self._masker, self._preds)
@@ -141,6 +154,12 @@ class Lake:
         self.warnings: list[str] = list(self.lineage.warnings)
         for w in self.lineage.warnings:
             warnings.warn(w, LakeValidationWarning, stacklevel=3)
+        self.spark_lake = None  # the Spark side (workbench.spark.frames.SparkLake) with engine="spark"
+        if engine == "spark":
+            from workbench.spark.frames import SparkLake
+            from workbench.spark.session import spark_session
+
+            self.spark_lake = SparkLake(self, spark_session(spark), key)
 
     # -- description -------------------------------------------------------------------
     @property

@@ -151,8 +151,12 @@ class Context:
         """Rows of baseline + window repeating a request id, per hour and route (``bucket, route,
         dup``); the capture rate leaves them out, and a note says how many there were."""
         lo = min(self.baseline_start, self.start)
-        ids = window(self.lake.predictions(["request_id", "timestamp", "route"]), lo, self.end)
-        dup = duplicate_rows(ids)
+        if getattr(self.lake, "engine", "polars") == "spark":  # counted where the rows are
+            from workbench.spark.evidence import duplicate_rows_spark
+
+            dup = duplicate_rows_spark(self.lake, lo, self.end)
+        else:
+            dup = duplicate_rows(window(self.lake.predictions(["request_id", "timestamp", "route"]), lo, self.end))
         total = int(dup["dup"].sum()) if dup.height else 0
         if total:
             self.notes.append(f"{total:,} prediction rows of baseline + window repeat a request_id already "

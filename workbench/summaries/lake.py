@@ -38,6 +38,10 @@ def _reading(lake: Lake):
 
 def fit_lake_binning(lake: Lake, *, start=None, end=None, n_bins: int = 20, top_k: int = 20) -> Binning:
     """Fit bins on the lake's baseline window ``[start, end)``."""
+    if getattr(lake, "engine", "polars") == "spark":  # the same bins, fitted where the rows are
+        from workbench.spark.summaries import fit_lake_binning_spark
+
+        return fit_lake_binning_spark(lake, start=start, end=end, n_bins=n_bins, top_k=top_k)
     cols = list(lake.numeric_features + lake.categorical_features) + ["timestamp"]
     frame = window(lake.predictions(cols), start, end)
     with _reading(lake):
@@ -56,6 +60,10 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
     >>> s = summarize(lake, b, start="2026-03-08")                         # doctest: +SKIP
     >>> s.latency_quantiles(by=("model_version",))                         # doctest: +SKIP
     """
+    if getattr(lake, "engine", "polars") == "spark":  # the same summary, computed by Spark
+        from workbench.spark.summaries import summarize_lake_spark
+
+        return summarize_lake_spark(lake, binning, start=start, end=end, bucket=bucket, segment=segment)
     wanted = {"timestamp", "model_version", "route", "fallback", "latency_ms", "score", "prediction", "label",
               *binning.numeric, *binning.categorical}
     segs = [segment] if isinstance(segment, str) else list(segment or ())

@@ -1,0 +1,86 @@
+"""Benchmark: the polars engine vs Spark local[2] on one generated lake: rows/s of the summary
+pass (binning + one summary) and of triage, each also as a ratio to one polars scan of the same
+columns measured in the same run (the machine is shared; the ratio travels, seconds do not).
+
+Usage::
+
+    PYTHONPATH=. python benchmarks/bench_spark.py [--rows 10000000] [--master local[2]] [--no-triage]
+
+The lake is generated once into benchmarks/out/ (git-ignored). Spark's session start is timed
+apart; its first summary pass includes compiling the query (Spark caches the generated code, so
+a second pass with the same bins is timed too). Figures go to docs/spark.md / benchmarks/README.md
+by hand, with the command and the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import time
+from pathlib import Path
+
+OUT = Path(__file__).parent / "out"
+
+
+def timed(fn):
+    t0 = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - t0, out
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--cause", default="data_drift")
+    ap.add_argument("--no-triage", action="store_true")
+    args = ap.parse_args()
+
+    import polars as pl
+
+    from workbench.lake import open_lake
+    from workbench.rca import triage
+    from workbench.spark import spark_session
+    from workbench.summaries import fit_lake_binning, summarize
+    from workbench.synthetic import generate_lake
+    from workbench.synthetic.truth import Truth
+
+    root = OUT / f"spark-{args.cause}-{args.rows}"
+    if not (root / "truth.json").exists():
+        print(f"generating {args.rows:,} rows into {root} ...", flush=True)
+        generate_lake(root, cause=args.cause, rows=args.rows, seed=7, n_numeric=4, n_categorical=2, overwrite=True)
+    truth = Truth.from_dict(json.loads((root / "truth.json").read_text()))
+    anchor = truth.onset or truth.start + (truth.end - truth.start) * 0.75
+    since = anchor - dt.timedelta(hours=12)
+    os.environ.setdefault("WORKBENCH_MASK_KEY", "bench")
+
+    lp = open_lake(root)
+    cols = [c for c in lp.schema if c in {"timestamp", "model_version", "route", "fallback", "latency_ms", "score",
+                                          "prediction", *lp.numeric_features, *lp.categorical_features}]
+    n = lp.profile().rows
+    scan, _ = timed(lambda: lp.predictions(cols).select(pl.all().null_count()).collect(engine="streaming"))
+    res: dict[str, float] = {"rows": n, "polars_scan_s": scan}
+    res["polars_summary_s"], b = timed(lambda: summarize(lp, fit_lake_binning(lp)))
+    res["spark_session_s"], spark = timed(lambda: spark_session(args.master))
+    spark.sparkContext.setLogLevel("ERROR")
+    ls = open_lake(root, engine="spark", spark=spark)
+    res["spark_summary_s"], bs = timed(lambda: summarize(ls, fit_lake_binning(ls)))
+    binning = bs.binning
+    res["spark_summary_warm_s"], _ = timed(lambda: summarize(ls, binning))
+    res["polars_summary_only_s"], _ = timed(lambda: summarize(lp, binning))
+    if not args.no_triage:
+        res["polars_triage_s"], fp = timed(lambda: triage(lp, since=since))
+        res["spark_triage_s"], fs = timed(lambda: triage(ls, since=since))
+        res["same_verdict"] = fp.verdict["cause"] == fs.verdict["cause"]
+    print(f"\n{n:,} rows, {args.master}, one polars scan of the {len(cols)} summary columns: {scan:.2f} s")
+    print(f"{'step':34} {'seconds':>9} {'rows/s':>12} {'x scan':>7}")
+    for k, v in res.items():
+        if k.endswith("_s"):
+            print(f"{k[:-2]:34} {v:9.2f} {n / v:12,.0f} {v / scan:7.1f}")
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,306 @@
+"""The summary pass on Spark: the same tallies as :mod:`workbench.summaries.engine`, expression
+for expression, in one ``groupBy`` per table; only the grouped tallies (kilobytes) are collected.
+
+Column names, dtypes and key order match the polars engine's, so a Spark summary and a polars
+summary of the same rows are equal (counts exactly, float sums to rounding) and merge.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import polars as pl
+
+from workbench.exceptions import UsageError
+from workbench.lake.labels import POSITIVE_TEXT
+from workbench.summaries.binning import LATENCY_BINS, LATENCY_MIN_MS, LATENCY_RATIO, SCORE_BINS, Binning
+from workbench.summaries.engine import SCREENED
+from workbench.summaries.summary import Summary
+
+__all__ = ["bucket_micros", "summarize_spark"]
+
+_NULL_IS_INVALID = ("score", "latency_ms")
+_UNITS = {"us": 1, "ms": 1_000, "s": 1_000_000, "m": 60_000_000, "h": 3_600_000_000, "d": 86_400_000_000}
+_INF = float("inf")
+
+
+def bucket_micros(bucket: str) -> int:
+    """The width of a fixed bucket (``"1h"``, ``"15m"``, ``"1d"``, ``"30s"``) in microseconds."""
+    m = re.fullmatch(r"(\d+)(us|ms|s|m|h|d)", bucket.strip())
+    if not m or int(m.group(1)) <= 0:
+        raise UsageError("the Spark engine cuts time into fixed buckets", column="bucket",
+                         expected="a duration such as 15m, 1h or 1d", found=repr(bucket)[:40])
+    return int(m.group(1)) * _UNITS[m.group(2)]
+
+
+def _F():
+    from pyspark.sql import functions as F
+
+    return F
+
+
+class _Add:
+    """An additive tally: the per-row value whose sum per key is the column (a 0/1 indicator
+    for a count). All of them are summed together as one vector per key (``Summarizer.sum``):
+    one aggregate instead of hundreds, which Spark would otherwise compile one by one."""
+
+    def __init__(self, value) -> None:
+        self.value = value
+
+
+def _cnt(cond):
+    """Rows where ``cond`` holds (null counts as false), as polars' ``bool.sum()``."""
+    F = _F()
+    return _Add(F.when(cond, F.lit(1.0)).otherwise(F.lit(0.0)))
+
+
+def _fsum(x):
+    """A float sum that is 0, not null, over no value (as polars' ``sum``)."""
+    F = _F()
+    return _Add(F.coalesce(x.cast("double"), F.lit(0.0)))
+
+
+def _finite(x):
+    F = _F()
+    return ~F.isnan(x) & (x != F.lit(_INF)) & (x != F.lit(-_INF))
+
+
+def _nonfinite(col: str, dtype):
+    F = _F()
+    c = F.col(f"`{col}`")
+    if dtype is not None and dtype.is_float():
+        return F.isnan(c) | (F.abs(c) == F.lit(_INF))
+    if dtype == pl.String:
+        f = c.try_cast("double")
+        return F.isnan(f) | (F.abs(f) == F.lit(_INF))
+    return F.lit(False)
+
+
+def positive(col):
+    """:func:`workbench.lake.labels.positive_expr` in Spark: 1, 0, or null for null."""
+    F = _F()
+    text = F.lower(F.trim(col.cast("string")))
+    pos = text.isin(list(POSITIVE_TEXT)) | F.coalesce(text.try_cast("double") > 0.5, F.lit(False))
+    return F.when(col.isNull(), F.lit(None)).otherwise(pos.cast("tinyint")).cast("tinyint")
+
+
+def screen(df, schema: dict):
+    """:func:`workbench.summaries.engine.screen`: NaN and ±inf nulled, invalid rows flagged
+    (one projection)."""
+    F = _F()
+    out, flags = {}, []
+    for c in SCREENED:
+        if c not in schema:
+            continue
+        bad = F.coalesce(_nonfinite(c, schema[c]), F.lit(False))
+        flag = (bad | F.col(c).isNull()) if c in _NULL_IS_INVALID else bad
+        flags.append(flag.alias(f"__{c}|invalid"))
+        out[c] = F.when(bad, F.lit(None)).otherwise(F.col(c)).alias(c)
+    if not out:
+        return df
+    return df.select(*[out.get(c, F.col(f"`{c}`")) for c in df.columns], *flags)
+
+
+def summarize_spark(df, binning: Binning, *, schema: dict, task: str = "binary_classification",
+                    bucket: str = "1h", segment: str | Sequence[str] | None = None, collect=None) -> Summary:
+    """Summarise a normalised Spark DataFrame (canonical columns, labels joined when the lake
+    has them) on ``binning``: the :class:`Summary` the polars engine gives for the same rows.
+
+    ``schema`` holds the polars dtypes of ``df``'s columns (the lake's); ``collect`` turns a
+    small Spark DataFrame into polars (:meth:`SparkLake.to_polars`).
+    """
+    F = _F()
+    width = bucket_micros(bucket)
+    df = screen(df, schema)
+    segs = [segment] if isinstance(segment, str) else list(segment or ())
+    keys = ["bucket", "model_version", "route"] + segs
+    us = F.unix_micros(F.col("timestamp"))
+    df = df.withColumn("bucket", us - F.pmod(us, F.lit(width)))
+    for c in segs:
+        df = df.withColumn(c, F.coalesce(F.col(f"`{c}`").cast("string"), F.lit("(null)")))
+    has_label = "label" in schema
+    df = df.select("*", *_bin_columns(binning, schema))
+    aggs = _row_tallies(schema) + _feature_tallies(binning, schema)
+    df, score_aggs = _score_tallies(df, task, schema, has_label)
+    aggs += _invalid_tallies(schema) + score_aggs + _label_tallies(task, schema, has_label)
+    names = [a[0] for a in aggs]
+    count_cols = [n for n in names if not n.endswith(("|sum", "|sumsq", "|min", "|max", "abs_err", "sq_err"))
+                  and not n.startswith("score|s|")]
+    table = _tally_table(df, keys, aggs, count_cols, collect).select(keys + names).sort(keys, nulls_last=True)
+    latency = _latency(df, schema, keys, collect)
+    confusion = None
+    if task != "regression" and "prediction" in schema:
+        confusion = _confusion(df, task, keys, has_label, collect)
+    return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task,
+                   confusion=confusion)
+
+
+def _tally_table(df, keys: list[str], aggs: list, count_cols: list[str], collect) -> pl.DataFrame:
+    """One groupBy: the additive tallies summed as one vector, the rest (rows, min, max) as
+    they are; collected and spread back into one column per tally."""
+    from pyspark.ml.functions import array_to_vector, vector_to_array
+    from pyspark.ml.stat import Summarizer
+
+    F = _F()
+    adds = [(n, a.value) for n, a in aggs if isinstance(a, _Add)]
+    plain = [(n, a) for n, a in aggs if not isinstance(a, _Add)]
+    vec = df.select(*[F.col(f"`{k}`") for k in keys], *[F.col(f"`{c}`") for c in _plain_inputs(df, keys)],
+                    array_to_vector(F.array(*[v for _, v in adds])).alias("__adds"))
+    g = vec.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(
+        *[e.alias(n) for n, e in plain], vector_to_array(Summarizer.sum(F.col("__adds"))).alias("__adds"))
+    types = {k: pl.String for k in keys} | {"bucket": pl.Int64} | {n: pl.Int64 if n in count_cols else pl.Float64
+                                                                   for n, _ in plain}
+    out = collect(g, types | {"__adds": pl.List(pl.Float64)})
+    sums = np.array(out["__adds"].to_list(), dtype=np.float64).reshape(out.height, len(adds))
+    cols = [pl.Series(n, np.rint(sums[:, i]).astype(np.int64) if n in count_cols else sums[:, i])
+            for i, (n, _) in enumerate(adds)]
+    return _bucket_times(out.drop("__adds").with_columns(cols))
+
+
+def _plain_inputs(df, keys: list[str]) -> list[str]:
+    """The columns the plain aggregates may read (the features, for min/max): every other
+    column; Spark prunes the ones no aggregate uses."""
+    return [c for c in df.columns if c not in keys]
+
+
+def _bucket_times(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.col("bucket").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+
+
+def _row_tallies(schema: dict) -> list:
+    F = _F()
+    aggs = [("n", F.count(F.lit(1)))]
+    if "fallback" in schema:
+        aggs.append(("fallback", _fsum(F.col("fallback"))))
+    if "latency_ms" in schema:
+        aggs.append(("latency_ms|invalid", _cnt(F.col("`__latency_ms|invalid`"))))
+    return aggs
+
+
+def _bin_columns(binning: Binning, schema: dict) -> list:
+    """Each numeric feature's bin index (the number of edges below a finite value; null for a
+    missing or infinite one) as a column ``__f|bin``, computed once per row: the histogram
+    counts read the column, so the plan does not repeat the comparisons in every count."""
+    F = _F()
+    out = []
+    for f, edges in binning.numeric.items():
+        if f not in schema:
+            continue
+        x = F.col(f"`{f}`").cast("double")
+        idx = sum((F.when(x > F.lit(float(e)), 1).otherwise(0) for e in edges), F.lit(0)) if edges else F.lit(0)
+        out.append(F.when(_finite(x), idx).alias(f"__{f}|bin"))
+    return out
+
+
+def _feature_tallies(binning: Binning, schema: dict) -> list:
+    """As the polars engine's: missing, ±inf, sum, sum of squares, min, max and bin counts per
+    numeric feature (a value's bin is the number of edges below it); vocabulary, other, unseen
+    and null counts per categorical one."""
+    F = _F()
+    aggs = []
+    for f, edges in binning.numeric.items():
+        if f not in schema:
+            continue
+        x = F.col(f"`{f}`").cast("double")
+        fin = _finite(x)
+        finite = F.when(fin, x)
+        b = F.col(f"`__{f}|bin`")
+        aggs += [(f"{f}|null", _cnt(x.isNull() | F.isnan(x))), (f"{f}|inf", _cnt(F.abs(x) == F.lit(_INF))),
+                 (f"{f}|sum", _fsum(finite)), (f"{f}|sumsq", _fsum(finite * finite)),
+                 (f"{f}|min", F.min(finite)), (f"{f}|max", F.max(finite))]
+        aggs += [(f"{f}|h{i}", _cnt(b == i)) for i in range(len(edges) + 1)]
+    for c, vocab in binning.categorical.items():
+        if c not in schema:
+            continue
+        x = F.col(f"`{c}`").cast("string")
+        seen = binning.seen[c]
+        aggs += [(f"{c}|v{i}", _cnt(x == F.lit(v))) for i, v in enumerate(vocab)]
+        aggs += [(f"{c}|other", _cnt(x.isNotNull() & ~x.isin(list(vocab)))),
+                 (f"{c}|unseen", _cnt(x.isNotNull() & ~x.isin(list(seen))) if seen else _cnt(x.isNotNull())),
+                 (f"{c}|null", _cnt(x.isNull()))]
+    return aggs
+
+
+def _invalid_tallies(schema: dict) -> list:
+    F = _F()
+    return [(f"{c}|invalid", _cnt(F.col(f"`__{c}|invalid`"))) for c in ("score", "prediction", "label")
+            if c in schema]
+
+
+def _score_tallies(df, task: str, schema: dict, has_label: bool):
+    F = _F()
+    if "score" not in schema:
+        return df, []
+    df = df.withColumn("__score_bin", F.least(F.greatest(F.floor(F.col("score") * SCORE_BINS), F.lit(0)),
+                                             F.lit(SCORE_BINS - 1)).cast("int"))
+    sb = F.col("__score_bin")
+    if not (task == "binary_classification" and has_label):
+        return df, [(f"score|h{i}", _cnt(sb == i)) for i in range(SCORE_BINS)]
+    df = df.withColumn("__y", positive(F.col("label")))
+    y = F.col("__y")
+    aggs = []
+    for name, cond in (("y1", y == 1), ("y0", y == 0), ("yna", y.isNull())):
+        aggs += [(f"score|{name}|h{i}", _cnt((sb == i) & cond)) for i in range(SCORE_BINS)]
+    p = F.least(F.greatest(F.col("score"), F.lit(1e-15)), F.lit(1 - 1e-15))
+    loss = -(y * F.log(p) + (1 - y) * F.log(1 - p))
+    aggs += [("logloss|sum", _fsum(loss)), ("logloss|sumsq", _fsum(loss * loss)),
+             ("brier|sum", _fsum(F.pow(F.col("score") - y, 2)))]
+    aggs += [(f"score|s|h{i}", _fsum(F.when((sb == i) & y.isNotNull(), F.col("score")))) for i in range(SCORE_BINS)]
+    return df, aggs
+
+
+def _label_tallies(task: str, schema: dict, has_label: bool) -> list:
+    F = _F()
+    if not (has_label and "prediction" in schema):
+        return []
+    pred, lab = F.col("prediction"), F.col("label")
+    is_lab = lab.isNotNull() & pred.isNotNull()
+    aggs = [("labelled", _cnt(is_lab))]
+    if task == "regression":
+        err = pred.cast("double") - lab.cast("double")
+        return aggs + [("abs_err", _fsum(F.abs(err))), ("sq_err", _fsum(err * err))]
+    if task == "binary_classification":
+        same = positive(pred) == positive(lab)
+    else:
+        same = pred.cast("string") == lab.cast("string")
+    return aggs + [("correct", _cnt(same & is_lab))]
+
+
+def _latency_bin():
+    """:func:`workbench.summaries.binning.latency_bin_expr` in Spark."""
+    F = _F()
+    x = F.col("latency_ms").cast("double")
+    v = F.when(_finite(x), x)
+    idx = F.floor(F.log(v / LATENCY_MIN_MS) / math.log(LATENCY_RATIO)) + 1
+    return (F.when(v.isNull(), F.lit(None)).when(v < LATENCY_MIN_MS, F.lit(0))
+            .otherwise(F.least(F.greatest(idx, F.lit(1)), F.lit(LATENCY_BINS))).cast("int"))
+
+
+def _latency(df, schema: dict, keys: list[str], collect) -> pl.DataFrame:
+    F = _F()
+    key_types = {k: pl.String for k in keys} | {"bucket": pl.Int64}
+    if "latency_ms" not in schema:
+        return _bucket_times(pl.DataFrame(schema={**key_types, "bin": pl.Int32, "n": pl.Int64}))
+    g = df.groupBy(*[F.col(f"`{k}`") for k in keys], _latency_bin().alias("bin")).agg(F.count(F.lit(1)).alias("n"))
+    out = collect(g, {**key_types, "bin": pl.Int32, "n": pl.Int64})
+    return _bucket_times(out).select([*keys, "bin", "n"]).sort([*keys, "bin"], nulls_last=True)
+
+
+def _confusion(df, task: str, keys: list[str], has_label: bool, collect) -> pl.DataFrame:
+    F = _F()
+
+    def cls(c):
+        if not has_label and c == "label":
+            return F.lit(None).cast("string")
+        col = F.col(c)
+        return positive(col).cast("string") if task == "binary_classification" else col.cast("string")
+
+    g = (df.groupBy(*[F.col(f"`{k}`") for k in keys], cls("prediction").alias("prediction"),
+                    cls("label").alias("label")).agg(F.count(F.lit(1)).alias("n")))
+    types = {k: pl.String for k in keys} | {"bucket": pl.Int64, "prediction": pl.String, "label": pl.String,
+                                           "n": pl.Int64}
+    out = _bucket_times(collect(g, types))
+    return out.select([*keys, "prediction", "label", "n"]).sort([*keys, "prediction", "label"], nulls_last=True)

@@ -1,0 +1,249 @@
+"""A lake's predictions (and labels) as Spark DataFrames, normalised as the polars engine does.
+
+The lake is opened by :class:`workbench.lake.Lake` as always (manifest, roles, schema checks,
+sampled timestamp checks: the same named errors); this module reads the same files with Spark and
+applies the same normalisation: canonical role names, UTC timestamps, text codes, numbers as
+numbers (a value that breaks its column's type fails the read, as it does in polars, and the
+lake names the file, line and column), masked sensitive columns (:mod:`workbench.spark.masking`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from workbench.exceptions import UsageError
+from workbench.lake.files import DataFiles
+from workbench.lake.timestamps import parse_time
+from workbench.spark.masking import mask_column
+
+__all__ = ["SparkLake", "spark_type"]
+
+_EPOCH_RE = r"^-?[0-9]+(\.[0-9]+)?$"
+_TRUE = ["true", "1", "yes", "t", "y"]
+_FALSE = ["false", "0", "no", "f", "n", ""]
+
+
+def spark_type(dtype: pl.DataType) -> str | None:
+    """The Spark SQL type holding a polars dtype of the normalised frame (None: kept as read)."""
+    if isinstance(dtype, pl.Datetime) or dtype == pl.Date:
+        return "timestamp"
+    if isinstance(dtype, (pl.List, pl.Array)):
+        inner = spark_type(dtype.inner)
+        return f"array<{inner}>" if inner else None
+    return {pl.Float64: "double", pl.Float32: "float", pl.Int64: "bigint", pl.Int32: "int", pl.Int16: "smallint",
+            pl.Int8: "tinyint", pl.UInt8: "smallint", pl.UInt16: "int", pl.UInt32: "bigint", pl.UInt64: "bigint",
+            pl.Boolean: "boolean", pl.String: "string"}.get(dtype)
+
+
+def _micros(t) -> int:
+    t = parse_time(t)
+    return (t - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
+
+
+class SparkLake:
+    """The Spark side of one opened lake: its tables as normalised Spark DataFrames."""
+
+    def __init__(self, lake, session, mask_key: bytes) -> None:
+        if lake.task == "generation":
+            raise UsageError("the Spark engine summarises prediction lakes, not LLM call lakes",
+                             column="engine", expected="a binary_classification, multiclass or regression lake",
+                             found="task: generation", hint="open this lake with engine='polars'.")
+        self.lake = lake
+        self.session = session
+        self._key = mask_key
+        self._raw_preds = None
+        self._raw_labels = None
+
+    # -- reading -------------------------------------------------------------------------
+    def _read(self, files: DataFiles):
+        r = self.session.read
+        paths = [str(p) for p in files.paths]
+        if files.hive:
+            r = r.option("basePath", str(_hive_base(files))).option("recursiveFileLookup", "false")
+        if files.format == "parquet":
+            return r.option("mergeSchema", "true").parquet(*paths)
+        if files.format == "csv":  # every value as text: cast to the column's type below, checked
+            return r.option("header", "true").option("inferSchema", "false").option("mode", "FAILFAST").csv(paths)
+        return r.option("mode", "FAILFAST").json(paths)
+
+    @property
+    def raw_predictions(self):
+        if self._raw_preds is None:
+            self._raw_preds = self._read(self.lake._preds.files)
+        return self._raw_preds
+
+    # -- normalising ---------------------------------------------------------------------
+    def predictions(self, columns=None, *, with_labels: bool = False, start=None, end=None):
+        """The normalised predictions (canonical names) as a Spark DataFrame, rows with
+        ``start <= timestamp < end`` when given; with ``with_labels`` the latest label per
+        request joined (``label``, ``labeled_at``)."""
+        from pyspark.sql import functions as F
+
+        lake = self.lake
+        raw = self.raw_predictions
+        have = set(raw.columns)
+        mapping = lake.manifest.columns.mapping()
+        src_of = {r: mapping[r] for r in lake.roles if r in mapping}
+        sensitive = set(lake.sensitive)
+        schema = lake.schema
+        wanted = list(schema) if columns is None else [c for c in columns if c in schema]
+        need_ts = start is not None or end is not None
+        labels_joined = with_labels and lake.has_labels and not lake._labels.inline
+        out = []
+        for c in dict.fromkeys([*wanted, *(["timestamp"] if need_ts else []),
+                                *(["request_id"] if labels_joined else [])]):
+            if labels_joined and c in ("label", "labeled_at"):
+                continue
+            src = src_of.get(c, c)
+            if src not in have:
+                if c == "route":
+                    out.append(F.lit("primary").alias("route"))
+                    continue
+                src = c
+            out.append(self._normal(raw[f"`{src}`"], raw.schema[src].dataType, schema[c], c in sensitive).alias(c))
+        df = raw.select(*out)
+        if need_ts:
+            us = F.unix_micros(F.col("timestamp"))
+            if start is not None:
+                df = df.filter(us >= F.lit(_micros(start)))
+            if end is not None:
+                df = df.filter(us < F.lit(_micros(end)))
+        if with_labels and lake.has_labels:
+            if lake._labels.inline:
+                if "labeled_at" in wanted or columns is None:
+                    df = df.withColumn("labeled_at", F.col("timestamp"))
+            else:
+                df = df.join(self.latest_labels(), on="request_id", how="left")
+        if columns is not None:
+            keep = [c for c in columns if c in df.columns]
+            df = df.select(*keep)
+        return df
+
+    def _normal(self, x, stype, target: pl.DataType, masked: bool):
+        """One column normalised to ``target`` (the polars engine's dtype for it)."""
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        if masked:
+            return mask_column(x, self._key)
+        to = spark_type(target)
+        if to is None:
+            return x
+        if to == "timestamp":
+            return _timestamp(x, stype)
+        if to == "boolean":
+            if isinstance(stype, T.BooleanType):
+                return x
+            if isinstance(stype, T.NumericType):
+                return x != 0
+            low = F.lower(F.trim(x.cast("string")))
+            return F.when(low.isin(_TRUE), F.lit(True)).when(low.isin(_FALSE), F.lit(False)).otherwise(
+                F.lit(None).cast("boolean"))
+        if to.startswith("array"):
+            if isinstance(stype, T.StringType):
+                return F.from_json(x, to)
+            return x.cast(to)
+        if to == "string":
+            return x.cast("string")
+        if isinstance(stype, T.StringType):
+            # text (CSV) read as a number: a value that is not one fails the read, as in polars
+            bad = x.isNotNull() & (F.trim(x) != "") & x.try_cast(to).isNull()
+            return F.when(bad, F.raise_error(F.lit("a value breaks its column's type"))).otherwise(
+                F.when(F.trim(x) == "", F.lit(None).cast(to)).otherwise(x.try_cast(to)))
+        return x.cast(to)
+
+    def latest_labels(self):
+        """One label per request: the latest ``labeled_at``; ties keep a valid label, then the
+        greatest (as :func:`workbench.lake.tables.latest_labels`)."""
+        from pyspark.sql import Window
+        from pyspark.sql import functions as F
+
+        lake = self.lake
+        if self._raw_labels is None:
+            self._raw_labels = self._read(lake._labels.files)
+        raw = self._raw_labels
+        mapping = lake.manifest.columns.mapping()
+        rid = mapping["request_id"] if mapping["request_id"] in raw.columns else "request_id"
+        lab = mapping["label"] if mapping["label"] in raw.columns else "label"
+        lschema = lake._labels.frame.collect_schema()
+        masked = rid in set(lake.manifest.sensitive)
+        cols = [self._normal(raw[f"`{rid}`"], raw.schema[rid].dataType, pl.String, masked).alias("request_id"),
+                self._normal(raw[f"`{lab}`"], raw.schema[lab].dataType, lschema["label"], False).alias("label")]
+        if "labeled_at" in raw.columns:
+            cols.append(_timestamp(raw["labeled_at"], raw.schema["labeled_at"].dataType).alias("labeled_at"))
+        else:
+            cols.append(F.lit(None).cast("timestamp").alias("labeled_at"))
+        df = raw.select(*cols)
+        label = F.col("label")
+        valid = label.isNotNull()
+        if lschema["label"].is_float():
+            valid = valid & ~F.isnan(label) & (F.abs(label) != F.lit(float("inf")))
+        order = Window.partitionBy("request_id").orderBy(F.col("labeled_at").desc_nulls_last(),
+                                                         valid.desc(), label.desc_nulls_last())
+        return (df.withColumn("__rank", F.row_number().over(order)).filter(F.col("__rank") == 1)
+                .drop("__rank"))
+
+    def to_polars(self, df, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+        """Collect a small Spark DataFrame (a sample, a tally) into polars with the lake's dtypes;
+        timestamps travel as epoch microseconds, so no local time zone touches them."""
+        from pyspark.sql import functions as F
+        from pyspark.sql import types as T
+
+        schema = schema or {}
+        times = [f.name for f in df.schema.fields if isinstance(f.dataType, (T.TimestampType, T.TimestampNTZType))]
+        if times:
+            df = df.select(*[F.unix_micros(F.col(c)).alias(c) if c in times else F.col(c) for c in df.columns])
+        names = df.columns
+        try:
+            rows = df.collect()
+        except Exception as exc:
+            raise self.lake.read_error(exc) from None
+        data = {c: [r[i] for r in rows] for i, c in enumerate(names)}
+        out = {}
+        for c in names:
+            if c in times:
+                out[c] = pl.Series(c, data[c], pl.Int64).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+            else:
+                out[c] = pl.Series(c, data[c], dtype=schema.get(c), strict=False)
+        return pl.DataFrame(out)
+
+
+def _timestamp(x, stype):
+    """A time column as a UTC timestamp (the session time zone is UTC: naive times read as UTC),
+    as :func:`workbench.lake.timestamps.timestamp_expr`: datetimes, dates, epoch numbers (unit by
+    magnitude) and ISO-8601 text (unparsable text becomes null, as in polars)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    if isinstance(stype, (T.TimestampType, T.TimestampNTZType, T.DateType)):
+        return x.cast("timestamp")
+    if isinstance(stype, T.NumericType):
+        return _epoch(x.cast("double"))
+    text = F.trim(x.cast("string"))
+    return F.when(text.rlike(_EPOCH_RE), _epoch(text.try_cast("double"))).otherwise(text.try_cast("timestamp"))
+
+
+def _epoch(v):
+    from pyspark.sql import functions as F
+
+    a = F.abs(v)
+    us = (F.when(a >= 1e17, v / 1e3).when(a >= 1e14, v).when(a >= 1e11, v * 1e3).otherwise(v * 1e6))
+    return F.timestamp_micros(F.bround(us, 0).cast("bigint"))
+
+
+def _hive_base(files: DataFiles) -> Path:
+    """The directory above the first ``key=value`` directory of the files."""
+    p = files.paths[0].parent
+    while "=" in p.name and p != p.parent:
+        p = p.parent
+    return p
+
+
+def session_of(spark: Any):
+    from workbench.spark.session import spark_session
+
+    return spark_session(spark)
