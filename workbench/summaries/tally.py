@@ -41,10 +41,19 @@ def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
 
 
 def _sum(values: np.ndarray, starts: np.ndarray, dtype) -> np.ndarray:
-    """Sums per group, in ``dtype`` (pairwise for a single group)."""
-    if len(starts) == 1:
-        return np.array([values.sum(dtype=dtype)])
+    """Sums per group, in ``dtype`` (pairwise for a few groups, in row order for many)."""
+    if len(starts) <= _FEW_GROUPS:
+        ends = np.append(starts[1:], len(values))
+        return np.array([values[a:b].sum(dtype=dtype) for a, b in zip(starts, ends)])
     return np.add.reduceat(values, starts, dtype=dtype)
+
+
+def _sum_squares(values: np.ndarray, starts: np.ndarray, dtype) -> np.ndarray:
+    """Sums of squares per group (squares in the values' type, added up in ``dtype``)."""
+    if values.dtype == np.float64 and len(starts) <= _FEW_GROUPS:
+        ends = np.append(starts[1:], len(values))
+        return np.array([np.dot(values[a:b], values[a:b]) for a, b in zip(starts, ends)])
+    return _sum(values * values, starts, dtype)
 
 
 @dataclass(frozen=True)
@@ -75,37 +84,41 @@ class _Numeric:
         bin counts, one array (or list) per column."""
         n = len(s)
         sizes = np.diff(np.append(starts, n))
+        null = None
         if self.is_float:
             x = s.to_numpy()  # a null reads as NaN: both are missing values
-            missing, infinite = np.isnan(x), np.isinf(x)
-            nan, inf = _count(missing, starts), _count(infinite, starts)
-            if nan.any() or inf.any():
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, or finite values adding up past the range
+                total = _sum(x, starts, np.float64)  # float32 values are added up in float64
+            if np.isfinite(total).all():  # so no group has a NaN, null or ±inf
+                nan = inf = np.zeros(len(starts), dtype=np.int64)
+                vals = low = high = x
+            else:
+                missing, infinite = np.isnan(x), np.isinf(x)
+                nan, inf = _count(missing, starts), _count(infinite, starts)
                 finite = ~(missing | infinite)
                 vals, low, high = np.where(finite, x, 0), np.where(finite, x, np.inf), np.where(finite, x, -np.inf)
-            else:
-                vals = low = high = x
-            total = _sum(vals, starts, np.float64)  # float32 values are added up in float64
-            squares = (np.array([np.dot(vals, vals)]) if len(starts) == 1 and vals.dtype == np.float64
-                       else _sum(vals * vals, starts, np.float64))
+                total = _sum(vals, starts, np.float64)
+            squares = _sum_squares(vals, starts, np.float64)
+            cmp = high  # -inf (a missing or infinite value) is above no edge
         else:
-            nan, inf = _count(s.is_null().to_numpy(), starts), np.zeros(len(starts), dtype=np.int64)
-            vals = (s.fill_null(0) if nan.any() else s).to_numpy()
+            nan, inf = s.null_count(), np.zeros(len(starts), dtype=np.int64)
+            if nan:
+                null = s.is_null().to_numpy()
+                nan = _count(null, starts)
+            else:
+                nan = np.zeros(len(starts), dtype=np.int64)
+            vals = (s.fill_null(0) if null is not None else s).to_numpy()
             total = _sum(vals, starts, _np_dtype(self.sum_dtype))  # wraps as polars' sums do
             squares = _sum(vals * vals, starts, _np_dtype(self.sumsq_dtype))
-            if nan.any():
-                null = s.is_null().to_numpy()
+            low, high = vals, vals
+            cmp = vals.astype(np.float64)  # compared as Float64, as polars compares it with a float
+            if null is not None:
                 low = np.where(null, np.iinfo(vals.dtype).max, vals)
                 high = np.where(null, np.iinfo(vals.dtype).min, vals)
-            else:
-                low = high = vals
+                cmp[null] = -np.inf
         present = sizes - nan - inf
-        lo = np.minimum.reduceat(low, starts).tolist()
-        hi = np.maximum.reduceat(high, starts).tolist()
-        lo = [v if k else None for v, k in zip(lo, present)]
-        hi = [v if k else None for v, k in zip(hi, present)]
-        # -inf (a missing or infinite value, or a null integer) is above no edge
-        cmp = high if self.is_float else (high.astype(np.float64) if not nan.any() else
-                                          np.where(s.is_null().to_numpy(), -np.inf, vals.astype(np.float64)))
+        lo = [v if k else None for v, k in zip(np.minimum.reduceat(low, starts).tolist(), present)]
+        hi = [v if k else None for v, k in zip(np.maximum.reduceat(high, starts).tolist(), present)]
         above = np.empty(n, dtype=bool)
         gt = [present] + [_count(np.greater(cmp, e, out=above), starts) for e in self.edges] + [0]
         bins = [gt[i] - gt[i + 1] for i in range(len(gt) - 1)]
