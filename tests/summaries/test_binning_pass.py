@@ -80,3 +80,19 @@ def test_an_empty_baseline_gives_empty_bins(files):
     frame = pl.scan_parquet(files / "*.parquet").filter(pl.col("t") < 0)
     b = fit_binning(frame, numeric=("x",), categorical=("c",))
     assert (b.numeric, b.categorical, b.seen, b.rows) == ({"x": []}, {"c": []}, {"c": []}, 0)
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 19, 20, 21, 1_000, 200_000])
+def test_quantiles_read_off_the_sorted_sample_equal_numpy(n):
+    from workbench.summaries.binning import sorted_quantiles
+
+    rng = np.random.default_rng(n)
+    qs = np.linspace(0, 1, 21)[1:-1]
+    for x in (rng.normal(0, 1, n), rng.lognormal(3, 2, n), rng.integers(0, 4, n).astype(float),
+              np.round(rng.normal(0, 1e6, n), 2), np.full(n, 7.5)):
+        got, want = sorted_quantiles(np.sort(x), qs), np.quantile(x, qs)
+        assert got.tobytes() == want.tobytes()
+    for k in (2, 10, 50):
+        q = np.linspace(0, 1, k + 1)[1:-1]
+        x = rng.standard_t(2, n)
+        assert sorted_quantiles(np.sort(x), q).tobytes() == np.quantile(x, q).tobytes()

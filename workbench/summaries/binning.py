@@ -88,7 +88,7 @@ def fit_binning(frame: pl.LazyFrame, *, numeric: tuple[str, ...], categorical: t
     for f in numeric:
         x = sample[f].cast(pl.Float64).to_numpy()
         x = x[np.isfinite(x)]
-        edges[f] = sorted({float(v) for v in np.quantile(x, qs)}) if x.size else []
+        edges[f] = sorted({float(v) for v in sorted_quantiles(np.sort(x), qs)}) if x.size else []
     vocab, seen, high = {}, {}, {}
     for c, df in zip(categorical, counts):
         values = [str(v) for v in df[c].head(max_seen).to_list()]
@@ -102,6 +102,26 @@ def fit_binning(frame: pl.LazyFrame, *, numeric: tuple[str, ...], categorical: t
     return Binning(numeric=edges, categorical=vocab, seen=seen, start=start, end=end, rows=rows,
                    meta={"n_bins": n_bins, "top_k": top_k, "quantile_sample_every": max(1, rows // sample_rows)
                          if numeric else None, "high_cardinality": high})
+
+
+def sorted_quantiles(x: np.ndarray, qs: np.ndarray) -> np.ndarray:
+    """``np.quantile(x, qs)`` (its default, linear method, the same arithmetic) of a sorted,
+    NaN-free ``x``: read off the sorted values instead of partitioning ``x`` again for each
+    quantile, which takes a few times longer than the sort."""
+    n = len(x)
+    virtual = (n - 1) * qs
+    prev = np.floor(virtual)
+    nxt = prev + 1
+    above, below = virtual >= n - 1, virtual < 0
+    prev[above], nxt[above] = -1, -1
+    prev[below], nxt[below] = 0, 0
+    prev, nxt = prev.astype(np.intp), nxt.astype(np.intp)
+    gamma = virtual - prev
+    a, b = x[prev], x[nxt]
+    diff = b - a
+    out = a + diff * gamma
+    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    return out
 
 
 def _baseline_pass(frame: pl.LazyFrame, numeric: tuple[str, ...], categorical: tuple[str, ...],
