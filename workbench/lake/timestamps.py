@@ -31,7 +31,9 @@ def timestamp_expr(name: str, dtype: pl.DataType, *, alias: str | None = None) -
     ``Lake.validate`` counts what was lost.
     """
     col = pl.col(name)
-    if isinstance(dtype, pl.Datetime):
+    if dtype == UTC_DT:  # already UTC microseconds: the bare column, so window filters reach the scan
+        expr = col
+    elif isinstance(dtype, pl.Datetime):
         if dtype.time_zone is None:
             expr = col.dt.replace_time_zone("UTC")
         else:

@@ -13,6 +13,7 @@ import polars as pl
 from workbench.lake.labels import positive_expr
 from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
 from workbench.summaries.summary import Summary
+from workbench.summaries.tally import feature_table
 
 __all__ = ["summarize_frame"]
 
@@ -84,8 +85,8 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     segs = [segment] if isinstance(segment, str) else list(segment or ())
     keys = ["bucket", "model_version", "route"] + segs
     key_prep = _key_exprs(bucket, segs)
-    feat_prep, feat_aggs = _feature_tallies(binning, schema)
-    aggs = _row_tallies(schema) + feat_aggs
+    features = feature_table(frame, binning, schema, keys, key_prep)
+    aggs = _row_tallies(schema)
     # Score and label tallies: computed from ``labelled`` when given (a frame with labels joined),
     # so the wide feature pass reads predictions alone and never carries the join.
     lschema = dict(labelled.collect_schema()) if labelled is not None else schema
@@ -94,7 +95,7 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     has_label = "label" in lschema
     lprep, laggs = _score_tallies(task, schema, has_label)
     laggs = _invalid_tallies(schema, lschema) + laggs + _label_tallies(task, schema, has_label)
-    table = _tally_table(frame, labelled, keys, key_prep, key_prep + feat_prep, aggs, lprep, laggs)
+    table = _tally_table(frame, labelled, keys, key_prep, key_prep, aggs, lprep, laggs, features)
     latency = _latency_counts(frame, schema, keys, key_prep, table)
     confusion = None
     if task != "regression" and "prediction" in schema:
@@ -118,39 +119,6 @@ def _row_tallies(schema: dict) -> list[pl.Expr]:
     if "latency_ms" in schema:
         aggs.append(pl.col("__latency_ms|invalid").sum().alias("latency_ms|invalid"))
     return aggs
-
-
-def _feature_tallies(binning: Binning, schema: dict) -> tuple[list[pl.Expr], list[pl.Expr]]:
-    """Feature tallies on the fitted bins: the bin-index columns to add, and the aggregations.
-
-    A numeric feature gets its missing and ±inf counts, sum, sum of squares, min, max and a
-    histogram over its bins; a categorical one a count per vocabulary value, of other values,
-    of values unseen in the baseline and of nulls.
-    """
-    prep: list[pl.Expr] = []
-    aggs: list[pl.Expr] = []
-    for f, edges in binning.numeric.items():
-        if f not in schema:
-            continue
-        x = pl.col(f)
-        idx = pl.sum_horizontal([(x > e).cast(pl.Int32) for e in edges]) if edges else pl.lit(0, dtype=pl.Int32)
-        # NaN is a missing value like null; ±inf an invalid one: both counted, neither binned
-        prep.append(pl.when(x.is_finite()).then(idx).alias(f"__{f}|bin"))
-        finite = pl.when(x.is_finite()).then(x)
-        aggs += [(x.is_null() | x.is_nan()).sum().alias(f"{f}|null"), x.is_infinite().sum().alias(f"{f}|inf"),
-                 finite.sum().alias(f"{f}|sum"),
-                 (finite * finite).sum().alias(f"{f}|sumsq"), finite.min().alias(f"{f}|min"),
-                 finite.max().alias(f"{f}|max")]
-        aggs += [(pl.col(f"__{f}|bin") == i).sum().alias(f"{f}|h{i}") for i in range(len(edges) + 1)]
-    for c, vocab in binning.categorical.items():
-        if c not in schema:
-            continue
-        x = pl.col(c).cast(pl.String)
-        aggs += [(x == v).sum().alias(f"{c}|v{i}") for i, v in enumerate(vocab)]
-        aggs += [(x.is_not_null() & ~x.is_in(vocab)).sum().alias(f"{c}|other"),
-                 (x.is_not_null() & ~x.is_in(binning.seen[c])).sum().alias(f"{c}|unseen"),
-                 x.is_null().sum().alias(f"{c}|null")]
-    return prep, aggs
 
 
 def _invalid_tallies(schema: dict, lschema: dict) -> list[pl.Expr]:
@@ -209,9 +177,10 @@ def _label_tallies(task: str, schema: dict, has_label: bool) -> list[pl.Expr]:
 
 def _tally_table(frame: pl.LazyFrame, labelled: pl.LazyFrame | None, keys: list[str], key_prep: list[pl.Expr],
                  prep: list[pl.Expr], aggs: list[pl.Expr], lprep: list[pl.Expr],
-                 laggs: list[pl.Expr]) -> pl.DataFrame:
+                 laggs: list[pl.Expr], features: pl.DataFrame | None = None) -> pl.DataFrame:
     """Run the tallies, one row per key: all from ``frame``, or the score and label ones from
-    ``labelled`` joined on the keys. Sorted by the keys; counts as Int64."""
+    ``labelled`` joined on the keys; the feature tallies (:func:`feature_table`, a pass of their
+    own) follow the row tallies. Sorted by the keys; counts as Int64."""
     # Queries are collected one after the other: collected together, polars caches their
     # shared sub-plan (every row with every bin column) in memory to feed them all.
     if labelled is None:
@@ -221,6 +190,10 @@ def _tally_table(frame: pl.LazyFrame, labelled: pl.LazyFrame | None, keys: list[
         if laggs:
             lab = labelled.with_columns(key_prep + lprep).group_by(keys).agg(laggs).collect(engine="streaming")
             table = table.join(lab, on=keys, how="left", nulls_equal=True)
+    if features is not None:
+        order = [*keys, *(a.meta.output_name() for a in aggs), *features.columns[len(keys):]]
+        table = table.join(features, on=keys, how="left", nulls_equal=True)
+        table = table.select(order + [c for c in table.columns if c not in order])
     table = table.sort(keys, nulls_last=True)
     count_cols = [c for c in table.columns if c not in keys and not c.endswith(("|sum", "|sumsq", "|min", "|max",
                                                                                "abs_err", "sq_err"))

@@ -1,0 +1,225 @@
+"""Feature tallies counted batch by batch in numpy: the per-feature columns of a summary table.
+
+Grouped sums in polars scatter every row into its group once per aggregation, and a histogram of
+20 bins over 20 features is 400 of them. Here polars streams the rows in batches, each batch is put
+in key-group order (left as it is when the rows arrive grouped, as time-ordered files do) and numpy
+counts every group at once: one vectorised comparison per edge gives ``count(x > edge)`` per group,
+and the bin counts are the differences of those counts. Categorical features are counted from the
+batch's (group, value) counts. The batches' tallies add up like any two summaries
+(:func:`merge_tables`).
+
+The columns, their order and dtypes are those of the polars expressions they replaced (``f|null``
+.. ``f|hK``, ``c|v0`` .. ``c|null``, see :mod:`workbench.summaries.summary`); counts, mins and
+maxes are equal, sums are added in another order so they agree to rounding.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import polars as pl
+
+from workbench.summaries.binning import Binning
+from workbench.summaries.summary import merge_tables
+
+__all__ = ["feature_table"]
+
+_INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+#: up to this many groups in a batch, counts are taken group by group on slices; above, in one reduceat
+_FEW_GROUPS = 64
+
+
+def _count(mask: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """True values of ``mask`` per group (groups are the runs beginning at ``starts``)."""
+    if len(starts) == 1:
+        return np.array([np.count_nonzero(mask)], dtype=np.int64)
+    if len(starts) <= _FEW_GROUPS:
+        ends = np.append(starts[1:], len(mask))
+        return np.array([np.count_nonzero(mask[a:b]) for a, b in zip(starts, ends)], dtype=np.int64)
+    return np.add.reduceat(mask.view(np.uint8), starts, dtype=np.int64)
+
+
+def _sum(values: np.ndarray, starts: np.ndarray, dtype) -> np.ndarray:
+    """Sums per group, in ``dtype`` (pairwise for a few groups, in row order for many)."""
+    if len(starts) <= _FEW_GROUPS:
+        ends = np.append(starts[1:], len(values))
+        return np.array([values[a:b].sum(dtype=dtype) for a, b in zip(starts, ends)])
+    return np.add.reduceat(values, starts, dtype=dtype)
+
+
+def _sum_squares(values: np.ndarray, starts: np.ndarray, dtype) -> np.ndarray:
+    """Sums of squares per group (squares in the values' type, added up in ``dtype``)."""
+    if values.dtype == np.float64 and len(starts) <= _FEW_GROUPS:
+        ends = np.append(starts[1:], len(values))
+        return np.array([np.dot(values[a:b], values[a:b]) for a, b in zip(starts, ends)])
+    return _sum(values * values, starts, dtype)
+
+
+@dataclass(frozen=True)
+class _Numeric:
+    """How one numeric feature is read and tallied: its edges (in the type the column is compared
+    in) and the dtypes of its sums, min and max (those the polars expressions gave)."""
+
+    name: str
+    edges: np.ndarray
+    is_float: bool
+    sum_dtype: pl.DataType
+    sumsq_dtype: pl.DataType
+    minmax_dtype: pl.DataType
+
+    @property
+    def columns(self) -> list[str]:
+        f = self.name
+        return ([f"{f}|null", f"{f}|inf", f"{f}|sum", f"{f}|sumsq", f"{f}|min", f"{f}|max"]
+                + [f"{f}|h{i}" for i in range(len(self.edges) + 1)])
+
+    @property
+    def dtypes(self) -> list[pl.DataType]:
+        return ([pl.Int64, pl.Int64, self.sum_dtype, self.sumsq_dtype, self.minmax_dtype, self.minmax_dtype]
+                + [pl.Int64] * (len(self.edges) + 1))
+
+    def tally(self, s: pl.Series, starts: np.ndarray) -> list:
+        """Per group: null (or NaN), ±inf, sum, sum of squares, min, max (of finite values) and
+        bin counts, one array (or list) per column."""
+        n = len(s)
+        sizes = np.diff(np.append(starts, n))
+        null = None
+        if self.is_float:
+            x = s.to_numpy()  # a null reads as NaN: both are missing values
+            with np.errstate(invalid="ignore", over="ignore"):  # inf - inf, or finite values adding up past the range
+                total = _sum(x, starts, np.float64)  # float32 values are added up in float64
+            if np.isfinite(total).all():  # so no group has a NaN, null or ±inf
+                nan = inf = np.zeros(len(starts), dtype=np.int64)
+                vals = low = high = x
+            else:
+                missing, infinite = np.isnan(x), np.isinf(x)
+                nan, inf = _count(missing, starts), _count(infinite, starts)
+                finite = ~(missing | infinite)
+                vals, low, high = np.where(finite, x, 0), np.where(finite, x, np.inf), np.where(finite, x, -np.inf)
+                total = _sum(vals, starts, np.float64)
+            squares = _sum_squares(vals, starts, np.float64)
+            cmp = high  # -inf (a missing or infinite value) is above no edge
+        else:
+            nan, inf = s.null_count(), np.zeros(len(starts), dtype=np.int64)
+            if nan:
+                null = s.is_null().to_numpy()
+                nan = _count(null, starts)
+            else:
+                nan = np.zeros(len(starts), dtype=np.int64)
+            vals = (s.fill_null(0) if null is not None else s).to_numpy()
+            total = _sum(vals, starts, _np_dtype(self.sum_dtype))  # wraps as polars' sums do
+            squares = _sum(vals * vals, starts, _np_dtype(self.sumsq_dtype))
+            low, high = vals, vals
+            cmp = vals.astype(np.float64)  # compared as Float64, as polars compares it with a float
+            if null is not None:
+                low = np.where(null, np.iinfo(vals.dtype).max, vals)
+                high = np.where(null, np.iinfo(vals.dtype).min, vals)
+                cmp[null] = -np.inf
+        present = sizes - nan - inf
+        lo = [v if k else None for v, k in zip(np.minimum.reduceat(low, starts).tolist(), present)]
+        hi = [v if k else None for v, k in zip(np.maximum.reduceat(high, starts).tolist(), present)]
+        above = np.empty(n, dtype=bool)
+        gt = [present] + [_count(np.greater(cmp, e, out=above), starts) for e in self.edges] + [0]
+        bins = [gt[i] - gt[i + 1] for i in range(len(gt) - 1)]
+        return [nan, inf, total, squares, lo, hi, *bins]
+
+
+@dataclass(frozen=True)
+class _Categorical:
+    """How one categorical feature is tallied: its vocabulary and the values seen in the baseline."""
+
+    name: str
+    vocab: pl.Series
+    seen: pl.Series
+
+    @property
+    def columns(self) -> list[str]:
+        c = self.name
+        return [f"{c}|v{i}" for i in range(len(self.vocab))] + [f"{c}|other", f"{c}|unseen", f"{c}|null"]
+
+    @property
+    def dtypes(self) -> list[pl.DataType]:
+        return [pl.Int64] * (len(self.vocab) + 3)
+
+    def tally(self, s: pl.Series, group: pl.Series | None, n_groups: int) -> list:
+        """Per group: rows per vocabulary value, of other values, of values unseen in the
+        baseline, and nulls (``group`` gives each row's group; None when there is one)."""
+        if group is None:
+            vc = s.value_counts()
+            g = np.zeros(vc.height, dtype=np.int64)
+        else:
+            vc = pl.DataFrame([group, s]).group_by(group.name, s.name).len("count")
+            g = vc.get_column(group.name).to_numpy().astype(np.int64)
+        values, counts = vc.get_column(s.name), vc.get_column("count").to_numpy().astype(np.int64)
+        k = len(self.vocab)
+        code = values.replace_strict(self.vocab, pl.Series(range(k), dtype=pl.Int64), default=k,
+                                     return_dtype=pl.Int64).to_numpy()
+        code = np.where(values.is_null().to_numpy(), k + 1, code)  # replace_strict gives a null the default
+        per = np.bincount(g * (k + 2) + code, weights=counts, minlength=n_groups * (k + 2))
+        per = per.reshape(n_groups, k + 2).astype(np.int64)
+        unseen = ~values.is_in(self.seen.implode()).fill_null(True).to_numpy()
+        unseen = np.bincount(g, weights=counts * unseen, minlength=n_groups).astype(np.int64)
+        return [per[:, i] for i in range(k)] + [per[:, k], unseen, per[:, k + 1]]
+
+
+def _np_dtype(dtype: pl.DataType) -> np.dtype:
+    return pl.Series([], dtype=dtype).to_numpy().dtype
+
+
+def _numeric(f: str, edges: list[float], dtype: pl.DataType) -> _Numeric:
+    x = pl.col(f)
+    finite = pl.when(x.is_finite()).then(x)
+    out = pl.LazyFrame(schema={f: dtype}).select(finite.sum().alias("s"), (finite * finite).sum().alias("ss"),
+                                                 finite.min().alias("m")).collect_schema()
+    # polars compares a column with a float literal in the column's float type (a Float32 column
+    # with the edge rounded to float32), an integer column as Float64
+    e = np.asarray(edges, dtype=np.float32 if dtype == pl.Float32 else np.float64)
+    return _Numeric(f, e, dtype.is_float(), out["s"], out["ss"], out["m"])
+
+
+def _read_as(dtype: pl.DataType) -> pl.DataType:
+    """The type a numeric feature is tallied in: its own when float or integer, else Float64."""
+    return dtype if dtype.is_float() or dtype in _INTS else pl.Float64
+
+
+def _grouped(batch: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
+    """The batch's key groups (one row each), the batch in group order and where each group starts."""
+    runs = (batch.select(keys).with_row_index("__i").group_by(keys, maintain_order=True)
+            .agg(pl.col("__i")))
+    if runs.height == 1:
+        return runs.select(keys), batch, np.zeros(1, dtype=np.int64)
+    sizes = runs.get_column("__i").list.len().to_numpy().astype(np.int64)
+    order = runs.get_column("__i").explode().to_numpy()
+    if (np.diff(order) != 1).any():  # rows of a group are not contiguous: gather them
+        batch = batch[order]
+    return runs.select(keys), batch, np.append(0, np.cumsum(sizes)[:-1])
+
+
+def feature_table(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str],
+                  key_prep: list[pl.Expr]) -> pl.DataFrame | None:
+    """Feature tallies per key of ``frame`` (one streaming pass over the keys and features), or
+    None when the binning has no feature in ``schema``."""
+    num = [_numeric(f, edges, _read_as(schema[f])) for f, edges in binning.numeric.items() if f in schema]
+    cat = [_Categorical(c, pl.Series(c, vocab, pl.String), pl.Series(c, binning.seen[c], pl.String))
+           for c, vocab in binning.categorical.items() if c in schema]
+    if not num and not cat:
+        return None
+    cols = [pl.col(k) for k in keys]
+    cols += [pl.col(t.name).cast(_read_as(schema[t.name])) for t in num if t.name not in keys]
+    cols += [pl.col(t.name).cast(pl.String) for t in cat if t.name not in keys]
+    q = frame.with_columns(key_prep).select(cols)
+    key_schema = {k: v for k, v in q.collect_schema().items() if k in keys}
+    names = [c for t in (*num, *cat) for c in t.columns]
+    dtypes = [d for t in (*num, *cat) for d in t.dtypes]
+    parts: list[pl.DataFrame] = []
+    for batch in q.collect_batches(engine="streaming"):
+        groups, batch, starts = _grouped(batch, keys)
+        values = [v for t in num for v in t.tally(batch.get_column(t.name), starts)]
+        gid = None if len(starts) == 1 else pl.Series("__g", np.repeat(np.arange(len(starts)),
+                                                                      np.diff(np.append(starts, batch.height))))
+        values += [v for t in cat for v in t.tally(batch.get_column(t.name), gid, len(starts))]
+        parts.append(groups.with_columns(pl.Series(n, v, dtype=d) for n, v, d in zip(names, values, dtypes)))
+    if not parts:
+        return pl.DataFrame(schema={**key_schema, **dict(zip(names, dtypes))})
+    return merge_tables(parts, keys).select(*keys, *names)
