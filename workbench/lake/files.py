@@ -22,7 +22,7 @@ from workbench.exceptions import (
     UnsupportedFormatError,
 )
 
-__all__ = ["FORMATS", "DataFiles", "resolve_files", "scan_files", "read_table", "sanitize", "find_bad_line",
+__all__ = ["FORMATS", "DataFiles", "resolve_files", "scan_files", "parquet_scan_order", "read_table", "sanitize", "find_bad_line",
            "ragged_rows", "describe_ragged"]
 
 FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "ndjson",
@@ -131,7 +131,8 @@ def scan_files(files: DataFiles, *, string_columns: frozenset[str] = frozenset()
     return _scan_text(files, string_columns, numeric_columns, _scan_ndjson_one)
 
 
-def _scan_parquet(files: DataFiles) -> pl.LazyFrame:
+def _parquet_groups(files: DataFiles) -> dict[tuple, list[Path]]:
+    """The Parquet files grouped by schema, in the order a scan of the table yields them."""
     groups: dict[tuple, list[Path]] = {}
     for p in files.paths:
         try:
@@ -142,6 +143,20 @@ def _scan_parquet(files: DataFiles) -> pl.LazyFrame:
                                    found=sanitize(str(exc)),
                                    hint="the file is truncated or not Parquet; rewrite or remove it.") from None
         groups.setdefault(tuple(schema.items()), []).append(p)
+    return groups
+
+
+def parquet_scan_order(files: DataFiles) -> tuple[list[Path], dict[str, pl.DataType]]:
+    """The Parquet files in the order :func:`scan_files` yields their rows, and the columns
+    whose type every file agrees on (a row's position in the scan is its offset in that order)."""
+    groups = _parquet_groups(files)
+    schemas = [dict(k) for k in groups]
+    agreed = {c: t for c, t in schemas[0].items() if all(s.get(c) == t for s in schemas[1:])}
+    return [p for paths in groups.values() for p in paths], agreed
+
+
+def _scan_parquet(files: DataFiles) -> pl.LazyFrame:
+    groups = _parquet_groups(files)
     hive = files.hive
     frames = []
     for paths in groups.values():

@@ -32,6 +32,7 @@ from workbench.lake import Lake
 from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
 from workbench.lake.labels import POSITIVE_TEXT
 from workbench.lake.manifest import GENAI_ROLES
+from workbench.lake.row_groups import sample_frame
 from workbench.rca.thresholds import RCA_THRESHOLDS, RcaThresholds
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
 from workbench.summaries.binning import Binning
@@ -112,7 +113,13 @@ class Context:
                               "not tested for codes never seen before; its null rate still is")
         self.progress("summarising baseline and window (one pass)")
         lo = min(baseline_start, start)
-        full = summarize(lake, self.binning, start=lo, end=end, bucket="1h")
+        segs = self._riding_segments(lo, end)
+        full = summarize(lake, self.binning, start=lo, end=end, bucket="1h", segment=segs or None)
+        # segment columns ride on the one pass when they have few values: the segment summary
+        # is this pass's (no second pass); everything else reads it collapsed to the usual keys
+        self._by_segment: Summary | None = full if segs else None
+        if segs:
+            full = full.collapse(("bucket", "model_version", "route"))
         self.full: Summary = full
         b_end, w_start = floor_hour(baseline_end), floor_hour(start)
         self.baseline: Summary = replace(
@@ -187,9 +194,12 @@ class Context:
             return None
         self.progress("testing embedding drift")
         th = self.thresholds
-        lf = lake.predictions(["request_id", "timestamp", "embedding"])
-        base = ev.sample_embeddings(window(lf, self.baseline_start, self.baseline_end), th.embedding_sample)
-        win = ev.sample_embeddings(window(lf, self.start, self.end), th.embedding_sample)
+        cols = ["request_id", "timestamp", "embedding"]
+        lf = lake.predictions(cols)
+        budget = th.embedding_sample * th.embedding_read_per_vector
+        base = ev.sample_embeddings(self._rows(cols, self.baseline_start, self.baseline_end, budget, "embedding"),
+                                    th.embedding_sample)
+        win = ev.sample_embeddings(self._rows(cols, self.start, self.end, budget, "embedding"), th.embedding_sample)
         if len(base) < th.embedding_min or len(win) < th.embedding_min:
             return None
         try:
@@ -206,6 +216,18 @@ class Context:
                        ramp(abs(math.log(max(res.norm_ratio, 1e-9))), th.norm_lo, th.norm_hi))
         deps = self._dependencies_for(("embedding", lake.manifest.columns.embedding), onset)
         return FeatureChange("embedding", "embedding", res, strength, onset, {}, None, None, [], deps)
+
+    def _rows(self, columns: list[str], start: dt.datetime, end: dt.datetime, budget: int, what: str,
+              *, whole: bool = False) -> pl.LazyFrame:
+        """Rows of ``[start, end)`` for a check that reads rows: a bounded sample of Parquet row
+        groups spread over the window when the window holds more than ``budget`` rows (see
+        :mod:`workbench.lake.row_groups`; noted), else (or with ``whole``) the whole window."""
+        sample = None if whole else sample_frame(self.lake, columns, start, end, budget)
+        if sample is None:
+            return window(self.lake.predictions(columns), start, end)
+        side = "baseline" if start == self.baseline_start else "window"
+        self.notes.append(f"{what} read from {sample.describe()} of the {side}")
+        return window(sample.frame, start, end)
 
     def _near(self, at: dt.datetime, onset: ev.OnsetResult | None) -> bool:
         """Is lineage event time ``at`` near the data's onset (or inside the window when unknown)?"""
@@ -387,11 +409,26 @@ class Context:
         except InsufficientDataError:
             return None
 
+    def _riding_segments(self, lo: dt.datetime, end: dt.datetime) -> list[str]:
+        """The segment columns to add to the main pass's keys: all of them when the first rows of
+        the span show few enough combinations of their values, else none (an id-like segment
+        would multiply the pass's groups; it gets a pass of its own, without feature histograms)."""
+        segs = list(self.lake.segments)
+        if not segs:
+            return []
+        th = self.thresholds
+        head = window(self.lake.predictions(["timestamp", *segs]), lo, end).head(th.segment_ride_rows)
+        distinct = head.select(pl.col(c).n_unique() for c in segs).collect()
+        return segs if math.prod(distinct.row(0)) <= th.segment_ride_groups else []
+
     @cached_property
     def _segments(self) -> Summary:
-        """One daily pass keyed by every segment column at once (counts and label/score tallies
-        only: segment deltas need no feature histograms)."""
+        """The main pass keyed by every segment column at once when they rode on it, else one
+        daily pass keyed by them all (counts and label/score tallies only: segment deltas need
+        no feature histograms)."""
         self.progress(f"summarising by segments {', '.join(self.lake.segments)}")
+        if self._by_segment is not None:
+            return self._by_segment
         bare = replace(self.binning, numeric={}, categorical={}, seen={})
         return summarize(self.lake, bare, start=min(self.baseline_start, self.start), end=self.end, bucket="1d",
                          segment=list(self.lake.segments))
@@ -507,9 +544,21 @@ class Context:
             # that the user's own prompt did not carry); ids, models and versions hold none
             skip |= set(GENAI_ROLES) | {"router_decision", "shadow_of"}
         cols = [c for c, t in schema.items() if t == pl.String and c not in skip and c not in lake.sensitive]
-        base = ev.scan_pii(window(lf, self.baseline_start, self.baseline_end), sensitive=lake.sensitive,
-                           columns=cols)
-        win = ev.scan_pii(window(lf, self.start, self.end), sensitive=lake.sensitive, columns=cols)
+        if not cols:
+            return (ev.scan_pii(window(lf.select("timestamp"), self.baseline_start, self.baseline_end), columns=[]),
+                    ev.scan_pii(window(lf.select("timestamp"), self.start, self.end), columns=[]))
+        read, budget, notes = ["timestamp", *cols], self.thresholds.pii_sample_rows, len(self.notes)
+
+        def scan(whole: bool) -> tuple[ev.PIIResult, ev.PIIResult]:
+            return tuple(ev.scan_pii(self._rows(read, a, b, budget, "the PII scan", whole=whole),
+                                     sensitive=lake.sensitive, columns=cols)
+                         for a, b in ((self.baseline_start, self.baseline_end), (self.start, self.end)))
+
+        base, win = scan(whole=False)
+        if win.flagged and len(self.notes) > notes:
+            # personal data in the sample: counts, shares and the hourly onset from every row
+            del self.notes[notes:]
+            base, win = scan(whole=True)
         return base, win
 
     def _labels_missing(self, qb: ev.QualityResult, qw: ev.QualityResult) -> str | None:

@@ -59,6 +59,16 @@ class RcaThresholds:
     embedding_min: int = 50
     #: permutations of the embedding MMD test
     embedding_permutations: int = 200
+    #: rows read per sampled vector, at most (from Parquet row groups spread over the window;
+    #: fewer rows than this in the window: all of them)
+    embedding_read_per_vector: int = 100
+    #: rows of a side read for the PII scan, at most (row groups spread over the window; when
+    #: they show personal data the side is scanned whole, for exact counts and the onset)
+    pii_sample_rows: int = 200_000
+    #: segment columns join the main summary pass's keys when the first ``segment_ride_rows``
+    #: rows of baseline + window hold at most ``segment_ride_groups`` combinations of their values
+    segment_ride_rows: int = 20_000
+    segment_ride_groups: int = 512
     #: embedding strength: centroid shift in baseline spreads (0.1 to 0.4) ...
     centroid_lo: float = 0.1
     centroid_hi: float = 0.4
