@@ -8,6 +8,10 @@ subprocesses, so each peak RSS is that step's alone:
 - ``scan``: open + one streaming pass over every column of ``lake.predictions()``
   (null counts of every column: timestamps parsed, sensitive columns masked);
 - ``scan_plain``: the same without the sensitive columns (no masking);
+- ``masked``: open + one pass reading only the sensitive columns of ``lake.predictions()``,
+  masked (``anon:`` + HMAC-SHA256), summing their values' byte lengths so every value is made;
+- ``unmasked``: the same columns read raw from the same files (``pl.scan_parquet``), the same sum:
+  the cost of scanning them without masking. ``masked / unmasked`` is masking's price;
 - ``profile``: open + ``lake.profile()``, the full validation (row counts per version and
   route, distinct request ids, null counts of every column, label coverage and lag);
 - ``polars``: a bare ``pl.scan_parquet(...).select(pl.all().null_count())`` on the same files,
@@ -19,6 +23,9 @@ Usage::
 
     python benchmarks/bench_lake_scan.py [--rows 10000000] [--numeric 30] [--out benchmarks/out]
 
+Steps run interleaved (each repeat runs every step once), so a machine whose load changes during
+the run biases no step; the best of ``--repeat`` is kept. The ratios printed at the end (each step
+over the bare polars scan, and masked over unmasked) are the figures to compare across machines.
 Figures are recorded by hand in benchmarks/README.md.
 """
 
@@ -63,6 +70,15 @@ elif step == "scan_plain":
     res = lf.select(pl.len(), pl.all().null_count()).collect(engine="streaming")
     out["rows"] = res.item(0, 0)
     out["columns"] = res.width - 1
+elif step in ("masked", "unmasked"):
+    lake = wb.open_lake(lake_path)
+    cols = sorted(lake.sensitive)
+    if step == "masked":
+        lf = lake.predictions(cols)
+    else:
+        lf = pl.scan_parquet(lake_path + "/predictions/**/*.parquet", hive_partitioning=True).select(cols)
+    res = lf.select(pl.col(c).cast(pl.String).str.len_bytes().sum() for c in cols).collect(engine="streaming")
+    out["columns"] = res.width
 elif step == "profile":
     lake = wb.open_lake(lake_path)
     prof = lake.profile()
@@ -99,7 +115,7 @@ def main() -> None:
     ap.add_argument("--numeric", type=int, default=30)
     ap.add_argument("--out", default=str(Path(__file__).parent / "out"))
     ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--steps", default="open,scan,scan_plain,profile,polars",
+    ap.add_argument("--steps", default="open,scan,scan_plain,masked,unmasked,profile,polars",
                     help="comma-separated steps to measure")
     args = ap.parse_args()
 
@@ -114,8 +130,12 @@ def main() -> None:
 
     res = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
            "rows": args.rows, "numeric_features": args.numeric, "parquet_mb": disk / 2**20}
-    for step in args.steps.split(","):
-        runs = [_child(step, lake) for _ in range(args.repeat)]
+    steps = args.steps.split(",")
+    all_runs: dict[str, list[dict]] = {step: [] for step in steps}
+    for _ in range(args.repeat):
+        for step in steps:
+            all_runs[step].append(_child(step, lake))
+    for step, runs in all_runs.items():
         best = min(runs, key=lambda r: r["seconds"])
         res[step] = {"seconds_best": best["seconds"], "seconds_all": [round(r["seconds"], 3) for r in runs],
                      "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
@@ -123,6 +143,13 @@ def main() -> None:
         if "columns" in best:
             res[step]["columns"] = best["columns"]
     res["in_memory_table_mb"] = _child("memsize", lake)["bytes"] / 2**20
+    best = {step: res[step]["seconds_best"] for step in steps}
+    if "polars" in best:
+        res["ratio_to_polars_scan"] = {s: round(v / best["polars"], 2) for s, v in best.items()}
+    if "masked" in best and "unmasked" in best:
+        res["masked_over_unmasked"] = round(best["masked"] / best["unmasked"], 2)
+    if "scan" in best and "scan_plain" in best:
+        res["scan_over_scan_plain"] = round(best["scan"] / best["scan_plain"], 2)
     print(json.dumps(res, indent=2))
 
 
