@@ -184,11 +184,7 @@ def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, wind
     """
     if frame.is_empty():
         return alt.Chart(_data([])).mark_text().properties(title="no rows in this selection")
-    datasets = {"slis": _records(frame)}
-    if markers is not None and markers.height:
-        datasets["markers"] = _records(markers.select("at", "kind", "subject"))
-    if window_start is not None:
-        datasets["start"] = [{"at": iso(window_start)}]
+    datasets = slis_datasets(frame, markers, window_start=window_start)
     panels = []
     specs = [("n", "volume (rows)"), ("p95", "latency p50 / p95 / p99 (ms)"), ("fallback_rate", "fallback rate"),
              ("capture_rate", "capture rate (logged / ingress)")]
@@ -216,6 +212,18 @@ def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, wind
         panels.append(alt.layer(*layers).properties(width=_WIDTH, height=90, title=title))
     return alt.vconcat(*panels).properties(
         title="SLIs over time (dashed: lineage events; red: window start)", datasets=datasets)
+
+
+def slis_datasets(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *,
+                  window_start=None) -> dict[str, list[dict[str, Any]]]:
+    """The named datasets :func:`slis_chart` carries (``slis``, and ``markers`` and ``start`` when
+    given): with the same columns, a chart differs from another only by these."""
+    datasets = {"slis": _records(frame)}
+    if markers is not None and markers.height:
+        datasets["markers"] = _records(markers.select("at", "kind", "subject"))
+    if window_start is not None:
+        datasets["start"] = [{"at": iso(window_start)}]
+    return datasets
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:

@@ -43,6 +43,17 @@ def _jupyter_chart(chart):
     return _offline_chart_class()(chart, embed_options={"renderer": "svg", "actions": False})
 
 
+def _with_datasets(chart, datasets: dict):
+    """A shallow copy of a top-level Altair chart with other ``datasets`` (its panels shared: Altair
+    charts are not changed in place, their methods return copies). Not validated: the rows are
+    results, in the shape the chart was built with."""
+    import copy
+
+    out = copy.copy(chart)
+    object.__setattr__(out, "_kwds", {**chart._kwds, "datasets": datasets})
+    return out
+
+
 class Explorer:
     """Explore an incident without writing polars: pick windows, version, route, segment, feature.
 
@@ -87,7 +98,7 @@ class Explorer:
     _LAZY = frozenset({"lake", "model", "load_seconds", "charts", "shown_chain", "sampled", "timings", "widget",
                        "window", "baseline", "version", "route", "segment", "segment_value", "feature", "status",
                        "views", "rows", "sample_button", "chain", "table", "sort_by", "sort_descending",
-                       "sampled_table", "_jcharts", "_selection", "_described",
+                       "sampled_table", "_jcharts", "_selection", "_described", "_shown", "_shapes",
                        # a generation lake's controls (LLMExplorer)
                        "proxy", "split", "release"})
 
@@ -230,14 +241,21 @@ class Explorer:
 
     # -- views --------------------------------------------------------------------------
     def refresh(self, only: tuple[str, ...] | None = None) -> None:
-        """Redraw the views (all, or ``only`` some) from the cached summaries."""
+        """Redraw the views (all, or ``only`` some) from the cached summaries; a view whose part of
+        the selection (:data:`~workbench.widgets.model.DEPENDS`) did not change is left as it is."""
         sel = self._read()
         m = self.model
         todo = only or ("slis", "distribution", "heatmap", "quality")
+        shown = self.__dict__.setdefault("_shown", {})
         for k in todo:
             t0 = time.perf_counter()
+            key = m.view_key(k, sel)
+            if shown.get(k) == key:
+                self.timings[k] = time.perf_counter() - t0
+                continue
+            spec = None
             if k == "slis":
-                chart = charts.slis_chart(m.slis_over_time(sel), m.markers(sel), window_start=sel.start, brush=True)
+                chart, spec = self._slis(sel)
             elif k == "distribution":
                 frame = m.distribution(sel)
                 chart = charts.distribution_chart(frame, feature=sel.feature or "") if frame.height else None
@@ -248,16 +266,38 @@ class Explorer:
                 frame = m.quality_over_time(sel)
                 chart = charts.quality_chart(frame) if frame.height else None
             self.charts[k] = chart
-            self._show(k, chart)
+            self._show(k, chart, spec)
+            shown[k] = key
             self.timings[k] = time.perf_counter() - t0
         d = self._described = m.describe(sel)
         self.status.value = (f"window <b>{d['window_rows']:,}</b> rows, baseline <b>{d['baseline_rows']:,}</b> rows"
                              f" · updated in {sum(self.timings[k] for k in todo) * 1000:.0f} ms")
         self._selection = sel
 
-    def _show(self, key: str, chart) -> None:
-        """Put the chart in its view: the view's JupyterChart gets the new spec (drawn in the
-        browser); a view with no data says so."""
+    def _slis(self, sel: Selection):
+        """The SLI chart and its spec. Its panels depend only on the frame's columns and on which
+        datasets there are; the rows travel as named datasets. So the chart is built (and its spec
+        made) once per such shape, and a change swaps the datasets of both (building the four
+        layered panels and making their spec cost more than everything else in an update)."""
+        from workbench.charts.charts import slis_datasets
+
+        m = self.model
+        frame, markers = m.slis_over_time(sel), m.markers(sel)
+        if frame.is_empty():
+            return charts.slis_chart(frame), None
+        data = slis_datasets(frame, markers, window_start=sel.start)
+        shapes = self.__dict__.setdefault("_shapes", {})
+        shape = (tuple(frame.columns), tuple(data))
+        if shape not in shapes:
+            chart = charts.slis_chart(frame, markers, window_start=sel.start, brush=True)
+            shapes[shape] = (chart, chart.to_dict(validate=False))
+            return shapes[shape]
+        chart, spec = shapes[shape]
+        return _with_datasets(chart, data), {**spec, "datasets": data}
+
+    def _show(self, key: str, chart, spec: dict | None = None) -> None:
+        """Put the chart in its view: the view's JupyterChart gets the new spec (``spec`` when
+        given, else the chart's; drawn in the browser); a view with no data says so."""
         out = self.views[key]
         if chart is None:
             self._jcharts.pop(key, None)
@@ -280,7 +320,7 @@ class Explorer:
         else:
             # the front end redraws from the new spec; Altair's schema validation is skipped (it
             # costs more than everything else in an update, and the charts are built from results)
-            jc.spec = chart.to_dict(validate=False)
+            jc.spec = spec if spec is not None else chart.to_dict(validate=False)
 
     def brush(self, value: dict | None) -> None:
         """Set the window from a brushed time range (``{"bucket": [start_ms, end_ms]}``, as the SLI
