@@ -112,8 +112,9 @@ class Explorer:
         return self.__dict__[name]
 
     def _load(self) -> None:
-        from workbench.lake.timestamps import parse_time
-
+        """Open the lake, make the model (its one pass over the lake), the controls and the views;
+        a failed load leaves nothing half made (the next use retries). The LLM Explorer shares this
+        and makes its own model and selection (:meth:`_make_model`, :meth:`_first_selection`)."""
         lake = self.lake_or_path
         if not isinstance(lake, Lake):
             self.lake_or_path = lake = open_lake(lake)
@@ -122,26 +123,15 @@ class Explorer:
             from workbench.widgets.llm_explorer import LLMExplorer
 
             self.__class__ = LLMExplorer
-            return self._load()
         self._loading = True
         try:
-            lake = self.lake_or_path
-            self.lake = lake if isinstance(lake, Lake) else open_lake(lake)
+            self.lake = lake
             t0 = time.perf_counter()
-            self.model = ExplorerModel(self.lake)
-            _ = self.model.hourly  # the one pass over the lake every view reads
+            self.model = self._make_model()
             self.load_seconds = time.perf_counter() - t0
-            sel = self.model.default_selection()
-            if self.since is not None:
-                sel = replace(sel, start=parse_time(self.since), baseline_end=parse_time(self.since))
-            if self.until is not None:
-                sel = replace(sel, end=parse_time(self.until))
-            if self.baseline_since is not None:
-                sel = replace(sel, baseline_start=parse_time(self.baseline_since))
-            if self.baseline_until is not None:
-                sel = replace(sel, baseline_end=parse_time(self.baseline_until))
+            sel = self._first_selection()
             self.charts: dict[str, Any] = {}
-            self.shown_chain = None  # the LineageChain of the chosen row
+            self.shown_chain = None  # the lineage of the chosen row
             self.sampled = None  # the last sampled rows
             self.sampled_table = None  # the same as a workbench.tables.Table, as sorted on screen
             self.timings: dict[str, float] = {}
@@ -154,6 +144,25 @@ class Explorer:
             raise
         finally:
             self._loading = False
+
+    def _make_model(self) -> ExplorerModel:
+        model = ExplorerModel(self.lake)
+        _ = model.hourly  # the one pass over the lake every view reads
+        return model
+
+    def _first_selection(self) -> Selection:
+        from workbench.lake.timestamps import parse_time
+
+        sel = self.model.default_selection()
+        if self.since is not None:
+            sel = replace(sel, start=parse_time(self.since), baseline_end=parse_time(self.since))
+        if self.until is not None:
+            sel = replace(sel, end=parse_time(self.until))
+        if self.baseline_since is not None:
+            sel = replace(sel, baseline_start=parse_time(self.baseline_since))
+        if self.baseline_until is not None:
+            sel = replace(sel, baseline_end=parse_time(self.baseline_until))
+        return sel
 
     # -- controls -----------------------------------------------------------------------
     def _build(self, sel: Selection) -> None:

@@ -38,39 +38,22 @@ class LLMExplorer(Explorer):
         The last sampled calls (redacted excerpts, never raw text) with their lineage columns.
     """
 
-    def _load(self) -> None:
-        from workbench.lake import open_lake
+    def _make_model(self) -> LLMExplorerModel:
+        model = LLMExplorerModel(self.lake)
+        _ = model.summary  # the one pass over the calls every view reads
+        return model
+
+    def _first_selection(self) -> LLMSelection:
         from workbench.lake.timestamps import parse_time
 
-        self._loading = True
-        try:
-            lake = self.lake_or_path
-            self.lake = lake if hasattr(lake, "task") else open_lake(lake)
-            t0 = time.perf_counter()
-            self.model = LLMExplorerModel(self.lake)
-            _ = self.model.summary  # the one pass over the calls every view reads
-            self.load_seconds = time.perf_counter() - t0
-            sel = self.model.default_selection()
-            if self.baseline_since is not None:
-                sel = replace(sel, start=parse_time(self.baseline_since))
-            elif self.since is not None:
-                sel = replace(sel, start=parse_time(self.since))
-            if self.until is not None:
-                sel = replace(sel, end=parse_time(self.until))
-            self.charts: dict[str, Any] = {}
-            self.sampled = None
-            self.sampled_table = None
-            self.shown_chain = None
-            self.timings: dict[str, float] = {}
-            self._build(sel)
-            self._selection = self._read()
-            self.refresh()
-        except BaseException:
-            for k in Explorer._LAZY:
-                self.__dict__.pop(k, None)
-            raise
-        finally:
-            self._loading = False
+        sel = self.model.default_selection()
+        if self.baseline_since is not None:
+            sel = replace(sel, start=parse_time(self.baseline_since))
+        elif self.since is not None:
+            sel = replace(sel, start=parse_time(self.since))
+        if self.until is not None:
+            sel = replace(sel, end=parse_time(self.until))
+        return sel
 
     # -- controls -----------------------------------------------------------------------
     def _build(self, sel: LLMSelection) -> None:
