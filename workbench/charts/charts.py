@@ -32,13 +32,18 @@ def _time_tip(field: str, title: str | None = None) -> alt.Tooltip:
     return alt.Tooltip(f"{field}:T", timeUnit="utcyearmonthdatehoursminutes", title=f"{title or field} (UTC)")
 
 
-def _data(rows: list[dict[str, Any]]) -> alt.Data:
-    # inline values (JSON-safe): a chart carries its data, so a saved spec stands alone
+def inline_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` as the charts carry them inline (JSON-safe: times as ISO-8601 strings)."""
     def clean(v):
         if isinstance(v, (dt.datetime, dt.date)):
             return iso(v)
         return v
-    return alt.Data(values=[{k: clean(v) for k, v in r.items()} for r in rows])
+    return [{k: clean(v) for k, v in r.items()} for r in rows]
+
+
+def _data(rows: list[dict[str, Any]]) -> alt.Data:
+    # inline values (JSON-safe): a chart carries its data, so a saved spec stands alone
+    return alt.Data(values=inline_rows(rows))
 
 
 def hypotheses_chart(findings) -> alt.Chart:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from functools import partial
 import time
 from dataclasses import replace
 from typing import Any
@@ -13,7 +14,9 @@ import polars as pl
 
 import workbench.charts as charts
 from workbench.lake import Lake, open_lake
+from workbench.charts.charts import inline_rows, slis_datasets
 from workbench.widgets.model import ALL, ExplorerModel, Selection
+from workbench.widgets.specs import KeptSpecs, ViewCharts
 
 __all__ = ["Explorer"]
 
@@ -77,8 +80,9 @@ class Explorer:
     ----------
     widget : ipywidgets.VBox
         The whole view (displayed when the Explorer is the last expression of a cell).
-    charts : dict
-        The current Altair chart of each view (``slis``, ``distribution``, ``heatmap``, ``quality``).
+    charts : Mapping
+        The current Altair chart of each view, made when read (a control change sends the browser a
+        spec, see :mod:`workbench.widgets.specs`) (``slis``, ``distribution``, ``heatmap``, ``quality``).
     timings : dict
         Seconds the last update of each view took.
 
@@ -98,7 +102,7 @@ class Explorer:
     _LAZY = frozenset({"lake", "model", "load_seconds", "charts", "shown_chain", "sampled", "timings", "widget",
                        "window", "baseline", "version", "route", "segment", "segment_value", "feature", "status",
                        "views", "rows", "sample_button", "chain", "table", "sort_by", "sort_descending",
-                       "sampled_table", "_jcharts", "_selection", "_described", "_shown", "_shapes",
+                       "sampled_table", "_jcharts", "_selection", "_described", "_shown", "_shapes", "_specs",
                        # a generation lake's controls (LLMExplorer)
                        "proxy", "split", "release"})
 
@@ -130,7 +134,8 @@ class Explorer:
             self.model = self._make_model()
             self.load_seconds = time.perf_counter() - t0
             sel = self._first_selection()
-            self.charts: dict[str, Any] = {}
+            self.charts = ViewCharts()
+            self._specs = KeptSpecs()
             self.shown_chain = None  # the lineage of the chosen row
             self.sampled = None  # the last sampled rows
             self.sampled_table = None  # the same as a workbench.tables.Table, as sorted on screen
@@ -262,20 +267,23 @@ class Explorer:
             if shown.get(k) == key:
                 self.timings[k] = time.perf_counter() - t0
                 continue
-            spec = None
             if k == "slis":
                 chart, spec = self._slis(sel)
-            elif k == "distribution":
-                frame = m.distribution(sel)
-                chart = charts.distribution_chart(frame, feature=sel.feature or "") if frame.height else None
-            elif k == "heatmap":
-                frame = m.drift_heatmap(sel)
-                chart = charts.heatmap_chart(frame) if frame.height else None
+                self.charts.set(k, chart)
             else:
-                frame = m.quality_over_time(sel)
-                chart = charts.quality_chart(frame) if frame.height else None
-            self.charts[k] = chart
-            self._show(k, chart, spec)
+                if k == "distribution":
+                    frame = m.distribution(sel)
+                    build, shape = partial(charts.distribution_chart, frame, feature=sel.feature or ""), sel.feature
+                elif k == "heatmap":
+                    frame = m.drift_heatmap(sel)
+                    build, shape = partial(charts.heatmap_chart, frame), None
+                else:
+                    frame = m.quality_over_time(sel)
+                    build, shape = partial(charts.quality_chart, frame), None
+                # the chart carries the frame's rows inline; its spec is kept per shape (widgets.specs)
+                spec = self._specs.spec((k, shape), inline_rows(frame.to_dicts()), build) if frame.height else None
+                self.charts.put(k, build if frame.height else None)
+            self._show(k, spec)
             shown[k] = key
             self.timings[k] = time.perf_counter() - t0
         d = self._described = m.describe(sel)
@@ -288,12 +296,11 @@ class Explorer:
         datasets there are; the rows travel as named datasets. So the chart is built (and its spec
         made) once per such shape, and a change swaps the datasets of both (building the four
         layered panels and making their spec cost more than everything else in an update)."""
-        from workbench.charts.charts import slis_datasets
-
         m = self.model
         frame, markers = m.slis_over_time(sel), m.markers(sel)
         if frame.is_empty():
-            return charts.slis_chart(frame), None
+            chart = charts.slis_chart(frame)
+            return chart, chart.to_dict(validate=False)
         data = slis_datasets(frame, markers, window_start=sel.start)
         shapes = self.__dict__.setdefault("_shapes", {})
         shape = (tuple(frame.columns), tuple(data))
@@ -304,11 +311,11 @@ class Explorer:
         chart, spec = shapes[shape]
         return _with_datasets(chart, data), {**spec, "datasets": data}
 
-    def _show(self, key: str, chart, spec: dict | None = None) -> None:
-        """Put the chart in its view: the view's JupyterChart gets the new spec (``spec`` when
-        given, else the chart's; drawn in the browser); a view with no data says so."""
+    def _show(self, key: str, spec: dict | None) -> None:
+        """Put the view's chart in its view: its JupyterChart gets the new ``spec`` (drawn in the
+        browser); a view with no data (``None``) says so."""
         out = self.views[key]
-        if chart is None:
+        if spec is None:
             self._jcharts.pop(key, None)
             out.clear_output()
             with out:
@@ -316,7 +323,7 @@ class Explorer:
             return
         jc = self._jcharts.get(key)
         if jc is None:
-            jc = _jupyter_chart(chart)
+            jc = _jupyter_chart(self.charts[key])
             jc.add_class(f"wb-explorer-chart-{key}")
             self._jcharts[key] = jc
             if key == "slis" and "brush" in jc.selections.trait_names():
@@ -329,7 +336,7 @@ class Explorer:
         else:
             # the front end redraws from the new spec; Altair's schema validation is skipped (it
             # costs more than everything else in an update, and the charts are built from results)
-            jc.spec = spec if spec is not None else chart.to_dict(validate=False)
+            jc.spec = spec
 
     def brush(self, value: dict | None) -> None:
         """Set the window from a brushed time range (``{"bucket": [start_ms, end_ms]}``, as the SLI

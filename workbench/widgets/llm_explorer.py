@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import ipywidgets as w
 import polars as pl
 
+from workbench.charts.charts import _records
 from workbench.charts.llm import KEY_TITLES, finish_mix_chart, proxy_over_time_chart, usage_over_time_chart
 from workbench.evidence.llm_compare import PROXIES
 from workbench.widgets.explorer import Explorer
@@ -32,8 +34,9 @@ class LLMExplorer(Explorer):
     Attributes
     ----------
     proxy, split, release, route, window : ipywidgets controls
-    charts : dict
-        The current Altair chart of each view (``proxy``, ``finish``, ``usage``).
+    charts : Mapping
+        The current Altair chart of each view, made when read (a control change sends the browser a
+        spec, see :mod:`workbench.widgets.specs`) (``proxy``, ``finish``, ``usage``).
     sampled : DataFrame
         The last sampled calls (redacted excerpts, never raw text) with their lineage columns.
     """
@@ -130,21 +133,28 @@ class LLMExplorer(Explorer):
         todo = only or VIEWS
         events = m.markers(sel)
         key = sel.split if sel.split != NO_SPLIT else "all calls"
+        marks = tuple(events.iter_rows())  # the lineage rules are part of a chart's shape
         for k in todo:
             t0 = time.perf_counter()
             if k == "proxy":
                 frame = m.proxy_over_time(sel)
                 p = _SPEC.get(sel.proxy)
-                chart = proxy_over_time_chart(frame, label=p.label, key=key, kind=p.kind, unit=p.unit,
-                                              events=events) if p is not None and frame.height else None
+                if p is None:
+                    frame = frame.clear()
+                build = partial(proxy_over_time_chart, frame, label=p.label, key=key, kind=p.kind, unit=p.unit,
+                                events=events) if p is not None else None
+                shape = (p and (p.label, p.kind, p.unit), key, marks)
             elif k == "finish":
                 frame = m.finish_mix(sel)
-                chart = finish_mix_chart(frame, events=events) if frame.height else None
+                build, shape = partial(finish_mix_chart, frame, events=events), marks
             else:
                 frame = m.usage(sel)
-                chart = usage_over_time_chart(frame, key=key, events=events) if frame.height else None
-            self.charts[k] = chart
-            self._show(k, chart)
+                build = partial(usage_over_time_chart, frame, key=key, events=events)
+                shape = (tuple(dict.fromkeys(frame["measure"].to_list())) if frame.height else (), key, marks)
+            # the chart carries the frame's rows inline; its spec is kept per shape (widgets.specs)
+            spec = self._specs.spec((k, shape), _records(frame), build) if frame.height else None
+            self.charts.put(k, build if frame.height else None)
+            self._show(k, spec)
             self.timings[k] = time.perf_counter() - t0
         d = self._described = m.describe(sel)
         self.status.value = (f"<b>{d['calls']:,}</b> calls in range · {d['proxy']}"
