@@ -65,6 +65,7 @@ def test_what_the_browser_gets_is_a_fresh_build_after_every_change(setup, capsys
                    lambda: setattr(ex.window, "index", (lo, hi)), lambda: setattr(ex.route, "value", ALL)):
         change()
         check()
+    assert {k[0] for k in ex._specs._kept} == {"proxy", "finish", "usage"}  # swapped, not rebuilt every time
     capsys.readouterr()
 
 

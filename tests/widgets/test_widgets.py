@@ -176,6 +176,8 @@ def test_explorer_redraws_what_a_fresh_build_would_and_only_what_changed(setup, 
         assert ex.model.describe(ex.selection) == ExplorerModel.describe(ex.model, ex.selection)
 
     check()
+    # the specs of every view are kept per shape (a change swaps rows; a silent fallback would rebuild)
+    assert {k[0] for k in ex._specs._kept} == {"distribution", "heatmap", "quality"} and ex._shapes
     versions, routes = ex.version.options, ex.route.options
     for change in (lambda: setattr(ex.version, "value", versions[-1]), lambda: setattr(ex.route, "value", routes[1]),
                    lambda: setattr(ex.version, "value", versions[0]),

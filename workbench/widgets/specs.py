@@ -3,7 +3,8 @@
 Building a layered Altair chart and turning it into a Vega-Lite spec costs more than computing the
 frame it draws (tens to hundreds of milliseconds for the SLI and usage panels). A view's spec
 depends on its arguments (feature, proxy, split, lineage events ...) and on its rows, and Altair
-carries inline rows as one named dataset (``data-`` + a hash of the rows). So :class:`KeptSpecs`
+carries inline rows as the chart's own ``data`` or as one named dataset (``data-`` + a hash of
+the rows). So :class:`KeptSpecs`
 builds a chart once per *shape* (everything but the rows) and, for new rows of a known shape,
 returns the kept spec with that dataset swapped for the new rows (what a fresh build gives).
 :class:`ViewCharts` holds each view's Altair chart, built only when someone reads it.
@@ -39,24 +40,31 @@ class KeptSpecs:
     """Specs kept per chart shape (a view's arguments other than its rows)."""
 
     def __init__(self, size: int = 64) -> None:
-        self._kept: dict[Hashable, tuple[dict, str]] = {}
+        self._kept: dict[Hashable, tuple[dict, str | None]] = {}
         self._size = size
 
     def spec(self, shape: Hashable, rows: list, build: Callable[[], Any]) -> dict:
-        """The spec of ``build()``, a chart of ``shape`` carrying ``rows`` inline (exactly as the
-        chart function puts them). Built once per shape; then the kept spec with its dataset of
-        rows swapped. When ``rows`` are not found as one dataset of the built spec, nothing is
-        kept (every call builds): a swap could not be trusted."""
+        """The spec of ``build()``, a chart of ``shape`` carrying ``rows`` (exactly as the chart
+        function puts them) as its inline top-level data or as one named dataset. Built once per
+        shape; then the kept spec with those rows swapped. When ``rows`` are found in neither
+        place, nothing is kept (every call builds): a swap could not be trusted."""
         kept = self._kept.get(shape)
         if kept is None:
             spec = build().to_dict(validate=False)
             name = dataset_name(rows)
             if name in spec.get("datasets", {}):
-                if len(self._kept) >= self._size:
-                    self._kept.pop(next(iter(self._kept)))
-                self._kept[shape] = (spec, name)
+                where = name
+            elif isinstance(spec.get("data"), dict) and spec["data"].get("values") == rows:
+                where = None  # the chart's own inline data
+            else:
+                return spec
+            if len(self._kept) >= self._size:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[shape] = (spec, where)
             return spec
         spec, old = kept
+        if old is None:
+            return {**spec, "data": {**spec["data"], "values": rows}}
         new = dataset_name(rows)
         if new == old:
             return spec
