@@ -43,6 +43,32 @@ def _spec(chart):
     return json.dumps(chart.to_dict(), sort_keys=True, default=str)
 
 
+def test_what_the_browser_gets_is_a_fresh_build_after_every_change(setup, capsys):
+    """The specs sent on a change (kept per shape, rows swapped) are those of charts built afresh."""
+    lake, truth = setup
+    ex = Explorer(lake)
+    lo, hi = ex.window.index
+
+    def check():
+        for k in ("proxy", "finish", "usage"):
+            chart = ex.charts[k]
+            if chart is None:
+                assert k not in ex._jcharts
+            else:
+                assert ex._jcharts[k].spec == chart.to_dict(validate=False), k
+
+    check()
+    for change in (lambda: setattr(ex.proxy, "value", "output_tokens"), lambda: setattr(ex.split, "value", "response_model"),
+                   lambda: setattr(ex.release, "value", ex.release.options[-1]),
+                   lambda: setattr(ex.window, "index", (lo + 30, hi)), lambda: setattr(ex.release, "value", ALL),
+                   lambda: setattr(ex.route, "value", ex.route.options[-1]), lambda: setattr(ex.split, "value", NO_SPLIT),
+                   lambda: setattr(ex.window, "index", (lo, hi)), lambda: setattr(ex.route, "value", ALL)):
+        change()
+        check()
+    assert {k[0] for k in ex._specs._kept} == {"proxy", "finish", "usage"}  # swapped, not rebuilt every time
+    capsys.readouterr()
+
+
 def test_explorer_adapts_to_a_generation_lake(setup, capsys):
     lake, truth = setup
     ex = Explorer(lake)

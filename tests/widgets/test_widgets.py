@@ -139,3 +139,63 @@ def test_brushing_the_volume_panel_sets_the_window(setup, capsys):
     ex.brush({})  # a cleared brush keeps the window
     assert ex.selection == before
     capsys.readouterr()
+
+
+def test_explorer_redraws_what_a_fresh_build_would_and_only_what_changed(setup, capsys):
+    """Kept frames and swapped datasets give the very charts a fresh model and fresh chart builds
+    give, after every change; a change leaves the views it does not concern as they were."""
+    import workbench.charts as charts
+    from workbench.widgets.model import ExplorerModel
+
+    lake, truth = setup
+    ex = Explorer(lake)
+    m = ex.model
+
+    def fresh_specs():
+        f = ExplorerModel(lake)  # nothing kept: every frame computed again
+        f.__dict__.update(binning=m.binning, hourly=m.hourly, _time_range=m._time_range)
+        if "segments" in m.__dict__:
+            f.__dict__["segments"] = m.segments
+        sel = ex.selection
+        frames = {"distribution": f.distribution(sel), "heatmap": f.drift_heatmap(sel),
+                  "quality": f.quality_over_time(sel)}
+        built = {"slis": charts.slis_chart(f.slis_over_time(sel), f.markers(sel), window_start=sel.start, brush=True),
+                 "distribution": charts.distribution_chart(frames["distribution"], feature=sel.feature),
+                 "heatmap": charts.heatmap_chart(frames["heatmap"]),
+                 "quality": charts.quality_chart(frames["quality"])}
+        return {k: c.to_dict() if k not in frames or frames[k].height else None for k, c in built.items()}
+
+    def check():
+        want = fresh_specs()
+        for k in want:
+            if want[k] is None:  # "no data for this selection"
+                assert ex.charts[k] is None and k not in ex._jcharts, k
+                continue
+            assert ex.charts[k].to_dict() == want[k], k
+            assert ex._jcharts[k].spec == ex.charts[k].to_dict(validate=False), k  # what the browser gets
+        assert ex.model.describe(ex.selection) == ExplorerModel.describe(ex.model, ex.selection)
+
+    check()
+    # the specs of every view are kept per shape (a change swaps rows; a silent fallback would rebuild)
+    assert {k[0] for k in ex._specs._kept} == {"distribution", "heatmap", "quality"} and ex._shapes
+    versions, routes = ex.version.options, ex.route.options
+    for change in (lambda: setattr(ex.version, "value", versions[-1]), lambda: setattr(ex.route, "value", routes[1]),
+                   lambda: setattr(ex.version, "value", versions[0]),
+                   lambda: setattr(ex.window, "index", (ex.window.index[0] + 5, ex.window.index[1])),
+                   lambda: setattr(ex.route, "value", routes[0]),
+                   lambda: setattr(ex.segment, "value", lake.segments[0]),
+                   lambda: setattr(ex.segment_value, "value", ex.segment_value.options[1]),
+                   lambda: setattr(ex.version, "value", versions[-1]),
+                   lambda: setattr(ex.segment_value, "value", ex.segment_value.options[0]),
+                   lambda: setattr(ex.version, "value", versions[0])):  # back where it started
+        change()
+        check()
+    # moving the window's start redraws the SLIs (the red start rule) and the distribution only
+    before = {k: ex.charts[k] for k in ex.charts}
+    ex.window.index = (ex.window.index[0] + 3, ex.window.index[1])
+    assert [k for k in before if ex.charts[k] is not before[k]] == ["slis", "distribution"]
+    check()
+    ex.feature.value = ex.feature.options[-1]
+    assert [k for k in before if ex.charts[k] is not before[k]] == ["slis", "distribution"]
+    check()
+    capsys.readouterr()

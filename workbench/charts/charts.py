@@ -32,13 +32,18 @@ def _time_tip(field: str, title: str | None = None) -> alt.Tooltip:
     return alt.Tooltip(f"{field}:T", timeUnit="utcyearmonthdatehoursminutes", title=f"{title or field} (UTC)")
 
 
-def _data(rows: list[dict[str, Any]]) -> alt.Data:
-    # inline values (JSON-safe): a chart carries its data, so a saved spec stands alone
+def inline_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` as the charts carry them inline (JSON-safe: times as ISO-8601 strings)."""
     def clean(v):
         if isinstance(v, (dt.datetime, dt.date)):
             return iso(v)
         return v
-    return alt.Data(values=[{k: clean(v) for k, v in r.items()} for r in rows])
+    return [{k: clean(v) for k, v in r.items()} for r in rows]
+
+
+def _data(rows: list[dict[str, Any]]) -> alt.Data:
+    # inline values (JSON-safe): a chart carries its data, so a saved spec stands alone
+    return alt.Data(values=inline_rows(rows))
 
 
 def hypotheses_chart(findings) -> alt.Chart:
@@ -184,11 +189,7 @@ def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, wind
     """
     if frame.is_empty():
         return alt.Chart(_data([])).mark_text().properties(title="no rows in this selection")
-    datasets = {"slis": _records(frame)}
-    if markers is not None and markers.height:
-        datasets["markers"] = _records(markers.select("at", "kind", "subject"))
-    if window_start is not None:
-        datasets["start"] = [{"at": iso(window_start)}]
+    datasets = slis_datasets(frame, markers, window_start=window_start)
     panels = []
     specs = [("n", "volume (rows)"), ("p95", "latency p50 / p95 / p99 (ms)"), ("fallback_rate", "fallback rate"),
              ("capture_rate", "capture rate (logged / ingress)")]
@@ -216,6 +217,18 @@ def slis_chart(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *, wind
         panels.append(alt.layer(*layers).properties(width=_WIDTH, height=90, title=title))
     return alt.vconcat(*panels).properties(
         title="SLIs over time (dashed: lineage events; red: window start)", datasets=datasets)
+
+
+def slis_datasets(frame: pl.DataFrame, markers: pl.DataFrame | None = None, *,
+                  window_start=None) -> dict[str, list[dict[str, Any]]]:
+    """The named datasets :func:`slis_chart` carries (``slis``, and ``markers`` and ``start`` when
+    given): with the same columns, a chart differs from another only by these."""
+    datasets = {"slis": _records(frame)}
+    if markers is not None and markers.height:
+        datasets["markers"] = _records(markers.select("at", "kind", "subject"))
+    if window_start is not None:
+        datasets["start"] = [{"at": iso(window_start)}]
+    return datasets
 
 
 def _records(frame: pl.DataFrame) -> list[dict[str, Any]]:

@@ -13,7 +13,7 @@ resamples the calibration, the window's counts and the window's outcomes.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -50,8 +50,15 @@ def estimate_performance(baseline: Summary, window: Summary, *, threshold: float
     """Estimate accuracy and AUC of ``window`` from its scores, calibrated on ``baseline``'s labels."""
     if baseline.task != "binary_classification":
         raise UsageError("estimate_performance supports binary classification", found=f"task {baseline.task!r}")
-    b = baseline.collapse().table.row(0, named=True)
-    w = window.collapse().table.row(0, named=True)
+    return estimate_from_totals(baseline.collapse().table.row(0, named=True), window.collapse().table.row(0, named=True),
+                                threshold=threshold, n_boot=n_boot, seed=seed)
+
+
+def estimate_from_totals(b: Mapping, w: Mapping, *, threshold: float = 0.5, n_boot: int = 300,
+                         seed: int = 0) -> PerformanceEstimate:
+    """:func:`estimate_performance` from the totals of a baseline and a window of a binary
+    classifier (one row of a summary table each, e.g. ``summary.collapse().table.row(0, named=True)``):
+    for many windows at once (a collapse per day), without collapsing each again."""
     sb, sw = score_counts(b), score_counts(w)
     if not sb.has_labels:
         raise InsufficientDataError("estimate_performance needs a labelled baseline summary with scores",

@@ -12,7 +12,7 @@ import numpy as np
 import polars as pl
 
 from workbench.evidence import stats as st
-from workbench.evidence.estimate import estimate_performance
+from workbench.evidence.estimate import estimate_from_totals
 from workbench.summaries import Summary
 from workbench.summaries.summary import score_counts
 
@@ -84,12 +84,13 @@ def estimate_over_time(baseline: Summary, window: Summary, *, bucket: str = "1d"
     if window.task != "binary_classification" or baseline.rows == 0 or window.rows == 0:
         return empty
     # estimate_performance's precondition: label tallies in the baseline to calibrate on
-    if not score_counts(baseline.collapse().table.row(0, named=True)).has_labels:
+    b = baseline.collapse().table.row(0, named=True)
+    if not score_counts(b).has_labels:
         return empty
     per = replace(window, table=window.table.with_columns(pl.col("bucket").dt.truncate(bucket)))
     rows = []
-    for d in per.collapse(("bucket",)).table["bucket"].to_list():
-        e = estimate_performance(baseline, per.where(pl.col("bucket") == d), n_boot=0)
+    for w in per.collapse(("bucket",)).table.iter_rows(named=True):  # one collapse for every bucket
+        e = estimate_from_totals(b, w, n_boot=0)
         if e.auc is not None:
-            rows.append({"bucket": d, "auc": e.auc, "accuracy": e.accuracy, "rows": e.rows})
+            rows.append({"bucket": w["bucket"], "auc": e.auc, "accuracy": e.accuracy, "rows": e.rows})
     return pl.DataFrame(rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from functools import partial
 import time
 from dataclasses import replace
 from typing import Any
@@ -13,7 +14,9 @@ import polars as pl
 
 import workbench.charts as charts
 from workbench.lake import Lake, open_lake
+from workbench.charts.charts import inline_rows, slis_datasets
 from workbench.widgets.model import ALL, ExplorerModel, Selection
+from workbench.widgets.specs import KeptSpecs, ViewCharts
 
 __all__ = ["Explorer"]
 
@@ -43,6 +46,17 @@ def _jupyter_chart(chart):
     return _offline_chart_class()(chart, embed_options={"renderer": "svg", "actions": False})
 
 
+def _with_datasets(chart, datasets: dict):
+    """A shallow copy of a top-level Altair chart with other ``datasets`` (its panels shared: Altair
+    charts are not changed in place, their methods return copies). Not validated: the rows are
+    results, in the shape the chart was built with."""
+    import copy
+
+    out = copy.copy(chart)
+    object.__setattr__(out, "_kwds", {**chart._kwds, "datasets": datasets})
+    return out
+
+
 class Explorer:
     """Explore an incident without writing polars: pick windows, version, route, segment, feature.
 
@@ -66,8 +80,9 @@ class Explorer:
     ----------
     widget : ipywidgets.VBox
         The whole view (displayed when the Explorer is the last expression of a cell).
-    charts : dict
-        The current Altair chart of each view (``slis``, ``distribution``, ``heatmap``, ``quality``).
+    charts : Mapping
+        The current Altair chart of each view, made when read (a control change sends the browser a
+        spec, see :mod:`workbench.widgets.specs`) (``slis``, ``distribution``, ``heatmap``, ``quality``).
     timings : dict
         Seconds the last update of each view took.
 
@@ -87,7 +102,7 @@ class Explorer:
     _LAZY = frozenset({"lake", "model", "load_seconds", "charts", "shown_chain", "sampled", "timings", "widget",
                        "window", "baseline", "version", "route", "segment", "segment_value", "feature", "status",
                        "views", "rows", "sample_button", "chain", "table", "sort_by", "sort_descending",
-                       "sampled_table", "_jcharts", "_selection", "_described",
+                       "sampled_table", "_jcharts", "_selection", "_described", "_shown", "_shapes", "_specs",
                        # a generation lake's controls (LLMExplorer)
                        "proxy", "split", "release"})
 
@@ -101,8 +116,9 @@ class Explorer:
         return self.__dict__[name]
 
     def _load(self) -> None:
-        from workbench.lake.timestamps import parse_time
-
+        """Open the lake, make the model (its one pass over the lake), the controls and the views;
+        a failed load leaves nothing half made (the next use retries). The LLM Explorer shares this
+        and makes its own model and selection (:meth:`_make_model`, :meth:`_first_selection`)."""
         lake = self.lake_or_path
         if not isinstance(lake, Lake):
             self.lake_or_path = lake = open_lake(lake)
@@ -111,26 +127,16 @@ class Explorer:
             from workbench.widgets.llm_explorer import LLMExplorer
 
             self.__class__ = LLMExplorer
-            return self._load()
         self._loading = True
         try:
-            lake = self.lake_or_path
-            self.lake = lake if isinstance(lake, Lake) else open_lake(lake)
+            self.lake = lake
             t0 = time.perf_counter()
-            self.model = ExplorerModel(self.lake)
-            _ = self.model.hourly  # the one pass over the lake every view reads
+            self.model = self._make_model()
             self.load_seconds = time.perf_counter() - t0
-            sel = self.model.default_selection()
-            if self.since is not None:
-                sel = replace(sel, start=parse_time(self.since), baseline_end=parse_time(self.since))
-            if self.until is not None:
-                sel = replace(sel, end=parse_time(self.until))
-            if self.baseline_since is not None:
-                sel = replace(sel, baseline_start=parse_time(self.baseline_since))
-            if self.baseline_until is not None:
-                sel = replace(sel, baseline_end=parse_time(self.baseline_until))
-            self.charts: dict[str, Any] = {}
-            self.shown_chain = None  # the LineageChain of the chosen row
+            sel = self._first_selection()
+            self.charts = ViewCharts()
+            self._specs = KeptSpecs()
+            self.shown_chain = None  # the lineage of the chosen row
             self.sampled = None  # the last sampled rows
             self.sampled_table = None  # the same as a workbench.tables.Table, as sorted on screen
             self.timings: dict[str, float] = {}
@@ -143,6 +149,25 @@ class Explorer:
             raise
         finally:
             self._loading = False
+
+    def _make_model(self) -> ExplorerModel:
+        model = ExplorerModel(self.lake)
+        _ = model.hourly  # the one pass over the lake every view reads
+        return model
+
+    def _first_selection(self) -> Selection:
+        from workbench.lake.timestamps import parse_time
+
+        sel = self.model.default_selection()
+        if self.since is not None:
+            sel = replace(sel, start=parse_time(self.since), baseline_end=parse_time(self.since))
+        if self.until is not None:
+            sel = replace(sel, end=parse_time(self.until))
+        if self.baseline_since is not None:
+            sel = replace(sel, baseline_start=parse_time(self.baseline_since))
+        if self.baseline_until is not None:
+            sel = replace(sel, baseline_end=parse_time(self.baseline_until))
+        return sel
 
     # -- controls -----------------------------------------------------------------------
     def _build(self, sel: Selection) -> None:
@@ -230,36 +255,67 @@ class Explorer:
 
     # -- views --------------------------------------------------------------------------
     def refresh(self, only: tuple[str, ...] | None = None) -> None:
-        """Redraw the views (all, or ``only`` some) from the cached summaries."""
+        """Redraw the views (all, or ``only`` some) from the cached summaries; a view whose part of
+        the selection (:data:`~workbench.widgets.model.DEPENDS`) did not change is left as it is."""
         sel = self._read()
         m = self.model
         todo = only or ("slis", "distribution", "heatmap", "quality")
+        shown = self.__dict__.setdefault("_shown", {})
         for k in todo:
             t0 = time.perf_counter()
+            key = m.view_key(k, sel)
+            if shown.get(k) == key:
+                self.timings[k] = time.perf_counter() - t0
+                continue
             if k == "slis":
-                chart = charts.slis_chart(m.slis_over_time(sel), m.markers(sel), window_start=sel.start, brush=True)
-            elif k == "distribution":
-                frame = m.distribution(sel)
-                chart = charts.distribution_chart(frame, feature=sel.feature or "") if frame.height else None
-            elif k == "heatmap":
-                frame = m.drift_heatmap(sel)
-                chart = charts.heatmap_chart(frame) if frame.height else None
+                chart, spec = self._slis(sel)
+                self.charts.set(k, chart)
             else:
-                frame = m.quality_over_time(sel)
-                chart = charts.quality_chart(frame) if frame.height else None
-            self.charts[k] = chart
-            self._show(k, chart)
+                if k == "distribution":
+                    frame = m.distribution(sel)
+                    build, shape = partial(charts.distribution_chart, frame, feature=sel.feature or ""), sel.feature
+                elif k == "heatmap":
+                    frame = m.drift_heatmap(sel)
+                    build, shape = partial(charts.heatmap_chart, frame), None
+                else:
+                    frame = m.quality_over_time(sel)
+                    build, shape = partial(charts.quality_chart, frame), None
+                # the chart carries the frame's rows inline; its spec is kept per shape (widgets.specs)
+                spec = self._specs.spec((k, shape), inline_rows(frame.to_dicts()), build) if frame.height else None
+                self.charts.put(k, build if frame.height else None)
+            self._show(k, spec)
+            shown[k] = key
             self.timings[k] = time.perf_counter() - t0
         d = self._described = m.describe(sel)
         self.status.value = (f"window <b>{d['window_rows']:,}</b> rows, baseline <b>{d['baseline_rows']:,}</b> rows"
                              f" · updated in {sum(self.timings[k] for k in todo) * 1000:.0f} ms")
         self._selection = sel
 
-    def _show(self, key: str, chart) -> None:
-        """Put the chart in its view: the view's JupyterChart gets the new spec (drawn in the
-        browser); a view with no data says so."""
+    def _slis(self, sel: Selection):
+        """The SLI chart and its spec. Its panels depend only on the frame's columns and on which
+        datasets there are; the rows travel as named datasets. So the chart is built (and its spec
+        made) once per such shape, and a change swaps the datasets of both (building the four
+        layered panels and making their spec cost more than everything else in an update)."""
+        m = self.model
+        frame, markers = m.slis_over_time(sel), m.markers(sel)
+        if frame.is_empty():
+            chart = charts.slis_chart(frame)
+            return chart, chart.to_dict(validate=False)
+        data = slis_datasets(frame, markers, window_start=sel.start)
+        shapes = self.__dict__.setdefault("_shapes", {})
+        shape = (tuple(frame.columns), tuple(data))
+        if shape not in shapes:
+            chart = charts.slis_chart(frame, markers, window_start=sel.start, brush=True)
+            shapes[shape] = (chart, chart.to_dict(validate=False))
+            return shapes[shape]
+        chart, spec = shapes[shape]
+        return _with_datasets(chart, data), {**spec, "datasets": data}
+
+    def _show(self, key: str, spec: dict | None) -> None:
+        """Put the view's chart in its view: its JupyterChart gets the new ``spec`` (drawn in the
+        browser); a view with no data (``None``) says so."""
         out = self.views[key]
-        if chart is None:
+        if spec is None:
             self._jcharts.pop(key, None)
             out.clear_output()
             with out:
@@ -267,7 +323,7 @@ class Explorer:
             return
         jc = self._jcharts.get(key)
         if jc is None:
-            jc = _jupyter_chart(chart)
+            jc = _jupyter_chart(self.charts[key])
             jc.add_class(f"wb-explorer-chart-{key}")
             self._jcharts[key] = jc
             if key == "slis" and "brush" in jc.selections.trait_names():
@@ -280,7 +336,7 @@ class Explorer:
         else:
             # the front end redraws from the new spec; Altair's schema validation is skipped (it
             # costs more than everything else in an update, and the charts are built from results)
-            jc.spec = chart.to_dict(validate=False)
+            jc.spec = spec
 
     def brush(self, value: dict | None) -> None:
         """Set the window from a brushed time range (``{"bucket": [start_ms, end_ms]}``, as the SLI

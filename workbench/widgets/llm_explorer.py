@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from dataclasses import replace
+from functools import partial
 from typing import Any
 
 import ipywidgets as w
 import polars as pl
 
+from workbench.charts.charts import _records
 from workbench.charts.llm import KEY_TITLES, finish_mix_chart, proxy_over_time_chart, usage_over_time_chart
 from workbench.evidence.llm_compare import PROXIES
 from workbench.widgets.explorer import Explorer
@@ -32,45 +34,29 @@ class LLMExplorer(Explorer):
     Attributes
     ----------
     proxy, split, release, route, window : ipywidgets controls
-    charts : dict
-        The current Altair chart of each view (``proxy``, ``finish``, ``usage``).
+    charts : Mapping
+        The current Altair chart of each view, made when read (a control change sends the browser a
+        spec, see :mod:`workbench.widgets.specs`) (``proxy``, ``finish``, ``usage``).
     sampled : DataFrame
         The last sampled calls (redacted excerpts, never raw text) with their lineage columns.
     """
 
-    def _load(self) -> None:
-        from workbench.lake import open_lake
+    def _make_model(self) -> LLMExplorerModel:
+        model = LLMExplorerModel(self.lake)
+        _ = model.summary  # the one pass over the calls every view reads
+        return model
+
+    def _first_selection(self) -> LLMSelection:
         from workbench.lake.timestamps import parse_time
 
-        self._loading = True
-        try:
-            lake = self.lake_or_path
-            self.lake = lake if hasattr(lake, "task") else open_lake(lake)
-            t0 = time.perf_counter()
-            self.model = LLMExplorerModel(self.lake)
-            _ = self.model.summary  # the one pass over the calls every view reads
-            self.load_seconds = time.perf_counter() - t0
-            sel = self.model.default_selection()
-            if self.baseline_since is not None:
-                sel = replace(sel, start=parse_time(self.baseline_since))
-            elif self.since is not None:
-                sel = replace(sel, start=parse_time(self.since))
-            if self.until is not None:
-                sel = replace(sel, end=parse_time(self.until))
-            self.charts: dict[str, Any] = {}
-            self.sampled = None
-            self.sampled_table = None
-            self.shown_chain = None
-            self.timings: dict[str, float] = {}
-            self._build(sel)
-            self._selection = self._read()
-            self.refresh()
-        except BaseException:
-            for k in Explorer._LAZY:
-                self.__dict__.pop(k, None)
-            raise
-        finally:
-            self._loading = False
+        sel = self.model.default_selection()
+        if self.baseline_since is not None:
+            sel = replace(sel, start=parse_time(self.baseline_since))
+        elif self.since is not None:
+            sel = replace(sel, start=parse_time(self.since))
+        if self.until is not None:
+            sel = replace(sel, end=parse_time(self.until))
+        return sel
 
     # -- controls -----------------------------------------------------------------------
     def _build(self, sel: LLMSelection) -> None:
@@ -147,21 +133,28 @@ class LLMExplorer(Explorer):
         todo = only or VIEWS
         events = m.markers(sel)
         key = sel.split if sel.split != NO_SPLIT else "all calls"
+        marks = tuple(events.iter_rows())  # the lineage rules are part of a chart's shape
         for k in todo:
             t0 = time.perf_counter()
             if k == "proxy":
                 frame = m.proxy_over_time(sel)
                 p = _SPEC.get(sel.proxy)
-                chart = proxy_over_time_chart(frame, label=p.label, key=key, kind=p.kind, unit=p.unit,
-                                              events=events) if p is not None and frame.height else None
+                if p is None:
+                    frame = frame.clear()
+                build = partial(proxy_over_time_chart, frame, label=p.label, key=key, kind=p.kind, unit=p.unit,
+                                events=events) if p is not None else None
+                shape = (p and (p.label, p.kind, p.unit), key, marks)
             elif k == "finish":
                 frame = m.finish_mix(sel)
-                chart = finish_mix_chart(frame, events=events) if frame.height else None
+                build, shape = partial(finish_mix_chart, frame, events=events), marks
             else:
                 frame = m.usage(sel)
-                chart = usage_over_time_chart(frame, key=key, events=events) if frame.height else None
-            self.charts[k] = chart
-            self._show(k, chart)
+                build = partial(usage_over_time_chart, frame, key=key, events=events)
+                shape = (tuple(dict.fromkeys(frame["measure"].to_list())) if frame.height else (), key, marks)
+            # the chart carries the frame's rows inline; its spec is kept per shape (widgets.specs)
+            spec = self._specs.spec((k, shape), _records(frame), build) if frame.height else None
+            self.charts.put(k, build if frame.height else None)
+            self._show(k, spec)
             self.timings[k] = time.perf_counter() - t0
         d = self._described = m.describe(sel)
         self.status.value = (f"<b>{d['calls']:,}</b> calls in range · {d['proxy']}"

@@ -2,12 +2,17 @@
 
 One hourly pass over the whole lake (bucket × version × route) answers every control change
 except the segment filter, which adds one daily pass keyed by every segment column (cached too).
-Nothing here rescans the lake for a UI change the summaries can answer.
+Nothing here rescans the lake for a UI change the summaries can answer, and nothing is computed
+twice: the aggregates a view reads (the baseline and window totals, the window's days) and each
+view's frame are kept per the part of the selection they depend on (:data:`DEPENDS`), so going back
+to a version, route or window seen before costs a lookup, and a change leaves the views it does not
+concern as they are.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
@@ -26,6 +31,14 @@ from workbench.summaries import Summary, fit_lake_binning, summarize
 __all__ = ["ExplorerModel", "Selection"]
 
 ALL = "(all)"
+_SCOPE = ("version", "route", "segment", "segment_value")
+#: the fields of a :class:`Selection` each view reads: a change of any other leaves the view as it is
+DEPENDS = {"slis": (*_SCOPE, "baseline_start", "end", "start"),
+           "distribution": (*_SCOPE, "feature", "baseline_start", "baseline_end", "start", "end"),
+           "heatmap": (*_SCOPE, "baseline_start", "baseline_end", "end"),
+           "quality": (*_SCOPE, "baseline_start", "baseline_end", "end")}
+#: how many frames and aggregates the model keeps (least recently used dropped first)
+CACHE_SIZE = 256
 
 
 @dataclass(frozen=True)
@@ -52,6 +65,28 @@ class ExplorerModel:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
+        self._cache: OrderedDict[tuple, Any] = OrderedDict()
+
+    def _kept(self, what: str, key: tuple, make):
+        """``make()``, computed once per ``(what, key)`` (the results are frames and summaries, which
+        nothing modifies in place)."""
+        k = (what, *key)
+        if k in self._cache:
+            self._cache.move_to_end(k)
+            return self._cache[k]
+        value = self._cache[k] = make()
+        if len(self._cache) > CACHE_SIZE:
+            self._cache.popitem(last=False)
+        return value
+
+    @staticmethod
+    def _scope(sel: Selection) -> tuple:
+        return tuple(getattr(sel, f) for f in _SCOPE)
+
+    @staticmethod
+    def view_key(view: str, sel: Selection) -> tuple:
+        """The part of ``sel`` the view ``view`` depends on (:data:`DEPENDS`)."""
+        return tuple(getattr(sel, f) for f in DEPENDS[view])
 
     @cached_property
     def _time_range(self) -> tuple[dt.datetime, dt.datetime]:
@@ -140,9 +175,30 @@ class ExplorerModel:
     def _between(s: Summary, a: dt.datetime, b: dt.datetime) -> Summary:
         return s.where((pl.col("bucket") >= a) & (pl.col("bucket") < b))
 
+    def _baseline_total(self, sel: Selection) -> Summary:
+        """The baseline (:meth:`reference` scope) added up to one row."""
+        return self._kept("baseline", (sel.segment, sel.segment_value, sel.baseline_start, sel.baseline_end),
+                          lambda: self._between(self.reference(sel), sel.baseline_start, sel.baseline_end).collapse())
+
+    def _window_total(self, sel: Selection) -> Summary:
+        """The window (:meth:`scoped`) added up to one row."""
+        return self._kept("window", (*self._scope(sel), sel.start, sel.end),
+                          lambda: self._between(self.scoped(sel), sel.start, sel.end).collapse())
+
+    def _days(self, sel: Selection, bucket: str) -> Summary:
+        """From baseline start to window end (:meth:`scoped`), added up per ``bucket`` (a day)."""
+        def make():
+            s = self._between(self.scoped(sel), sel.baseline_start, sel.end)
+            return replace(s, table=s.table.with_columns(pl.col("bucket").dt.truncate(bucket))).collapse(("bucket",))
+        return self._kept("days", (*self._scope(sel), sel.baseline_start, sel.end, bucket), make)
+
     # -- views --------------------------------------------------------------------------
     def slis_over_time(self, sel: Selection) -> pl.DataFrame:
         """Per bucket: volume, p50/p95/p99 latency, fallback rate (and capture when ingress is known)."""
+        return self._kept("slis", (*self._scope(sel), sel.baseline_start, sel.end),
+                          lambda: self._slis_over_time(sel))
+
+    def _slis_over_time(self, sel: Selection) -> pl.DataFrame:
         s = self._between(self.scoped(sel), sel.baseline_start, sel.end)
         t = s.collapse(("bucket",)).table.sort("bucket")
         if t.is_empty():
@@ -170,6 +226,9 @@ class ExplorerModel:
 
     def markers(self, sel: Selection) -> pl.DataFrame:
         """Rollouts, schema changes and dependency changes between baseline start and window end."""
+        return self._kept("markers", (sel.baseline_start, sel.end), lambda: self._markers(sel))
+
+    def _markers(self, sel: Selection) -> pl.DataFrame:
         t = self.lake.timeline(sel.baseline_start, sel.end)
         return t.filter(pl.col("kind").is_in(["rollout", "openlineage_schema_change", "dependency_change",
                                               "feature_version"]))
@@ -177,12 +236,13 @@ class ExplorerModel:
     def distribution(self, sel: Selection) -> pl.DataFrame:
         """Shares of the chosen feature's bins (or categories) in baseline and window, over all rows:
         missing values (null or NaN) and, when there are any, ±inf values have their own bar."""
-        f = sel.feature
-        if f is None:
+        if sel.feature is None:
             return pl.DataFrame()
-        s = self.scoped(sel)
-        base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
-        win = self._between(s, sel.start, sel.end)
+        return self._kept("distribution", self.view_key("distribution", sel), lambda: self._distribution(sel))
+
+    def _distribution(self, sel: Selection) -> pl.DataFrame:
+        f = sel.feature
+        base, win = self._baseline_total(sel), self._window_total(sel)  # one row each
         rows = []
         if f in self.binning.numeric:
             edges = self.binning.numeric[f]
@@ -192,7 +252,7 @@ class ExplorerModel:
             parts = {}
             for name, part in (("baseline", base), ("window", win)):
                 h = part.histogram(f) if part.rows else np.zeros(len(labels), dtype=np.int64)
-                t = part.collapse().table if part.rows else None
+                t = part.table if part.rows else None  # one row already
                 miss = int(t[f"{f}|null"][0] or 0) if t is not None and f"{f}|null" in t.columns else 0
                 inf = int(t[f"{f}|inf"][0] or 0) if t is not None and f"{f}|inf" in t.columns else 0
                 parts[name] = (h, miss, inf)
@@ -214,24 +274,24 @@ class ExplorerModel:
         """PSI of every feature, per day of the window, against the baseline
         (:func:`workbench.evidence.over_time.psi_over_time`; days with fewer than ``min_rows`` rows
         are left blank rather than painted red)."""
-        base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
-        win = self._between(self.scoped(sel), sel.baseline_start, sel.end)
-        return psi_over_time(base, win, bucket=bucket, settings=PsiOverTime(min_rows=min_rows))
+        return self._kept("heatmap", (*self.view_key("heatmap", sel), bucket, min_rows), lambda: psi_over_time(
+            self._baseline_total(sel), self._days(sel, bucket), bucket=bucket, settings=PsiOverTime(min_rows=min_rows)))
 
     def quality_over_time(self, sel: Selection, *, bucket: str = "1d") -> pl.DataFrame:
         """Per day: realised quality on labelled rows and, for binary models, the label-free estimate
         (:func:`workbench.evidence.over_time.estimate_over_time`)."""
-        s = self.scoped(sel)
-        win = self._between(s, sel.baseline_start, sel.end)
-        if win.rows == 0:
+        return self._kept("quality", (*self.view_key("quality", sel), bucket), lambda: self._quality(sel, bucket))
+
+    def _quality(self, sel: Selection, bucket: str) -> pl.DataFrame:
+        # the window's days and the baseline are added up once, before the per-day statistics
+        daily = self._days(sel, bucket)
+        if daily.rows == 0:
             return pl.DataFrame()
-        daily = replace(win, table=win.table.with_columns(pl.col("bucket").dt.truncate(bucket)))
         q = assess_quality(daily, by=("bucket",), n_boot=0)
         metric = {"binary_classification": "auc", "multiclass": "accuracy"}.get(self.lake.task, "mae")
         rows = [{"bucket": g["bucket"], "value": g.get(metric), "kind": f"{metric} (labelled)",
                  "labelled": g["labelled"]} for g in q.groups if g.get(metric) is not None and g["labelled"] >= 30]
-        base = self._between(self.reference(sel), sel.baseline_start, sel.baseline_end)
-        est = estimate_over_time(base, win, bucket=bucket)
+        est = estimate_over_time(self._baseline_total(sel), daily, bucket=bucket)
         rows += [{"bucket": r["bucket"], "value": r["auc"], "kind": "auc (estimated)", "labelled": 0}
                  for r in est.iter_rows(named=True)]
         return pl.DataFrame(rows)
@@ -250,6 +310,4 @@ class ExplorerModel:
         return stable_sample(lf, n).sort(["timestamp", "request_id"])
 
     def describe(self, sel: Selection) -> dict[str, Any]:
-        s = self.scoped(sel)
-        return {"window_rows": self._between(s, sel.start, sel.end).rows,
-                "baseline_rows": self._between(self.reference(sel), sel.baseline_start, sel.baseline_end).rows}
+        return {"window_rows": self._window_total(sel).rows, "baseline_rows": self._baseline_total(sel).rows}
