@@ -72,7 +72,7 @@ f = wb.triage(sys.argv[1], since=sys.argv[2], progress=lambda m: steps.append((t
 end = time.perf_counter() - t0
 print(json.dumps({"seconds": end, "peak_mb": hwm(), "verdict": f.verdict,
                   "rows": f.window["rows"] + f.baseline["rows"], "steps": steps, "end": end,
-                  "notes": [n for n in f.meta.get("notes", []) if "row groups" in n]}))
+                  "notes": [n for n in f.meta.get("notes", []) if "row groups" in n], "wb": wb.__file__}))
 """
 
 STAGES = {"fitting bins": "bins", "summarising baseline and window": "main pass", "testing embedding": "embedding",
@@ -80,7 +80,8 @@ STAGES = {"fitting bins": "bins", "summarising baseline and window": "main pass"
 
 
 def _run(code: str, *args: str) -> dict:
-    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+    # run from benchmarks/ so `workbench` comes from PYTHONPATH (or the installed package), not the cwd
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=Path(__file__).parent,
                        env={**os.environ, "WORKBENCH_MASK_KEY": "bench"})
     if r.returncode:
         raise SystemExit(r.stderr[-3000:])
@@ -133,7 +134,7 @@ def bench(root: Path, repeat: int) -> dict:
             "peak_mb": round(max(r["peak_mb"] for r in runs)), "scan_s": round(scan["scan_s"], 2),
             "ratio": round(best["seconds"] / scan["scan_s"], 1), "stages_s": st,
             "stages_scans": {k: round(v / scan["scan_s"], 1) for k, v in st.items()},
-            "sampled": best["notes"]}
+            "sampled": best["notes"], "workbench": best["wb"]}
 
 
 def main() -> None:
