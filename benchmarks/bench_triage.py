@@ -29,7 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).parent / "out"
+OUT = Path(__file__).resolve().parent / "out"
 SHAPE = {"cause": "bias_regression", "seed": 21, "n_numeric": 4, "n_categorical": 2, "embedding_dim": 16}
 
 _HWM = r"""
@@ -145,7 +145,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=2)
     args = ap.parse_args()
     sys.path.insert(0, str(Path(__file__).parent))
-    roots = [Path(p) for p in args.lake] or [lake_for(int(s), args.base_rows) for s in args.sizes.split(",") if s]
+    roots = [Path(p).resolve() for p in args.lake] or [lake_for(int(s), args.base_rows) for s in args.sizes.split(",") if s]
     for root in roots:
         print(json.dumps(bench(root, args.repeat), default=str), flush=True)
 
