@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_triage.py [--sizes 2000000,10000000] [--base-rows 1000000] [--repeat 2]
+    python benchmarks/bench_triage.py [--sizes 2000000,10000000] [--base-rows 1000000] [--repeat 2] [--cause C]
     python benchmarks/bench_triage.py --lake PATH [--lake PATH ...]
 
 The lakes have the issue's shape: ``generate_lake(cause="bias_regression", seed=21, n_numeric=4,
@@ -105,7 +105,8 @@ def _label(size: int) -> str:
 def lake_for(size: int, base_rows: int) -> Path:
     from workbench.synthetic import generate_lake
 
-    root = OUT / f"triage-{_label(size)}"
+    root = OUT / f"triage-{_label(size)}" if SHAPE["cause"] == "bias_regression" else \
+        OUT / f"triage-{SHAPE['cause']}-{_label(size)}"
     if (root / "truth.json").exists():
         return root
     if size > base_rows and size % base_rows == 0:
@@ -143,7 +144,9 @@ def main() -> None:
     ap.add_argument("--base-rows", type=int, default=1_000_000)
     ap.add_argument("--lake", action="append", default=[], help="an existing lake (skips --sizes)")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--cause", default=SHAPE["cause"], help="cause of generated lakes")
     args = ap.parse_args()
+    SHAPE["cause"] = args.cause
     sys.path.insert(0, str(Path(__file__).parent))
     roots = [Path(p).resolve() for p in args.lake] or [lake_for(int(s), args.base_rows) for s in args.sizes.split(",") if s]
     for root in roots:
