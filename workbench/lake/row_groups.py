@@ -169,10 +169,6 @@ def _list(buf: bytes, pos: int) -> tuple[int, int, int]:
     return n, et, pos
 
 
-def _int(buf, pos, t):
-    return _zigzag(buf, pos)
-
-
 def _bytes(buf, pos, t):
     n, pos = _varint(buf, pos)
     return bytes(buf[pos:pos + n]), pos + n
