@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/bench_triage.py [--sizes 2000000,10000000] [--base-rows 1000000] [--repeat 2]
+    python benchmarks/bench_triage.py [--sizes 2000000,10000000] [--base-rows 1000000] [--repeat 2] [--cause C]
     python benchmarks/bench_triage.py --lake PATH [--lake PATH ...]
 
 The lakes have the issue's shape: ``generate_lake(cause="bias_regression", seed=21, n_numeric=4,
@@ -29,7 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).parent / "out"
+OUT = Path(__file__).resolve().parent / "out"
 SHAPE = {"cause": "bias_regression", "seed": 21, "n_numeric": 4, "n_categorical": 2, "embedding_dim": 16}
 
 _HWM = r"""
@@ -72,7 +72,7 @@ f = wb.triage(sys.argv[1], since=sys.argv[2], progress=lambda m: steps.append((t
 end = time.perf_counter() - t0
 print(json.dumps({"seconds": end, "peak_mb": hwm(), "verdict": f.verdict,
                   "rows": f.window["rows"] + f.baseline["rows"], "steps": steps, "end": end,
-                  "notes": [n for n in f.meta.get("notes", []) if "row groups" in n]}))
+                  "notes": [n for n in f.meta.get("notes", []) if "row groups" in n], "wb": wb.__file__}))
 """
 
 STAGES = {"fitting bins": "bins", "summarising baseline and window": "main pass", "testing embedding": "embedding",
@@ -80,7 +80,8 @@ STAGES = {"fitting bins": "bins", "summarising baseline and window": "main pass"
 
 
 def _run(code: str, *args: str) -> dict:
-    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+    # run from benchmarks/ so `workbench` comes from PYTHONPATH (or the installed package), not the cwd
+    r = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, cwd=Path(__file__).parent,
                        env={**os.environ, "WORKBENCH_MASK_KEY": "bench"})
     if r.returncode:
         raise SystemExit(r.stderr[-3000:])
@@ -104,7 +105,8 @@ def _label(size: int) -> str:
 def lake_for(size: int, base_rows: int) -> Path:
     from workbench.synthetic import generate_lake
 
-    root = OUT / f"triage-{_label(size)}"
+    root = OUT / f"triage-{_label(size)}" if SHAPE["cause"] == "bias_regression" else \
+        OUT / f"triage-{SHAPE['cause']}-{_label(size)}"
     if (root / "truth.json").exists():
         return root
     if size > base_rows and size % base_rows == 0:
@@ -133,7 +135,7 @@ def bench(root: Path, repeat: int) -> dict:
             "peak_mb": round(max(r["peak_mb"] for r in runs)), "scan_s": round(scan["scan_s"], 2),
             "ratio": round(best["seconds"] / scan["scan_s"], 1), "stages_s": st,
             "stages_scans": {k: round(v / scan["scan_s"], 1) for k, v in st.items()},
-            "sampled": best["notes"]}
+            "sampled": best["notes"], "workbench": best["wb"]}
 
 
 def main() -> None:
@@ -142,9 +144,11 @@ def main() -> None:
     ap.add_argument("--base-rows", type=int, default=1_000_000)
     ap.add_argument("--lake", action="append", default=[], help="an existing lake (skips --sizes)")
     ap.add_argument("--repeat", type=int, default=2)
+    ap.add_argument("--cause", default=SHAPE["cause"], help="cause of generated lakes")
     args = ap.parse_args()
+    SHAPE["cause"] = args.cause
     sys.path.insert(0, str(Path(__file__).parent))
-    roots = [Path(p) for p in args.lake] or [lake_for(int(s), args.base_rows) for s in args.sizes.split(",") if s]
+    roots = [Path(p).resolve() for p in args.lake] or [lake_for(int(s), args.base_rows) for s in args.sizes.split(",") if s]
     for root in roots:
         print(json.dumps(bench(root, args.repeat), default=str), flush=True)
 

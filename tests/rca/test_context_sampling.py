@@ -44,3 +44,24 @@ def test_embedding_drift_on_sampled_rows(tmp_path, variant):
     # nothing flagged in the sample: the PII scan's counts are the sample's, and said so
     assert not sampled.pii[1].flagged and sampled.pii[1].columns[0]["rows"] < whole.pii[1].columns[0]["rows"]
     assert [n for n in sampled.notes if n.startswith("the PII scan read from")]
+
+
+def test_segments_riding_on_the_main_pass_give_the_separate_pass_findings(tmp_path):
+    truth = generate_lake(tmp_path / "bias", cause="bias_regression", variant=0, rows=30_000, seed=3)
+    lake = wb.open_lake(tmp_path / "bias", mask_key="k")
+    start = truth.onset - dt.timedelta(hours=12)
+    kw = dict(start=start, end=truth.end, baseline_start=start - dt.timedelta(days=7), baseline_end=start)
+    ride = Context(lake, thresholds=RCA_THRESHOLDS, **kw)
+    apart = Context(lake, thresholds=replace(RCA_THRESHOLDS, segment_ride_groups=0), **kw)
+    assert ride._by_segment is not None and apart._by_segment is None
+    assert ride.full.keys == apart.full.keys == ("bucket", "model_version", "route")
+    assert ride.full.rows == apart.full.rows and ride.drift.drifted == apart.drift.drifted
+    found = 0
+    for r in ride.releases:
+        a, b = ride.segment_regression(r), apart.segment_regression(r)
+        assert (a is None) == (b is None)
+        if a is not None:
+            found += 1
+            assert (a.column, a.value) == (b.column, b.value)
+            assert a.strength == pytest.approx(b.strength, abs=1e-9) and a.explains == pytest.approx(b.explains, abs=1e-9)
+    assert found

@@ -17,6 +17,7 @@ window whole (CSV and NDJSON lakes then sample by a stable hash of the request i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import struct
 from dataclasses import dataclass
@@ -168,10 +169,6 @@ def _list(buf: bytes, pos: int) -> tuple[int, int, int]:
     return n, et, pos
 
 
-def _int(buf, pos, t):
-    return _zigzag(buf, pos)
-
-
 def _bytes(buf, pos, t):
     n, pos = _varint(buf, pos)
     return bytes(buf[pos:pos + n]), pos + n
@@ -301,6 +298,13 @@ def pick_slices(groups: list[RowGroup], start: dt.datetime, end: dt.datetime, ro
     return sorted(set(picked)), over
 
 
+@functools.lru_cache(maxsize=8)
+def _groups_of(stamp: tuple[tuple[str, int, int], ...], column: str, unit: str) -> list[RowGroup] | None:
+    """:func:`parquet_row_groups` once per set of files (keyed by path, size and mtime): the
+    checks of one triage sample several windows of the same lake."""
+    return parquet_row_groups([Path(p) for p, _, _ in stamp], column, unit)
+
+
 def sample_frame(lake, columns: list[str], start: dt.datetime, end: dt.datetime, rows: int, *,
                  slices: int = 8) -> RowGroupSample | None:
     """The lake's normalised predictions (``columns``) over a bounded sample of rows in its row
@@ -317,7 +321,8 @@ def sample_frame(lake, columns: list[str], start: dt.datetime, end: dt.datetime,
     dtype = schema.get(src)
     if not isinstance(dtype, pl.Datetime):
         return None
-    groups = parquet_row_groups(order, src, dtype.time_unit)
+    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in order)
+    groups = _groups_of(stamp, src, dtype.time_unit)
     if not groups:
         return None
     picked, over = pick_slices(groups, start, end, rows, slices=slices)
