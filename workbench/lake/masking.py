@@ -14,10 +14,12 @@ nested ones (lists, structs) as sorted-key JSON.
 How it runs: the HMAC is the polars-hash plugin's native expression (checked
 once against the standard library's ``hmac``; Python's ``hmac`` is the fallback
 when the plugin is missing, fails that check, or the key is not UTF-8 text).
-A scan masks a column batch by batch, and remembers the masks of values it has
-seen in a private polars Categorical: each batch costs one cast and one gather,
-and only values never seen before are hashed. The key is held by the masker,
-never written into a query plan: the plan shows an opaque Python function.
+A scan masks a column batch by batch and remembers the masks of the values it
+has seen (a column's values repeat: an e-mail per customer, not per request).
+The plan computes two 64-bit polars hashes of each value natively; a batch is
+then a lookup of those 128 bits in a table and a gather of the masks, and only
+values never seen before get the HMAC. The key is held by the masker, never
+written into a query plan: the plan shows an opaque Python function.
 """
 
 from __future__ import annotations
