@@ -153,7 +153,7 @@ class Masker:
 
     def expr(self, name: str) -> pl.Expr:
         """A lazy expression masking column ``name`` (elementwise, streams batch by batch)."""
-        return _packed(pl.col(name)).map_batches(
+        return _packed(pl.col(name)).alias(name).map_batches(
             _ColumnMasks(self), return_dtype=pl.String, is_elementwise=True
         ).alias(name)
 
@@ -268,8 +268,9 @@ class _ColumnMasks:
     masks of values already seen are remembered across batches and scans. The plan hands each
     batch with two 64-bit hashes of every value, computed natively; a batch is then a lookup of
     those in a table (numpy) and a gather of the masks. Only values never seen before are hashed
-    with the HMAC, then added. Batches arrive on several threads: lookups read an immutable
-    snapshot, and adding is done under a lock.
+    with the HMAC, then added. Batches arrive on several threads: a lookup may run while another
+    batch adds values (the table only grows, in an order that keeps a reader right); adding is
+    done under a lock.
     """
 
     def __init__(self, masker: Masker) -> None:
@@ -291,8 +292,10 @@ class _ColumnMasks:
         a = packed.struct.field("a").to_numpy()
         b = packed.struct.field("b").to_numpy()
         code = seen.lookup(a, b)
+        present = values.is_not_null().to_numpy()
+        code[~present] = 0  # a null stays null, whatever its hashes
         masks = seen.masks.gather(pl.Series(code))  # code 0: null
-        missing = (code == 0) & values.is_not_null().to_numpy()
+        missing = (code == 0) & present
         rows = np.flatnonzero(missing)
         if len(rows):
             new = pl.DataFrame({"v": values.gather(rows), "a": a[rows], "b": b[rows]}).unique("v")
