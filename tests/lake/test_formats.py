@@ -49,11 +49,11 @@ def test_labels_join_on_request_id(tmp_path, fmt, hive):
 
 
 def test_predictions_stay_lazy(lake_dir, monkeypatch):
-    from workbench.lake.masking import Masker
+    from workbench.lake import masking
 
-    calls = []
-    original = Masker.mask_series
-    monkeypatch.setattr(Masker, "mask_series", lambda self, s: calls.append(s.name) or original(self, s))
+    calls = []  # the columns whose batches were masked
+    original = masking._ColumnMasks.__call__
+    monkeypatch.setattr(masking._ColumnMasks, "__call__", lambda self, s: calls.append(s.name) or original(self, s))
     lake = wb.open_lake(lake_dir)
     lf = lake.predictions()
     assert isinstance(lf, pl.LazyFrame)

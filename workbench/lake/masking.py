@@ -14,10 +14,12 @@ nested ones (lists, structs) as sorted-key JSON.
 How it runs: the HMAC is the polars-hash plugin's native expression (checked
 once against the standard library's ``hmac``; Python's ``hmac`` is the fallback
 when the plugin is missing, fails that check, or the key is not UTF-8 text).
-A scan masks a column batch by batch, and remembers the masks of values it has
-seen in a private polars Categorical: each batch costs one cast and one gather,
-and only values never seen before are hashed. The key is held by the masker,
-never written into a query plan: the plan shows an opaque Python function.
+A scan masks a column batch by batch and remembers the masks of the values it
+has seen (a column's values repeat: an e-mail per customer, not per request).
+The plan computes two 64-bit polars hashes of each value natively; a batch is
+then a lookup of those 128 bits in a table and a gather of the masks, and only
+values never seen before get the HMAC. The key is held by the masker, never
+written into a query plan: the plan shows an opaque Python function.
 """
 
 from __future__ import annotations
@@ -151,7 +153,7 @@ class Masker:
 
     def expr(self, name: str) -> pl.Expr:
         """A lazy expression masking column ``name`` (elementwise, streams batch by batch)."""
-        return _packed(pl.col(name)).map_batches(
+        return _packed(pl.col(name)).alias(name).map_batches(
             _ColumnMasks(self), return_dtype=pl.String, is_elementwise=True
         ).alias(name)
 
@@ -266,8 +268,9 @@ class _ColumnMasks:
     masks of values already seen are remembered across batches and scans. The plan hands each
     batch with two 64-bit hashes of every value, computed natively; a batch is then a lookup of
     those in a table (numpy) and a gather of the masks. Only values never seen before are hashed
-    with the HMAC, then added. Batches arrive on several threads: lookups read an immutable
-    snapshot, and adding is done under a lock.
+    with the HMAC, then added. Batches arrive on several threads: a lookup may run while another
+    batch adds values (the table only grows, in an order that keeps a reader right); adding is
+    done under a lock.
     """
 
     def __init__(self, masker: Masker) -> None:
@@ -289,8 +292,10 @@ class _ColumnMasks:
         a = packed.struct.field("a").to_numpy()
         b = packed.struct.field("b").to_numpy()
         code = seen.lookup(a, b)
+        present = values.is_not_null().to_numpy()
+        code[~present] = 0  # a null stays null, whatever its hashes
         masks = seen.masks.gather(pl.Series(code))  # code 0: null
-        missing = (code == 0) & values.is_not_null().to_numpy()
+        missing = (code == 0) & present
         rows = np.flatnonzero(missing)
         if len(rows):
             new = pl.DataFrame({"v": values.gather(rows), "a": a[rows], "b": b[rows]}).unique("v")
