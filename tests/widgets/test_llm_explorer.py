@@ -62,7 +62,8 @@ def test_what_the_browser_gets_is_a_fresh_build_after_every_change(setup, capsys
                    lambda: setattr(ex.release, "value", ex.release.options[-1]),
                    lambda: setattr(ex.window, "index", (lo + 30, hi)), lambda: setattr(ex.release, "value", ALL),
                    lambda: setattr(ex.route, "value", ex.route.options[-1]), lambda: setattr(ex.split, "value", NO_SPLIT),
-                   lambda: setattr(ex.window, "index", (lo, hi)), lambda: setattr(ex.route, "value", ALL)):
+                   lambda: setattr(ex.window, "index", (lo, hi)), lambda: setattr(ex.route, "value", ALL),
+                   lambda: setattr(ex.split, "value", "index_version"), lambda: setattr(ex.split, "value", "prompt")):
         change()
         check()
     assert {k[0] for k in ex._specs._kept} == {"proxy", "finish", "usage"}  # swapped, not rebuilt every time
