@@ -58,13 +58,14 @@ def test_what_the_browser_gets_is_a_fresh_build_after_every_change(setup, capsys
                 assert ex._jcharts[k].spec == chart.to_dict(validate=False), k
 
     check()
-    for change in (lambda: setattr(ex.proxy, "value", "output_tokens"), lambda: setattr(ex.split, "value", "response_model"),
-                   lambda: setattr(ex.release, "value", ex.release.options[-1]),
-                   lambda: setattr(ex.window, "index", (lo + 30, hi)), lambda: setattr(ex.release, "value", ALL),
-                   lambda: setattr(ex.route, "value", ex.route.options[-1]), lambda: setattr(ex.split, "value", NO_SPLIT),
-                   lambda: setattr(ex.window, "index", (lo, hi)), lambda: setattr(ex.route, "value", ALL),
-                   lambda: setattr(ex.split, "value", "index_version"), lambda: setattr(ex.split, "value", "prompt")):
-        change()
+    changes = [("proxy", "output_tokens"), ("split", "response_model"), ("release", ex.release.options[-1]),
+               ("window", (lo + 30, hi)), ("release", ALL), ("route", ex.route.options[-1]), ("split", NO_SPLIT),
+               ("window", (lo, hi)), ("route", ALL), ("split", "index_version"), ("split", "prompt")]
+    for control, value in changes:
+        if control == "window":
+            ex.window.index = value
+        else:
+            getattr(ex, control).value = value
         check()
     assert {k[0] for k in ex._specs._kept} == {"proxy", "finish", "usage"}  # swapped, not rebuilt every time
     capsys.readouterr()
