@@ -11,7 +11,7 @@ import pytest
 import workbench as wb
 from workbench.synthetic.llm import generate_llm_lake
 from workbench.widgets import Explorer, LLMExplorer
-from workbench.widgets.llm_model import ALL, NO_SPLIT
+from workbench.widgets.llm_model import ALL, NO_SPLIT, LLMExplorerModel
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,12 @@ def test_what_the_browser_gets_is_a_fresh_build_after_every_change(setup, capsys
     lo, hi = ex.window.index
 
     def check():
+        fresh = LLMExplorerModel(lake)  # nothing kept: every frame computed again
+        fresh.__dict__["summary"] = ex.model.summary
+        sel = ex.selection
+        for name in ("proxy_over_time", "finish_mix", "usage", "markers"):
+            assert getattr(ex.model, name)(sel).equals(getattr(fresh, name)(sel)), name
+        assert ex.model.describe(sel) == fresh.describe(sel)
         for k in ("proxy", "finish", "usage"):
             chart = ex.charts[k]
             if chart is None:
