@@ -11,7 +11,7 @@ import pytest
 import workbench as wb
 from workbench.synthetic.llm import generate_llm_lake
 from workbench.widgets import Explorer, LLMExplorer
-from workbench.widgets.llm_model import ALL, NO_SPLIT
+from workbench.widgets.llm_model import ALL, NO_SPLIT, LLMExplorerModel
 
 
 @pytest.fixture(scope="module")
@@ -50,6 +50,12 @@ def test_what_the_browser_gets_is_a_fresh_build_after_every_change(setup, capsys
     lo, hi = ex.window.index
 
     def check():
+        fresh = LLMExplorerModel(lake)  # nothing kept: every frame computed again
+        fresh.__dict__["summary"] = ex.model.summary
+        sel = ex.selection
+        for name in ("proxy_over_time", "finish_mix", "usage", "markers"):
+            assert getattr(ex.model, name)(sel).equals(getattr(fresh, name)(sel)), name
+        assert ex.model.describe(sel) == fresh.describe(sel)
         for k in ("proxy", "finish", "usage"):
             chart = ex.charts[k]
             if chart is None:
@@ -58,12 +64,14 @@ def test_what_the_browser_gets_is_a_fresh_build_after_every_change(setup, capsys
                 assert ex._jcharts[k].spec == chart.to_dict(validate=False), k
 
     check()
-    for change in (lambda: setattr(ex.proxy, "value", "output_tokens"), lambda: setattr(ex.split, "value", "response_model"),
-                   lambda: setattr(ex.release, "value", ex.release.options[-1]),
-                   lambda: setattr(ex.window, "index", (lo + 30, hi)), lambda: setattr(ex.release, "value", ALL),
-                   lambda: setattr(ex.route, "value", ex.route.options[-1]), lambda: setattr(ex.split, "value", NO_SPLIT),
-                   lambda: setattr(ex.window, "index", (lo, hi)), lambda: setattr(ex.route, "value", ALL)):
-        change()
+    changes = [("proxy", "output_tokens"), ("split", "response_model"), ("release", ex.release.options[-1]),
+               ("window", (lo + 30, hi)), ("release", ALL), ("route", ex.route.options[-1]), ("split", NO_SPLIT),
+               ("window", (lo, hi)), ("route", ALL), ("split", "index_version"), ("split", "prompt")]
+    for control, value in changes:
+        if control == "window":
+            ex.window.index = value
+        else:
+            getattr(ex, control).value = value
         check()
     assert {k[0] for k in ex._specs._kept} == {"proxy", "finish", "usage"}  # swapped, not rebuilt every time
     capsys.readouterr()

@@ -49,3 +49,15 @@ def test_view_charts_are_made_when_read():
     assert charts["b"] is None and dict(charts.items()) == {"a": "chart a", "b": None}
     charts.set("a", "another")
     assert charts["a"] == "another"
+
+
+def test_text_placeholders_are_filled_in_titles_not_in_rows():
+    def make(rows, name):
+        return _single(rows).encode(color=alt.Color("a:N", title=name)).properties(title=f"b by {name}")
+
+    kept, calls = KeptSpecs(), []
+    rows = [{"a": "@key@", "b": 1}]  # a row holding the placeholder's text is left alone
+    for name in ("route", "prompt version"):
+        got = kept.spec("s", rows, lambda: calls.append(1) or make(rows, "@key@"), fill={"@key@": name})
+        assert got == make(rows, name).to_dict(validate=False)
+    assert calls == [1]

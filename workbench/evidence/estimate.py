@@ -50,8 +50,9 @@ def estimate_performance(baseline: Summary, window: Summary, *, threshold: float
     """Estimate accuracy and AUC of ``window`` from its scores, calibrated on ``baseline``'s labels."""
     if baseline.task != "binary_classification":
         raise UsageError("estimate_performance supports binary classification", found=f"task {baseline.task!r}")
-    return estimate_from_totals(baseline.collapse().table.row(0, named=True), window.collapse().table.row(0, named=True),
-                                threshold=threshold, n_boot=n_boot, seed=seed)
+    b = baseline.collapse().table.row(0, named=True)
+    w = window.collapse().table.row(0, named=True)
+    return estimate_from_totals(b, w, threshold=threshold, n_boot=n_boot, seed=seed)
 
 
 def estimate_from_totals(b: Mapping, w: Mapping, *, threshold: float = 0.5, n_boot: int = 300,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from functools import partial
 import time
 from dataclasses import replace
 from typing import Any
@@ -13,8 +12,8 @@ import ipywidgets as w
 import polars as pl
 
 import workbench.charts as charts
-from workbench.lake import Lake, open_lake
 from workbench.charts.charts import inline_rows, slis_datasets
+from workbench.lake import Lake, open_lake
 from workbench.widgets.model import ALL, ExplorerModel, Selection
 from workbench.widgets.specs import KeptSpecs, ViewCharts
 
@@ -81,8 +80,8 @@ class Explorer:
     widget : ipywidgets.VBox
         The whole view (displayed when the Explorer is the last expression of a cell).
     charts : Mapping
-        The current Altair chart of each view, made when read (a control change sends the browser a
-        spec, see :mod:`workbench.widgets.specs`) (``slis``, ``distribution``, ``heatmap``, ``quality``).
+        The current Altair chart of each view (``slis``, ``distribution``, ``heatmap``, ``quality``),
+        made when read (a control change sends the browser a spec: :mod:`workbench.widgets.specs`).
     timings : dict
         Seconds the last update of each view took.
 
@@ -273,13 +272,14 @@ class Explorer:
             else:
                 if k == "distribution":
                     frame = m.distribution(sel)
-                    build, shape = partial(charts.distribution_chart, frame, feature=sel.feature or ""), sel.feature
+                    build = functools.partial(charts.distribution_chart, frame, feature=sel.feature or "")
+                    shape = sel.feature
                 elif k == "heatmap":
                     frame = m.drift_heatmap(sel)
-                    build, shape = partial(charts.heatmap_chart, frame), None
+                    build, shape = functools.partial(charts.heatmap_chart, frame), None
                 else:
                     frame = m.quality_over_time(sel)
-                    build, shape = partial(charts.quality_chart, frame), None
+                    build, shape = functools.partial(charts.quality_chart, frame), None
                 # the chart carries the frame's rows inline; its spec is kept per shape (widgets.specs)
                 spec = self._specs.spec((k, shape), inline_rows(frame.to_dicts()), build) if frame.height else None
                 self.charts.put(k, build if frame.height else None)

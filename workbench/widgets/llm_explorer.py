@@ -26,6 +26,8 @@ __all__ = ["LLMExplorer"]
 
 _SPEC = {p.name: p for p in PROXIES}
 VIEWS = ("proxy", "finish", "usage")
+#: stands for the split's name in the kept specs (widgets.specs)
+_SPLIT = "\u2063split\u2063"
 
 
 class LLMExplorer(Explorer):
@@ -143,16 +145,21 @@ class LLMExplorer(Explorer):
                     frame = frame.clear()
                 build = partial(proxy_over_time_chart, frame, label=p.label, key=key, kind=p.kind, unit=p.unit,
                                 events=events) if p is not None else None
-                shape = (p and (p.label, p.kind, p.unit), key, marks)
+                shape = (p and (p.label, p.kind, p.unit), marks)
             elif k == "finish":
                 frame = m.finish_mix(sel)
                 build, shape = partial(finish_mix_chart, frame, events=events), marks
             else:
                 frame = m.usage(sel)
                 build = partial(usage_over_time_chart, frame, key=key, events=events)
-                shape = (tuple(dict.fromkeys(frame["measure"].to_list())) if frame.height else (), key, marks)
-            # the chart carries the frame's rows inline; its spec is kept per shape (widgets.specs)
-            spec = self._specs.spec((k, shape), _records(frame), build) if frame.height else None
+                shape = (tuple(dict.fromkeys(frame["measure"].to_list())) if frame.height else (), marks)
+            # the chart carries the frame's rows inline; its spec is kept per shape (widgets.specs), the
+            # split's name (in titles only) filled in, so a split seen first costs no new chart
+            spec = None
+            if frame.height:
+                template = build if k == "finish" else partial(build.func, *build.args,
+                                                               **{**build.keywords, "key": _SPLIT})
+                spec = self._specs.spec((k, shape), _records(frame), template, fill={_SPLIT: KEY_TITLES.get(key, key)})
             self.charts.put(k, build if frame.height else None)
             self._show(k, spec)
             self.timings[k] = time.perf_counter() - t0

@@ -20,6 +20,7 @@ from workbench.lake import Lake
 from workbench.lake.windows import default_windows
 from workbench.evidence import llm_frames as llm_data
 from workbench.summaries.generation import LLMSummary
+from workbench.widgets.model import Kept
 
 __all__ = ["LLMExplorerModel", "LLMSelection"]
 
@@ -43,6 +44,11 @@ class LLMSelection:
     route: str = ALL
 
 
+def _scope(sel: LLMSelection) -> tuple:
+    """What every view of a selection reads: the range and the filters."""
+    return sel.start, sel.end, sel.release, sel.route
+
+
 class LLMExplorerModel:
     """Cached summary of a generation lake's calls and the frames each Explorer view draws.
 
@@ -52,6 +58,7 @@ class LLMExplorerModel:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
+        self._kept = Kept()  # each view's frame per the part of the selection it reads
 
     @cached_property
     def summary(self) -> LLMSummary:
@@ -121,17 +128,19 @@ class LLMExplorerModel:
         """The chosen proxy per hour (per 6 h when it is measured on a sample of calls) by the split."""
         if sel.proxy not in self.proxies:
             return pl.DataFrame()
-        return llm_data.proxy_frame_auto(self.scoped(sel), sel.proxy, self._key(sel))
+        return self._kept("proxy", (*_scope(sel), sel.proxy, self._key(sel)),
+                          lambda: llm_data.proxy_frame_auto(self.scoped(sel), sel.proxy, self._key(sel)))
 
     def finish_mix(self, sel: LLMSelection) -> pl.DataFrame:
-        return llm_data.finish_mix_frame(self.scoped(sel))
+        return self._kept("finish", _scope(sel), lambda: llm_data.finish_mix_frame(self.scoped(sel)))
 
     def usage(self, sel: LLMSelection) -> pl.DataFrame:
-        return llm_data.usage_frame(self.scoped(sel), self._key(sel))
+        return self._kept("usage", (*_scope(sel), self._key(sel)),
+                          lambda: llm_data.usage_frame(self.scoped(sel), self._key(sel)))
 
     def markers(self, sel: LLMSelection) -> pl.DataFrame:
         """Releases, prompt versions, index builds and provider model changes in the range."""
-        return llm_data.llm_events(self.lake, sel.start, sel.end)
+        return self._kept("markers", (sel.start, sel.end), lambda: llm_data.llm_events(self.lake, sel.start, sel.end))
 
     def sample(self, sel: LLMSelection, n: int = 25) -> pl.DataFrame:
         """Calls of the range chosen by a hash of their request id, with redacted excerpts and lineage."""
@@ -142,5 +151,5 @@ class LLMExplorerModel:
         return llm_data.call_lineage(self.lake, call)
 
     def describe(self, sel: LLMSelection) -> dict[str, Any]:
-        s = self.scoped(sel)
-        return {"calls": s.calls, "proxy": next((p.label for p in PROXIES if p.name == sel.proxy), sel.proxy)}
+        calls = self._kept("calls", _scope(sel), lambda: self.scoped(sel).calls)
+        return {"calls": calls, "proxy": next((p.label for p in PROXIES if p.name == sel.proxy), sel.proxy)}

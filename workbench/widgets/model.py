@@ -41,6 +41,25 @@ DEPENDS = {"slis": (*_SCOPE, "baseline_start", "end", "start"),
 CACHE_SIZE = 256
 
 
+class Kept:
+    """What a model computed, per ``(what, key)``: ``kept(what, key, make)`` is ``make()``, computed
+    once (the least recently used of more than :data:`CACHE_SIZE` dropped). The results are frames and
+    summaries, which nothing modifies in place."""
+
+    def __init__(self) -> None:
+        self._values: OrderedDict[tuple, Any] = OrderedDict()
+
+    def __call__(self, what: str, key: tuple, make):
+        k = (what, *key)
+        if k in self._values:
+            self._values.move_to_end(k)
+            return self._values[k]
+        value = self._values[k] = make()
+        if len(self._values) > CACHE_SIZE:
+            self._values.popitem(last=False)
+        return value
+
+
 @dataclass(frozen=True)
 class Selection:
     """The controls' state."""
@@ -65,19 +84,7 @@ class ExplorerModel:
 
     def __init__(self, lake: Lake) -> None:
         self.lake = lake
-        self._cache: OrderedDict[tuple, Any] = OrderedDict()
-
-    def _kept(self, what: str, key: tuple, make):
-        """``make()``, computed once per ``(what, key)`` (the results are frames and summaries, which
-        nothing modifies in place)."""
-        k = (what, *key)
-        if k in self._cache:
-            self._cache.move_to_end(k)
-            return self._cache[k]
-        value = self._cache[k] = make()
-        if len(self._cache) > CACHE_SIZE:
-            self._cache.popitem(last=False)
-        return value
+        self._kept = Kept()
 
     @staticmethod
     def _scope(sel: Selection) -> tuple:

@@ -25,6 +25,19 @@ def dataset_name(rows: list) -> str:
     return _dataset_name(rows)
 
 
+def _filled(node: Any, fill: Mapping[str, str]) -> Any:
+    """``node`` with every placeholder of ``fill`` in its strings replaced (rows left alone)."""
+    if isinstance(node, str):
+        for k, v in fill.items():
+            node = node.replace(k, v)
+        return node
+    if isinstance(node, dict):
+        return {k: (v if k in ("datasets", "values") else _filled(v, fill)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_filled(v, fill) for v in node]
+    return node
+
+
 def _renamed(node: Any, old: str, new: str) -> Any:
     """``node`` with every ``{"name": old}`` data reference naming ``new`` (new containers along the
     way; the kept spec is never changed)."""
@@ -43,11 +56,19 @@ class KeptSpecs:
         self._kept: dict[Hashable, tuple[dict, str | None]] = {}
         self._size = size
 
-    def spec(self, shape: Hashable, rows: list, build: Callable[[], Any]) -> dict:
+    def spec(self, shape: Hashable, rows: list, build: Callable[[], Any],
+             fill: Mapping[str, str] | None = None) -> dict:
         """The spec of ``build()``, a chart of ``shape`` carrying ``rows`` (exactly as the chart
         function puts them) as its inline top-level data or as one named dataset. Built once per
         shape; then the kept spec with those rows swapped. When ``rows`` are found in neither
-        place, nothing is kept (every call builds): a swap could not be trusted."""
+        place, nothing is kept (every call builds): a swap could not be trusted.
+
+        ``fill`` maps placeholders that ``build`` put in the chart's text (titles) to their text
+        (e.g. a split's name), so that charts differing only by such text share one shape."""
+        out = self._spec(shape, rows, build)
+        return _filled(out, fill) if fill else out
+
+    def _spec(self, shape: Hashable, rows: list, build: Callable[[], Any]) -> dict:
         kept = self._kept.get(shape)
         if kept is None:
             spec = build().to_dict(validate=False)
