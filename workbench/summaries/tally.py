@@ -25,7 +25,7 @@ import polars as pl
 from workbench.summaries.binning import Binning
 from workbench.summaries.summary import merge_tables
 
-__all__ = ["feature_table"]
+__all__ = ["feature_table", "map_batches"]
 
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 #: up to this many groups in a batch, counts are taken group by group on slices; above, in one reduceat
@@ -223,13 +223,13 @@ def feature_table(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: lis
         values += [v for t in cat for v in t.tally(batch.get_column(t.name), gid, len(starts))]
         return groups.with_columns(pl.Series(n, v, dtype=d) for n, v, d in zip(names, values, dtypes))
 
-    parts = _map_batches(tally, q.collect_batches(engine="streaming"))
+    parts = map_batches(tally, q.collect_batches(engine="streaming"))
     if not parts:
         return pl.DataFrame(schema={**key_schema, **dict(zip(names, dtypes))})
     return merge_tables(parts, keys).select(*keys, *names)
 
 
-def _map_batches(fn, batches) -> list:
+def map_batches(fn, batches) -> list:
     """``fn`` of every batch, on as many threads as polars uses (numpy and polars release the GIL
     while they count), a bounded number of batches in flight."""
     workers = max(1, min(pl.thread_pool_size(), 4))
