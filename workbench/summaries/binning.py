@@ -129,19 +129,24 @@ def _baseline_pass(frame: pl.LazyFrame, numeric: tuple[str, ...], categorical: t
     """One streaming pass over the baseline: every ``every``-th row of the numeric features (rows
     0, every, 2 * every, ... as ``gather_every`` takes them) and each categorical feature's
     non-null value counts (``c``, ``n``), most frequent first, ties in value order."""
-    parts: list[pl.DataFrame] = []
-    counts: dict[str, list[pl.DataFrame]] = {c: [] for c in categorical}
-    offset = 0
+    from workbench.summaries.tally import map_batches  # (tally imports this module)
+
     cols = list(dict.fromkeys([*numeric, *categorical]))
-    batches = frame.select(cols).collect_batches(engine="streaming") if cols else []
-    for batch in batches:
-        if numeric:
-            parts.append(batch.select(numeric).gather_every(every, offset=(-offset) % every))
-        for c in categorical:
-            counts[c].append(batch.get_column(c).value_counts(name="n"))
-            if len(counts[c]) >= 64:  # keep the partial counts few (an id-like column has many values)
-                counts[c] = [_add_counts(counts[c], c)]
-        offset += batch.height
+
+    def offsets():
+        offset = 0
+        for batch in frame.select(cols).collect_batches(engine="streaming") if cols else ():
+            yield batch, (-offset) % every  # the first row of the batch that gather_every takes
+            offset += batch.height
+
+    def tally(item):
+        batch, first = item
+        return (batch.select(numeric).gather_every(every, offset=first) if numeric else None,
+                [batch.get_column(c).value_counts(name="n") for c in categorical])
+
+    res = map_batches(tally, offsets())
+    parts = [r[0] for r in res if r[0] is not None]
+    counts = {c: [r[1][i] for r in res] for i, c in enumerate(categorical)}
     sample = pl.concat(parts) if parts else frame.select(numeric).clear().collect()
     tallies = [_add_counts(counts[c], c).filter(pl.col(c).is_not_null())
                .sort(["n", c], descending=[True, False]) if counts[c] else

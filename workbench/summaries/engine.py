@@ -1,4 +1,8 @@
-"""The polars engine: one lazy, streaming pass over predictions (+ labels) into a Summary.
+"""The polars engine: streaming passes over predictions (+ labels) into a Summary.
+
+The row, score and label tallies are polars aggregations; the feature tallies are counted batch by
+batch in numpy on polars' stream (:mod:`workbench.summaries.tally`), a pass over the keys and
+features alone.
 
 Another engine (Spark, DuckDB) plugs in by producing the same two tables for the same
 :class:`Binning`; see :mod:`workbench.summaries.summary` for their columns.

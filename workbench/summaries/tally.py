@@ -15,6 +15,8 @@ maxes are equal, sums are added in another order so they agree to rounding.
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,7 +25,7 @@ import polars as pl
 from workbench.summaries.binning import Binning
 from workbench.summaries.summary import merge_tables
 
-__all__ = ["feature_table"]
+__all__ = ["feature_table", "map_batches"]
 
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 #: up to this many groups in a batch, counts are taken group by group on slices; above, in one reduceat
@@ -212,14 +214,32 @@ def feature_table(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: lis
     key_schema = {k: v for k, v in q.collect_schema().items() if k in keys}
     names = [c for t in (*num, *cat) for c in t.columns]
     dtypes = [d for t in (*num, *cat) for d in t.dtypes]
-    parts: list[pl.DataFrame] = []
-    for batch in q.collect_batches(engine="streaming"):
+
+    def tally(batch: pl.DataFrame) -> pl.DataFrame:
         groups, batch, starts = _grouped(batch, keys)
         values = [v for t in num for v in t.tally(batch.get_column(t.name), starts)]
         gid = None if len(starts) == 1 else pl.Series("__g", np.repeat(np.arange(len(starts)),
                                                                       np.diff(np.append(starts, batch.height))))
         values += [v for t in cat for v in t.tally(batch.get_column(t.name), gid, len(starts))]
-        parts.append(groups.with_columns(pl.Series(n, v, dtype=d) for n, v, d in zip(names, values, dtypes)))
+        return groups.with_columns(pl.Series(n, v, dtype=d) for n, v, d in zip(names, values, dtypes))
+
+    parts = map_batches(tally, q.collect_batches(engine="streaming"))
     if not parts:
         return pl.DataFrame(schema={**key_schema, **dict(zip(names, dtypes))})
     return merge_tables(parts, keys).select(*keys, *names)
+
+
+def map_batches(fn, batches) -> list:
+    """``fn`` of every batch, on as many threads as polars uses (numpy and polars release the GIL
+    while they count), a bounded number of batches in flight."""
+    workers = max(1, min(pl.thread_pool_size(), 4))
+    if workers == 1:
+        return [fn(b) for b in batches]
+    out, pending = [], deque()
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for b in batches:
+            pending.append(pool.submit(fn, b))
+            while len(pending) > workers:
+                out.append(pending.popleft().result())
+        out += [f.result() for f in pending]
+    return out
