@@ -125,3 +125,13 @@ def test_repeated_request_ids_are_counted_the_same(tmp_path, spark):
     got = duplicate_rows_spark(ls)
     assert want["dup"].sum() == 40
     assert got.equals(want)
+
+
+def test_cli_spark_options_are_checked(lake_dir, capsys, spark):
+    from workbench.cli import main
+
+    assert main(["triage", str(lake_dir), "--since", "2026-03-10", "--spark-master", "local[2]"]) == 2
+    assert "--spark-master needs --engine spark" in capsys.readouterr().err
+    assert main(["triage", str(lake_dir), "--since", "2026-03-10", "--engine", "spark",
+                 "--spark-master", "http://nowhere", "--quiet"]) == 2
+    assert "unknown Spark master URL" in capsys.readouterr().err
