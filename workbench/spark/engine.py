@@ -11,7 +11,6 @@ import math
 import re
 from collections.abc import Sequence
 
-import numpy as np
 import polars as pl
 
 from workbench.exceptions import UsageError
@@ -43,24 +42,34 @@ def _F():
 
 
 class _Add:
-    """An additive tally: the per-row value whose sum per key is the column (a 0/1 indicator
-    for a count). All of them are summed together as one vector per key (``Summarizer.sum``):
-    one aggregate instead of hundreds, which Spark would otherwise compile one by one."""
+    """An additive tally: the per-row value whose sum per key is the column; null adds nothing
+    (a count's value is 1 where its condition holds). ``how`` is ``"sum"``, ``"min"`` or ``"max"``."""
 
-    def __init__(self, value) -> None:
+    def __init__(self, value, how: str = "sum") -> None:
+        self.value = value
+        self.how = how
+
+
+class _Family:
+    """Counts (or sums of ``value``) of a set of columns of which each row adds to at most one:
+    the histogram bins of a feature, its vocabulary values. ``index`` is the column a row adds
+    to (0 .. len(names)-1), or null for none; one entry per row instead of one per column."""
+
+    def __init__(self, names: list[str], index, value=None) -> None:
+        self.names = names
+        self.index = index
         self.value = value
 
 
 def _cnt(cond):
     """Rows where ``cond`` holds (null counts as false), as polars' ``bool.sum()``."""
     F = _F()
-    return _Add(F.when(cond, F.lit(1.0)).otherwise(F.lit(0.0)))
+    return _Add(F.when(cond, F.lit(1.0)))
 
 
 def _fsum(x):
-    """A float sum that is 0, not null, over no value (as polars' ``sum``)."""
-    F = _F()
-    return _Add(F.coalesce(x.cast("double"), F.lit(0.0)))
+    """A float sum that is 0, not null, over no value (as polars' ``sum``; filled after the pass)."""
+    return _Add(x.cast("double"))
 
 
 def _finite(x):
@@ -126,7 +135,7 @@ def summarize_spark(df, binning: Binning, *, schema: dict, task: str = "binary_c
     aggs = _row_tallies(schema) + _feature_tallies(binning, schema)
     df, score_aggs = _score_tallies(df, task, schema, has_label)
     aggs += _invalid_tallies(schema) + score_aggs + _label_tallies(task, schema, has_label)
-    names = [a[0] for a in aggs]
+    names = _names(aggs)
     count_cols = [n for n in names if not n.endswith(("|sum", "|sumsq", "|min", "|max", "abs_err", "sq_err"))
                   and not n.startswith("score|s|")]
     table = _tally_table(df, keys, aggs, count_cols, collect).select(keys + names).sort(keys, nulls_last=True)
@@ -138,32 +147,54 @@ def summarize_spark(df, binning: Binning, *, schema: dict, task: str = "binary_c
                    confusion=confusion)
 
 
+def _names(aggs: list) -> list[str]:
+    """The table's tally columns, in order (a family stands for each of its columns)."""
+    out: list[str] = []
+    for n, a in aggs:
+        out += a.names if isinstance(a, _Family) else [n]
+    return out
+
+
 def _tally_table(df, keys: list[str], aggs: list, count_cols: list[str], collect) -> pl.DataFrame:
-    """One groupBy: the additive tallies summed as one vector, the rest (rows, min, max) as
-    they are; collected and spread back into one column per tally."""
-    from pyspark.ml.functions import array_to_vector, vector_to_array
-    from pyspark.ml.stat import Summarizer
-
+    """One groupBy in long form: each row emits (tally id, value) for the tallies it adds to (one
+    entry per feature for a histogram or a vocabulary, not one per bin), exploded and summed per
+    key and id; the few kilobytes of sums are spread back into one column per tally."""
     F = _F()
-    adds = [(n, a.value) for n, a in aggs if isinstance(a, _Add)]
-    plain = [(n, a) for n, a in aggs if not isinstance(a, _Add)]
-    vec = df.select(*[F.col(f"`{k}`") for k in keys], *[F.col(f"`{c}`") for c in _plain_inputs(df, keys)],
-                    array_to_vector(F.array(*[v for _, v in adds])).alias("__adds"))
-    g = vec.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(
-        *[e.alias(n) for n, e in plain], vector_to_array(Summarizer.sum(F.col("__adds"))).alias("__adds"))
-    types = {k: pl.String for k in keys} | {"bucket": pl.Int64} | {n: pl.Int64 if n in count_cols else pl.Float64
-                                                                   for n, _ in plain}
-    out = collect(g, types | {"__adds": pl.List(pl.Float64)})
-    sums = np.array(out["__adds"].to_list(), dtype=np.float64).reshape(out.height, len(adds))
-    cols = [pl.Series(n, np.rint(sums[:, i]).astype(np.int64) if n in count_cols else sums[:, i])
-            for i, (n, _) in enumerate(adds)]
-    return _bucket_times(out.drop("__adds").with_columns(cols))
-
-
-def _plain_inputs(df, keys: list[str]) -> list[str]:
-    """The columns the plain aggregates may read (the features, for min/max): every other
-    column; Spark prunes the ones no aggregate uses."""
-    return [c for c in df.columns if c not in keys]
+    names = _names(aggs)
+    ids = {n: i for i, n in enumerate(names)}
+    entries, how = [], {}
+    for n, a in aggs:
+        if isinstance(a, _Family):
+            base = ids[a.names[0]]
+            val = F.lit(1.0) if a.value is None else a.value.cast("double")
+            entries.append(F.struct((a.index + F.lit(base)).cast("int").alias("i"),
+                                    F.when(a.index.isNotNull(), val).alias("v")))
+        else:
+            how[ids[n]] = a.how
+            entries.append(F.struct(F.lit(ids[n]).alias("i"), a.value.cast("double").alias("v")))
+    kept = F.filter(F.array(*entries), lambda e: e["v"].isNotNull() & e["i"].isNotNull())
+    long = (df.select(*[F.col(f"`{k}`") for k in keys], F.explode(kept).alias("__e"))
+            .groupBy(*[F.col(f"`{k}`") for k in keys], F.col("__e.i").alias("__i"))
+            .agg(F.sum("__e.v").alias("__s"), F.min("__e.v").alias("__mn"), F.max("__e.v").alias("__mx")))
+    key_types = {k: pl.String for k in keys} | {"bucket": pl.Int64}
+    out = collect(long, key_types | {"__i": pl.Int32, "__s": pl.Float64, "__mn": pl.Float64, "__mx": pl.Float64})
+    mins = [i for i, h in how.items() if h == "min"]
+    maxs = [i for i, h in how.items() if h == "max"]
+    out = out.with_columns(pl.when(pl.col("__i").is_in(mins)).then(pl.col("__mn"))
+                           .when(pl.col("__i").is_in(maxs)).then(pl.col("__mx"))
+                           .otherwise(pl.col("__s")).alias("__val"))
+    # every key group has its row count ("n", id 0), so the pivot has one row per group
+    groups = out.pivot(on="__i", index=keys, values="__val") if out.height else out.select(keys)
+    cols = []
+    for n, i in ids.items():
+        c = pl.col(str(i)) if str(i) in groups.columns else pl.lit(None, dtype=pl.Float64)
+        if how.get(i) in ("min", "max"):
+            cols.append(c.cast(pl.Float64).alias(n))
+        elif n in count_cols:
+            cols.append(c.fill_null(0.0).round(0).cast(pl.Int64).alias(n))
+        else:
+            cols.append(c.cast(pl.Float64).fill_null(0.0).alias(n))
+    return _bucket_times(groups.select(*keys, *cols))
 
 
 def _bucket_times(frame: pl.DataFrame) -> pl.DataFrame:
@@ -172,7 +203,7 @@ def _bucket_times(frame: pl.DataFrame) -> pl.DataFrame:
 
 def _row_tallies(schema: dict) -> list:
     F = _F()
-    aggs = [("n", F.count(F.lit(1)))]
+    aggs = [("n", _Add(F.lit(1.0)))]
     if "fallback" in schema:
         aggs.append(("fallback", _fsum(F.col("fallback"))))
     if "latency_ms" in schema:
@@ -210,14 +241,17 @@ def _feature_tallies(binning: Binning, schema: dict) -> list:
         b = F.col(f"`__{f}|bin`")
         aggs += [(f"{f}|null", _cnt(x.isNull() | F.isnan(x))), (f"{f}|inf", _cnt(F.abs(x) == F.lit(_INF))),
                  (f"{f}|sum", _fsum(finite)), (f"{f}|sumsq", _fsum(finite * finite)),
-                 (f"{f}|min", F.min(finite)), (f"{f}|max", F.max(finite))]
-        aggs += [(f"{f}|h{i}", _cnt(b == i)) for i in range(len(edges) + 1)]
+                 (f"{f}|min", _Add(finite, "min")), (f"{f}|max", _Add(finite, "max"))]
+        aggs.append((f"{f}|h", _Family([f"{f}|h{i}" for i in range(len(edges) + 1)], b)))
     for c, vocab in binning.categorical.items():
         if c not in schema:
             continue
         x = F.col(f"`{c}`").cast("string")
         seen = binning.seen[c]
-        aggs += [(f"{c}|v{i}", _cnt(x == F.lit(v))) for i, v in enumerate(vocab)]
+        if vocab:  # the value's place in the vocabulary (array_position is 1-based, 0 when absent)
+            pos = F.array_position(F.array(*[F.lit(v) for v in vocab]), x)
+            aggs.append((f"{c}|v", _Family([f"{c}|v{i}" for i in range(len(vocab))],
+                                           F.when(pos > 0, pos - 1).cast("int"))))
         aggs += [(f"{c}|other", _cnt(x.isNotNull() & ~x.isin(list(vocab)))),
                  (f"{c}|unseen", _cnt(x.isNotNull() & ~x.isin(list(seen))) if seen else _cnt(x.isNotNull())),
                  (f"{c}|null", _cnt(x.isNull()))]
@@ -238,17 +272,19 @@ def _score_tallies(df, task: str, schema: dict, has_label: bool):
                                              F.lit(SCORE_BINS - 1)).cast("int"))
     sb = F.col("__score_bin")
     if not (task == "binary_classification" and has_label):
-        return df, [(f"score|h{i}", _cnt(sb == i)) for i in range(SCORE_BINS)]
+        return df, [("score|h", _Family([f"score|h{i}" for i in range(SCORE_BINS)], sb))]
     df = df.withColumn("__y", positive(F.col("label")))
     y = F.col("__y")
-    aggs = []
-    for name, cond in (("y1", y == 1), ("y0", y == 0), ("yna", y.isNull())):
-        aggs += [(f"score|{name}|h{i}", _cnt((sb == i) & cond)) for i in range(SCORE_BINS)]
+    # one family of 3 x SCORE_BINS counts: the bin, offset by the outcome (y1, y0, not labelled)
+    outcome = F.when(y == 1, 0).when(y == 0, 1).otherwise(2)
+    aggs = [("score|y", _Family([f"score|{name}|h{i}" for name in ("y1", "y0", "yna") for i in range(SCORE_BINS)],
+                                sb + outcome * SCORE_BINS))]
     p = F.least(F.greatest(F.col("score"), F.lit(1e-15)), F.lit(1 - 1e-15))
     loss = -(y * F.log(p) + (1 - y) * F.log(1 - p))
     aggs += [("logloss|sum", _fsum(loss)), ("logloss|sumsq", _fsum(loss * loss)),
              ("brier|sum", _fsum(F.pow(F.col("score") - y, 2)))]
-    aggs += [(f"score|s|h{i}", _fsum(F.when((sb == i) & y.isNotNull(), F.col("score")))) for i in range(SCORE_BINS)]
+    aggs.append(("score|s", _Family([f"score|s|h{i}" for i in range(SCORE_BINS)], F.when(y.isNotNull(), sb),
+                                    F.col("score"))))
     return df, aggs
 
 
