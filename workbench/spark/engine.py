@@ -172,10 +172,11 @@ def _tally_table(df, keys: list[str], aggs: list, count_cols: list[str], collect
         else:
             how[ids[n]] = a.how
             entries.append(F.struct(F.lit(ids[n]).alias("i"), a.value.cast("double").alias("v")))
-    kept = F.filter(F.array(*entries), lambda e: e["v"].isNotNull() & e["i"].isNotNull())
-    long = (df.select(*[F.col(f"`{k}`") for k in keys], F.explode(kept).alias("__e"))
-            .groupBy(*[F.col(f"`{k}`") for k in keys], F.col("__e.i").alias("__i"))
-            .agg(F.sum("__e.v").alias("__s"), F.min("__e.v").alias("__mn"), F.max("__e.v").alias("__mx")))
+    # inline (explode into columns) then a plain filter: both compiled, unlike a lambda over the array
+    long = (df.select(*[F.col(f"`{k}`") for k in keys], F.inline(F.array(*entries)))
+            .where(F.col("v").isNotNull() & F.col("i").isNotNull())
+            .groupBy(*[F.col(f"`{k}`") for k in keys], F.col("i").alias("__i"))
+            .agg(F.sum("v").alias("__s"), F.min("v").alias("__mn"), F.max("v").alias("__mx")))
     key_types = {k: pl.String for k in keys} | {"bucket": pl.Int64}
     out = collect(long, key_types | {"__i": pl.Int32, "__s": pl.Float64, "__mn": pl.Float64, "__mx": pl.Float64})
     mins = [i for i, h in how.items() if h == "min"]
