@@ -33,9 +33,10 @@ def require_pyspark():
     return pyspark
 
 
-def spark_session(spark: Any = None, *, shuffle_partitions: int | None = None):
+def spark_session(spark: Any = None, *, shuffle_partitions: int | None = None, config: dict | None = None):
     """A SparkSession: ``spark`` itself when it is one, else one for the master URL ``spark``
-    (``local[2]``, ``spark://...``, ``sc://...`` for Spark Connect; ``None`` means ``local[*]``).
+    (``local[2]``, ``spark://...``, ``sc://...`` for Spark Connect; ``None`` means ``local[*]``);
+    ``config`` adds Spark settings to a session built here.
 
     Raises
     ------
@@ -66,6 +67,8 @@ def spark_session(spark: Any = None, *, shuffle_partitions: int | None = None):
             builder = builder.config("spark.ui.enabled", "false")
         if shuffle_partitions:
             builder = builder.config("spark.sql.shuffle.partitions", str(shuffle_partitions))
+        for k, v in (config or {}).items():
+            builder = builder.config(k, str(v))
         session = builder.getOrCreate()
     session.conf.set("spark.sql.session.timeZone", "UTC")
     return session
