@@ -145,7 +145,7 @@ def test_pyproject_dependencies():
     assert meta["name"] == "ml-incident-workbench" and meta["optional-dependencies"]["all"] == [
         "ml-incident-workbench[explain,spark,test]"]
     # Apache Spark, the optional engine (imported lazily): one major version
-    assert meta["optional-dependencies"]["spark"] == ["pyspark>=4.0,<5"]
+    assert meta["optional-dependencies"]["spark"] == ["pyspark[connect]>=4.0,<5"]  # Connect client for sc://
     assert "workbench-ml" not in (ROOT / "pyproject.toml").read_text()  # no URL to a repository that does not exist
 
 
