@@ -11,13 +11,14 @@ Another engine (Spark, DuckDB) plugs in by producing the same two tables for the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import polars as pl
 
 from workbench.lake.labels import positive_expr
-from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
+from workbench.summaries.binning import SCORE_BINS, Binning
+from workbench.summaries.rowpass import LabelLookup, Plan, one_pass
 from workbench.summaries.summary import Summary
-from workbench.summaries.tally import feature_table
 
 __all__ = ["summarize_frame"]
 
@@ -66,7 +67,7 @@ def _classes(task: str) -> list[pl.Expr]:
 
 def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binary_classification",
                     bucket: str = "1h", segment: str | Sequence[str] | None = None, schema: dict | None = None,
-                    labelled: pl.LazyFrame | None = None) -> Summary:
+                    labelled: pl.LazyFrame | None = None, labels: LabelLookup | None = None) -> Summary:
     """Summarise a normalised predictions frame (canonical columns) in one pass.
 
     Parameters
@@ -82,31 +83,43 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
         each of them (``summary.collapse(("model_version", col))``) without another pass.
     labelled : LazyFrame, optional
         The same rows with labels joined; score and label tallies are taken from it (only its
-        keys, score, prediction and label are read), the rest from ``frame``.
+        keys, score, prediction and label are read), the rest from ``frame`` (a second pass).
+    labels : LabelLookup, optional
+        The labels by request id (:class:`~workbench.summaries.rowpass.LabelLookup`): each batch
+        of ``frame`` (which then has ``request_id``) gets its labels as it streams, so the one
+        pass reads predictions once and never joins the whole frame.
     """
     schema = schema or dict(frame.collect_schema())
-    frame = screen(frame, schema)
     segs = [segment] if isinstance(segment, str) else list(segment or ())
     keys = ["bucket", "model_version", "route"] + segs
     key_prep = _key_exprs(bucket, segs)
-    features = feature_table(frame, binning, schema, keys, key_prep)
-    aggs = _row_tallies(schema)
-    # Score and label tallies: computed from ``labelled`` when given (a frame with labels joined),
-    # so the wide feature pass reads predictions alone and never carries the join.
-    lschema = dict(labelled.collect_schema()) if labelled is not None else schema
-    if labelled is not None:
-        labelled = screen(labelled, lschema)
+    if labels is not None:
+        lschema = {**{c: d for c, d in schema.items() if c != "request_id"}, "label": labels.dtype}
+    else:
+        lschema = dict(labelled.collect_schema()) if labelled is not None else schema
     has_label = "label" in lschema
+    plan = _plan(task, schema, lschema, has_label, keys, segs)
+    if labelled is None:
+        parts = one_pass(frame, binning, schema, keys, key_prep, plan, labels=labels)
+    else:  # features, row tallies and latency from ``frame``; score, label and confusion from ``labelled``
+        rows = one_pass(frame, binning, schema, keys, key_prep, replace(plan, laggs=[], confusion=None))
+        lab = one_pass(labelled, binning, lschema, keys, key_prep,
+                       replace(plan, aggs=[], latency=False), features=False)
+        parts = replace(rows, table=rows.table.join(lab.table, on=keys, how="left", nulls_equal=True),
+                        confusion=lab.confusion)
+    return Summary(table=parts.table, latency=parts.latency, binning=binning, keys=tuple(keys), bucket=bucket,
+                   task=task, confusion=parts.confusion)
+
+
+def _plan(task: str, schema: dict, lschema: dict, has_label: bool, keys: list[str], segs: list[str]) -> Plan:
+    """The expressions of the one pass: row tallies, score and label tallies, latency, confusion."""
     lprep, laggs = _score_tallies(task, schema, has_label)
     laggs = _invalid_tallies(schema, lschema) + laggs + _label_tallies(task, schema, has_label)
-    table = _tally_table(frame, labelled, keys, key_prep, key_prep, aggs, lprep, laggs, features)
-    latency = _latency_counts(frame, schema, keys, key_prep, table)
     confusion = None
     if task != "regression" and "prediction" in schema:
-        src = labelled if labelled is not None else frame  # both screened: NaN classes are null
-        confusion = _confusion(src, task, keys, key_prep, segs, has_label)
-    return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task,
-                   confusion=confusion)
+        confusion = _classes(task) if has_label else [_classes(task)[0], pl.lit(None, dtype=pl.String).alias("label")]
+    return Plan(aggs=_row_tallies(schema), lprep=lprep, laggs=laggs, latency="latency_ms" in schema,
+                confusion=confusion)
 
 
 def _key_exprs(bucket: str, segs: list[str]) -> list[pl.Expr]:
@@ -177,51 +190,3 @@ def _label_tallies(task: str, schema: dict, has_label: bool) -> list[pl.Expr]:
     else:
         same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
     return aggs + [(same & is_lab).sum().alias("correct")]
-
-
-def _tally_table(frame: pl.LazyFrame, labelled: pl.LazyFrame | None, keys: list[str], key_prep: list[pl.Expr],
-                 prep: list[pl.Expr], aggs: list[pl.Expr], lprep: list[pl.Expr],
-                 laggs: list[pl.Expr], features: pl.DataFrame | None = None) -> pl.DataFrame:
-    """Run the tallies, one row per key: all from ``frame``, or the score and label ones from
-    ``labelled`` joined on the keys; the feature tallies (:func:`feature_table`, a pass of their
-    own) follow the row tallies. Sorted by the keys; counts as Int64."""
-    # Queries are collected one after the other: collected together, polars caches their
-    # shared sub-plan (every row with every bin column) in memory to feed them all.
-    if labelled is None:
-        table = frame.with_columns(prep + lprep).group_by(keys).agg(aggs + laggs).collect(engine="streaming")
-    else:
-        table = frame.with_columns(prep).group_by(keys).agg(aggs).collect(engine="streaming")
-        if laggs:
-            lab = labelled.with_columns(key_prep + lprep).group_by(keys).agg(laggs).collect(engine="streaming")
-            table = table.join(lab, on=keys, how="left", nulls_equal=True)
-    if features is not None:
-        order = [*keys, *(a.meta.output_name() for a in aggs), *features.columns[len(keys):]]
-        table = table.join(features, on=keys, how="left", nulls_equal=True)
-        table = table.select(order + [c for c in table.columns if c not in order])
-    table = table.sort(keys, nulls_last=True)
-    count_cols = [c for c in table.columns if c not in keys and not c.endswith(("|sum", "|sumsq", "|min", "|max",
-                                                                               "abs_err", "sq_err"))
-                  and not c.startswith("score|s|")]
-    return table.with_columns(pl.col(count_cols).cast(pl.Int64))
-
-
-def _latency_counts(frame: pl.LazyFrame, schema: dict, keys: list[str], key_prep: list[pl.Expr],
-                    table: pl.DataFrame) -> pl.DataFrame:
-    """Rows per key and latency bin (:func:`latency_bin_expr`); empty, with the keys' types,
-    when the frame logs no latency."""
-    if "latency_ms" not in schema:
-        return pl.DataFrame(schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
-    return (frame.select(*key_prep, "model_version", "route", latency_bin_expr().alias("bin"))
-            .group_by([*keys, "bin"]).agg(pl.len().cast(pl.Int64).alias("n")).collect(engine="streaming")
-            .sort([*keys, "bin"], nulls_last=True))
-
-
-def _confusion(src: pl.LazyFrame, task: str, keys: list[str], key_prep: list[pl.Expr], segs: list[str],
-               has_label: bool) -> pl.DataFrame:
-    """Prediction x label counts per key (label null on rows not labelled yet): the confusion
-    matrix, and the predicted-class mix of every row."""
-    if not has_label:
-        src = src.with_columns(pl.lit(None, dtype=pl.String).alias("label"))
-    return (src.select(*key_prep, *[k for k in keys if k not in ("bucket", *segs)], *_classes(task))
-            .group_by([*keys, "prediction", "label"]).agg(pl.len().cast(pl.Int64).alias("n"))
-            .collect(engine="streaming").sort([*keys, "prediction", "label"], nulls_last=True))

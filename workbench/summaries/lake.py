@@ -13,6 +13,7 @@ from workbench.lake.timestamps import parse_time
 from workbench.results import iso
 from workbench.summaries.binning import Binning, fit_binning
 from workbench.summaries.engine import summarize_frame
+from workbench.summaries.rowpass import LabelLookup
 from workbench.summaries.summary import Summary
 
 __all__ = ["fit_lake_binning", "summarize", "window"]
@@ -71,14 +72,15 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
     frame = lake.predictions()
     schema = frame.collect_schema()
     cols = [c for c in schema.names() if c in wanted]
-    labelled = None
-    if lake.has_labels and "label" not in cols and lake.task != "generation":  # LLM feedback: summaries.generation
-        keys = ["timestamp", "model_version", "route", *segs]
-        lab_cols = [c for c in (*keys, "score", "prediction") if c in schema] + ["label"]
-        labelled = window(lake.predictions(lab_cols, with_labels=True), start, end)
-    frame = window(frame.select(cols), start, end)
+    labels = None
     with _reading(lake):
+        if lake.has_labels and "label" not in cols and lake.task != "generation":  # LLM feedback: summaries.generation
+            # labels kept in their own table: attached batch by batch in the one pass, as
+            # ``lake.predictions(with_labels=True)`` joins them (64-bit hashes of the ids)
+            labels = LabelLookup.from_labels(lake.labels())
+            cols.append("request_id")
+        frame = window(frame.select(cols), start, end)
         s = summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
-                            schema={c: schema[c] for c in cols}, labelled=labelled)
+                            schema={c: schema[c] for c in cols}, labels=labels)
     return replace(s, start=parse_time(start) if start is not None else None,
                    end=parse_time(end) if end is not None else None)

@@ -23,9 +23,8 @@ import numpy as np
 import polars as pl
 
 from workbench.summaries.binning import Binning
-from workbench.summaries.summary import merge_tables
 
-__all__ = ["feature_table", "map_batches"]
+__all__ = ["FeatureTallies", "feature_tallies", "grouped", "map_batches"]
 
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 #: up to this many groups in a batch, counts are taken group by group on slices; above, in one reduceat
@@ -185,12 +184,12 @@ def _read_as(dtype: pl.DataType) -> pl.DataType:
     return dtype if dtype.is_float() or dtype in _INTS else pl.Float64
 
 
-def _grouped(batch: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
+def grouped(batch: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
     """The batch's key groups (one row each), the batch in group order and where each group starts."""
     runs = (batch.select(keys).with_row_index("__i").group_by(keys, maintain_order=True)
             .agg(pl.col("__i")))
-    if runs.height == 1:
-        return runs.select(keys), batch, np.zeros(1, dtype=np.int64)
+    if runs.height <= 1:
+        return runs.select(keys), batch, np.zeros(runs.height, dtype=np.int64)
     sizes = runs.get_column("__i").list.len().to_numpy().astype(np.int64)
     order = runs.get_column("__i").explode().to_numpy()
     if (np.diff(order) != 1).any():  # rows of a group are not contiguous: gather them
@@ -198,35 +197,44 @@ def _grouped(batch: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.Dat
     return runs.select(keys), batch, np.append(0, np.cumsum(sizes)[:-1])
 
 
-def feature_table(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str],
-                  key_prep: list[pl.Expr]) -> pl.DataFrame | None:
-    """Feature tallies per key of ``frame`` (one streaming pass over the keys and features), or
-    None when the binning has no feature in ``schema``."""
+@dataclass(frozen=True)
+class FeatureTallies:
+    """The feature tallies of a binning on a frame's schema: the columns to read (``columns``,
+    cast to the type they are tallied in) and, per batch in group order, the tally columns."""
+
+    numeric: list[_Numeric]
+    categorical: list[_Categorical]
+    columns: list[pl.Expr]
+
+    @property
+    def names(self) -> list[str]:
+        return [c for t in (*self.numeric, *self.categorical) for c in t.columns]
+
+    @property
+    def dtypes(self) -> list[pl.DataType]:
+        return [d for t in (*self.numeric, *self.categorical) for d in t.dtypes]
+
+    def tally(self, batch: pl.DataFrame, starts: np.ndarray) -> pl.DataFrame:
+        """Per group of ``batch`` (in group order, groups starting at ``starts``): every tally column."""
+        if not len(starts):
+            return pl.DataFrame(schema=dict(zip(self.names, self.dtypes)))
+        values = [v for t in self.numeric for v in t.tally(batch.get_column(t.name), starts)]
+        gid = None if len(starts) == 1 else pl.Series("__g", np.repeat(np.arange(len(starts)),
+                                                                      np.diff(np.append(starts, batch.height))))
+        values += [v for t in self.categorical for v in t.tally(batch.get_column(t.name), gid, len(starts))]
+        return pl.DataFrame([pl.Series(n, v, dtype=d) for n, v, d in zip(self.names, values, self.dtypes)])
+
+
+def feature_tallies(binning: Binning, schema: dict, keys: list[str]) -> FeatureTallies | None:
+    """How the binning's features in ``schema`` are tallied, or None when it has none there."""
     num = [_numeric(f, edges, _read_as(schema[f])) for f, edges in binning.numeric.items() if f in schema]
     cat = [_Categorical(c, pl.Series(c, vocab, pl.String), pl.Series(c, binning.seen[c], pl.String))
            for c, vocab in binning.categorical.items() if c in schema]
     if not num and not cat:
         return None
-    cols = [pl.col(k) for k in keys]
-    cols += [pl.col(t.name).cast(_read_as(schema[t.name])) for t in num if t.name not in keys]
+    cols = [pl.col(t.name).cast(_read_as(schema[t.name])) for t in num if t.name not in keys]
     cols += [pl.col(t.name).cast(pl.String) for t in cat if t.name not in keys]
-    q = frame.with_columns(key_prep).select(cols)
-    key_schema = {k: v for k, v in q.collect_schema().items() if k in keys}
-    names = [c for t in (*num, *cat) for c in t.columns]
-    dtypes = [d for t in (*num, *cat) for d in t.dtypes]
-
-    def tally(batch: pl.DataFrame) -> pl.DataFrame:
-        groups, batch, starts = _grouped(batch, keys)
-        values = [v for t in num for v in t.tally(batch.get_column(t.name), starts)]
-        gid = None if len(starts) == 1 else pl.Series("__g", np.repeat(np.arange(len(starts)),
-                                                                      np.diff(np.append(starts, batch.height))))
-        values += [v for t in cat for v in t.tally(batch.get_column(t.name), gid, len(starts))]
-        return groups.with_columns(pl.Series(n, v, dtype=d) for n, v, d in zip(names, values, dtypes))
-
-    parts = map_batches(tally, q.collect_batches(engine="streaming"))
-    if not parts:
-        return pl.DataFrame(schema={**key_schema, **dict(zip(names, dtypes))})
-    return merge_tables(parts, keys).select(*keys, *names)
+    return FeatureTallies(num, cat, cols)
 
 
 def map_batches(fn, batches) -> list:
