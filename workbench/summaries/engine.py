@@ -10,6 +10,7 @@ Another engine (Spark, DuckDB) plugs in by producing the same two tables for the
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -58,10 +59,10 @@ def _positive(col: str) -> pl.Expr:
     return positive_expr(col)
 
 
-def _classes(task: str) -> list[pl.Expr]:
+def _classes(task: str, positive=_positive) -> list[pl.Expr]:
     """Prediction and label as text classes; binary ones normalised to "0"/"1"."""
     if task == "binary_classification":
-        return [_positive(c).cast(pl.String).alias(c) for c in ("prediction", "label")]
+        return [positive(c).cast(pl.String).alias(c) for c in ("prediction", "label")]
     return [pl.col(c).cast(pl.String) for c in ("prediction", "label")]
 
 
@@ -112,14 +113,33 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
 
 
 def _plan(task: str, schema: dict, lschema: dict, has_label: bool, keys: list[str], segs: list[str]) -> Plan:
-    """The expressions of the one pass: row tallies, score and label tallies, latency, confusion."""
-    lprep, laggs = _score_tallies(task, schema, has_label)
-    laggs = _invalid_tallies(schema, lschema) + laggs + _label_tallies(task, schema, has_label)
+    """The expressions of the one pass: row tallies, score and label tallies, latency, confusion.
+
+    The score histogram (``score|h*``, or ``score|y1|h*`` .. ``score|yna|h*`` and the score mass
+    ``score|s|h*`` of labelled binary rows) is counted in numpy from ``__score|bin`` and ``__y``
+    (:func:`_score_tallies` defines them); every other tally is a polars expression.
+    """
+    # binary prediction and label arrive as 1/0/null (the pass maps each batch's few distinct
+    # values through positive_expr once, see rowpass.positives): read as they are
+    pos = pl.col
+    lprep, laggs = _score_tallies(task, schema, has_label, pos)
+    laggs = _invalid_tallies(schema, lschema) + laggs + _label_tallies(task, schema, has_label, pos)
+    order = [a.meta.output_name() for a in laggs]
+    hist = None
+    if "score" in schema:
+        hist = "by_label" if task == "binary_classification" and has_label else "plain"
+    laggs = [a for a in laggs if not _HIST.match(a.meta.output_name())]
     confusion = None
     if task != "regression" and "prediction" in schema:
-        confusion = _classes(task) if has_label else [_classes(task)[0], pl.lit(None, dtype=pl.String).alias("label")]
+        classes = _classes(task, pos)
+        confusion = classes if has_label else [classes[0], pl.lit(None, dtype=pl.String).alias("label")]
     return Plan(aggs=_row_tallies(schema), lprep=lprep, laggs=laggs, latency="latency_ms" in schema,
-                confusion=confusion)
+                confusion=confusion, score_hist=hist, order=order,
+                positives=task == "binary_classification")
+
+
+#: the score histogram's columns, counted in numpy (see :func:`_plan`)
+_HIST = re.compile(r"^score\|((y1|y0|yna|s)\|)?h\d+$")
 
 
 def _key_exprs(bucket: str, segs: list[str]) -> list[pl.Expr]:
@@ -144,7 +164,8 @@ def _invalid_tallies(schema: dict, lschema: dict) -> list[pl.Expr]:
             if c in lschema and (c != "score" or "score" in schema)]
 
 
-def _score_tallies(task: str, schema: dict, has_label: bool) -> tuple[list[pl.Expr], list[pl.Expr]]:
+def _score_tallies(task: str, schema: dict, has_label: bool,
+                   positive=_positive) -> tuple[list[pl.Expr], list[pl.Expr]]:
     """Score histogram on :data:`SCORE_BINS` equal bins: the columns to add, and the aggregations.
 
     Binary labelled rows are split by outcome (``score|y1|h*``, ``score|y0|h*``, ``score|yna|h*``)
@@ -155,7 +176,7 @@ def _score_tallies(task: str, schema: dict, has_label: bool) -> tuple[list[pl.Ex
     prep = [(pl.col("score") * SCORE_BINS).floor().clip(0, SCORE_BINS - 1).cast(pl.Int32).alias("__score|bin")]
     if not (task == "binary_classification" and has_label):
         return prep, [(pl.col("__score|bin") == i).sum().alias(f"score|h{i}") for i in range(SCORE_BINS)]
-    prep.append(_positive("label").alias("__y"))
+    prep.append(positive("label").alias("__y"))
     aggs: list[pl.Expr] = []
     for name, cond in (("y1", pl.col("__y") == 1), ("y0", pl.col("__y") == 0), ("yna", pl.col("__y").is_null())):
         aggs += [((pl.col("__score|bin") == i) & cond).sum().alias(f"score|{name}|h{i}") for i in range(SCORE_BINS)]
@@ -174,7 +195,7 @@ def _quality_sums() -> list[pl.Expr]:
                    .alias(f"score|s|h{i}") for i in range(SCORE_BINS)]
 
 
-def _label_tallies(task: str, schema: dict, has_label: bool) -> list[pl.Expr]:
+def _label_tallies(task: str, schema: dict, has_label: bool, positive=_positive) -> list[pl.Expr]:
     """Labelled rows, and their errors: absolute and squared error sums (regression) or the
     number predicted correctly (classification)."""
     if not (has_label and "prediction" in schema):
@@ -186,7 +207,7 @@ def _label_tallies(task: str, schema: dict, has_label: bool) -> list[pl.Expr]:
         err = (pl.col("prediction").cast(pl.Float64) - pl.col("label").cast(pl.Float64))
         return aggs + [err.abs().sum().alias("abs_err"), (err * err).sum().alias("sq_err")]
     if task == "binary_classification":  # one positive-label definition: yes/true/1 alike
-        same = _positive("prediction") == _positive("label")
+        same = positive("prediction") == positive("label")
     else:
         same = pl.col("prediction").cast(pl.String) == pl.col("label").cast(pl.String)
     return aggs + [(same & is_lab).sum().alias("correct")]

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from workbench.summaries.binning import Binning, latency_bin_expr
+from workbench.lake.labels import positive_expr
+from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
 from workbench.summaries.summary import _sum_long, merge_tables
 from workbench.summaries.tally import feature_tallies, grouped, map_batches
 
@@ -37,6 +38,9 @@ class Plan:
     laggs: list[pl.Expr]
     latency: bool
     confusion: list[pl.Expr] | None
+    score_hist: str | None = None  # "plain" (``score|h*``), "by_label" (``score|y1|h*`` ..., ``score|s|h*``)
+    order: list[str] | None = None  # the score and label columns in order (``laggs`` and the histogram's)
+    positives: bool = False  # prediction and label are read as 1/0/null (:func:`positives`), binary tasks
 
 
 @dataclass(frozen=True)
@@ -108,24 +112,32 @@ def one_pass(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str
         cols += [e for e in ft.columns if e.meta.output_name() not in keys and e.meta.output_name() not in roles]
     q = frame.with_columns(key_prep).select(cols)
     n_aggs = len(plan.aggs)
+    s_dtype = None
+    if plan.score_hist:  # the type polars sums the score in
+        s_dtype = pl.LazyFrame(schema={"score": schema["score"]}).select(pl.col("score").sum()).collect_schema()["score"]
 
     def tally(batch: pl.DataFrame) -> Tables | None:
         if labels is not None:
             batch = batch.with_columns(labels.attach(batch.get_column("__h").to_numpy()).alias("label"))
             batch = screen(batch.drop("__h").lazy(), {"label": labels.dtype}).collect()
-        groups, batch, starts = grouped(batch, keys)
-        gid = np.repeat(np.arange(len(starts), dtype=np.uint32), np.diff(np.append(starts, batch.height)))
+        if plan.positives:
+            batch = batch.with_columns(positives(batch.get_column(c)) for c in ("prediction", "label")
+                                       if c in batch.columns)
+        groups, order, starts, gid = grouped(batch, keys)
         batch = batch.with_columns(pl.Series("__g", gid, dtype=pl.UInt32))
         table = groups
+        if plan.lprep:
+            batch = batch.with_columns(plan.lprep)
         if plan.aggs or plan.laggs:
-            agg = (batch.lazy().with_columns(plan.lprep).group_by("__g").agg(plan.aggs + plan.laggs)
-                   .sort("__g").drop("__g").collect())
+            agg = batch.group_by("__g").agg(plan.aggs + plan.laggs).sort("__g").drop("__g")
             table = table.hstack(agg[:, :n_aggs])
-            if ft is not None:
-                table = table.hstack(ft.tally(batch, starts))
-            table = table.hstack(agg[:, n_aggs:])
-        elif ft is not None:
-            table = table.hstack(ft.tally(batch, starts))
+        if ft is not None:
+            table = table.hstack(ft.tally(batch, order, starts, gid))
+        if plan.order:
+            cols = {c.name: c for c in agg[:, n_aggs:]} if plan.laggs else {}
+            if plan.score_hist:
+                cols.update(_score_hist(batch, gid, len(starts), plan.score_hist, s_dtype))
+            table = table.hstack([cols[c] for c in plan.order])
         lat = conf = None
         if plan.latency:
             lat = (batch.select("__g", latency_bin_expr().alias("bin")).group_by("__g", "bin")
@@ -150,6 +162,41 @@ def one_pass(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str
     if plan.confusion is not None:
         confusion = _sum_long(pl.concat([p.confusion for p in parts]), keys, ["prediction", "label"])
     return Tables(table, latency, confusion)
+
+
+def positives(s: pl.Series) -> pl.Series:
+    """A binary prediction or label as 1 (positive), 0 or null (:func:`workbench.lake.labels.positive_expr`,
+    the lake's one definition), worked out once per distinct value."""
+    values = s.drop_nulls().unique()
+    if values.len() == 0:
+        return pl.Series(s.name, [], dtype=pl.Int8).extend_constant(None, s.len())
+    if values.len() > 1_000:
+        return pl.select(positive_expr(pl.lit(s))).to_series().alias(s.name)
+    codes = pl.select(positive_expr(pl.lit(values))).to_series()
+    return s.replace_strict(values, codes, return_dtype=pl.Int8)
+
+
+def _score_hist(batch: pl.DataFrame, gid: np.ndarray, n_groups: int, how: str, s_dtype) -> dict[str, pl.Series]:
+    """The score histogram per group, from ``__score|bin`` (null: no valid score) and, ``by_label``,
+    ``__y`` (1, 0, null): rows per bin (by outcome) and the score mass of labelled rows per bin."""
+    k = SCORE_BINS
+    b = batch.get_column("__score|bin").fill_null(-1).to_numpy()
+    ok = b >= 0
+    if how == "plain":
+        per = np.bincount((gid.astype(np.int64) * k + b)[ok], minlength=n_groups * k).reshape(n_groups, k)
+        return {f"score|h{i}": pl.Series(f"score|h{i}", per[:, i], dtype=pl.Int64) for i in range(k)}
+    y = batch.get_column("__y").fill_null(-1).to_numpy()
+    outcome = np.where(y == 1, 0, np.where(y == 0, 1, 2))  # y1, y0, yna
+    code = (gid.astype(np.int64) * 3 + outcome) * k + b
+    per = np.bincount(code[ok], minlength=n_groups * 3 * k).reshape(n_groups, 3, k)
+    out = {f"score|{name}|h{i}": pl.Series(f"score|{name}|h{i}", per[:, j, i], dtype=pl.Int64)
+           for j, name in enumerate(("y1", "y0", "yna")) for i in range(k)}
+    lab = ok & (y >= 0)
+    score = batch.get_column("score").to_numpy()
+    mass = np.bincount((gid.astype(np.int64) * k + b)[lab], weights=score[lab],
+                       minlength=n_groups * k).reshape(n_groups, k)
+    out.update({f"score|s|h{i}": pl.Series(f"score|s|h{i}", mass[:, i]).cast(s_dtype) for i in range(k)})
+    return out
 
 
 def _counts_as_int64(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:

@@ -184,17 +184,24 @@ def _read_as(dtype: pl.DataType) -> pl.DataType:
     return dtype if dtype.is_float() or dtype in _INTS else pl.Float64
 
 
-def grouped(batch: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, pl.DataFrame, np.ndarray]:
-    """The batch's key groups (one row each), the batch in group order and where each group starts."""
+def grouped(batch: pl.DataFrame, keys: list[str]) -> tuple[pl.DataFrame, np.ndarray | None, np.ndarray, np.ndarray]:
+    """The batch's key groups (one row each); the order that puts the batch's rows in group order
+    (None when they are already), where each group starts in that order, and each row's group
+    (in the batch's own order)."""
     runs = (batch.select(keys).with_row_index("__i").group_by(keys, maintain_order=True)
             .agg(pl.col("__i")))
+    n = batch.height
     if runs.height <= 1:
-        return runs.select(keys), batch, np.zeros(runs.height, dtype=np.int64)
+        return runs.select(keys), None, np.zeros(runs.height, dtype=np.int64), np.zeros(n, dtype=np.uint32)
     sizes = runs.get_column("__i").list.len().to_numpy().astype(np.int64)
     order = runs.get_column("__i").explode().to_numpy()
-    if (np.diff(order) != 1).any():  # rows of a group are not contiguous: gather them
-        batch = batch[order]
-    return runs.select(keys), batch, np.append(0, np.cumsum(sizes)[:-1])
+    starts = np.append(0, np.cumsum(sizes)[:-1])
+    ids = np.repeat(np.arange(runs.height, dtype=np.uint32), sizes)
+    if (np.diff(order) != 1).any():  # rows of a group are not contiguous
+        gid = np.empty(n, dtype=np.uint32)
+        gid[order] = ids
+        return runs.select(keys), order, starts, gid
+    return runs.select(keys), None, starts, ids
 
 
 @dataclass(frozen=True)
@@ -214,15 +221,23 @@ class FeatureTallies:
     def dtypes(self) -> list[pl.DataType]:
         return [d for t in (*self.numeric, *self.categorical) for d in t.dtypes]
 
-    def tally(self, batch: pl.DataFrame, starts: np.ndarray) -> pl.DataFrame:
-        """Per group of ``batch`` (in group order, groups starting at ``starts``): every tally column."""
+    def tally(self, batch: pl.DataFrame, order: np.ndarray | None, starts: np.ndarray,
+              gid: np.ndarray) -> pl.DataFrame:
+        """Per group of ``batch`` (see :func:`grouped`: ``order`` puts its rows in group order, where
+        groups start at ``starts``; ``gid`` is each row's group): every tally column."""
         if not len(starts):
             return pl.DataFrame(schema=dict(zip(self.names, self.dtypes)))
-        values = [v for t in self.numeric for v in t.tally(batch.get_column(t.name), starts)]
-        gid = None if len(starts) == 1 else pl.Series("__g", np.repeat(np.arange(len(starts)),
-                                                                      np.diff(np.append(starts, batch.height))))
-        values += [v for t in self.categorical for v in t.tally(batch.get_column(t.name), gid, len(starts))]
+        # numeric values are counted in group order (gathered: a numeric column is cheap to move);
+        # categorical ones by (group, value), in any order
+        values = [v for t in self.numeric
+                  for v in t.tally(_in_order(batch.get_column(t.name), order), starts)]
+        g = None if len(starts) == 1 else pl.Series("__g", gid)
+        values += [v for t in self.categorical for v in t.tally(batch.get_column(t.name), g, len(starts))]
         return pl.DataFrame([pl.Series(n, v, dtype=d) for n, v, d in zip(self.names, values, self.dtypes)])
+
+
+def _in_order(s: pl.Series, order: np.ndarray | None) -> pl.Series:
+    return s if order is None else s.gather(order)
 
 
 def feature_tallies(binning: Binning, schema: dict, keys: list[str]) -> FeatureTallies | None:
