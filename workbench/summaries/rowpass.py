@@ -75,9 +75,18 @@ class LabelLookup:
         each id (:func:`workbench.lake.tables.latest_labels`, the lake's one rule)."""
         from workbench.lake.tables import latest_labels
 
-        lab = latest_labels(labels.select(pl.col("request_id").hash().alias("__h"), "label", "labeled_at"),
-                            key="__h")
-        df = lab.select("__h", "label").collect(engine="streaming").sort("__h")
+        df = (labels.select(pl.col("request_id").hash().alias("__h"), "label", "labeled_at")
+              .collect(engine="streaming").sort("__h"))
+        h = df.get_column("__h").to_numpy()
+        dup = np.zeros(len(h), dtype=bool)
+        if len(h) > 1:  # ids labelled more than once (usually few): the lake's rule picks one
+            same = h[1:] == h[:-1]
+            dup[1:] |= same
+            dup[:-1] |= same
+        if dup.any():
+            picked = latest_labels(df.filter(pl.Series(dup)).lazy(), key="__h").collect()
+            df = pl.concat([df.filter(pl.Series(~dup)).select("__h", "label"),
+                            picked.select("__h", "label")]).sort("__h")
         values = df.get_column("label")
         return cls(df.get_column("__h").to_numpy(), values.extend(pl.Series("label", [None], dtype=values.dtype)))
 
