@@ -1,8 +1,9 @@
-"""The polars engine: streaming passes over predictions (+ labels) into a Summary.
+"""The polars engine: one streaming pass over predictions (labels attached per batch) into a Summary.
 
-The row, score and label tallies are polars aggregations; the feature tallies are counted batch by
-batch in numpy on polars' stream (:mod:`workbench.summaries.tally`), a pass over the keys and
-features alone.
+This module holds what is tallied (:func:`screen` and the row, score and label expressions);
+:mod:`workbench.summaries.rowpass` reads the rows once, in batches, and tallies them all: the
+feature tallies in numpy (:mod:`workbench.summaries.tally`), the score histogram by ``bincount``,
+the rest with these expressions grouped by each batch's key groups.
 
 Another engine (Spark, DuckDB) plugs in by producing the same two tables for the same
 :class:`Binning`; see :mod:`workbench.summaries.summary` for their columns.
