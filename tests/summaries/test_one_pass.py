@@ -221,3 +221,25 @@ def test_label_lookup_matches_the_join(tmp_path):
     assert lookup.attach(h[:0]).len() == 0
     empty = LabelLookup.from_labels(lake.labels().head(0))
     assert empty.attach(h[:10]).null_count() == 10
+
+
+@pytest.mark.parametrize("task", ["binary_classification", "regression"])
+def test_a_labelled_frame_gives_the_same_summary(tmp_path, task):
+    """``summarize_frame(..., labelled=...)`` (labels joined by the caller, a second pass) gives
+    the summary of the one pass with labels attached per batch."""
+    from workbench.summaries import summarize_frame
+
+    lake = wb.open_lake(_write(tmp_path / "lake", task, "table", seed=9))
+    binning = fit_lake_binning(lake)
+    s = summarize(lake, binning, bucket="6h", segment="region")
+    schema = lake.predictions().collect_schema()
+    cols = [c for c in schema.names() if c in {"timestamp", "model_version", "route", "fallback", "latency_ms",
+                                              "score", "prediction", "region", "f", "c"}]
+    lab_cols = [c for c in ("timestamp", "model_version", "route", "region", "score", "prediction") if c in schema]
+    t = summarize_frame(lake.predictions(cols), binning, task=task, bucket="6h", segment="region",
+                        schema={c: schema[c] for c in cols},
+                        labelled=lake.predictions([*lab_cols, "label"], with_labels=True))
+    _close(t.table, s.table, list(s.keys))
+    assert_frame_equal(t.latency, s.latency)
+    if s.confusion is not None:
+        assert_frame_equal(t.confusion, s.confusion)

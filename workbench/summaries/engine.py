@@ -104,7 +104,8 @@ def summarize_frame(frame: pl.LazyFrame, binning: Binning, *, task: str = "binar
     if labelled is None:
         parts = one_pass(frame, binning, schema, keys, key_prep, plan, labels=labels)
     else:  # features, row tallies and latency from ``frame``; score, label and confusion from ``labelled``
-        rows = one_pass(frame, binning, schema, keys, key_prep, replace(plan, laggs=[], confusion=None))
+        rows = one_pass(frame, binning, schema, keys, key_prep,
+                        replace(plan, lprep=[], laggs=[], confusion=None, order=None, score_hist=None))
         lab = one_pass(labelled, binning, lschema, keys, key_prep,
                        replace(plan, aggs=[], latency=False), features=False)
         parts = replace(rows, table=rows.table.join(lab.table, on=keys, how="left", nulls_equal=True),
