@@ -22,7 +22,7 @@ import polars as pl
 from workbench.lake.labels import positive_expr
 from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
 from workbench.summaries.summary import _sum_long, merge_tables
-from workbench.summaries.tally import feature_tallies, grouped, map_batches
+from workbench.summaries.tally import feature_tallies, grouped, imap_batches
 
 __all__ = ["LabelLookup", "Plan", "Tables", "one_pass"]
 
@@ -158,19 +158,33 @@ def one_pass(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str
             conf = groups[conf.get_column("__g").to_numpy()].hstack(conf.drop("__g"))
         return Tables(_counts_as_int64(table, keys), lat, conf)
 
-    parts = [p for p in map_batches(tally, q.collect_batches(engine="streaming")) if p.table.height]
+    parts: list[Tables] = []
+    for p in imap_batches(tally, q.collect_batches(engine="streaming")):
+        if p.table.height:
+            parts.append(p)
+        if len(parts) >= _MERGE_EVERY:  # memory stays bounded by the groups, not the batches
+            parts = [_merge(parts, keys, plan)]
     if not parts:  # no rows: the tables empty, with their columns and types
         parts = [tally(q.clear().collect())]
-    table = merge_tables([p.table for p in parts], keys)
-    table = _counts_as_int64(table.sort(keys, nulls_last=True), keys)
-    if plan.latency:
-        latency = _sum_long(pl.concat([p.latency for p in parts]), keys, ["bin"])
-    else:
-        latency = pl.DataFrame(schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
+    out = _merge(parts, keys, plan)
+    table = _counts_as_int64(out.table, keys)
+    latency = out.latency if plan.latency else pl.DataFrame(
+        schema={**{k: table.schema[k] for k in keys}, "bin": pl.Int32, "n": pl.Int64})
+    return Tables(table, latency, out.confusion)
+
+
+#: the batches' tallies are added up every this many batches
+_MERGE_EVERY = 64
+
+
+def _merge(parts: list[Tables], keys: list[str], plan: Plan) -> Tables:
+    """The tallies of several batches added up (tables sorted by their keys)."""
+    table = merge_tables([p.table for p in parts], keys) if len(parts) > 1 else parts[0].table
+    latency = _sum_long(pl.concat([p.latency for p in parts]), keys, ["bin"]) if plan.latency else None
     confusion = None
     if plan.confusion is not None:
         confusion = _sum_long(pl.concat([p.confusion for p in parts]), keys, ["prediction", "label"])
-    return Tables(table, latency, confusion)
+    return Tables(table.sort(keys, nulls_last=True), latency, confusion)
 
 
 def positives(s: pl.Series) -> pl.Series:

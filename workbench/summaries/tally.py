@@ -24,7 +24,7 @@ import polars as pl
 
 from workbench.summaries.binning import Binning
 
-__all__ = ["FeatureTallies", "feature_tallies", "grouped", "map_batches"]
+__all__ = ["FeatureTallies", "feature_tallies", "grouped", "imap_batches", "map_batches"]
 
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
 #: up to this many groups in a batch, counts are taken group by group on slices; above, in one reduceat
@@ -255,14 +255,20 @@ def feature_tallies(binning: Binning, schema: dict, keys: list[str]) -> FeatureT
 def map_batches(fn, batches) -> list:
     """``fn`` of every batch, on as many threads as polars uses (numpy and polars release the GIL
     while they count), a bounded number of batches in flight."""
+    return list(imap_batches(fn, batches))
+
+
+def imap_batches(fn, batches):
+    """:func:`map_batches` as a generator: each result, in batch order, as soon as it is ready."""
     workers = max(1, min(pl.thread_pool_size(), 4))
     if workers == 1:
-        return [fn(b) for b in batches]
-    out, pending = [], deque()
+        yield from (fn(b) for b in batches)
+        return
+    pending = deque()
     with ThreadPoolExecutor(max_workers=workers) as pool:
         for b in batches:
             pending.append(pool.submit(fn, b))
             while len(pending) > workers:
-                out.append(pending.popleft().result())
-        out += [f.result() for f in pending]
-    return out
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
