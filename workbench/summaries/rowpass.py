@@ -125,7 +125,7 @@ def one_pass(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str
     if plan.score_hist:  # the type polars sums the score in
         s_dtype = pl.LazyFrame(schema={"score": schema["score"]}).select(pl.col("score").sum()).collect_schema()["score"]
 
-    def tally(batch: pl.DataFrame) -> Tables | None:
+    def tally(batch: pl.DataFrame) -> Tables:
         if labels is not None:
             batch = batch.with_columns(labels.attach(batch.get_column("__h").to_numpy()).alias("label"))
             batch = screen(batch.drop("__h").lazy(), {"label": labels.dtype}).collect()
