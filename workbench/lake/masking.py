@@ -214,9 +214,9 @@ class _Seen:
     def _slot(self, k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """A value's k-th candidate slot (k < 4): the high bits of each hash, then the low bits."""
         h = a if k % 2 == 0 else b
-        if k < 2:
-            return (h >> np.uint64(64 - self.bits)).astype(np.intp)
-        return (h & np.uint64((1 << self.bits) - 1)).astype(np.intp)
+        if k < 2:  # below 2**bits: the same bits read as a signed index (a view, not a copy)
+            return np.right_shift(h, np.uint64(64 - self.bits)).view(np.int64)
+        return np.bitwise_and(h, np.uint64((1 << self.bits) - 1)).view(np.int64)
 
     def lookup(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """Each value's code (uint32), 0 when it is not remembered."""
