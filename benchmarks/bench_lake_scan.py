@@ -25,7 +25,8 @@ Usage::
 
 Steps run interleaved (each repeat runs every step once), so a machine whose load changes during
 the run biases no step; the best of ``--repeat`` is kept. The ratios printed at the end (each step
-over the bare polars scan, and masked over unmasked) are the figures to compare across machines.
+over the bare polars scan, and masked over unmasked) are the figures to compare across machines;
+each step's CPU seconds (all threads) are given too, steadier than wall time on a loaded machine.
 Figures are recorded by hand in benchmarks/README.md.
 """
 
@@ -55,6 +56,9 @@ import workbench as wb
 t_import = time.perf_counter() - t0
 step, lake_path = sys.argv[1], sys.argv[2]
 rss0 = hwm_mb()
+import resource
+ru = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = ru.ru_utime + ru.ru_stime
 t0 = time.perf_counter()
 out = {}
 if step == "open":
@@ -94,6 +98,8 @@ elif step == "memsize":
     n = lake.profile().rows
     out["bytes"] = sample.estimated_size() / sample.height * n
 out["seconds"] = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_SELF)
+out["cpu_s"] = ru.ru_utime + ru.ru_stime - cpu0  # every thread's CPU: steadier than wall on a shared machine
 out["peak_rss_mb"] = hwm_mb()
 out["rss_before_mb"] = rss0
 out["import_s"] = t_import
@@ -138,6 +144,7 @@ def main() -> None:
     for step, runs in all_runs.items():
         best = min(runs, key=lambda r: r["seconds"])
         res[step] = {"seconds_best": best["seconds"], "seconds_all": [round(r["seconds"], 3) for r in runs],
+                     "cpu_s_best": min(r["cpu_s"] for r in runs),
                      "peak_rss_mb": max(r["peak_rss_mb"] for r in runs),
                      "rss_after_import_mb": best["rss_before_mb"]}
         if "columns" in best:
@@ -148,6 +155,9 @@ def main() -> None:
         res["ratio_to_polars_scan"] = {s: round(v / best["polars"], 2) for s, v in best.items()}
     if "masked" in best and "unmasked" in best:
         res["masked_over_unmasked"] = round(best["masked"] / best["unmasked"], 2)
+        res["masked_over_unmasked_paired"] = [round(m["seconds"] / u["seconds"], 2)  # same repeat: same load
+                                              for m, u in zip(all_runs["masked"], all_runs["unmasked"])]
+        res["masked_over_unmasked_cpu"] = round(res["masked"]["cpu_s_best"] / res["unmasked"]["cpu_s_best"], 2)
     if "scan" in best and "scan_plain" in best:
         res["scan_over_scan_plain"] = round(best["scan"] / best["scan_plain"], 2)
     print(json.dumps(res, indent=2))

@@ -161,3 +161,20 @@ def test_the_key_is_in_no_plan_repr_or_error(monkeypatch):
         lf.serialize()  # a plan that holds a masker cannot be written out
     texts.append(str(err.value))
     assert not [t for t in texts if secret in t]
+
+
+def test_values_whose_slots_are_all_taken_are_still_found():
+    """Six values share their four candidate slots (same high and low bits of both hashes): four
+    take the slots, two go to the stash; each is found with its own mask, an unknown one is not."""
+    import numpy as np
+
+    mid = np.arange(1, 8, dtype=np.uint64) << np.uint64(20)  # differ only in bits the slots do not use
+    a, b = np.uint64(0xA) | mid, np.uint64(0xB << 60) | np.uint64(0x5) | mid
+    masks = pl.Series([f"anon:{i}" for i in range(7)], dtype=pl.String)
+    seen = masking._Seen.empty().add(a[:6], b[:6], masks[:6])
+    assert len(seen.stash) == 2 and len(seen) == 6
+    code = seen.lookup(a, b)
+    assert code.tolist() == [1, 2, 3, 4, 5, 6, 0]
+    assert seen.masks.gather(pl.Series(code)).to_list() == masks[:6].to_list() + [None]
+    grown = seen.add(a[6:], b[6:], masks[6:])  # a new snapshot; the old one is unchanged
+    assert grown.lookup(a, b).tolist() == [1, 2, 3, 4, 5, 6, 7] and seen.lookup(a, b)[6] == 0

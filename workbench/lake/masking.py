@@ -17,8 +17,9 @@ when the plugin is missing, fails that check, or the key is not UTF-8 text).
 A scan masks a column batch by batch and remembers the masks of the values it
 has seen (a column's values repeat: an e-mail per customer, not per request).
 The plan computes two 64-bit polars hashes of each value natively; a batch is
-then a lookup of those 128 bits in a table and a gather of the masks, and only
-values never seen before get the HMAC. The key is held by the masker, never
+then a lookup of those 128 bits in a compact table (4 bytes a slot, so a column's
+table stays in the processor's cache) and a gather of the masks, and only values
+never seen before get the HMAC. The key is held by the masker, never
 written into a query plan: the plan shows an opaque Python function.
 """
 
@@ -185,80 +186,84 @@ def _packed(col: pl.Expr) -> pl.Expr:
 
 
 class _Seen:
-    """The masks of values a column has shown, found by their two hashes.
+    """The masks of values a column has shown, found by their two hashes (a snapshot: never changed).
 
-    An open-addressed table of ``2**bits`` slots, at most 1/8 full. A slot is one row
-    ``(hash a, hash b, code)`` (a probe reads one row), ``code`` numbers the values in the order
-    they were added, from 1, and ``masks[code]`` is the mask; ``masks[0]`` is null, the answer
-    for a miss. A value may sit in one of four slots (high and low bits of each hash); one whose
-    four slots are all taken (about one in 4,000) is not remembered, and is hashed whenever it
-    comes. Values are only ever added; a reader on another thread sees a value or a miss.
+    ``a[code]``, ``b[code]`` and ``masks[code]`` are the hashes and the mask of the value numbered
+    ``code`` (from 1, in the order values were added); code 0 is the miss (hashes 0, mask null).
+    ``slots`` is an open-addressed table of ``2**bits`` codes, at most 1/4 full: 4 bytes a slot,
+    so the table of a hundred thousand values (2 MB) stays in the processor's cache, and a probe
+    is a gather of a code and a check of the value's hashes against ``a[code]``, ``b[code]``.
+    A value may sit in one of four slots (high and low bits of each hash); the few whose four
+    slots are all taken go to ``stash``, a dict looked up only for the rows the table missed.
+    Adding values makes a new snapshot, so a batch on another thread keeps a consistent one.
     """
 
-    def __init__(self, bits: int, a: np.ndarray, b: np.ndarray, masks: pl.Series) -> None:
-        self.bits, self.a, self.b, self.masks = bits, a, b, masks  # a[0], b[0], masks[0]: the miss
-        self.rows = np.zeros((1 << bits, 3), np.uint64)
-        self._place(np.arange(1, len(a)))
+    __slots__ = ("bits", "slots", "a", "b", "masks", "stash")
+
+    def __init__(self, bits: int, slots: np.ndarray, a: np.ndarray, b: np.ndarray, masks: pl.Series,
+                 stash: dict[tuple[int, int], int]) -> None:
+        self.bits, self.slots, self.a, self.b, self.masks, self.stash = bits, slots, a, b, masks, stash
 
     @classmethod
     def empty(cls) -> _Seen:
-        return cls(10, np.zeros(1, np.uint64), np.zeros(1, np.uint64), pl.Series([None], dtype=pl.String))
+        zero = np.zeros(1, np.uint64)
+        return cls(10, np.zeros(1 << 10, np.uint32), zero, zero, pl.Series([None], dtype=pl.String), {})
 
     def __len__(self) -> int:
         return len(self.a) - 1
 
     def _slot(self, k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """A value's k-th candidate slot (k < 4): the high, then the low bits of each hash."""
+        """A value's k-th candidate slot (k < 4): the high bits of each hash, then the low bits."""
         h = a if k % 2 == 0 else b
-        if k < 2:
-            return (h >> np.uint64(64 - self.bits)).astype(np.intp)
-        return (h & np.uint64((1 << self.bits) - 1)).astype(np.intp)
+        if k < 2:  # below 2**bits: the same bits read as a signed index (a view, not a copy)
+            return np.right_shift(h, np.uint64(64 - self.bits)).view(np.int64)
+        return np.bitwise_and(h, np.uint64((1 << self.bits) - 1)).view(np.int64)
+
+    def lookup(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Each value's code (uint32), 0 when it is not remembered."""
+        code = np.take(self.slots, self._slot(0, a, b))
+        hit = (np.take(self.a, code) == a) & (np.take(self.b, code) == b)
+        if hit.all():
+            return code
+        code[~hit] = 0
+        rows = np.flatnonzero(~hit)
+        for k in range(1, 4):  # most values sit in their first slot: later tries see few rows
+            ra, rb = a[rows], b[rows]
+            c = np.take(self.slots, self._slot(k, ra, rb))
+            found = (np.take(self.a, c) == ra) & (np.take(self.b, c) == rb) & (c != 0)
+            code[rows[found]] = c[found]
+            rows = rows[~found]
+            if not len(rows):
+                return code
+        if self.stash:
+            code[rows] = [self.stash.get(ab, 0) for ab in zip(a[rows].tolist(), b[rows].tolist())]
+        return code
+
+    def add(self, a: np.ndarray, b: np.ndarray, masks: pl.Series) -> _Seen:
+        """A snapshot with these (new, distinct) values added; afresh when the cache is full."""
+        n = len(self) + len(a)
+        if n > _CACHE_LIMIT:  # start afresh: memory stays bounded
+            return _Seen.empty().add(a, b, masks) if len(a) <= _CACHE_LIMIT else self
+        bits = self.bits
+        while n * 4 > 1 << bits:
+            bits += 1
+        grown = _Seen(bits, self.slots.copy() if bits == self.bits else np.zeros(1 << bits, np.uint32),
+                      np.concatenate([self.a, a]), np.concatenate([self.b, b]),
+                      pl.concat([self.masks, masks], rechunk=True), dict(self.stash) if bits == self.bits else {})
+        grown._place(np.arange(len(self.a) if bits == self.bits else 1, n + 1))
+        return grown
 
     def _place(self, codes: np.ndarray) -> None:
         for k in range(4):
             if not len(codes):
                 return
             slots = self._slot(k, self.a[codes], self.b[codes])
-            free = self.rows[slots, 2] == 0
+            free = self.slots[slots] == 0
             slots, first = np.unique(slots[free], return_index=True)  # one value per slot
             placed = codes[free][first]
-            self.rows[slots] = np.stack([self.a[placed], self.b[placed], placed.astype(np.uint64)], axis=1)
+            self.slots[slots] = placed
             codes = np.setdiff1d(codes, placed, assume_unique=True)
-
-    def lookup(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """Each value's code, 0 when it is not remembered."""
-        row = np.take(self.rows, self._slot(0, a, b), axis=0)  # take: several times faster than [ ]
-        code = np.where((row[:, 0] == a) & (row[:, 1] == b), row[:, 2], 0).astype(np.int64)
-        rows = np.flatnonzero(code == 0)
-        for k in range(1, 4):  # most values sit in their first slot: later tries see few rows
-            if not len(rows):
-                break
-            ra, rb = a[rows], b[rows]
-            row = np.take(self.rows, self._slot(k, ra, rb), axis=0)
-            found = (row[:, 0] == ra) & (row[:, 1] == rb) & (row[:, 2] != 0)
-            code[rows[found]] = row[found, 2].astype(np.int64)
-            rows = rows[~found]
-        return code
-
-    def add(self, a: np.ndarray, b: np.ndarray, masks: pl.Series) -> _Seen:
-        """The table with these values added: this one, grown in place, or a bigger one."""
-        n = len(self) + len(a)
-        if n > _CACHE_LIMIT:  # start afresh: memory stays bounded
-            return _Seen.empty().add(a, b, masks) if len(a) <= _CACHE_LIMIT else self
-        bits = self.bits
-        while n * 8 > 1 << bits:
-            bits += 1
-        all_a, all_b = np.concatenate([self.a, a]), np.concatenate([self.b, b])
-        all_masks = pl.concat([self.masks, masks], rechunk=True)
-        if bits != self.bits:
-            return _Seen(bits, all_a, all_b, all_masks)
-        # In place, in an order that keeps a reader on another thread right: a code is written
-        # into a slot only once its mask is there (a reader sees the new value, or a miss).
-        first = len(self.a)
-        self.masks = all_masks
-        self.a, self.b = all_a, all_b
-        self._place(np.arange(first, len(all_a)))
-        return self
+        self.stash.update(zip(zip(self.a[codes].tolist(), self.b[codes].tolist()), codes.tolist()))
 
 
 class _ColumnMasks:
@@ -268,9 +273,8 @@ class _ColumnMasks:
     masks of values already seen are remembered across batches and scans. The plan hands each
     batch with two 64-bit hashes of every value, computed natively; a batch is then a lookup of
     those in a table (numpy) and a gather of the masks. Only values never seen before are hashed
-    with the HMAC, then added. Batches arrive on several threads: a lookup may run while another
-    batch adds values (the table only grows, in an order that keeps a reader right); adding is
-    done under a lock.
+    with the HMAC, then added. Batches arrive on several threads: each works on the snapshot of
+    the table it finds; adding values (under a lock) makes a new snapshot.
     """
 
     def __init__(self, masker: Masker) -> None:
@@ -288,31 +292,34 @@ class _ColumnMasks:
         if values.dtype != pl.String or self._by_row:
             # non-text values are masked by their text form, which their hashes do not identify
             return self._masker._hash(_as_text(values))
-        seen = self._seen
         a = packed.struct.field("a").to_numpy()
         b = packed.struct.field("b").to_numpy()
+        seen = self._seen
         code = seen.lookup(a, b)
-        present = values.is_not_null().to_numpy()
-        code[~present] = 0  # a null stays null, whatever its hashes
-        masks = seen.masks.gather(pl.Series(code))  # code 0: null
-        missing = (code == 0) & present
+        missing = code == 0
+        if values.null_count():
+            missing &= values.is_not_null().to_numpy()  # a null stays null (code 0), whatever its hashes
         rows = np.flatnonzero(missing)
-        if len(rows):
-            new = pl.DataFrame({"v": values.gather(rows), "a": a[rows], "b": b[rows]}).unique("v")
-            new_masks = self._masker._hash(new["v"])
-            masks = masks.scatter(rows, values.gather(rows).replace_strict(new["v"], new_masks,
-                                                                            return_dtype=pl.String))
-            self._remember(new["a"].to_numpy(), new["b"].to_numpy(), new_masks)
-            nonnull = len(values) - values.null_count()
-            self._fresh = self._fresh + 1 if len(new) > _FRESH_SHARE * nonnull else 0
-            if self._fresh >= _FRESH_BATCHES:
-                self._by_row = True  # an id column: values do not repeat, remembering them is waste
-                self._seen = _Seen.empty()
-        else:
+        if not len(rows):
             self._fresh = 0
+            return seen.masks.gather(pl.Series(code))
+        new = pl.DataFrame({"v": values.gather(rows), "a": a[rows], "b": b[rows]}).unique(["a", "b"])
+        nonnull = len(values) - values.null_count()
+        self._fresh = self._fresh + 1 if len(new) > _FRESH_SHARE * nonnull else 0
+        if self._fresh >= _FRESH_BATCHES:
+            self._by_row = True  # an id column: values do not repeat, remembering them is waste
+            self._seen = _Seen.empty()
+            return self._masker._hash(values)
+        seen = self._remember(new["a"].to_numpy(), new["b"].to_numpy(), self._masker._hash(new["v"]))
+        code[rows] = seen.lookup(a[rows], b[rows])
+        masks = seen.masks.gather(pl.Series(code))
+        lost = rows[code[rows] == 0]  # only when the cache started afresh meanwhile
+        if len(lost):
+            masks = masks.scatter(lost, self._masker._hash(values.gather(lost)))
         return masks
 
-    def _remember(self, a: np.ndarray, b: np.ndarray, masks: pl.Series) -> None:
+    def _remember(self, a: np.ndarray, b: np.ndarray, masks: pl.Series) -> _Seen:
+        """Add new values' masks; the snapshot that holds them (unless the cache started afresh)."""
         with self._lock:
             seen = self._seen
             known = seen.lookup(a, b) != 0  # added by a batch on another thread meanwhile
@@ -320,4 +327,5 @@ class _ColumnMasks:
                 keep = ~known
                 a, b, masks = a[keep], b[keep], masks.filter(pl.Series(keep))
             if len(a):
-                self._seen = seen.add(a, b, masks)
+                self._seen = seen = seen.add(a, b, masks)
+            return seen
