@@ -24,10 +24,13 @@ from pathlib import Path
 OUT = Path(__file__).parent / "out"
 
 
-def timed(fn):
+def timed(fn, name=""):
     t0 = time.perf_counter()
     out = fn()
-    return time.perf_counter() - t0, out
+    took = time.perf_counter() - t0
+    if name:
+        print(f"{name}: {took:.1f} s", flush=True)
+    return took, out
 
 
 def main() -> None:
@@ -36,6 +39,8 @@ def main() -> None:
     ap.add_argument("--master", default="local[2]")
     ap.add_argument("--cause", default="data_drift")
     ap.add_argument("--no-triage", action="store_true")
+    ap.add_argument("--shuffle-partitions", type=int, default=4,
+                    help="spark.sql.shuffle.partitions (the groups are thousands: a few per core suffice)")
     args = ap.parse_args()
 
     import polars as pl
@@ -60,19 +65,20 @@ def main() -> None:
     cols = [c for c in lp.schema if c in {"timestamp", "model_version", "route", "fallback", "latency_ms", "score",
                                           "prediction", *lp.numeric_features, *lp.categorical_features}]
     n = lp.profile().rows
-    scan, _ = timed(lambda: lp.predictions(cols).select(pl.all().null_count()).collect(engine="streaming"))
+    scan, _ = timed(lambda: lp.predictions(cols).select(pl.all().null_count()).collect(engine="streaming"), "scan")
     res: dict[str, float] = {"rows": n, "polars_scan_s": scan}
-    res["polars_summary_s"], b = timed(lambda: summarize(lp, fit_lake_binning(lp)))
-    res["spark_session_s"], spark = timed(lambda: spark_session(args.master))
+    res["polars_summary_s"], b = timed(lambda: summarize(lp, fit_lake_binning(lp)), "polars bins + summary")
+    res["spark_session_s"], spark = timed(lambda: spark_session(args.master,
+                                                                shuffle_partitions=args.shuffle_partitions), "session")
     spark.sparkContext.setLogLevel("ERROR")
     ls = open_lake(root, engine="spark", spark=spark)
-    res["spark_summary_s"], bs = timed(lambda: summarize(ls, fit_lake_binning(ls)))
+    res["spark_summary_s"], bs = timed(lambda: summarize(ls, fit_lake_binning(ls)), "spark bins + summary")
     binning = bs.binning
-    res["spark_summary_warm_s"], _ = timed(lambda: summarize(ls, binning))
-    res["polars_summary_only_s"], _ = timed(lambda: summarize(lp, binning))
+    res["spark_summary_warm_s"], _ = timed(lambda: summarize(ls, binning), "spark summary again")
+    res["polars_summary_only_s"], _ = timed(lambda: summarize(lp, binning), "polars summary again")
     if not args.no_triage:
-        res["polars_triage_s"], fp = timed(lambda: triage(lp, since=since))
-        res["spark_triage_s"], fs = timed(lambda: triage(ls, since=since))
+        res["polars_triage_s"], fp = timed(lambda: triage(lp, since=since), "polars triage")
+        res["spark_triage_s"], fs = timed(lambda: triage(ls, since=since), "spark triage")
         res["same_verdict"] = fp.verdict["cause"] == fs.verdict["cause"]
     print(f"\n{n:,} rows, {args.master}, one polars scan of the {len(cols)} summary columns: {scan:.2f} s")
     print(f"{'step':34} {'seconds':>9} {'rows/s':>12} {'x scan':>7}")

@@ -114,35 +114,63 @@ def screen(df, schema: dict):
 
 
 def summarize_spark(df, binning: Binning, *, schema: dict, task: str = "binary_classification",
-                    bucket: str = "1h", segment: str | Sequence[str] | None = None, collect=None) -> Summary:
-    """Summarise a normalised Spark DataFrame (canonical columns, labels joined when the lake
-    has them) on ``binning``: the :class:`Summary` the polars engine gives for the same rows.
+                    bucket: str = "1h", segment: str | Sequence[str] | None = None, collect=None,
+                    labelled=None, label_schema: dict | None = None) -> Summary:
+    """Summarise a normalised Spark DataFrame (canonical columns) on ``binning``: the
+    :class:`Summary` the polars engine gives for the same rows.
 
     ``schema`` holds the polars dtypes of ``df``'s columns (the lake's); ``collect`` turns a
-    small Spark DataFrame into polars (:meth:`SparkLake.to_polars`).
+    small Spark DataFrame into polars (:meth:`SparkLake.to_polars`). When the lake's labels live
+    in their own table, ``df`` is the predictions alone and ``labelled`` the same rows narrowed
+    to the keys, score and prediction with the latest label joined (``label_schema`` its dtypes):
+    the label tallies come from that narrow frame, so the join never carries the features.
+    Without ``labelled``, ``df`` holds everything (labels inline, or none).
     """
     F = _F()
     width = bucket_micros(bucket)
-    df = screen(df, schema)
     segs = [segment] if isinstance(segment, str) else list(segment or ())
     keys = ["bucket", "model_version", "route"] + segs
-    us = F.unix_micros(F.col("timestamp"))
-    df = df.withColumn("bucket", us - F.pmod(us, F.lit(width)))
-    for c in segs:
-        df = df.withColumn(c, F.coalesce(F.col(f"`{c}`").cast("string"), F.lit("(null)")))
-    has_label = "label" in schema
+    has_label = "label" in schema or (labelled is not None and "label" in (label_schema or {}))
+
+    def prep(frame, sch):
+        frame = screen(frame, sch)
+        us = F.unix_micros(F.col("timestamp"))
+        frame = frame.withColumn("bucket", us - F.pmod(us, F.lit(width)))
+        for c in segs:
+            frame = frame.withColumn(c, F.coalesce(F.col(f"`{c}`").cast("string"), F.lit("(null)")))
+        return frame
+
+    df = prep(df, schema)
     df = df.select("*", *_bin_columns(binning, schema))
-    aggs = _row_tallies(schema) + _feature_tallies(binning, schema)
-    df, score_aggs = _score_tallies(df, task, schema, has_label)
-    aggs += _invalid_tallies(schema) + score_aggs + _label_tallies(task, schema, has_label)
-    names = _names(aggs)
-    count_cols = [n for n in names if not n.endswith(("|sum", "|sumsq", "|min", "|max", "abs_err", "sq_err"))
-                  and not n.startswith("score|s|")]
-    table = _tally_table(df, keys, aggs, count_cols, collect).select(keys + names).sort(keys, nulls_last=True)
+    both = dict(schema) | dict(label_schema or {})
+    lab = df if labelled is None else prep(labelled, label_schema)
+    lab, score_aggs = _score_tallies(lab, task, both, has_label)
+    invalid = _invalid_tallies(both)
+    split = [] if labelled is None else [(n, a) for n, a in invalid if n == "label|invalid"]
+    base = _row_tallies(schema) + _feature_tallies(binning, schema)
+    main = base + [x for x in invalid if x not in split]
+    side = split + score_aggs + _label_tallies(task, both, has_label)
+    order = _names(base + invalid + score_aggs + _label_tallies(task, both, has_label))
+    conf = []
+    if task == "binary_classification" and "prediction" in both:
+        conf = [("__conf", _Family([f"__conf{i}" for i in range(9)], _binary_cell(has_label)))]
+    count_cols = [n for n in order if not n.endswith(("|sum", "|sumsq", "|min", "|max", "abs_err", "sq_err"))
+                  and not n.startswith("score|s|")] + _names(conf)
+    if labelled is None:
+        table = _wide_table(lab, keys, main + side + conf, count_cols, collect)
+    else:
+        table = _wide_table(df, keys, main, count_cols, collect)
+        if side or conf:
+            table = table.join(_wide_table(lab, keys, side + conf, count_cols, collect), on=keys, how="left",
+                               nulls_equal=True)
     latency = _latency(df, schema, keys, collect)
     confusion = None
     if task != "regression" and "prediction" in schema:
-        confusion = _confusion(df, task, keys, has_label, collect)
+        if conf:
+            confusion = _binary_confusion(table, keys)
+        else:
+            confusion = _confusion(lab, task, keys, has_label, collect)
+    table = _bucket_times(table.select(keys + order)).sort(keys, nulls_last=True)
     return Summary(table=table, latency=latency, binning=binning, keys=tuple(keys), bucket=bucket, task=task,
                    confusion=confusion)
 
@@ -155,47 +183,66 @@ def _names(aggs: list) -> list[str]:
     return out
 
 
-def _tally_table(df, keys: list[str], aggs: list, count_cols: list[str], collect) -> pl.DataFrame:
-    """One groupBy in long form: each row emits (tally id, value) for the tallies it adds to (one
-    entry per feature for a histogram or a vocabulary, not one per bin), exploded and summed per
-    key and id; the few kilobytes of sums are spread back into one column per tally."""
+def _wide_table(df, keys: list[str], aggs: list, count_cols: list[str], collect) -> pl.DataFrame:
+    """One ``groupBy(keys)`` with one aggregate per tally column (a family's column ``k`` counts,
+    or sums ``value`` over, the rows whose index is ``k``): one hash-table update per row in a
+    compiled aggregate, and only one row per key group (kilobytes) comes back."""
     F = _F()
-    names = _names(aggs)
-    ids = {n: i for i, n in enumerate(names)}
-    entries, how = [], {}
+    exprs, names = [], []
     for n, a in aggs:
         if isinstance(a, _Family):
-            base = ids[a.names[0]]
-            val = F.lit(1.0) if a.value is None else a.value.cast("double")
-            entries.append(F.struct((a.index + F.lit(base)).cast("int").alias("i"),
-                                    F.when(a.index.isNotNull(), val).alias("v")))
+            for k, name in enumerate(a.names):
+                hit = a.index == F.lit(k)
+                exprs.append(F.count(F.when(hit, F.lit(1))) if a.value is None
+                             else F.sum(F.when(hit, a.value.cast("double"))))
+                names.append(name)
         else:
-            how[ids[n]] = a.how
-            entries.append(F.struct(F.lit(ids[n]).alias("i"), a.value.cast("double").alias("v")))
-    # inline (explode into columns) then a plain filter: both compiled, unlike a lambda over the array
-    long = (df.select(*[F.col(f"`{k}`") for k in keys], F.inline(F.array(*entries)))
-            .where(F.col("v").isNotNull() & F.col("i").isNotNull())
-            .groupBy(*[F.col(f"`{k}`") for k in keys], F.col("i").alias("__i"))
-            .agg(F.sum("v").alias("__s"), F.min("v").alias("__mn"), F.max("v").alias("__mx")))
+            fn = {"sum": F.sum, "min": F.min, "max": F.max}[a.how]
+            exprs.append(fn(a.value.cast("double")))
+            names.append(n)
+    g = df.groupBy(*[F.col(f"`{k}`") for k in keys]).agg(*[e.alias(f"__c{i}") for i, e in enumerate(exprs)])
     key_types = {k: pl.String for k in keys} | {"bucket": pl.Int64}
-    out = collect(long, key_types | {"__i": pl.Int32, "__s": pl.Float64, "__mn": pl.Float64, "__mx": pl.Float64})
-    mins = [i for i, h in how.items() if h == "min"]
-    maxs = [i for i, h in how.items() if h == "max"]
-    out = out.with_columns(pl.when(pl.col("__i").is_in(mins)).then(pl.col("__mn"))
-                           .when(pl.col("__i").is_in(maxs)).then(pl.col("__mx"))
-                           .otherwise(pl.col("__s")).alias("__val"))
-    # every key group has its row count ("n", id 0), so the pivot has one row per group
-    groups = out.pivot(on="__i", index=keys, values="__val") if out.height else out.select(keys)
+    counts = set(count_cols)
+    types = {f"__c{i}": (pl.Int64 if n in counts else pl.Float64) for i, n in enumerate(names)}
+    out = collect(g, key_types | types)
+    how = {n: a.how for n, a in aggs if isinstance(a, _Add)}
     cols = []
-    for n, i in ids.items():
-        c = pl.col(str(i)) if str(i) in groups.columns else pl.lit(None, dtype=pl.Float64)
-        if how.get(i) in ("min", "max"):
+    for i, n in enumerate(names):
+        c = pl.col(f"__c{i}")
+        kind = how.get(n)
+        if kind in ("min", "max"):
             cols.append(c.cast(pl.Float64).alias(n))
-        elif n in count_cols:
-            cols.append(c.fill_null(0.0).round(0).cast(pl.Int64).alias(n))
+        elif n in counts:
+            cols.append(c.cast(pl.Float64).fill_null(0.0).round(0).cast(pl.Int64).alias(n))
         else:
             cols.append(c.cast(pl.Float64).fill_null(0.0).alias(n))
-    return _bucket_times(groups.select(*keys, *cols))
+    return out.select(*keys, *cols)
+
+
+def _binary_cell(has_label: bool):
+    """A row's cell of the binary confusion table: prediction class (1, 0, none) x 3 + label
+    class (1, 0, none), as 0..8."""
+    F = _F()
+
+    def cls(x):
+        return F.when(x == 1, F.lit(0)).when(x == 0, F.lit(1)).otherwise(F.lit(2))
+
+    lab = cls(positive(F.col("label"))) if has_label else F.lit(2)
+    return cls(positive(F.col("prediction"))) * 3 + lab
+
+
+def _binary_confusion(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The confusion table (keys, prediction, label, n: the cells with rows) from the binary
+    cell counts of the tally table."""
+    classes = ["1", "0", None]
+    parts = []
+    for i in range(9):
+        parts.append(table.select(*keys, pl.lit(classes[i // 3], dtype=pl.String).alias("prediction"),
+                                  pl.lit(classes[i % 3], dtype=pl.String).alias("label"),
+                                  pl.col(f"__conf{i}").alias("n")))
+    out = pl.concat(parts).filter(pl.col("n") > 0)
+    return _bucket_times(out).select([*keys, "prediction", "label", "n"]).sort(
+        [*keys, "prediction", "label"], nulls_last=True)
 
 
 def _bucket_times(frame: pl.DataFrame) -> pl.DataFrame:

@@ -83,14 +83,17 @@ def summarize_lake_spark(lake, binning: Binning, *, start=None, end=None, bucket
     wanted = {"timestamp", "model_version", "route", "fallback", "latency_ms", "score", "prediction", "label",
               *binning.numeric, *binning.categorical, *segs}
     schema = dict(lake.schema)
-    with_labels = lake.has_labels and "label" not in schema
-    if with_labels:
-        schema["label"] = lake.labels().collect_schema()["label"]
     cols = [c for c in schema if c in wanted]
-    df = sl.predictions(cols, with_labels=with_labels, start=start, end=end)
+    labelled = label_schema = None
+    if lake.has_labels and "label" not in schema:
+        # labels in their own table: the join carries only the keys, score and prediction
+        label_schema = {c: schema[c] for c in ("timestamp", "model_version", "route", *segs, "score", "prediction")
+                        if c in schema} | {"label": lake.labels().collect_schema()["label"]}
+        labelled = sl.predictions(list(label_schema), with_labels=True, start=start, end=end)
+    df = sl.predictions(cols, start=start, end=end)
     with _reading(lake):
         s = summarize_spark(df, binning, schema={c: schema[c] for c in cols}, task=lake.task, bucket=bucket,
-                            segment=segment, collect=sl.to_polars)
+                            segment=segment, collect=sl.to_polars, labelled=labelled, label_schema=label_schema)
     return replace(s, start=parse_time(start) if start is not None else None,
                    end=parse_time(end) if end is not None else None)
 
