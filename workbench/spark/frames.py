@@ -166,10 +166,7 @@ class SparkLake:
 
         us = F.unix_micros(F.col("timestamp"))
         g = self.predictions(["timestamp"]).agg(F.min(us).alias("lo"), F.max(us).alias("hi"))
-        from workbench.spark.summaries import _reading
-
-        with _reading(self.lake):
-            r = self.to_polars(g, {"lo": pl.Int64, "hi": pl.Int64})
+        r = self.to_polars(g, {"lo": pl.Int64, "hi": pl.Int64})
         r = r.select(pl.all().cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
         return r["lo"][0], r["hi"][0]
 

@@ -152,9 +152,6 @@ def scan_pii_spark(lake, columns: list[str], windows: list[tuple[dt.datetime, dt
     columns = [c for c in columns if c not in set(lake.sensitive)]
     sides = {str(i): (_micros(a), _micros(b)) for i, (a, b) in enumerate(windows)}
     df = sl.predictions(["timestamp", *columns])
-    from workbench.spark.summaries import _reading
-
-    with _reading(lake):
-        long = pii_counts_spark(df, columns, sides, collect=sl.to_polars)
+    long = pii_counts_spark(df, columns, sides, collect=sl.to_polars)
     return [result_from_counts(long.filter(pl.col("side") == s).drop("side"), columns, thresholds=thresholds)
             for s in sides]

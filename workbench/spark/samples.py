@@ -19,7 +19,8 @@ import datetime as dt
 import numpy as np
 import polars as pl
 
-__all__ = ["embedding_norm_onset_spark", "embedding_norms_hourly_spark", "sample_embeddings_spark", "stable_sample_spark", "window_sample_spark"]
+__all__ = ["embedding_norm_onset_spark", "embedding_norms_hourly_spark", "sample_embeddings_spark",
+           "stable_sample_spark", "window_sample_spark"]
 
 _HOUR_US = 3_600_000_000
 
@@ -64,11 +65,8 @@ def window_sample_spark(lake, n: int, *, start=None, end=None, columns=None, ver
         df = df.where(F.col("label").isNotNull())
     if served and "fallback" in df.columns:
         df = df.where(~F.coalesce(F.col("fallback").cast("boolean"), F.lit(False)))
-    from workbench.spark.summaries import _reading
-
-    with _reading(lake):
-        return stable_sample_spark(df, n, collect=sl.to_polars, seed=seed,
-                                   schema={c: schema[c] for c in df.columns if c in schema})
+    return stable_sample_spark(df, n, collect=sl.to_polars, seed=seed,
+                               schema={c: schema[c] for c in df.columns if c in schema})
 
 
 def sample_embeddings_spark(lake, start: dt.datetime, end: dt.datetime, n: int, *, seed: int = 0,
@@ -80,11 +78,8 @@ def sample_embeddings_spark(lake, start: dt.datetime, end: dt.datetime, n: int, 
     sl = lake.spark_lake
     df = sl.predictions(["request_id", "timestamp", column], start=start, end=end)
     df = df.where(F.col(column).isNotNull())
-    from workbench.spark.summaries import _reading
-
-    with _reading(lake):
-        picked = stable_sample_spark(df, n, collect=sl.to_polars, seed=seed,
-                                     schema={"request_id": pl.String, column: lake.schema[column]})
+    picked = stable_sample_spark(df, n, collect=sl.to_polars, seed=seed,
+                                 schema={"request_id": pl.String, column: lake.schema[column]})
     if picked.is_empty():
         return np.zeros((0, 0))
     return np.asarray(picked[column].to_list(), dtype=np.float64)
@@ -104,10 +99,7 @@ def embedding_norms_hourly_spark(lake, start: dt.datetime, end: dt.datetime, *,
     g = (df.select((us - F.pmod(us, F.lit(_HOUR_US))).alias("bucket"), norm.alias("x"))
          .groupBy("bucket").agg(F.count(F.lit(1)).alias("n"), F.coalesce(F.sum("x"), F.lit(0.0)).alias("s"),
                                 F.coalesce(F.sum(F.col("x") * F.col("x")), F.lit(0.0)).alias("ss")))
-    from workbench.spark.summaries import _reading
-
-    with _reading(lake):
-        out = sl.to_polars(g, {"bucket": pl.Int64, "n": pl.Int64, "s": pl.Float64, "ss": pl.Float64})
+    out = sl.to_polars(g, {"bucket": pl.Int64, "n": pl.Int64, "s": pl.Float64, "ss": pl.Float64})
     return (out.with_columns(pl.col("bucket").cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
             .sort("bucket"))
 
