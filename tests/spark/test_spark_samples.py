@@ -79,3 +79,17 @@ def test_window_sample_of_a_version_is_stable_bounded_and_filtered(emb_lake, spa
     assert not a["fallback"].fill_null(False).any()
     assert a["timestamp"].min() >= lo and a["timestamp"].max() < mid
     assert a["request_id"].n_unique() == 200
+
+
+def test_window_within_the_read_budget_gives_polars_own_sample(emb_lake, spark):
+    """Up to the read budget (the rows the polars engine reads), the window comes whole and is
+    sampled by the polars engine's own rule: the same vectors; above it Spark samples."""
+    from workbench.evidence import sample_embeddings
+
+    lake_s = open_lake(emb_lake, mask_key="k", engine="spark", spark=spark)
+    lake_p = open_lake(emb_lake, mask_key="k")
+    lo, mid = _halves(lake_p)
+    want = sample_embeddings(window(lake_p.predictions(["request_id", "timestamp", "embedding"]), lo, mid), 300)
+    assert np.array_equal(sample_embeddings_spark(lake_s, lo, mid, 300, read_budget=10_000), want)
+    over = sample_embeddings_spark(lake_s, lo, mid, 300, read_budget=100)
+    assert np.array_equal(over, sample_embeddings_spark(lake_s, lo, mid, 300))

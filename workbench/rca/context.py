@@ -201,8 +201,9 @@ class Context:
         if spark:  # sampled by Spark (stable by request id): only the sample reaches the driver
             from workbench.spark.samples import embedding_norm_onset_spark, sample_embeddings_spark
 
-            base = sample_embeddings_spark(lake, self.baseline_start, self.baseline_end, th.embedding_sample)
-            win = sample_embeddings_spark(lake, self.start, self.end, th.embedding_sample)
+            base = sample_embeddings_spark(lake, self.baseline_start, self.baseline_end, th.embedding_sample,
+                                           read_budget=budget)
+            win = sample_embeddings_spark(lake, self.start, self.end, th.embedding_sample, read_budget=budget)
         else:
             base = ev.sample_embeddings(self._rows(cols, self.baseline_start, self.baseline_end, budget,
                                                    "embedding"), th.embedding_sample)

@@ -70,16 +70,26 @@ def window_sample_spark(lake, n: int, *, start=None, end=None, columns=None, ver
 
 
 def sample_embeddings_spark(lake, start: dt.datetime, end: dt.datetime, n: int, *, seed: int = 0,
-                            column: str = "embedding") -> np.ndarray:
+                            column: str = "embedding", read_budget: int | None = None) -> np.ndarray:
     """Up to ``n`` embeddings of ``[start, end)`` (non-null), by the seeded hash of the request id:
-    the Spark counterpart of :func:`workbench.evidence.sample_embeddings` (an ``(n, dim)`` array)."""
+    the Spark counterpart of :func:`workbench.evidence.sample_embeddings` (an ``(n, dim)`` array).
+
+    With ``read_budget``, a window of at most that many rows is brought whole (bounded by the
+    budget, as the polars engine reads it) and sampled by :func:`workbench.evidence.sample_embeddings`
+    itself: the same vectors as the polars engine. A larger window is sampled by Spark."""
     from pyspark.sql import functions as F
+
+    from workbench.evidence.embedding import sample_embeddings
 
     sl = lake.spark_lake
     df = sl.predictions(["request_id", "timestamp", column], start=start, end=end)
+    schema = {"request_id": pl.String, column: lake.schema[column]}
+    if read_budget is not None:
+        few = sl.to_polars(df.limit(read_budget + 1), schema)
+        if few.height <= read_budget:
+            return sample_embeddings(few.lazy(), n, seed=seed, column=column)
     df = df.where(F.col(column).isNotNull())
-    picked = stable_sample_spark(df, n, collect=sl.to_polars, seed=seed,
-                                 schema={"request_id": pl.String, column: lake.schema[column]})
+    picked = stable_sample_spark(df, n, collect=sl.to_polars, seed=seed, schema=schema)
     if picked.is_empty():
         return np.zeros((0, 0))
     return np.asarray(picked[column].to_list(), dtype=np.float64)
