@@ -55,7 +55,9 @@ LAYERS = {
     "synthetic": ("lake",),
     "importers": ("lake",),  # real telemetry -> a lake (`workbench import`)
     "summaries": ("lake",),
-    "spark": ("summaries", "lake"),  # the Spark engine: the lake's rows read by Spark into the same summaries
+    # the Spark engine: the lake's rows read by Spark into the same summaries, and the evidence that
+    # reads rows (PII counts, samples) counted there into the evidence layer's own results
+    "spark": ("evidence", "summaries", "lake"),
     "evidence": ("summaries", "lake"),
     "explain": ("evidence", "summaries", "lake"),
     "rca": ("explain", "evidence", "summaries", "lake", "spark"),
@@ -69,7 +71,8 @@ LAYERS = {
 
 #: The engine dispatch points: the only files below `spark` that may import it (lazily, inside the
 #: function that hands the work to Spark when a lake is opened with engine="spark").
-_ENGINE_HOOKS = {"workbench/lake/lake.py": "spark", "workbench/summaries/lake.py": "spark"}
+_ENGINE_HOOKS = {"workbench/lake/lake.py": "spark", "workbench/summaries/lake.py": "spark",
+                 "workbench/explain/replay.py": "spark"}
 
 
 def _workbench_imports(path: Path) -> set[str]:

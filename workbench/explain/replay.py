@@ -128,6 +128,11 @@ def _window(lf: pl.LazyFrame, version: str | None, start, end) -> pl.LazyFrame:
 
 
 def _sample(lake: Lake, version: str | None, start, end, n: int, seed: int) -> pl.DataFrame:
+    if getattr(lake, "engine", "polars") == "spark":  # a bounded sample taken by Spark
+        from workbench.spark.samples import window_sample_spark
+
+        return window_sample_spark(lake, n, start=start, end=end, version=version, with_labels=True,
+                                   labelled=True, served=True, seed=seed)
     lf = _window(lake.predictions(with_labels=True).filter(pl.col("label").is_not_null()), version, start, end)
     return stable_sample(lf, n, seed=seed)
 
@@ -167,7 +172,12 @@ def _same_class(model, frame: pl.DataFrame) -> np.ndarray:
 
 def _serving_check(model, lake: Lake, version: str, start, end, n: int, seed: int):
     """Share of the version's served rows its artifact does not reproduce, with a Wilson interval."""
-    frame = stable_sample(_window(lake.predictions(), version, start, end), n, seed=seed)
+    if getattr(lake, "engine", "polars") == "spark":  # a bounded sample taken by Spark
+        from workbench.spark.samples import window_sample_spark
+
+        frame = window_sample_spark(lake, n, start=start, end=end, version=version, served=True, seed=seed)
+    else:
+        frame = stable_sample(_window(lake.predictions(), version, start, end), n, seed=seed)
     missing = [c for c in getattr(model, "feature_names_in_", []) if c not in frame.columns]
     if missing:
         return None, 0, "", f"the lake does not log {', '.join(missing)}, which the artifact reads"

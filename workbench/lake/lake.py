@@ -147,9 +147,20 @@ class Lake:
         self.manifest: Manifest = read_manifest(self.root)
         key = resolve_mask_key(mask_key)
         self._masker = Masker(key)
-        self._preds: PredictionsTable = load_predictions(self.root, self.manifest, self._masker)
+        session, scan = None, None
+        if engine == "spark":
+            from workbench.spark.session import spark_session
+
+            session = spark_session(spark)
+        if self.manifest.spark_sources:  # a Spark table or an object-store URI: only Spark reads it
+            from workbench.spark.sources import refuse_without_spark, spark_scan
+
+            refuse_without_spark(self.manifest, engine)
+            scan = spark_scan(session, self.root, self.manifest)
+        self._preds: PredictionsTable = load_predictions(self.root, self.manifest, self._masker, scan=scan)
         check_not_empty(self._preds)
-        self._labels: LabelsTable | None = load_labels(self.root, self.manifest, self._masker, self._preds)
+        self._labels: LabelsTable | None = load_labels(self.root, self.manifest, self._masker, self._preds,
+                                                       scan=scan)
         self.lineage: Lineage = load_lineage(self.root, self.manifest, self._preds.numeric + self._preds.categorical)
         self.warnings: list[str] = list(self.lineage.warnings)
         for w in self.lineage.warnings:
@@ -157,9 +168,8 @@ class Lake:
         self.spark_lake = None  # the Spark side (workbench.spark.frames.SparkLake) with engine="spark"
         if engine == "spark":
             from workbench.spark.frames import SparkLake
-            from workbench.spark.session import spark_session
 
-            self.spark_lake = SparkLake(self, spark_session(spark), key)
+            self.spark_lake = SparkLake(self, session, key)
 
     # -- description -------------------------------------------------------------------
     @property
@@ -221,6 +231,11 @@ class Lake:
 
     @cached_property
     def _time_range(self) -> tuple[dt.datetime, dt.datetime]:
+        if self.spark_lake is not None:  # read where the rows are
+            lo, hi = self.spark_lake.time_range()
+            if lo is None:
+                raise EmptyDataError(f"lake {self.name!r} has no predictions", file=str(self.root))
+            return lo, hi
         r = self.predictions(["timestamp"]).select(pl.col("timestamp").min().alias("lo"),
                                                     pl.col("timestamp").max().alias("hi")).collect()
         lo, hi = r["lo"][0], r["hi"][0]

@@ -27,8 +27,10 @@ __all__ = [
     "SLO",
     "LineagePaths",
     "Manifest",
+    "SparkSource",
     "read_manifest",
     "parse_manifest",
+    "is_uri",
     "lake_root",
 ]
 
@@ -207,6 +209,27 @@ class LineagePaths:
     explicit: frozenset[str] = frozenset()
 
 
+#: formats Spark reads from a URI (``format:`` of a ``{path: ...}`` entry); by default the URI's
+#: extension decides, else parquet
+SPARK_FORMATS: tuple[str, ...] = ("parquet", "csv", "json", "orc", "delta")
+_URI_FORMATS = {".parquet": "parquet", ".pq": "parquet", ".csv": "csv", ".ndjson": "json", ".jsonl": "json",
+                ".json": "json", ".orc": "orc"}
+
+
+@dataclass(frozen=True)
+class SparkSource:
+    """A table the lake reads through Spark only: a Spark/Hive catalog table (``kind="table"``,
+    ``name`` like ``db.preds``) or an object-store URI (``kind="uri"``: ``s3a://``, ``gs://``,
+    ``abfss://``, ``hdfs://``, ``file://``) read with ``format``."""
+
+    kind: Literal["table", "uri"]
+    name: str
+    format: str | None = None
+
+    def describe(self) -> str:
+        return f"table {self.name}" if self.kind == "table" else self.name
+
+
 @dataclass(frozen=True)
 class Manifest:
     """A validated ``workbench.yaml`` with every default filled in."""
@@ -223,6 +246,8 @@ class Manifest:
     slo: SLO = field(default_factory=SLO)
     lineage: LineagePaths = field(default_factory=LineagePaths)
     path: str | None = None
+    #: predictions / labels read through Spark only (a catalog table or an object-store URI)
+    spark_sources: dict[str, SparkSource] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form, shaped like the YAML it came from."""
@@ -234,6 +259,9 @@ class Manifest:
         d["sensitive"] = list(self.sensitive)
         d["lineage"] = {k: getattr(self.lineage, k) for k in _LINEAGE_DEFAULTS}
         d.pop("labels_explicit")
+        d.pop("spark_sources")
+        for what, src in self.spark_sources.items():
+            d[what] = {"table": src.name} if src.kind == "table" else {"path": src.name, "format": src.format}
         return d
 
 
@@ -334,9 +362,13 @@ def parse_manifest(raw: Any, *, source: str = MANIFEST_NAME, default_name: str =
         msg = "unknown task"
         raise ManifestError(msg, file=source, column="task", expected=" | ".join(TASKS),
                             found=repr(task), hint=did_you_mean(task, TASKS))
-    predictions = _opt_str(raw, "predictions", source) or "predictions/"
+    sources = {what: src for what in ("predictions", "labels")
+               if (src := _spark_source(raw.get(what), what, source)) is not None}
+    predictions = (sources["predictions"].describe() if "predictions" in sources
+                   else _opt_str(raw, "predictions", source) or "predictions/")
     labels_explicit = raw.get("labels") is not None
-    labels = _opt_str(raw, "labels", source) if labels_explicit else "labels/"
+    labels = (sources["labels"].describe() if "labels" in sources
+              else _opt_str(raw, "labels", source) if labels_explicit else "labels/")
 
     columns = _parse_columns(raw.get("columns"), source)
     features = _parse_features(raw.get("features"), source)
@@ -353,8 +385,58 @@ def parse_manifest(raw: Any, *, source: str = MANIFEST_NAME, default_name: str =
     return Manifest(
         name=name, task=task, predictions=predictions, labels=labels,
         labels_explicit=labels_explicit, columns=columns, features=features,
-        segments=segments, sensitive=sensitive, slo=slo, lineage=lineage, path=source,
+        segments=segments, sensitive=sensitive, slo=slo, lineage=lineage, path=source, spark_sources=sources,
     )
+
+
+def is_uri(spec: str) -> bool:
+    """Whether a manifest path is a URI (``scheme://...``) rather than a local path or glob."""
+    head, sep, _ = spec.partition("://")
+    return bool(sep) and head.replace("+", "").replace("-", "").replace(".", "").isalnum() and len(head) > 1
+
+
+def _spark_source(value: Any, key: str, source: str) -> SparkSource | None:
+    """``predictions:`` / ``labels:`` as a Spark source: a URI string, ``{path: URI, format: ...}``
+    or ``{table: db.name}``; None for a local path (a string without a scheme)."""
+    if isinstance(value, str):
+        return SparkSource("uri", value.strip(), _uri_format(value)) if is_uri(value.strip()) else None
+    if not isinstance(value, dict):
+        return None
+    _check_keys(value, ("table", "path", "format"), source, where=key)
+    table, path, fmt = value.get("table"), value.get("path"), value.get("format")
+    if (table is None) == (path is None):
+        msg = f"`{key}` names a table or a path, exactly one"
+        raise ManifestError(msg, file=source, column=key, expected="{table: db.name} or {path: s3a://bucket/dir/}",
+                            found=", ".join(sorted(value)) or "an empty mapping")
+    for k, v in (("table", table), ("path", path), ("format", fmt)):
+        if v is not None and (not isinstance(v, str) or not v.strip()):
+            msg = f"`{key}.{k}` must be a non-empty string"
+            raise ManifestError(msg, file=source, column=f"{key}.{k}", expected="a string", found=_typename(v))
+    if fmt is not None and fmt not in SPARK_FORMATS:
+        msg = f"unknown format of `{key}`"
+        raise ManifestError(msg, file=source, column=f"{key}.format", expected=" | ".join(SPARK_FORMATS),
+                            found=repr(fmt), hint=did_you_mean(fmt, SPARK_FORMATS))
+    if table is not None:
+        if fmt is not None:
+            msg = f"`{key}.format` applies to a path, not a table (the catalog knows a table's format)"
+            raise ManifestError(msg, file=source, column=f"{key}.format", expected="no format with `table`",
+                                found=repr(fmt))
+        if not all(part.strip() for part in table.split(".")) or any(c.isspace() for c in table.strip()):
+            msg = f"`{key}.table` is not a table name"
+            raise ManifestError(msg, file=source, column=f"{key}.table", expected="name or db.name (catalog.db.name)",
+                                found=repr(table)[:80])
+        return SparkSource("table", table.strip())
+    path = path.strip()
+    if not is_uri(path):
+        msg = f"`{key}.path` must be a URI (a local path is written as `{key}: {path}`)"
+        raise ManifestError(msg, file=source, column=f"{key}.path",
+                            expected="s3a://, gs://, abfss://, hdfs:// or file:// URI", found=repr(path)[:80])
+    return SparkSource("uri", path, fmt or _uri_format(path))
+
+
+def _uri_format(uri: str) -> str:
+    tail = uri.rstrip("/").rsplit("/", 1)[-1].lower()
+    return next((f for ext, f in _URI_FORMATS.items() if tail.endswith(ext)), "parquet")
 
 
 def _parse_columns(value: Any, source: str) -> Roles:
@@ -436,6 +518,11 @@ def _parse_lineage(value: Any, source: str) -> LineagePaths:
             msg = "a lineage path must be a string"
             raise ManifestError(msg, file=source, column=f"lineage.{key}",
                                 expected="a path relative to the lake root", found=_typename(v))
+        if is_uri(v):
+            msg = "lineage and metrics tables are read from the lake directory, not through Spark"
+            raise ManifestError(msg, file=source, column=f"lineage.{key}",
+                                expected="a path relative to the lake root", found=repr(v)[:80],
+                                hint="copy the (small) lineage tables into the lake directory.")
         out[key] = v
     return LineagePaths(**out, explicit=frozenset(out))
 

@@ -106,10 +106,11 @@ def _kind(dtype: pl.DataType) -> str:
     return "other"
 
 
-def load_predictions(root: Path, manifest: Manifest, masker: Masker) -> PredictionsTable:
-    """Resolve, scan and normalise ``predictions/`` (lazy)."""
+def load_predictions(root: Path, manifest: Manifest, masker: Masker, *, scan=None) -> PredictionsTable:
+    """Resolve, scan and normalise ``predictions/`` (lazy). ``scan(what)``, when given, reads a
+    table the manifest names as a Spark source (:func:`workbench.spark.sources.spark_scan`)."""
     role_src = manifest.columns.mapping()
-    files, lf = _scan_predictions(root, manifest, role_src)
+    files, lf = (scan and scan("predictions")) or _scan_predictions(root, manifest, role_src)
     schema = _schema(lf, files)
     where = manifest.predictions
     present = _present_roles(manifest, role_src, schema, where)
@@ -439,10 +440,14 @@ def check_not_empty(table: PredictionsTable) -> int:
     return n
 
 
-def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: PredictionsTable) -> LabelsTable | None:
-    """The labels table, or the inline label column of predictions, or None."""
+def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: PredictionsTable, *,
+                scan=None) -> LabelsTable | None:
+    """The labels table, or the inline label column of predictions, or None (``scan``: as for
+    :func:`load_predictions`)."""
     spec = manifest.labels
-    files = resolve_files(root, spec, what="labels", required=manifest.labels_explicit) if spec else None
+    spark = scan and scan("labels")
+    files = spark[0] if spark else (resolve_files(root, spec, what="labels", required=manifest.labels_explicit)
+                                    if spec else None)
     if manifest.task == "generation":
         return _load_feedback(files, manifest, masker, preds)
     if files is None:
@@ -452,7 +457,7 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
         return None
     role_src = manifest.columns.mapping()
     rid, lab = role_src["request_id"], role_src["label"]
-    lf = scan_files(files, string_columns=frozenset({rid, "request_id", "labeled_at"}))
+    lf = spark[1] if spark else scan_files(files, string_columns=frozenset({rid, "request_id", "labeled_at"}))
     schema = _schema(lf, files)
     names = list(schema)
     rid = rid if rid in schema else "request_id"

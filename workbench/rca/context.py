@@ -197,9 +197,18 @@ class Context:
         cols = ["request_id", "timestamp", "embedding"]
         lf = lake.predictions(cols)
         budget = th.embedding_sample * th.embedding_read_per_vector
-        base = ev.sample_embeddings(self._rows(cols, self.baseline_start, self.baseline_end, budget, "embedding"),
-                                    th.embedding_sample)
-        win = ev.sample_embeddings(self._rows(cols, self.start, self.end, budget, "embedding"), th.embedding_sample)
+        spark = getattr(lake, "engine", "polars") == "spark"
+        if spark:  # sampled by Spark (stable by request id): only the sample reaches the driver
+            from workbench.spark.samples import embedding_norm_onset_spark, sample_embeddings_spark
+
+            base = sample_embeddings_spark(lake, self.baseline_start, self.baseline_end, th.embedding_sample,
+                                           read_budget=budget)
+            win = sample_embeddings_spark(lake, self.start, self.end, th.embedding_sample, read_budget=budget)
+        else:
+            base = ev.sample_embeddings(self._rows(cols, self.baseline_start, self.baseline_end, budget,
+                                                   "embedding"), th.embedding_sample)
+            win = ev.sample_embeddings(self._rows(cols, self.start, self.end, budget, "embedding"),
+                                       th.embedding_sample)
         if len(base) < th.embedding_min or len(win) < th.embedding_min:
             return None
         try:
@@ -209,7 +218,10 @@ class Context:
         if not res.drifted:
             return None
         norm = pl.col("embedding").list.eval(pl.element().cast(pl.Float64) ** 2).list.sum().sqrt()
-        onset = mean_onset(window(lf, self.start, self.end), norm, thresholds=th.onset)
+        if spark:
+            onset = embedding_norm_onset_spark(lake, self.start, self.end, thresholds=th.onset)
+        else:
+            onset = mean_onset(window(lf, self.start, self.end), norm, thresholds=th.onset)
         # effect sizes, not the p-value: centroid shift in baseline spreads, change of the norms
         # (the norm ratio floored at 1e-9 only to keep the log finite)
         strength = max(ramp(res.centroid_shift, th.centroid_lo, th.centroid_hi),
@@ -544,6 +556,11 @@ class Context:
             # that the user's own prompt did not carry); ids, models and versions hold none
             skip |= set(GENAI_ROLES) | {"router_decision", "shadow_of"}
         cols = [c for c, t in schema.items() if t == pl.String and c not in skip and c not in lake.sensitive]
+        if getattr(lake, "engine", "polars") == "spark":  # counted where the rows are: every row, counts only
+            from workbench.spark.pii import scan_pii_spark
+
+            base, win = scan_pii_spark(lake, cols, [(self.baseline_start, self.baseline_end), (self.start, self.end)])
+            return base, win
         if not cols:
             return (ev.scan_pii(window(lf.select("timestamp"), self.baseline_start, self.baseline_end), columns=[]),
                     ev.scan_pii(window(lf.select("timestamp"), self.start, self.end), columns=[]))

@@ -60,6 +60,10 @@ class SparkLake:
 
     # -- reading -------------------------------------------------------------------------
     def _read(self, files: DataFiles):
+        from workbench.spark.sources import SparkFiles
+
+        if isinstance(files, SparkFiles):  # a catalog table or a URI the manifest names: read once
+            return files.frame
         r = self.session.read
         paths = [str(p) for p in files.paths]
         if files.hive:
@@ -155,6 +159,16 @@ class SparkLake:
             return F.when(bad, F.raise_error(F.lit("a value breaks its column's type"))).otherwise(
                 F.when(F.trim(x) == "", F.lit(None).cast(to)).otherwise(x.try_cast(to)))
         return x.cast(to)
+
+    def time_range(self):
+        """First and last prediction timestamps (UTC; None, None without rows), by Spark."""
+        from pyspark.sql import functions as F
+
+        us = F.unix_micros(F.col("timestamp"))
+        g = self.predictions(["timestamp"]).agg(F.min(us).alias("lo"), F.max(us).alias("hi"))
+        r = self.to_polars(g, {"lo": pl.Int64, "hi": pl.Int64})
+        r = r.select(pl.all().cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
+        return r["lo"][0], r["hi"][0]
 
     def latest_labels(self):
         """One label per request: the latest ``labeled_at``; ties keep a valid label, then the
