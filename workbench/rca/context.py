@@ -550,8 +550,9 @@ class Context:
         read, budget, notes = ["timestamp", *cols], self.thresholds.pii_sample_rows, len(self.notes)
 
         def scan(whole: bool) -> tuple[ev.PIIResult, ev.PIIResult]:
+            # a sample (bounded) is matched value by value: text columns repeat values
             return tuple(ev.scan_pii(self._rows(read, a, b, budget, "the PII scan", whole=whole),
-                                     sensitive=lake.sensitive, columns=cols)
+                                     sensitive=lake.sensitive, columns=cols, by_value=not whole)
                          for a, b in ((self.baseline_start, self.baseline_end), (self.start, self.end)))
 
         base, win = scan(whole=False)
