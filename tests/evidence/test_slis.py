@@ -70,3 +70,17 @@ def test_telemetry_loss_pages_soon_after_onset(tmp_path, variant, seed):
         assert {g["route"] for g in lost} == {"canary"}
     d = res.to_dict()
     assert d["alerts"][0]["at"].endswith("Z")
+
+
+def test_duplicate_rows_charges_repeats_to_the_first_rows_hour_and_route():
+    from workbench.evidence.slis import duplicate_rows
+
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    ids = pl.LazyFrame({"request_id": ["a", "b", "a", "c", "a", "b"],
+                        "timestamp": [t0 + dt.timedelta(minutes=m) for m in (70, 5, 130, 10, 200, 20)],
+                        "route": ["canary", "primary", "primary", "primary", "primary", "canary"]})
+    got = duplicate_rows(ids)
+    assert got.to_dicts() == [{"bucket": t0, "route": "primary", "dup": 1.0},
+                              {"bucket": t0 + dt.timedelta(hours=1), "route": "canary", "dup": 2.0}]
+    none = duplicate_rows(ids.filter(pl.col("request_id") == "c"))
+    assert none.is_empty() and none.schema == got.schema
