@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from workbench.evidence import stats as st
+from workbench.evidence._scipy import stats
 from workbench.evidence.stats import ALPHA, overridden
 from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.exceptions import InsufficientDataError
