@@ -16,7 +16,9 @@ Each measurement runs in a fresh subprocess; peak memory is its VmHWM. The scan 
 polars scan reading every value of the predictions' non-sensitive columns over the rows triage
 reads (baseline + window), in its own process, right before the triages; every time is also given
 as a ratio to it, since machines differ from day to day. Stage times come from triage's progress
-messages (a stage runs until the next message).
+messages (a stage runs until the next message). CPU seconds (``cpu_s``, ``stages_cpu_s``: the
+process's, all threads) are given too, with ``cpu_ratio`` to the scan's: on a machine other
+sessions load, wall times swing 2-3x from run to run while CPU seconds move much less.
 """
 
 from __future__ import annotations
@@ -58,20 +60,25 @@ def read(c, t):
     return pl.col(c).max()
 schema = raw.collect_schema()
 cols = [c for c in schema if c not in lake.manifest.sensitive]
-t0 = time.perf_counter()
+t0, c0 = time.perf_counter(), time.process_time()
 raw.filter((pl.col(ts) >= lo) & (pl.col(ts) < hi)).select(read(c, schema[c]) for c in cols).collect(engine="streaming")
-print(json.dumps({"scan_s": time.perf_counter() - t0, "columns": len(cols), "peak_mb": hwm()}))
+print(json.dumps({"scan_s": time.perf_counter() - t0, "scan_cpu_s": time.process_time() - c0, "columns": len(cols),
+                  "peak_mb": hwm()}))
 """
 
 TRIAGE = _HWM + r"""
 import json, sys, time
 t0 = time.perf_counter()
 import workbench as wb
-steps = []
-f = wb.triage(sys.argv[1], since=sys.argv[2], progress=lambda m: steps.append((time.perf_counter() - t0, m)))
+steps, cpu = [], []
+def note(m):
+    steps.append((time.perf_counter() - t0, m))
+    cpu.append((time.process_time(), m))
+f = wb.triage(sys.argv[1], since=sys.argv[2], progress=note)
 end = time.perf_counter() - t0
-print(json.dumps({"seconds": end, "peak_mb": hwm(), "verdict": f.verdict,
+print(json.dumps({"seconds": end, "cpu_s": time.process_time(), "peak_mb": hwm(), "verdict": f.verdict,
                   "rows": f.window["rows"] + f.baseline["rows"], "steps": steps, "end": end,
+                  "cpu_steps": cpu, "cpu_end": time.process_time(),
                   "notes": [n for n in f.meta.get("notes", []) if "row groups" in n], "wb": wb.__file__}))
 """
 
@@ -88,11 +95,13 @@ def _run(code: str, *args: str) -> dict:
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
-def stages(run: dict) -> dict[str, float]:
-    """Seconds per stage (from one progress message to the next); import + open before the first."""
-    steps = run["steps"]
-    out = {"open": steps[0][0] if steps else run["end"]}
-    for (t, msg), nxt in zip(steps, [s[0] for s in steps[1:]] + [run["end"]]):
+def stages(run: dict, *, cpu: bool = False) -> dict[str, float]:
+    """Seconds per stage (from one progress message to the next); import + open before the first.
+    With ``cpu``: the process's CPU seconds (every thread) instead of wall time, which a loaded
+    machine inflates less."""
+    steps, end = (run["cpu_steps"], run["cpu_end"]) if cpu else (run["steps"], run["end"])
+    out = {"open": steps[0][0] if steps else end}
+    for (t, msg), nxt in zip(steps, [s[0] for s in steps[1:]] + [end]):
         name = next((v for k, v in STAGES.items() if msg.startswith(k)), "other")
         out[name] = out.get(name, 0.0) + nxt - t
     return {k: round(v, 2) for k, v in out.items()}
@@ -135,6 +144,8 @@ def bench(root: Path, repeat: int) -> dict:
             "peak_mb": round(max(r["peak_mb"] for r in runs)), "scan_s": round(scan["scan_s"], 2),
             "ratio": round(best["seconds"] / scan["scan_s"], 1), "stages_s": st,
             "stages_scans": {k: round(v / scan["scan_s"], 1) for k, v in st.items()},
+            "cpu_s": round(best["cpu_s"], 2), "scan_cpu_s": round(scan["scan_cpu_s"], 2),
+            "cpu_ratio": round(best["cpu_s"] / scan["scan_cpu_s"], 1), "stages_cpu_s": stages(best, cpu=True),
             "sampled": best["notes"], "workbench": best["wb"]}
 
 

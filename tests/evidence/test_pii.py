@@ -73,3 +73,24 @@ def test_leaks_are_found_from_their_onset(tmp_path, variant, seed):
     text = json.dumps(res.to_dict()) + repr(res) + res._repr_html_()
     leaked = [v for v in raw.drop_nulls().unique().to_list() if len(v) > 8 and v in text]
     assert leaked == []
+
+
+@pytest.mark.parametrize(("cause", "variant", "seed"), [("pii_leak", 0, 5), ("pii_leak", 1, 6), ("pii_leak", 2, 8),
+                                                        ("none", 0, 3)])
+def test_matching_by_value_gives_the_same_counts_as_by_row(tmp_path, cause, variant, seed):
+    generate_lake(tmp_path / "l", cause=cause, variant=variant, seed=seed, rows=20_000)
+    lake = wb.open_lake(tmp_path / "l", mask_key="k")
+    by_row = scan_pii(lake.predictions(), sensitive=lake.sensitive)
+    assert scan_pii(lake.predictions(), sensitive=lake.sensitive, by_value=True).to_dict() == by_row.to_dict()
+    assert cause == "none" or by_row.flagged
+
+
+def test_matching_by_value_counts_repeated_values_and_nulls():
+    texts = ["card 4539148803436467", None, "card 4539148803436467", "ssn 123-45-6789", "card 4539 1488 0343 6468",
+             "x@example.com and card 4111-1111-1111-1111", None, "plain"] * 3
+    frame = pl.LazyFrame({"timestamp": [T + dt.timedelta(minutes=25 * i) for i in range(len(texts))], "free": texts,
+                          "other": [None] * len(texts)}, schema_overrides={"other": pl.String})
+    by_row = scan_pii(frame, min_hits=1, min_share=0)
+    assert scan_pii(frame, min_hits=1, min_share=0, by_value=True).to_dict() == by_row.to_dict()
+    assert {(c["kind"], c["hits"]) for c in by_row.columns if c["hits"]} == {("card", 9), ("national_id", 3),
+                                                                             ("email", 3)}

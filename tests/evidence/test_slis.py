@@ -70,3 +70,28 @@ def test_telemetry_loss_pages_soon_after_onset(tmp_path, variant, seed):
         assert {g["route"] for g in lost} == {"canary"}
     d = res.to_dict()
     assert d["alerts"][0]["at"].endswith("Z")
+
+
+def test_duplicate_rows_charges_repeats_to_the_first_rows_hour_and_route():
+    from workbench.evidence.slis import duplicate_rows
+
+    t0 = dt.datetime(2026, 3, 1, tzinfo=dt.timezone.utc)
+    ids = pl.LazyFrame({"request_id": ["a", "b", "a", "c", "a", "b"],
+                        "timestamp": [t0 + dt.timedelta(minutes=m) for m in (70, 5, 130, 10, 200, 20)],
+                        "route": ["canary", "primary", "primary", "primary", "primary", "canary"]})
+    got = duplicate_rows(ids)
+    assert got.to_dicts() == [{"bucket": t0, "route": "primary", "dup": 1.0},
+                              {"bucket": t0 + dt.timedelta(hours=1), "route": "canary", "dup": 2.0}]
+    none = duplicate_rows(ids.filter(pl.col("request_id") == "c"))
+    assert none.is_empty() and none.schema == got.schema
+
+
+def test_hourly_binomial_tests_at_once_equal_one_call_per_hour():
+    from workbench.evidence.slis import _binom_p, _binom_ps, _rolling_sum
+
+    rng = np.random.default_rng(7)
+    total = rng.integers(0, 400, 48).astype(float) * (rng.random(48) > 0.2)
+    bad = np.minimum(total, rng.poisson(4, 48)).astype(float)
+    for rate in (0.001, 0.05, 0.4):
+        assert _binom_ps(bad, total, rate).tolist() == [_binom_p(b, t, rate) for b, t in zip(bad, total)]
+    assert [_rolling_sum(bad, 6)[i] for i in range(5, 48)] == [bad[i - 5:i + 1].sum() for i in range(5, 48)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -79,3 +80,25 @@ def test_multiclass_class_permutation(tmp_path, cause, variant, seed):
     unlabelled = dataclasses.replace(s, confusion=s.confusion.with_columns(pl.lit(None, dtype=pl.String).alias("label")))
     blind = detect_output_mismapping(unlabelled, v["incident"], previous=v["benign"])
     assert blind.permutation == bad.permutation, blind.detail
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_bootstrap_p95_matches_resampling_one_histogram_at_a_time(seed):
+    from workbench.evidence.versions import _resample_p95
+    from workbench.summaries.binning import latency_quantile
+
+    gen = np.random.default_rng(100 + seed)
+    ha = {int(b): float(gen.integers(0, 50)) for b in gen.choice(60, size=12, replace=False)}
+    hb = {int(b): float(gen.integers(1, 400)) for b in gen.choice(60, size=20, replace=False)}
+    ha[5] = 3.0
+
+    def one(h, rng):  # the reference: one resample, its p95 from the non-empty bins
+        keys = sorted(h)
+        c = np.array([h[k] for k in keys], float)
+        draw = rng.multinomial(int(c.sum()), c / c.sum())
+        return latency_quantile({k: v for k, v in zip(keys, draw) if v}, 0.95)
+
+    rng = np.random.default_rng(seed)
+    want = [(one(ha, rng), one(hb, rng)) for _ in range(200)]
+    got_a, got_b = _resample_p95(ha, hb, np.random.default_rng(seed), 200)
+    assert got_a.tolist() == [a for a, _ in want] and got_b.tolist() == [b for _, b in want]

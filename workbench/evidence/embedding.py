@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from workbench.evidence._scipy import stats
 from workbench.evidence.stats import ALPHA, overridden
 from workbench.exceptions import InsufficientDataError
 from workbench.results import Result

@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 import polars as pl
-from scipy import stats
 
+from workbench.evidence._scipy import stats
 from workbench.evidence.onset import OnsetResult, detect_onset
 from workbench.evidence.stats import Z95, two_proportion
 from workbench.summaries.generation import LLMSummary

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from scipy import stats
 
+from workbench.evidence._scipy import stats
 from workbench.evidence.stats import Z95
 from workbench.results import Result
 

@@ -26,8 +26,8 @@ from typing import Any, Literal, Sequence
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from workbench.evidence._scipy import stats
 from workbench.exceptions import UsageError
 from workbench.results import Result, iso
 from workbench.summaries import Summary

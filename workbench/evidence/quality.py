@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from workbench.evidence._scipy import stats
 from workbench.evidence.stats import Z95
 from workbench.results import Result
 from workbench.summaries import Summary

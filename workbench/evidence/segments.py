@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import polars as pl
-from scipy import stats
 
 from workbench.evidence import stats as st
+from workbench.evidence._scipy import stats
 from workbench.evidence.stats import ALPHA, Z95, overridden
 from workbench.evidence.quality import auc_difference, wilson
 from workbench.exceptions import InsufficientDataError, UsageError

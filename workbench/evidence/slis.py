@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
+from workbench.evidence._scipy import stats
 from workbench.evidence.stats import ALPHA, overridden
 from workbench.results import Result
 from workbench.summaries import Summary
@@ -205,12 +205,19 @@ def duplicate_rows(ids: pl.LazyFrame) -> pl.DataFrame:
     the lake). Each repeated id's extra rows are charged to the hour and route of its first row;
     ids are compared by 64-bit hash (a false repeat among 10^8 ids has probability ~3e-4).
     """
-    return (ids.group_by(pl.col("request_id").hash().alias("__h"))
-            .agg(pl.len().alias("k"), pl.col("timestamp").min().dt.truncate("1h").alias("bucket"),
-                 pl.col("route").sort_by("timestamp").first().alias("route"))
-            .filter(pl.col("k") > 1)
-            .group_by("bucket", "route").agg((pl.col("k") - 1).sum().cast(pl.Float64).alias("dup"))
-            .sort("bucket", "route").collect(engine="streaming"))
+    h = pl.col("request_id").hash()
+    dup = (ids.group_by(h.alias("__h"))
+           .agg(pl.len().alias("k"), pl.col("timestamp").min().dt.truncate("1h").alias("bucket"),
+                pl.col("route").sort_by("timestamp").first().alias("route"))
+           .filter(pl.col("k") > 1)
+           .group_by("bucket", "route").agg((pl.col("k") - 1).sum().cast(pl.Float64).alias("dup"))
+           .sort("bucket", "route"))
+    # most logs repeat no id: counting distinct hashes is cheaper than the grouping that charges
+    # each repeat to its first row's hour and route
+    distinct, rows = ids.select(h.n_unique(), pl.len()).collect(engine="streaming").row(0)
+    if distinct == rows:
+        return pl.DataFrame(schema=dup.collect_schema())
+    return dup.collect(engine="streaming")
 
 
 def _dedupe(t: pl.DataFrame, duplicates: pl.DataFrame | None, keys: list[str]) -> pl.DataFrame:
@@ -279,6 +286,10 @@ def _burn(summary: Summary, slo, traffic, by, duplicates, th: SLIThresholds) -> 
     for sli, (bad, total, budget) in series.items():
         b1 = _rolling_ratio(bad, total, 1) / budget
         b6 = _rolling_ratio(bad, total, 6) / budget
+        # the binomial tests of every hour at once (the same values as one call per hour)
+        page_ps = _binom_ps(bad, total, budget * th.page_burn * th.burn_noise_share)
+        bad6, total6 = _rolling_sum(bad, 6), _rolling_sum(total, 6)
+        ticket_ps = _binom_ps(bad6, total6, budget * th.ticket_burn * th.burn_noise_share)
         first: dict[str, dict] = {}
         for i, at in enumerate(buckets):
             # Alert only on whole hours inside the window (an edge hour holds part of its
@@ -288,11 +299,9 @@ def _burn(summary: Summary, slo, traffic, by, duplicates, th: SLIThresholds) -> 
                 summary.end is None or at + dt.timedelta(hours=1) <= summary.end)
             w6 = slice(i - 5, i + 1) if i >= 5 else None
             level = None
-            page_p = _binom_p(bad[i], total[i], budget * th.page_burn * th.burn_noise_share)
-            if whole and b1[i] >= th.page_burn and page_p < th.burn_alpha:
+            if whole and b1[i] >= th.page_burn and page_ps[i] < th.burn_alpha:
                 level = "page"
-            elif whole and w6 is not None and b6[i] >= th.ticket_burn and \
-                    _binom_p(bad[w6].sum(), total[w6].sum(), budget * th.ticket_burn * th.burn_noise_share) < th.burn_alpha:
+            elif whole and w6 is not None and b6[i] >= th.ticket_burn and ticket_ps[i] < th.burn_alpha:
                 level = "ticket"
             row = {"bucket": at, "sli": sli, "bad_share": bad[i] / total[i] if total[i] else None,
                    "burn_1h": float(b1[i]), "burn_6h": float(b6[i]), "level": level}
@@ -313,6 +322,26 @@ def _binom_p(bad: float, n: float, rate: float) -> float:
         return 1.0
     k = int(round(bad))
     return float(stats.binom.sf(k - 1, int(n), rate))
+
+
+def _binom_ps(bad: np.ndarray, n: np.ndarray, rate: float) -> np.ndarray:
+    """:func:`_binom_p` of every element (1 where ``n`` is 0)."""
+    k = np.round(bad).astype(np.int64)
+    m = n.astype(np.int64)
+    out = np.ones(len(bad))
+    some = n != 0
+    if some.any():
+        out[some] = stats.binom.sf(k[some] - 1, m[some], rate)
+    return out
+
+
+def _rolling_sum(x: np.ndarray, hours: int) -> np.ndarray:
+    """The sum of the last ``hours`` elements up to each one (0 before a full window): the
+    same additions, in the same order, as ``x[i - hours + 1:i + 1].sum()``."""
+    out = np.zeros(len(x))
+    for i in range(hours - 1, len(x)):
+        out[i] = x[i - hours + 1:i + 1].sum()
+    return out
 
 
 def _rolling_ratio(bad: np.ndarray, total: np.ndarray, hours: int) -> np.ndarray:

@@ -10,7 +10,8 @@ import math
 from typing import TypeVar
 
 import numpy as np
-from scipy import stats
+
+from workbench.evidence._scipy import stats
 
 __all__ = ["ALPHA", "Z95", "holm", "overridden", "psi", "js_distance", "ks_from_counts", "chi2_counts", "two_proportion", "benjamini_hochberg",
            "wasserstein_from_counts"]

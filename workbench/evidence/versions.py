@@ -13,15 +13,15 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy import stats
 
 from workbench.evidence import stats as st
+from workbench.evidence._scipy import stats
 from workbench.evidence.stats import ALPHA, overridden
 from workbench.evidence.quality import auc_difference, auc_from_counts
 from workbench.exceptions import InsufficientDataError
 from workbench.results import Result
 from workbench.summaries import Summary
-from workbench.summaries.binning import latency_quantile
+from workbench.summaries.binning import latency_bin_mid, latency_quantile
 from workbench.summaries.summary import score_counts
 
 __all__ = ["VersionComparison", "VersionThresholds", "compare_versions", "MismappingResult", "MismappingThresholds",
@@ -184,9 +184,8 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
     if ha and hb:
         rng = np.random.default_rng(seed)
         qa, qb = latency_quantile(ha, 0.95), latency_quantile(hb, 0.95)
-        ratios = [latency_quantile(_resample(ha, rng), 0.95) / latency_quantile(_resample(hb, rng), 0.95)
-                  for _ in range(n_boot)]
-        inv = 1 / np.array(ratios)
+        boot_a, boot_b = _resample_p95(ha, hb, rng, n_boot)
+        inv = 1 / (boot_a / boot_b)
         tail = th.latency_interval_alpha / 2
         lo, hi = float(np.quantile(inv, tail)), float(np.quantile(inv, 1 - tail))
         bins = sorted(set(ha) | set(hb))
@@ -206,11 +205,25 @@ def compare_versions(summary: Summary, a: str, b: str, *, route_a: str | None = 
                              meta={"alpha": alpha, "min_effect": min_effect, "thresholds": dataclasses.asdict(th)})
 
 
-def _resample(hist: dict[int, float], rng) -> dict[int, float]:
-    keys = sorted(hist)  # a fixed order, so the draws are reproducible
-    counts = np.array([hist[k] for k in keys], float)
-    draw = rng.multinomial(int(counts.sum()), counts / counts.sum())
-    return {k: v for k, v in zip(keys, draw) if v}
+def _resample_p95(ha: dict[int, float], hb: dict[int, float], rng, n_boot: int) -> tuple[np.ndarray, np.ndarray]:
+    """The p95 (:func:`latency_quantile`) of ``n_boot`` multinomial resamples of each histogram,
+    drawn a then b in turn (so the draws are reproducible), the quantiles of all at once."""
+    keys = [sorted(h) for h in (ha, hb)]  # a fixed order, so the draws are reproducible
+    counts = [np.array([h[k] for k in ks], float) for h, ks in zip((ha, hb), keys)]
+    draws = [np.empty((n_boot, c.size)) for c in counts]
+    for i in range(n_boot):
+        for c, d in zip(counts, draws):
+            d[i] = rng.multinomial(int(c.sum()), c / c.sum())
+    return tuple(_p95_rows(np.array(ks), d) for ks, d in zip(keys, draws))
+
+
+def _p95_rows(bins: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """:func:`latency_quantile` ``(…, 0.95)`` of each row of ``draws`` (counts per bin of ``bins``);
+    empty bins never hold the ``ceil(q * n)``-th value, so keeping them changes nothing."""
+    cum = np.cumsum(draws, axis=1)
+    target = np.maximum(1.0, np.ceil(0.95 * cum[:, -1]))
+    k = (cum < target[:, None]).sum(axis=1)
+    return latency_bin_mid(bins[k])
 
 
 @dataclass(frozen=True, repr=False)

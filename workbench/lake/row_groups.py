@@ -298,6 +298,10 @@ def pick_slices(groups: list[RowGroup], start: dt.datetime, end: dt.datetime, ro
     return sorted(set(picked)), over
 
 
+#: the scan order and agreed schema of the last set of files sampled (keyed by path, size, mtime)
+_SCAN_ORDER: dict[tuple, tuple[list[Path], dict]] = {}
+
+
 @functools.lru_cache(maxsize=8)
 def _groups_of(stamp: tuple[tuple[str, int, int], ...], column: str, unit: str) -> list[RowGroup] | None:
     """:func:`parquet_row_groups` once per set of files (keyed by path, size and mtime): the
@@ -317,11 +321,16 @@ def sample_frame(lake, columns: list[str], start: dt.datetime, end: dt.datetime,
     if files.format != "parquet":
         return None
     src = lake.manifest.columns.mapping().get("timestamp", "timestamp")
-    order, schema = parquet_scan_order(files)
+    key = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files.paths)
+    if key not in _SCAN_ORDER:  # each file's schema read once per set of files, not per sample
+        _SCAN_ORDER.clear()
+        _SCAN_ORDER[key] = parquet_scan_order(files)
+    order, schema = _SCAN_ORDER[key]
     dtype = schema.get(src)
     if not isinstance(dtype, pl.Datetime):
         return None
-    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in order)
+    at = {p: (size, mtime) for p, size, mtime in key}
+    stamp = tuple((str(p), *at[str(p)]) for p in order)
     groups = _groups_of(stamp, src, dtype.time_unit)
     if not groups:
         return None

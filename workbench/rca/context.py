@@ -41,6 +41,8 @@ __all__ = ["Context", "FeatureChange", "Release", "floor_hour", "ramp"]
 
 HOUR = dt.timedelta(hours=1)
 #: Optional roles whose absence leaves a check out, and the check (said in the notes).
+#: the columns of a summary's table segment deltas read (with the ``score|...`` tallies)
+_SEGMENT_TALLIES = ("n", "labelled", "correct", "abs_err", "sq_err")
 _OPTIONAL_CHECKS = {"embedding": "embedding drift", "latency_ms": "latency (SLI and regressions)",
                     "fallback": "the fallback rate"}
 
@@ -445,10 +447,17 @@ class Context:
         return summarize(self.lake, bare, start=min(self.baseline_start, self.start), end=self.end, bucket="1d",
                          segment=list(self.lake.segments))
 
-    def segment_summary(self, column: str) -> Summary:
-        """The segment pass collapsed to one segment column."""
+    @cached_property
+    def _segment_tallies(self) -> Summary:
+        """The segment pass with what segment deltas read only: row counts and the label and score
+        tallies (no feature histograms, latency or confusion tables to add up per column)."""
         s = self._segments
-        return s.collapse(("bucket", "model_version", "route", column))
+        keep = [c for c in s.table.columns if c in s.keys or c in _SEGMENT_TALLIES or c.startswith("score|")]
+        return replace(s, table=s.table.select(keep), latency=s.latency.clear(), confusion=None)
+
+    def segment_summary(self, column: str) -> Summary:
+        """The segment pass collapsed to one segment column (counts, label and score tallies)."""
+        return self._segment_tallies.collapse(("bucket", "model_version", "route", column))
 
     @cached_property
     def capture(self) -> pl.DataFrame | None:
@@ -567,8 +576,9 @@ class Context:
         read, budget, notes = ["timestamp", *cols], self.thresholds.pii_sample_rows, len(self.notes)
 
         def scan(whole: bool) -> tuple[ev.PIIResult, ev.PIIResult]:
+            # a sample (bounded) is matched value by value: text columns repeat values
             return tuple(ev.scan_pii(self._rows(read, a, b, budget, "the PII scan", whole=whole),
-                                     sensitive=lake.sensitive, columns=cols)
+                                     sensitive=lake.sensitive, columns=cols, by_value=not whole)
                          for a, b in ((self.baseline_start, self.baseline_end), (self.start, self.end)))
 
         base, win = scan(whole=False)

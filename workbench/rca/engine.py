@@ -10,6 +10,7 @@ from typing import Any, Callable, Iterable
 
 
 from workbench._version import __version__
+from workbench.evidence._scipy import prefetch
 from workbench.exceptions import EmptyDataError, HypothesisError, HypothesisWarning, UsageError, WorkbenchError
 from workbench.lake import Lake, open_lake
 from workbench.lake.files import sanitize
@@ -209,6 +210,7 @@ def triage(lake: Lake | str | Path, since, until=None, *, baseline_since=None, b
     {'cause': 'schema_mismatch', 'score': 0.97}
     """
     t0 = time.perf_counter()
+    prefetch()  # scipy.stats loads in the background while the lake is opened and summarised
     say = progress or (lambda msg: None)
     if not isinstance(lake, Lake):
         lake = open_lake(lake, mask_key=mask_key)
