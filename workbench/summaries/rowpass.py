@@ -149,7 +149,10 @@ def one_pass(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str
         if plan.lprep:
             batch = batch.with_columns(plan.lprep)
         if plan.aggs or plan.laggs:
-            agg = batch.group_by("__g").agg(plan.aggs + plan.laggs).sort("__g").drop("__g")
+            if len(starts) == 1:  # one group (a batch within one bucket): no grouping to do
+                agg = batch.select(plan.aggs + plan.laggs)
+            else:
+                agg = batch.group_by("__g").agg(plan.aggs + plan.laggs).sort("__g").drop("__g")
             table = table.hstack(agg[:, :n_aggs])
         if ft is not None:
             table = table.hstack(ft.tally(batch, order, starts, gid))
