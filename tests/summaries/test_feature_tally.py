@@ -165,3 +165,20 @@ def test_drift_is_the_same(lake, segment):
     f32 = pl.col("feature") == "f32"  # its sums are float32: equal to float32 rounding
     assert_frame_equal(new.filter(~f32), old.filter(~f32), check_exact=False, rel_tol=1e-9)
     assert_frame_equal(new.filter(f32), old.filter(f32), check_exact=False, rel_tol=1e-5)
+
+
+@pytest.mark.parametrize("few_values", [0, 10**9])
+def test_categorical_lookups_in_python_or_polars_agree(lake, few_values, monkeypatch):
+    """Each batch's distinct categorical values are looked up in Python when they are few, by polars
+    otherwise: forced one way and the other, the tallies are the reference's."""
+    from workbench.summaries import tally
+
+    monkeypatch.setattr(tally, "_FEW_VALUES", few_values)
+    frame, split, binning = lake
+    schema = dict(frame.collect_schema())
+    keys = ["bucket", "model_version", "route", "region"]
+    s = summarize_frame(frame, binning, bucket="1h", segment="region", schema=schema)
+    ref = _reference(frame, binning, schema, keys, _key_exprs("1h", ["region"]))
+    cats = [c for c in ref.columns if c.startswith(tuple(f"{c}|" for c in CATEGORICAL))]
+    assert cats and any(c.endswith("|unseen") for c in cats)
+    assert_frame_equal(s.table.select(keys + cats), ref.select(keys + cats))

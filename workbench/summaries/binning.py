@@ -129,13 +129,13 @@ def _baseline_pass(frame: pl.LazyFrame, numeric: tuple[str, ...], categorical: t
     """One streaming pass over the baseline: every ``every``-th row of the numeric features (rows
     0, every, 2 * every, ... as ``gather_every`` takes them) and each categorical feature's
     non-null value counts (``c``, ``n``), most frequent first, ties in value order."""
-    from workbench.summaries.tally import map_batches  # (tally imports this module)
+    from workbench.summaries.tally import map_batches, stream_batches  # (tally imports this module)
 
     cols = list(dict.fromkeys([*numeric, *categorical]))
 
     def offsets():
         offset = 0
-        for batch in frame.select(cols).collect_batches(engine="streaming") if cols else ():
+        for batch in stream_batches(frame.select(cols)) if cols else ():
             yield batch, (-offset) % every  # the first row of the batch that gather_every takes
             offset += batch.height
 

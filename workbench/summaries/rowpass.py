@@ -22,7 +22,7 @@ import polars as pl
 from workbench.lake.labels import positive_expr
 from workbench.summaries.binning import SCORE_BINS, Binning, latency_bin_expr
 from workbench.summaries.summary import _sum_long, merge_tables
-from workbench.summaries.tally import feature_tallies, grouped, imap_batches
+from workbench.summaries.tally import feature_tallies, grouped, imap_batches, stream_batches
 
 __all__ = ["LabelLookup", "Plan", "Tables", "one_pass"]
 
@@ -173,7 +173,7 @@ def one_pass(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str
         return Tables(_counts_as_int64(table, keys), lat, conf)
 
     parts: list[Tables] = []
-    for p in imap_batches(tally, q.collect_batches(engine="streaming")):
+    for p in imap_batches(tally, stream_batches(q)):
         if p.table.height:
             parts.append(p)
         if len(parts) >= _MERGE_EVERY:  # memory stays bounded by the groups, not the batches

@@ -16,6 +16,9 @@ maxes are equal, sums are added in another order so they agree to rounding.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
+import threading
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -25,9 +28,11 @@ import polars as pl
 
 from workbench.summaries.binning import Binning
 
-__all__ = ["FeatureTallies", "feature_tallies", "grouped", "imap_batches", "map_batches"]
+__all__ = ["FeatureTallies", "feature_tallies", "grouped", "imap_batches", "map_batches", "stream_batches"]
 
 _INTS = (pl.Int8, pl.Int16, pl.Int32, pl.Int64, pl.UInt8, pl.UInt16, pl.UInt32, pl.UInt64)
+#: up to this many distinct (group, value) pairs in a batch, categorical values are looked up in Python
+_FEW_VALUES = 512
 #: up to this many groups in a batch, counts are taken group by group on slices; above, in one reduceat
 _FEW_GROUPS = 64
 
@@ -144,6 +149,12 @@ class _Categorical:
     def dtypes(self) -> list[pl.DataType]:
         return [pl.Int64] * (len(self.vocab) + 3)
 
+    @functools.cached_property
+    def _lookup(self) -> tuple[dict[str, int], frozenset[str]]:
+        """Each vocabulary value's position, and the seen values, for Python lookups."""
+        vocab = self.vocab.to_list()
+        return {v: i for i, v in reversed(list(enumerate(vocab)))}, frozenset(self.seen.drop_nulls().to_list())
+
     def tally(self, s: pl.Series, group: pl.Series | None, n_groups: int) -> list:
         """Per group: rows per vocabulary value, of other values, of values unseen in the
         baseline, and nulls (``group`` gives each row's group; None when there is one)."""
@@ -155,12 +166,18 @@ class _Categorical:
             g = vc.get_column(group.name).to_numpy().astype(np.int64)
         values, counts = vc.get_column(s.name), vc.get_column("count").to_numpy().astype(np.int64)
         k = len(self.vocab)
-        code = values.replace_strict(self.vocab, pl.Series(range(k), dtype=pl.Int64), default=k,
-                                     return_dtype=pl.Int64).to_numpy()
-        code = np.where(values.is_null().to_numpy(), k + 1, code)  # replace_strict gives a null the default
+        if len(values) <= _FEW_VALUES:  # looked up in Python: cheaper than three polars calls
+            index, seen = self._lookup
+            listed = values.to_list()
+            code = np.array([k + 1 if v is None else index.get(v, k) for v in listed], dtype=np.int64)
+            unseen = np.array([v is not None and v not in seen for v in listed], dtype=bool)
+        else:
+            code = values.replace_strict(self.vocab, pl.Series(range(k), dtype=pl.Int64), default=k,
+                                         return_dtype=pl.Int64).to_numpy()
+            code = np.where(values.is_null().to_numpy(), k + 1, code)  # replace_strict gives a null the default
+            unseen = ~values.is_in(self.seen.implode()).fill_null(True).to_numpy()
         per = np.bincount(g * (k + 2) + code, weights=counts, minlength=n_groups * (k + 2))
         per = per.reshape(n_groups, k + 2).astype(np.int64)
-        unseen = ~values.is_in(self.seen.implode()).fill_null(True).to_numpy()
         unseen = np.bincount(g, weights=counts * unseen, minlength=n_groups).astype(np.int64)
         return [per[:, i] for i in range(k)] + [per[:, k], unseen, per[:, k + 1]]
 
@@ -258,7 +275,27 @@ class FeatureTallies:
                   for v in t.tally(_in_order(batch.get_column(t.name), order), starts)]
         g = None if len(starts) == 1 else pl.Series("__g", gid)
         values += [v for t in self.categorical for v in t.tally(batch.get_column(t.name), g, len(starts))]
-        return pl.DataFrame([pl.Series(n, v, dtype=d) for n, v, d in zip(self.names, values, self.dtypes)])
+        return _frame(self.names, values, self.dtypes, len(starts))
+
+
+def _frame(names: list[str], values: list, dtypes: list[pl.DataType], height: int) -> pl.DataFrame:
+    """The tally columns as a frame: the Int64 and Float64 arrays (nearly all of them) in one
+    matrix each, made columns by polars at once (one Series per column costs more than the counts
+    they hold); the rest (lists with nulls, other types) one by one."""
+    by_type: dict[pl.DataType, list[int]] = {pl.Int64: [], pl.Float64: []}
+    rest = []
+    for i, (v, d) in enumerate(zip(values, dtypes)):
+        np_type = _MATRIX.get(d)
+        if np_type is not None and isinstance(v, np.ndarray) and v.dtype == np_type and v.shape == (height,):
+            by_type[d].append(i)
+        else:
+            rest.append(pl.Series(names[i], v, dtype=d))
+    parts = [pl.Series(np.column_stack([values[i] for i in idx]).ravel()).reshape((height, len(idx)))
+             .arr.to_struct([names[i] for i in idx]).struct.unnest() for idx in by_type.values() if idx]
+    return pl.concat(parts + [pl.DataFrame(rest)], how="horizontal").select(names)
+
+
+_MATRIX = {pl.Int64: np.int64, pl.Float64: np.float64}
 
 
 def _in_order(s: pl.Series, order: np.ndarray | None) -> pl.Series:
@@ -275,6 +312,41 @@ def feature_tallies(binning: Binning, schema: dict, keys: list[str]) -> FeatureT
     cols = [pl.col(t.name).cast(_read_as(schema[t.name])) for t in num if t.name not in keys]
     cols += [pl.col(t.name).cast(pl.String) for t in cat if t.name not in keys]
     return FeatureTallies(num, cat, cols)
+
+
+#: row groups polars' Parquet reader decodes ahead of a pass's batches (its default decodes several
+#: whole files' worth ahead: with 250k-row groups, a 1M-row pass held ~250 MB of them; see
+#: benchmarks/README.md). A value the user set in the environment is left as it is.
+PREFETCH_ROW_GROUPS = 2
+_PREFETCH_VAR = "POLARS_ROW_GROUP_PREFETCH_SIZE"
+_prefetch_lock = threading.Lock()
+_prefetch_passes = 0  # passes running with our setting (it is unset when the last one ends)
+
+
+@contextlib.contextmanager
+def _few_row_groups_ahead():
+    global _prefetch_passes
+    with _prefetch_lock:
+        ours = _prefetch_passes > 0 or _PREFETCH_VAR not in os.environ
+        if ours:
+            if _prefetch_passes == 0:
+                os.environ[_PREFETCH_VAR] = str(PREFETCH_ROW_GROUPS)
+            _prefetch_passes += 1
+    try:
+        yield
+    finally:
+        if ours:
+            with _prefetch_lock:
+                _prefetch_passes -= 1
+                if _prefetch_passes == 0:
+                    os.environ.pop(_PREFETCH_VAR, None)
+
+
+def stream_batches(frame: pl.LazyFrame):
+    """The rows of ``frame`` in batches from polars' streaming engine, reading few row groups ahead
+    (memory stays bounded by a few row groups, not by the files read at once)."""
+    with _few_row_groups_ahead():
+        yield from frame.collect_batches(engine="streaming")
 
 
 def _blas_single_threaded():
