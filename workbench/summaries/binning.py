@@ -83,12 +83,16 @@ def fit_binning(frame: pl.LazyFrame, *, numeric: tuple[str, ...], categorical: t
     rows = int(frame.select(pl.len()).collect(engine="streaming").item())
     every = max(1, rows // sample_rows)
     sample, counts = _baseline_pass(frame, numeric, categorical, every)
-    edges: dict[str, list[float]] = {}
     qs = np.linspace(0, 1, n_bins + 1)[1:-1]
-    for f in numeric:
+
+    def fit(f: str) -> list[float]:
         x = sample[f].cast(pl.Float64).to_numpy()
         x = x[np.isfinite(x)]
-        edges[f] = sorted({float(v) for v in sorted_quantiles(np.sort(x), qs)}) if x.size else []
+        return sorted({float(v) for v in sorted_quantiles(np.sort(x), qs)}) if x.size else []
+
+    from workbench.summaries.tally import map_batches  # (tally imports this module)
+
+    edges: dict[str, list[float]] = dict(zip(numeric, map_batches(fit, numeric)))  # sorts on threads
     vocab, seen, high = {}, {}, {}
     for c, df in zip(categorical, counts):
         values = [str(v) for v in df[c].head(max_seen).to_list()]

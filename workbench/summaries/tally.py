@@ -317,7 +317,7 @@ def feature_tallies(binning: Binning, schema: dict, keys: list[str]) -> FeatureT
 #: row groups polars' Parquet reader decodes ahead of a pass's batches (its default decodes several
 #: whole files' worth ahead: with 250k-row groups, a 1M-row pass held ~250 MB of them; see
 #: benchmarks/README.md). A value the user set in the environment is left as it is.
-PREFETCH_ROW_GROUPS = 2
+PREFETCH_ROW_GROUPS = 1
 _PREFETCH_VAR = "POLARS_ROW_GROUP_PREFETCH_SIZE"
 _prefetch_lock = threading.Lock()
 _prefetch_passes = 0  # passes running with our setting (it is unset when the last one ends)
