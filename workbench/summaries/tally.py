@@ -319,44 +319,57 @@ def feature_tallies(binning: Binning, schema: dict, keys: list[str]) -> FeatureT
 #: benchmarks/README.md). A value the user set in the environment is left as it is.
 PREFETCH_ROW_GROUPS = 1
 _PREFETCH_VAR = "POLARS_ROW_GROUP_PREFETCH_SIZE"
-_prefetch_lock = threading.Lock()
-_prefetch_passes = 0  # passes running with our setting (it is unset when the last one ends)
+_settings_lock = threading.Lock()
+_running = 0  # passes running under the settings of :func:`_pass_settings`
+_undo = None  # what puts the settings back, once the last pass ends
 
 
 @contextlib.contextmanager
-def _few_row_groups_ahead():
-    global _prefetch_passes
-    with _prefetch_lock:
-        ours = _prefetch_passes > 0 or _PREFETCH_VAR not in os.environ
-        if ours:
-            if _prefetch_passes == 0:
-                os.environ[_PREFETCH_VAR] = str(PREFETCH_ROW_GROUPS)
-            _prefetch_passes += 1
+def _pass_settings():
+    """While a pass runs: few row groups read ahead (memory stays bounded by a few row groups,
+    not by the files read at once), and BLAS calls on the calling thread (BLAS's own threads spin
+    waiting for work after each call, and on a machine of few cores they take the core the other
+    batch's thread needs: on 2 cores the numeric tallies of 16 batches on two threads took 0.51 s
+    with them, 0.25-0.30 s without). Both are process-wide, so passes on several threads share
+    them: the first sets them, the last puts them back."""
+    global _running, _undo
+    with _settings_lock:
+        if _running == 0:
+            _undo = _apply_settings()
+        _running += 1
     try:
         yield
     finally:
-        if ours:
-            with _prefetch_lock:
-                _prefetch_passes -= 1
-                if _prefetch_passes == 0:
-                    os.environ.pop(_PREFETCH_VAR, None)
+        with _settings_lock:
+            _running -= 1
+            if _running == 0:
+                _undo()
+                _undo = None
+
+
+def _apply_settings():
+    set_env = _PREFETCH_VAR not in os.environ
+    if set_env:
+        os.environ[_PREFETCH_VAR] = str(PREFETCH_ROW_GROUPS)
+    try:
+        from threadpoolctl import threadpool_limits  # (scikit-learn's dependency)
+
+        blas = threadpool_limits(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover
+        blas = None
+
+    def undo():
+        if blas is not None:
+            blas.restore_original_limits()
+        if set_env:
+            os.environ.pop(_PREFETCH_VAR, None)
+    return undo
 
 
 def stream_batches(frame: pl.LazyFrame):
-    """The rows of ``frame`` in batches from polars' streaming engine, reading few row groups ahead
-    (memory stays bounded by a few row groups, not by the files read at once)."""
-    with _few_row_groups_ahead():
+    """The rows of ``frame`` in batches from polars' streaming engine (under :func:`_pass_settings`)."""
+    with _pass_settings():
         yield from frame.collect_batches(engine="streaming")
-
-
-def _blas_single_threaded():
-    """A context in which BLAS calls run on the calling thread (threadpoolctl, which
-    scikit-learn brings; a no-op without it)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover - a dependency of scikit-learn, which workbench requires
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def map_batches(fn, batches) -> list:
@@ -366,18 +379,14 @@ def map_batches(fn, batches) -> list:
 
 
 def imap_batches(fn, batches):
-    """:func:`map_batches` as a generator: each result, in batch order, as soon as it is ready.
-
-    While it runs, the BLAS library (numpy's ``dot``) works on one thread: its own threads spin
-    waiting for work after each call, and on a machine of few cores they take the core the other
-    batch's thread needs (measured on 2 cores: the numeric tallies of 16 batches on two threads took
-    0.51 s with BLAS's threads, 0.25-0.30 s without; on one thread 0.42 s either way)."""
+    """:func:`map_batches` as a generator: each result, in batch order, as soon as it is ready
+    (under :func:`_pass_settings`)."""
     workers = max(1, min(pl.thread_pool_size(), 4))
     if workers == 1:
         yield from (fn(b) for b in batches)
         return
     pending = deque()
-    with _blas_single_threaded(), ThreadPoolExecutor(max_workers=workers) as pool:
+    with _pass_settings(), ThreadPoolExecutor(max_workers=workers) as pool:
         for b in batches:
             pending.append(pool.submit(fn, b))
             while len(pending) > workers:
