@@ -56,14 +56,17 @@ class Tables:
 class LabelLookup:
     """One label per request id, for attaching labels to batches of predictions.
 
-    ``hashes`` are the ids' 64-bit polars hashes, sorted; ``values`` the label of each, plus one
-    trailing null (the label of an id with no label). The ids are matched on their hashes exactly
-    as :meth:`workbench.lake.Lake.predictions` (``with_labels=True``) joins them, so the labels
-    attached are those of that join, row for row.
+    ``hashes`` are the ids' 64-bit polars hashes, sorted. With ``codes``, the label of the id at
+    position ``i`` is ``values[codes[i]]``: ``values`` holds each distinct label once (labels are
+    classes, or numbers with few values: 1 or 2 bytes an id instead of 8); without, ``values[i]``
+    is the label itself. ``values`` ends with a null, the label of an id with no label. The ids
+    are matched on their hashes exactly as :meth:`workbench.lake.Lake.predictions`
+    (``with_labels=True``) joins them, so the labels attached are those of that join, row for row.
     """
 
     hashes: np.ndarray
     values: pl.Series
+    codes: np.ndarray | None = None
 
     @property
     def dtype(self) -> pl.DataType:
@@ -75,18 +78,12 @@ class LabelLookup:
         each id (:func:`workbench.lake.tables.latest_labels`, the lake's one rule)."""
         from workbench.lake.tables import latest_labels
 
-        # Memory: only the ids' hashes and the labels are collected (16 bytes a label); the
-        # times are read again for the ids labelled more than once (usually few).
+        # Memory: only the ids' hashes and the labels are collected; the times are read again for
+        # the ids labelled more than once (usually few). Labels with few distinct values are held
+        # as codes, and the hashes are sorted a slice of hash values at a time (_sorted).
         hashed = labels.select(pl.col("request_id").hash().alias("__h"), "label", "labeled_at")
-        df = hashed.select("__h", "label").collect(engine="streaming")
-        hs, values = df.get_column("__h"), df.get_column("label")
-        del df  # one column at a time below
-        order = hs.arg_sort()  # (multithreaded; 4-byte indices)
-        # gathered from one chunk: a gather over the hundreds of chunks a scan gives is ~3x slower
-        h = hs.rechunk().gather(order).to_numpy()
-        del hs
-        values = values.rechunk().gather(order)
-        del order
+        h, payload, distinct = _collect(hashed.select("__h", "label"))
+        h, payload = _sorted(h, payload)
         dup = np.zeros(len(h), dtype=bool)
         if len(h) > 1:  # ids labelled more than once: the lake's rule picks one
             same = h[1:] == h[:-1]
@@ -95,22 +92,114 @@ class LabelLookup:
         if dup.any():
             again = pl.Series("__h", np.unique(h[dup]))
             picked = (latest_labels(hashed.filter(pl.col("__h").is_in(again)), key="__h")
-                      .collect(engine="streaming").select("__h", "label"))
-            keep = pl.Series(~dup)
-            merged = pl.concat([pl.DataFrame({"__h": h, "label": values}).filter(keep), picked]).sort("__h")
-            h, values = merged.get_column("__h").to_numpy(), merged.get_column("label")
-        return cls(h, values.extend(pl.Series("label", [None], dtype=values.dtype)))
+                      .collect(engine="streaming").select("__h", "label").sort("__h"))
+            first = dup.copy()  # the first row of each id's run keeps the picked label
+            first[1:] &= ~(h[1:] == h[:-1])
+            rows = np.flatnonzero(first)
+            chosen = picked.get_column("label")
+            if distinct is not None:
+                chosen = chosen.replace_strict(distinct, pl.Series(np.arange(len(distinct)))).to_numpy()
+                payload[rows] = chosen.astype(payload.dtype)
+            else:
+                payload = payload.scatter(rows, chosen)
+            keep = ~dup | first
+            h = h[keep]
+            payload = payload[keep] if distinct is not None else payload.filter(pl.Series(keep))
+        if distinct is not None:
+            return cls(h, distinct.extend(pl.Series("label", [None], dtype=distinct.dtype)).alias("label"), payload)
+        return cls(h, payload.extend(pl.Series("label", [None], dtype=payload.dtype)).alias("label"))
 
     def attach(self, h: np.ndarray) -> pl.Series:
         """The label of each hash in ``h`` (null when the id has none)."""
         n = len(self.hashes)
+        missing = len(self.values) - 1  # the trailing null
         if n == 0 or len(h) == 0:
-            return self.values.gather(np.full(len(h), n, dtype=np.int64))
+            return self.values.gather(np.full(len(h), missing, dtype=np.int64))
         order = np.argsort(h)  # sorted needles: the binary searches walk the table in order
         idx = np.empty(len(h), dtype=np.int64)
         idx[order] = np.searchsorted(self.hashes, h[order])
         np.minimum(idx, n - 1, out=idx)
-        return self.values.gather(np.where(self.hashes[idx] == h, idx, n))
+        hit = self.hashes[idx] == h
+        if self.codes is not None:
+            return self.values.gather(np.where(hit, self.codes[idx], missing))
+        return self.values.gather(np.where(hit, idx, missing))
+
+
+#: labels with fewer than this many distinct values are held as codes
+_MAX_CODES = (1 << 16) - 1
+
+
+def _collect(frame: pl.LazyFrame) -> tuple[np.ndarray, np.ndarray | pl.Series, pl.Series | None]:
+    """The ids' hashes (``__h``) and their labels, batch by batch into arrays sized from the
+    table's row count: the labels as codes into their distinct values (returned third), or, when
+    they have many distinct values (or -0.0 next to 0.0, which distinct values merge), as a
+    Series (and None)."""
+    from workbench.summaries.tally import stream_batches
+
+    total = int(frame.select(pl.len()).collect(engine="streaming").item())  # Parquet footers
+    h = np.empty(total, dtype=np.uint64)
+    codes = np.empty(total, dtype=np.uint16)
+    distinct = frame.select("label").clear().collect().to_series()
+    parts: list[pl.Series] | None = None  # the labels themselves, once codes will not do
+    pos = 0
+    for batch in stream_batches(frame):
+        k = batch.height
+        if pos + k > len(h):  # rows added since the count
+            h = np.resize(h, pos + k)
+            codes = np.resize(codes, pos + k)
+        h[pos:pos + k] = batch.get_column("__h").to_numpy()
+        label = batch.get_column("label")
+        if parts is None:
+            grown = pl.concat([distinct, label.unique(maintain_order=True)]).unique(maintain_order=True)
+            if len(grown) >= _MAX_CODES or _negative_zero(label):
+                parts = [distinct.gather(codes[:pos])] if pos else []
+            else:
+                distinct = grown  # (values already there keep their positions: codes stay valid)
+                codes[pos:pos + k] = label.replace_strict(distinct, pl.Series(np.arange(len(distinct))),
+                                                          return_dtype=pl.UInt16).to_numpy()
+        if parts is not None:
+            parts.append(label)
+        pos += k
+    h = h[:pos]
+    if parts is not None:
+        return h, pl.concat(parts, rechunk=True) if parts else distinct, None
+    codes = codes[:pos]
+    return h, codes.astype(np.uint8) if len(distinct) < 255 else codes, distinct
+
+
+def _negative_zero(label: pl.Series) -> bool:
+    if not label.dtype.is_float():
+        return False
+    x = label.to_numpy()
+    return bool((np.signbit(x) & (x == 0)).any())
+
+
+#: the hashes are sorted in this many slices of hash values (their top bits), so the sort's
+#: scratch memory is that of one slice
+_SLICES = 16
+
+
+def _sorted(h: np.ndarray, payload):
+    """``h`` sorted, with ``payload`` (a numpy array or a Series) in the same order."""
+    out_h = np.empty_like(h)
+    is_np = isinstance(payload, np.ndarray)
+    out_p = np.empty_like(payload) if is_np else []
+    top = (h >> np.uint64(60)).astype(np.uint8)  # 16 slices of the hash values, in order
+    start = 0
+    for s in range(_SLICES):
+        rows = np.flatnonzero(top == s)
+        part = h[rows]
+        order = np.argsort(part)  # (ties: one id labelled twice, resolved below whatever their order)
+        out_h[start:start + len(rows)] = part[order]
+        if is_np:
+            out_p[start:start + len(rows)] = payload[rows[order]]
+        else:
+            out_p.append(payload.gather(rows[order]))
+        start += len(rows)
+        del rows, part, order
+    if not is_np:
+        out_p = pl.concat(out_p, rechunk=True) if out_p else payload.clear()
+    return out_h, out_p
 
 
 def one_pass(frame: pl.LazyFrame, binning: Binning, schema: dict, keys: list[str], key_prep: list[pl.Expr],
