@@ -91,7 +91,7 @@ class LabelLookup:
             dup[:-1] |= same
         if dup.any():
             again = pl.Series("__h", np.unique(h[dup]))
-            picked = (latest_labels(hashed.filter(pl.col("__h").is_in(again)), key="__h")
+            picked = (latest_labels(hashed.filter(pl.col("__h").is_in(again.implode())), key="__h")
                       .collect(engine="streaming").select("__h", "label").sort("__h"))
             first = dup.copy()  # the first row of each id's run keeps the picked label
             first[1:] &= ~(h[1:] == h[:-1])
