@@ -173,7 +173,6 @@ class SparkLake:
     def latest_labels(self):
         """One label per request: the latest ``labeled_at``; ties keep a valid label, then the
         greatest (as :func:`workbench.lake.tables.latest_labels`)."""
-        from pyspark.sql import Window
         from pyspark.sql import functions as F
 
         lake = self.lake
@@ -196,10 +195,14 @@ class SparkLake:
         valid = label.isNotNull()
         if lschema["label"].is_float():
             valid = valid & ~F.isnan(label) & (F.abs(label) != F.lit(float("inf")))
-        order = Window.partitionBy("request_id").orderBy(F.col("labeled_at").desc_nulls_last(),
-                                                         valid.desc(), label.desc_nulls_last())
-        return (df.withColumn("__rank", F.row_number().over(order)).filter(F.col("__rank") == 1)
-                .drop("__rank"))
+        # the greatest (labeled_at, valid, label) per request, by an aggregate: Spark combines it
+        # on each partition before the shuffle, where a window would shuffle and sort every label.
+        # A struct orders field by field, a null field below any value: a missing time is older
+        # than any, a null label below any (as nulls last in a descending sort)
+        key = F.struct(F.col("labeled_at").alias("t"), valid.alias("v"), label.alias("l"))
+        best = F.max_by(F.struct(label.alias("label"), F.col("labeled_at").alias("labeled_at")), key)
+        return df.groupBy("request_id").agg(best.alias("__best")).select("request_id", "__best.label",
+                                                                         "__best.labeled_at")
 
     def to_polars(self, df, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
         """Collect a small Spark DataFrame (a sample, a tally) into polars with the lake's dtypes;
