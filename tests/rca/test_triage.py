@@ -215,3 +215,41 @@ def test_findings_display_as_the_extension_mime_type_with_fallbacks(lakes):
     nbformat.validate(nb)
     html, _ = HTMLExporter().from_notebook_node(nb)
     assert "workbench-findings" in html  # the HTML fallback, not the JSON
+
+
+def test_importance_reads_a_bounded_stable_sample(tmp_path, monkeypatch):
+    """Permutation importance reads at most ``importance_sample_rows`` labelled rows a side (a stable
+    sample by request id); below that bound it gives what reading every labelled row gave."""
+    import types
+    from dataclasses import replace
+
+    from workbench.lake import open_lake
+    from workbench.lake.sampling import stable_sample
+    from workbench.rca.context import Context
+    from workbench.rca.thresholds import RCA_THRESHOLDS
+    from workbench.summaries import window
+
+    truth = generate_lake(tmp_path / "l", cause="third_party_change", variant=1, seed=313, rows=30_000, artifacts=True)
+    since = _since(truth)
+
+    def every_row(self, start, end):  # what importance read before: every labelled row of the side
+        lf = self.lake.predictions(with_labels=True).filter(pl.col("label").is_not_null())
+        return window(lf, start, end).collect()
+
+    def importance(findings):
+        return [(str(h.subject), e.statistic, e.baseline, e.detail) for h in findings.hypotheses for e in h.evidence
+                if e.check == "permutation_importance"]
+
+    sampled = importance(triage(tmp_path / "l", since=since, mask_key="k"))
+    with monkeypatch.context() as m:
+        m.setattr(Context, "_labelled_sample", every_row)
+        read_all = importance(triage(tmp_path / "l", since=since, mask_key="k"))
+    assert sampled and sampled == read_all
+    # the bound: a side with more labelled rows gives the stable sample of them
+    lake = open_lake(tmp_path / "l", mask_key="k")
+    ctx = types.SimpleNamespace(lake=lake, thresholds=replace(RCA_THRESHOLDS, importance_sample_rows=700))
+    lo, hi = lake.time_range()
+    got = Context._labelled_sample(ctx, lo, hi)
+    full = lake.predictions(with_labels=True).filter(pl.col("label").is_not_null()).collect()
+    assert got.height == 700 < full.height
+    assert got.equals(stable_sample(full, 700))

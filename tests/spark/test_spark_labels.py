@@ -56,3 +56,32 @@ def test_spark_latest_labels_are_polars(tied_lake, spark):
     got = sl.to_polars(sl.latest_labels(), dict(want.schema)).sort("request_id")
     assert got.height == want.height > 2_000
     assert_frame_equal(got.select(want.columns), want)
+
+
+def test_importance_rows_are_the_labelled_rows_bounded(tied_lake, spark):
+    """The labelled rows permutation importance reads come from Spark: the same rows and labels as
+    polars' when they fit the bound, at most the bound (the same each time) when they do not."""
+    import types
+    from dataclasses import replace
+
+    from workbench.rca.context import Context
+    from workbench.rca.thresholds import RCA_THRESHOLDS
+
+    polars_lake = open_lake(tied_lake, mask_key="k")
+    if polars_lake.labels().collect_schema()["label"].is_float():
+        pytest.skip("one kind of label is enough here")
+    spark_lake = open_lake(tied_lake, mask_key="k", engine="spark", spark=spark)
+    lo, hi = polars_lake.time_range()
+
+    def rows(lake, n):
+        ctx = types.SimpleNamespace(lake=lake, thresholds=replace(RCA_THRESHOLDS, importance_sample_rows=n))
+        return Context._labelled_sample(ctx, lo, hi)
+
+    cols = ["request_id", "timestamp", "label", *polars_lake.numeric_features]
+    n = RCA_THRESHOLDS.importance_sample_rows  # the default bound, above this lake's rows
+    want = rows(polars_lake, n).select(cols).sort("request_id")
+    got = rows(spark_lake, n).select(cols).sort("request_id")
+    assert want.height > 1_000
+    assert_frame_equal(got, want)
+    a, b = rows(spark_lake, 300), rows(spark_lake, 300)
+    assert a.height == 300 and a.equals(b)

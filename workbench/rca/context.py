@@ -33,6 +33,7 @@ from workbench.lake.cardinality import HIGH_CARDINALITY_SHARE
 from workbench.lake.labels import POSITIVE_TEXT
 from workbench.lake.manifest import GENAI_ROLES
 from workbench.lake.row_groups import sample_frame
+from workbench.lake.sampling import stable_sample
 from workbench.rca.thresholds import RCA_THRESHOLDS, RcaThresholds
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
 from workbench.summaries.binning import Binning
@@ -537,9 +538,8 @@ class Context:
         self.progress(f"permutation importance of {version} (alibi)")
         try:
             model = load_artifact(uri, root=self.lake.root, trust_artifacts=self.trust_artifacts)
-            lf = self.lake.predictions(with_labels=True).filter(pl.col("label").is_not_null())
-            base = window(lf, self.baseline_start, self.baseline_end).collect()
-            win = window(lf, self.start, self.end).collect()
+            base, win = (self._labelled_sample(lo, hi) for lo, hi in ((self.baseline_start, self.baseline_end),
+                                                                      (self.start, self.end)))
             if min(base.height, win.height) < self.thresholds.importance_min_rows:
                 return None
             return importance_shift(model, base, win, numeric=self.lake.numeric_features,
@@ -549,6 +549,17 @@ class Context:
             # logged inputs is a fact about the artifact, noted, not a failed triage
             self.notes.append(f"importance: {exc}")
             return None
+
+    def _labelled_sample(self, start, end) -> pl.DataFrame:
+        """Up to ``importance_sample_rows`` labelled rows of ``[start, end)``, a stable sample by
+        request id (taken by Spark on the Spark engine): the rows permutation importance reads."""
+        n = self.thresholds.importance_sample_rows
+        if getattr(self.lake, "engine", "polars") == "spark":
+            from workbench.spark.samples import window_sample_spark
+
+            return window_sample_spark(self.lake, n, start=start, end=end, with_labels=True, labelled=True)
+        lf = self.lake.predictions(with_labels=True).filter(pl.col("label").is_not_null())
+        return stable_sample(window(lf, start, end), n)
 
     # -- personal data ----------------------------------------------------------------
     @cached_property

@@ -77,6 +77,10 @@ class RcaThresholds:
     norm_hi: float = 0.3
     #: labelled rows per side for permutation importance (fewer: too noisy to report)
     importance_min_rows: int = 100
+    #: labelled rows per side read for it, at most (a stable sample by request id; the importance
+    #: itself runs on 2,000 of them, and the categories and mean embedding it encodes with come
+    #: from all of these)
+    importance_sample_rows: int = 200_000
     onset: OnsetThresholds = field(default=ONSET_THRESHOLDS)
     segments: SegmentRegressionThresholds = field(default=SEGMENT_REGRESSION_THRESHOLDS)
 
