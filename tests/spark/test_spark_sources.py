@@ -140,3 +140,27 @@ def test_sensitive_columns_of_a_table_are_masked_as_in_the_file_lake(file_lake, 
     want = set(file_lake_.predictions(["request_id", col]).collect().rows())
     got = uri_lake.spark_lake.predictions(["request_id", col]).collect()
     assert {tuple(r) for r in got} == want and all(str(v).startswith("anon:") for _, v in want if v is not None)
+
+
+def test_rows_without_a_timestamp_are_counted_by_spark(file_lake, tmp_path, spark):
+    """``read_notes`` counts rows without a timestamp where the rows are: the file lake's note on
+    both engines, and the same count from a table."""
+    import polars as pl
+
+    src, _ = file_lake
+    lake = tmp_path / "nulls"
+    shutil.copytree(src, lake)
+    first = sorted((lake / "predictions").rglob("*.parquet"))[1]
+    df = pl.read_parquet(first)
+    df.with_columns(pl.when(pl.int_range(pl.len()) % 7 == 0).then(None).otherwise(pl.col("timestamp"))
+                    .alias("timestamp")).write_parquet(first)
+    n = (df.height + 6) // 7
+    want = open_lake(lake, mask_key="k").read_notes()
+    assert any(f"{n:,} prediction rows have a missing" in t and first.parent.name in t for t in want), want
+    assert open_lake(lake, mask_key="k", engine="spark", spark=spark).read_notes() == want
+    view = f"wb_{uuid.uuid4().hex[:8]}"
+    spark.read.parquet(str(lake / "predictions")).createOrReplaceTempView(view)
+    table_lake = _variant(lake, tmp_path / "t", {"table": view})
+    shutil.copytree(lake / "labels", table_lake / "labels")
+    notes = open_lake(table_lake, mask_key="k", engine="spark", spark=spark).read_notes()
+    assert any(f"{n:,} prediction rows have a missing" in t and view in t for t in notes), notes

@@ -41,10 +41,16 @@ def read_notes(lake: "Lake") -> list[str]:
     ``validate()`` (triage): ragged CSV rows, tz-naive files read as UTC, rows without a readable
     timestamp (which no time window can hold)."""
     notes = [t for t in (describe_ragged(lake_ragged_rows(lake)), naive_times(lake)) if t]
-    n = lake._collect(lake._preds.frame.select(pl.col("timestamp").null_count()), "predictions").item()
+    if lake.spark_lake is not None:  # counted where the rows are
+        n = lake.spark_lake.null_timestamps()
+        where = (lake._first_file_with_null_timestamps() if n and lake._preds.files.paths
+                 else lake._preds.files.spec)
+    else:
+        n = lake._collect(lake._preds.frame.select(pl.col("timestamp").null_count()), "predictions").item()
+        where = lake._first_file_with_null_timestamps() if n else ""
     if n:
         notes.append(f"{n:,} prediction rows have a missing or unparsable timestamp and are left out "
-                     f"(first in {lake._first_file_with_null_timestamps()}); `workbench lake-info` names them")
+                     f"(first in {where}); `workbench lake-info` names them")
     return notes
 
 

@@ -160,6 +160,14 @@ class SparkLake:
                 F.when(F.trim(x) == "", F.lit(None).cast(to)).otherwise(x.try_cast(to)))
         return x.cast(to)
 
+    def null_timestamps(self) -> int:
+        """Prediction rows without a readable timestamp (missing, or text Spark cannot parse), by Spark."""
+        from pyspark.sql import functions as F
+
+        g = self.predictions(["timestamp"]).agg(F.count(F.lit(1)).alias("n"), F.count("timestamp").alias("ok"))
+        r = self.to_polars(g, {"n": pl.Int64, "ok": pl.Int64})
+        return int(r["n"][0] - r["ok"][0])
+
     def time_range(self):
         """First and last prediction timestamps (UTC; None, None without rows), by Spark."""
         from pyspark.sql import functions as F
