@@ -182,3 +182,23 @@ def test_categorical_lookups_in_python_or_polars_agree(lake, few_values, monkeyp
     cats = [c for c in ref.columns if c.startswith(tuple(f"{c}|" for c in CATEGORICAL))]
     assert cats and any(c.endswith("|unseen") for c in cats)
     assert_frame_equal(s.table.select(keys + cats), ref.select(keys + cats))
+
+
+@pytest.mark.parametrize("groups", [1, 3, 100])  # one group, a few (sliced), many (reduceat)
+def test_sums_past_the_float_range_are_inf_without_a_warning(groups):
+    """Finite values whose squares (or sums) pass the float range tally as inf, as polars sums them,
+    and raise no numpy warning (found by tests/lake/test_fuzz.py: 1.34e154 squared)."""
+    import warnings
+
+    from workbench.summaries.tally import _numeric
+
+    n = 300
+    x = np.full(n, 1.3407807929942597e154)
+    x[::7] = np.nan
+    starts = np.arange(0, n, n // groups)[:groups]
+    t = _numeric("amount", [0.0, 1e100], pl.Float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        nan, inf, total, squares, lo, hi, *bins = t.tally(pl.Series("amount", x), starts)
+    assert np.all(np.isinf(squares)) and np.all(np.isfinite(total))
+    assert sum(int(v) for v in nan) == int(np.isnan(x).sum())

@@ -105,7 +105,8 @@ class _Numeric:
                 finite = ~(missing | infinite)
                 vals, low, high = np.where(finite, x, 0), np.where(finite, x, np.inf), np.where(finite, x, -np.inf)
                 total = _sum(vals, starts, np.float64)
-            squares = _sum_squares(vals, starts, np.float64)
+            with np.errstate(over="ignore"):  # squares of finite values past the range: inf, as polars gives
+                squares = _sum_squares(vals, starts, np.float64)
             cmp = high  # -inf (a missing or infinite value) is above no edge
         else:
             nan, inf = s.null_count(), np.zeros(len(starts), dtype=np.int64)
