@@ -280,17 +280,13 @@ class _Seen:
         else into the stash."""
         home = self._home(new[:, 0])
         pending = np.arange(len(new))
-        claim = np.empty(len(self.table), np.int64)  # which value takes an entry (no sort needed)
         for step in range(_PROBES):
             at = home[pending] + step
             free = self.table[at, 1] == 0
-            want, at = pending[free], at[free]
-            claim[at] = want  # of several values wanting one free entry, the last written wins
-            won = claim[at] == want
-            self.table[at[won]] = new[want[won]]
-            placed = np.zeros(len(new), bool)
-            placed[want[won]] = True
-            pending = pending[~placed[pending]]
+            at, first = np.unique(at[free], return_index=True)  # one value per free entry
+            won = pending[free][first]
+            self.table[at] = new[won]
+            pending = np.setdiff1d(pending, won, assume_unique=True)
             if not len(pending):
                 return
         stash = np.concatenate([self.stash, new[pending]])
