@@ -17,8 +17,8 @@ when the plugin is missing, fails that check, or the key is not UTF-8 text).
 A scan masks a column batch by batch and remembers the masks of the values it
 has seen (a column's values repeat: an e-mail per customer, not per request).
 The plan computes two 64-bit polars hashes of each value natively; a batch is
-then a lookup of those (108 of their bits) in an open-addressed table (one 16-byte entry a
-probe: both hashes and the value's number) and a gather of the masks, and only values
+then a lookup of those 128 bits in a compact table (4 bytes a slot, so a column's
+table stays in the processor's cache) and a gather of the masks, and only values
 never seen before get the HMAC. The key is held by the masker, never
 written into a query plan: the plan shows an opaque Python function.
 """
@@ -175,87 +175,69 @@ class Masker:
 
 
 # Seeds of the two 64-bit hashes (polars' own, computed in the plan, natively) that together
-# identify a value in a column's cache: all 64 bits of the first and the high 44 of the second,
-# 108 bits, so two values that share them are not to be expected in any lake (~10^-20 for a
-# million distinct values). The low bits of the second hash hold a value's number in the table.
+# identify a value in a column's cache: 128 bits, so two values that share both are not to be
+# expected in any lake (~10^-26 for a million distinct values).
 _SEEDS = (0x6D61736B1F2E3D4C, 0x77C5A31D2B8E4F60)
-_CODE_BITS = 20  # a value's number (code) fits in the low bits of its table entry
-_LOW = np.uint64((1 << _CODE_BITS) - 1)
-_HIGH = (1 << 64) - (1 << _CODE_BITS)
-assert _CACHE_LIMIT < 1 << _CODE_BITS
-_PROBES = 4  # entries from its home a value may sit in; the few that find them all taken are stashed
 
 
 def _packed(col: pl.Expr) -> pl.Expr:
-    """What a batch function gets: the values and their two hashes (the second without its low
-    bits), computed by the plan."""
-    return pl.struct(col.alias("v"), col.hash(_SEEDS[0]).alias("a"),
-                     (col.hash(_SEEDS[1]) & pl.lit(_HIGH, dtype=pl.UInt64)).alias("b"))
+    """What a batch function gets: the values and their two hashes, computed by the plan."""
+    return pl.struct(col.alias("v"), col.hash(_SEEDS[0]).alias("a"), col.hash(_SEEDS[1]).alias("b"))
 
 
 class _Seen:
     """The masks of values a column has shown, found by their two hashes (a snapshot: never changed).
 
-    ``masks[code]`` is the mask of the value numbered ``code`` (from 1, in the order values were
-    added); code 0 is the miss (mask null). ``table`` is an open-addressed table of ``2**bits``
-    entries, at most half full; an entry is two words: the value's first hash ``a``, and its
-    second hash ``b`` (whose low bits are zero) with the code in those low bits (0 in both words:
-    an empty entry). A value sits in one of the ``_PROBES`` entries from its home (the high bits
-    of ``a``), or, when those are all taken, in ``stash`` (entries sorted by ``a``). So a probe is
-    one gather of 16 bytes, and ``entry[1] ^ b`` is the code when the value matches (below 2**20)
-    and anything above when it does not; most values sit at home, and only the rows the first
-    probe missed are probed on (a few numpy calls on a few rows, never a loop per row).
+    ``a[code]``, ``b[code]`` and ``masks[code]`` are the hashes and the mask of the value numbered
+    ``code`` (from 1, in the order values were added); code 0 is the miss (hashes 0, mask null).
+    ``slots`` is an open-addressed table of ``2**bits`` codes, at most 1/4 full: 4 bytes a slot,
+    so the table of a hundred thousand values (2 MB) stays in the processor's cache, and a probe
+    is a gather of a code and a check of the value's hashes against ``a[code]``, ``b[code]``.
+    A value may sit in one of four slots (high and low bits of each hash); the few whose four
+    slots are all taken go to ``stash``, a dict looked up only for the rows the table missed.
     Adding values makes a new snapshot, so a batch on another thread keeps a consistent one.
     """
 
-    __slots__ = ("bits", "table", "stash", "masks")
+    __slots__ = ("bits", "slots", "a", "b", "masks", "stash")
 
-    def __init__(self, bits: int, table: np.ndarray, stash: np.ndarray, masks: pl.Series | None) -> None:
-        self.bits, self.table, self.stash, self.masks = bits, table, stash, masks
+    def __init__(self, bits: int, slots: np.ndarray, a: np.ndarray, b: np.ndarray, masks: pl.Series,
+                 stash: dict[tuple[int, int], int]) -> None:
+        self.bits, self.slots, self.a, self.b, self.masks, self.stash = bits, slots, a, b, masks, stash
 
     @classmethod
     def empty(cls) -> _Seen:
-        return cls(10, np.zeros(((1 << 10) + _PROBES - 1, 2), np.uint64), np.zeros((0, 2), np.uint64),
-                   pl.Series([None], dtype=pl.String))
+        zero = np.zeros(1, np.uint64)
+        return cls(10, np.zeros(1 << 10, np.uint32), zero, zero, pl.Series([None], dtype=pl.String), {})
 
     def __len__(self) -> int:
-        return len(self.masks) - 1
+        return len(self.a) - 1
 
-    def _home(self, a: np.ndarray) -> np.ndarray:
-        """Each value's home entry: the high bits of its first hash (a view read as signed: no copy)."""
-        return np.right_shift(a, np.uint64(64 - self.bits)).view(np.int64)
+    def _slot(self, k: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """A value's k-th candidate slot (k < 4): the high bits of each hash, then the low bits."""
+        h = a if k % 2 == 0 else b
+        if k < 2:  # below 2**bits: the same bits read as a signed index (a view, not a copy)
+            return np.right_shift(h, np.uint64(64 - self.bits)).view(np.int64)
+        return np.bitwise_and(h, np.uint64((1 << self.bits) - 1)).view(np.int64)
 
-    def lookup(self, a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, bool]:
-        """Each value's code (uint32), 0 when it is not remembered, and whether all were found."""
-        home = self._home(a)
-        entry = np.take(self.table, home, axis=0)
-        code = np.bitwise_xor(entry[:, 1], b)
-        hit = code <= _LOW
-        hit &= entry[:, 0] == a
+    def lookup(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """Each value's code (uint32), 0 when it is not remembered."""
+        code = np.take(self.slots, self._slot(0, a, b))
+        hit = (np.take(self.a, code) == a) & (np.take(self.b, code) == b)
         if hit.all():
-            return code.astype(np.uint32), True
-        rows = missed = np.flatnonzero(~hit)
-        ra, rb = a[rows], b[rows]
-        near = home[rows]
-        c = np.zeros(len(rows), np.uint64)
-        for step in range(1, _PROBES):  # the other entries a value may sit in
-            entry = np.take(self.table, near + step, axis=0)
-            cs = np.bitwise_xor(entry[:, 1], rb)
-            np.copyto(c, cs, where=(cs <= _LOW) & (entry[:, 0] == ra))
-        code[rows] = c  # 0: none matched
-        if len(self.stash):
-            rows, ra, rb = rows[c == 0], ra[c == 0], rb[c == 0]
-            keys = self.stash[:, 0]
-            at = np.searchsorted(keys, ra)
-            while len(rows):  # the stashed entries with the same first hash, one at a time
-                at = np.minimum(at, len(keys) - 1)
-                c = np.bitwise_xor(self.stash[at, 1], rb)
-                same = keys[at] == ra
-                found = same & (c <= _LOW)
-                code[rows[found]] = c[found]
-                more = same & ~found & (at < len(keys) - 1)
-                rows, ra, rb, at = rows[more], ra[more], rb[more], at[more] + 1
-        return code.astype(np.uint32), bool(code[missed].all())
+            return code
+        code[~hit] = 0
+        rows = np.flatnonzero(~hit)
+        for k in range(1, 4):  # most values sit in their first slot: later tries see few rows
+            ra, rb = a[rows], b[rows]
+            c = np.take(self.slots, self._slot(k, ra, rb))
+            found = (np.take(self.a, c) == ra) & (np.take(self.b, c) == rb) & (c != 0)
+            code[rows[found]] = c[found]
+            rows = rows[~found]
+            if not len(rows):
+                return code
+        if self.stash:
+            code[rows] = [self.stash.get(ab, 0) for ab in zip(a[rows].tolist(), b[rows].tolist())]
+        return code
 
     def add(self, a: np.ndarray, b: np.ndarray, masks: pl.Series) -> _Seen:
         """A snapshot with these (new, distinct) values added; afresh when the cache is full."""
@@ -263,34 +245,25 @@ class _Seen:
         if n > _CACHE_LIMIT:  # start afresh: memory stays bounded
             return _Seen.empty().add(a, b, masks) if len(a) <= _CACHE_LIMIT else self
         bits = self.bits
-        while n * 2 > 1 << bits:
+        while n * 4 > 1 << bits:
             bits += 1
-        new = np.column_stack([a, b | np.arange(len(self) + 1, n + 1, dtype=np.uint64)])
-        if bits == self.bits:
-            grown = _Seen(bits, self.table.copy(), self.stash, None)
-        else:  # a bigger table: every entry moves to its new home
-            grown = _Seen(bits, np.zeros(((1 << bits) + _PROBES - 1, 2), np.uint64), np.zeros((0, 2), np.uint64), None)
-            new = np.concatenate([self.table[self.table[:, 1] != 0], self.stash, new])
-        grown._place(new)
-        grown.masks = pl.concat([self.masks, masks], rechunk=True)
+        grown = _Seen(bits, self.slots.copy() if bits == self.bits else np.zeros(1 << bits, np.uint32),
+                      np.concatenate([self.a, a]), np.concatenate([self.b, b]),
+                      pl.concat([self.masks, masks], rechunk=True), dict(self.stash) if bits == self.bits else {})
+        grown._place(np.arange(len(self.a) if bits == self.bits else 1, n + 1))
         return grown
 
-    def _place(self, new: np.ndarray) -> None:
-        """Write entries (first hash, second word), each at the first free one of its probes,
-        else into the stash."""
-        home = self._home(new[:, 0])
-        pending = np.arange(len(new))
-        for step in range(_PROBES):
-            at = home[pending] + step
-            free = self.table[at, 1] == 0
-            at, first = np.unique(at[free], return_index=True)  # one value per free entry
-            won = pending[free][first]
-            self.table[at] = new[won]
-            pending = np.setdiff1d(pending, won, assume_unique=True)
-            if not len(pending):
+    def _place(self, codes: np.ndarray) -> None:
+        for k in range(4):
+            if not len(codes):
                 return
-        stash = np.concatenate([self.stash, new[pending]])
-        self.stash = stash[np.argsort(stash[:, 0], kind="stable")]
+            slots = self._slot(k, self.a[codes], self.b[codes])
+            free = self.slots[slots] == 0
+            slots, first = np.unique(slots[free], return_index=True)  # one value per slot
+            placed = codes[free][first]
+            self.slots[slots] = placed
+            codes = np.setdiff1d(codes, placed, assume_unique=True)
+        self.stash.update(zip(zip(self.a[codes].tolist(), self.b[codes].tolist()), codes.tolist()))
 
 
 class _ColumnMasks:
@@ -322,10 +295,7 @@ class _ColumnMasks:
         a = packed.struct.field("a").to_numpy()
         b = packed.struct.field("b").to_numpy()
         seen = self._seen
-        code, complete = seen.lookup(a, b)
-        if complete:  # every value remembered (a null never is: it is never added)
-            self._fresh = 0
-            return seen.masks.gather(pl.Series(code))
+        code = seen.lookup(a, b)
         missing = code == 0
         if values.null_count():
             missing &= values.is_not_null().to_numpy()  # a null stays null (code 0), whatever its hashes
@@ -340,32 +310,22 @@ class _ColumnMasks:
             self._by_row = True  # an id column: values do not repeat, remembering them is waste
             self._seen = _Seen.empty()
             return self._masker._hash(values)
-        seen = self._remember(new)
-        code[rows] = seen.lookup(a[rows], b[rows])[0]
+        seen = self._remember(new["a"].to_numpy(), new["b"].to_numpy(), self._masker._hash(new["v"]))
+        code[rows] = seen.lookup(a[rows], b[rows])
         masks = seen.masks.gather(pl.Series(code))
         lost = rows[code[rows] == 0]  # only when the cache started afresh meanwhile
         if len(lost):
             masks = masks.scatter(lost, self._masker._hash(values.gather(lost)))
         return masks
 
-    def _unknown(self, new: pl.DataFrame) -> pl.DataFrame:
-        """The rows of ``new`` (v, a, b) the newest snapshot does not hold (another thread may
-        have added some since this batch looked)."""
-        known = self._seen.lookup(new["a"].to_numpy(), new["b"].to_numpy())[0] != 0
-        return new.filter(pl.Series(~known)) if known.any() else new
-
-    def _remember(self, new: pl.DataFrame) -> _Seen:
-        """Hash and add the new values (v, a, b) that are still unknown; the snapshot that holds
-        them (unless the cache started afresh). The HMAC runs outside the lock."""
-        new = self._unknown(new)
-        masks = self._masker._hash(new["v"])
+    def _remember(self, a: np.ndarray, b: np.ndarray, masks: pl.Series) -> _Seen:
+        """Add new values' masks; the snapshot that holds them (unless the cache started afresh)."""
         with self._lock:
             seen = self._seen
-            if len(new):
-                code = seen.lookup(new["a"].to_numpy(), new["b"].to_numpy())[0]
-                keep = code == 0  # added by a batch on another thread meanwhile
-                if not keep.all():
-                    new, masks = new.filter(pl.Series(keep)), masks.filter(pl.Series(keep))
-            if len(new):
-                self._seen = seen = seen.add(new["a"].to_numpy(), new["b"].to_numpy(), masks)
+            known = seen.lookup(a, b) != 0  # added by a batch on another thread meanwhile
+            if known.any():
+                keep = ~known
+                a, b, masks = a[keep], b[keep], masks.filter(pl.Series(keep))
+            if len(a):
+                self._seen = seen = seen.add(a, b, masks)
             return seen
