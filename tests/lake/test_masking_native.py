@@ -178,3 +178,55 @@ def test_values_whose_slots_are_all_taken_are_still_found():
     assert seen.masks.gather(pl.Series(code)).to_list() == masks[:6].to_list() + [None]
     grown = seen.add(a[6:], b[6:], masks[6:])  # a new snapshot; the old one is unchanged
     assert grown.lookup(a, b).tolist() == [1, 2, 3, 4, 5, 6, 7] and seen.lookup(a, b)[6] == 0
+
+
+def _one_hash_for_all(which: str):
+    """``_packed`` with one of the two hashes the same for every value: a forced collision."""
+    def packed(col: pl.Expr) -> pl.Expr:
+        same = pl.lit(0x5EED, dtype=pl.UInt64)
+        a = same if which == "a" else col.hash(masking._SEEDS[0])
+        b = same if which == "b" else col.hash(masking._SEEDS[1])
+        return pl.struct(col.alias("v"), a.alias("a"), b.alias("b"))
+    return packed
+
+
+@pytest.mark.parametrize("which", ["a", "b"], ids=["first-hash-collides", "second-hash-collides"])
+def test_values_sharing_one_hash_still_get_their_own_masks(tmp_path, monkeypatch, which):
+    """Every value with the same first (or second) hash: the other one tells them apart, in a
+    streaming scan batch after batch (nulls stay null), and a second scan reuses the table."""
+    monkeypatch.setattr(masking, "_packed", _one_hash_for_all(which))
+    values = [None if i % 97 == 0 else f"user{(i * 31) % 60}@example.org" for i in range(6_000)]
+    path = _batches_file(tmp_path, values, rows_per_group=500)
+    m = Masker(KEY)
+    lf = pl.scan_parquet(path).select(m.expr("v"))
+    assert lf.collect(engine="streaming")["v"].to_list() == _reference(KEY, pl.Series(values))
+    assert lf.collect(engine="streaming")["v"].to_list() == _reference(KEY, pl.Series(values))
+
+
+def test_a_growing_table_keeps_every_value():
+    """Values added in many steps: the table grows (every code placed again each time) and each
+    value keeps its code; a snapshot taken before the last step does not see the last values."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    a, b = rng.integers(1, 2**64 - 1, (2, 5_000), dtype=np.uint64)
+    masks = pl.Series([f"anon:{i}" for i in range(5_000)], dtype=pl.String)
+    seen = masking._Seen.empty()
+    for i in range(0, 5_000, 700):
+        before, seen = seen, seen.add(a[i:i + 700], b[i:i + 700], masks[i:i + 700])
+    assert seen.bits >= 14 and len(seen) == 5_000
+    assert seen.lookup(a, b).tolist() == list(range(1, 5_001))
+    assert (before.lookup(a, b)[4_900:] == 0).all()
+
+
+def test_batches_on_many_threads_get_the_right_masks_and_keep_each_value_once():
+    from concurrent.futures import ThreadPoolExecutor
+
+    values = _customers(40_000)
+    batches = [pl.Series("v", values[i:i + 1_000]) for i in range(0, len(values), 1_000)] * 3
+    fn = masking._ColumnMasks(Masker(KEY))
+    with ThreadPoolExecutor(8) as pool:
+        out = list(pool.map(lambda s: fn(_pack(s)), batches))
+    for s, got in zip(batches, out):
+        assert got.to_list() == _reference(KEY, s)
+    assert len(fn._seen) == pl.Series(values).drop_nulls().n_unique()  # met by two threads: kept once
