@@ -237,6 +237,8 @@ def _runs(batch: pl.DataFrame, keys: list[str]):
         return None
     frame = batch.select(keys)
     new = frame.select(pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys])).to_series()
+    if new.sum() > max(_FEW_GROUPS, n // 16):  # short runs (a segment among the keys): grouping is cheaper
+        return None
     heads = np.flatnonzero(new.to_numpy())  # row 0: its keys' "previous" is null, unequal unless a key is null
     if not len(heads) or heads[0] != 0:
         heads = np.append(0, heads)
