@@ -80,3 +80,35 @@ def test_no_labels():
     lookup = LabelLookup.from_labels(frame)
     got = lookup.attach(pl.Series(["a", "b"]).hash().to_numpy())
     assert got.to_list() == [None, None] and got.dtype == pl.Int64
+
+
+def test_passes_share_one_read_of_the_labels(tmp_path, monkeypatch):
+    """A lookup read once gives each pass what reading the labels again gives; triage reads them
+    once for its main pass and its segment pass."""
+    from workbench.lake import open_lake
+    from workbench.rca import triage
+    from workbench.rca.context import Context
+    from workbench.summaries import fit_lake_binning, summarize
+    from workbench.summaries.lake import label_lookup
+    from workbench.synthetic import generate_lake
+
+    generate_lake(tmp_path / "l", cause="none", seed=2, rows=6_000, days=7, n_numeric=2, n_categorical=1)
+    lake = open_lake(tmp_path / "l", mask_key="k")
+    assert lake.segments
+    b = fit_lake_binning(lake)
+    shared = label_lookup(lake)
+    assert shared is not None
+    for kw in ({"bucket": "1d"}, {"bucket": "1h", "segment": list(lake.segments)}):
+        a, c = summarize(lake, b, **kw), summarize(lake, b, label_lookup=shared, **kw)
+        assert a.table.equals(c.table) and a.confusion.equals(c.confusion) and a.latency.equals(c.latency)
+    reads = []
+    real = LabelLookup.from_labels.__func__
+    monkeypatch.setattr(LabelLookup, "from_labels", classmethod(lambda cls, lf: reads.append(1) or real(cls, lf)))
+    monkeypatch.setattr(Context, "_riding_segments", lambda self, lo, end: [])  # a segment pass of its own
+    lo, hi = lake.time_range()
+    mid = lo + (hi - lo) * 0.75
+    ctx = Context(lake, start=mid, end=hi, baseline_start=lo, baseline_end=mid)
+    assert ctx._by_segment is None and ctx._segments.table.height
+    assert len(reads) == 1
+    f = triage(lake, since=mid)  # a triage as a whole
+    assert not f.meta["errors"] and len(reads) == 2

@@ -36,6 +36,7 @@ from workbench.lake.row_groups import sample_frame
 from workbench.lake.sampling import stable_sample
 from workbench.rca.thresholds import RCA_THRESHOLDS, RcaThresholds
 from workbench.summaries import Summary, fit_lake_binning, summarize, window
+from workbench.summaries.lake import label_lookup
 from workbench.summaries.binning import Binning
 
 __all__ = ["Context", "FeatureChange", "Release", "floor_hour", "ramp"]
@@ -117,7 +118,12 @@ class Context:
         self.progress("summarising baseline and window (one pass)")
         lo = min(baseline_start, start)
         segs = self._riding_segments(lo, end)
-        full = summarize(lake, self.binning, start=lo, end=end, bucket="1h", segment=segs or None)
+        # the labels read once for this pass and, when the segments do not ride on it, the segment pass
+        self._labels = label_lookup(lake)
+        full = summarize(lake, self.binning, start=lo, end=end, bucket="1h", segment=segs or None,
+                         label_lookup=self._labels)
+        if segs or not lake.segments:
+            self._labels = None  # no segment pass to share them with
         # segment columns ride on the one pass when they have few values: the segment summary
         # is this pass's (no second pass); everything else reads it collapsed to the usual keys
         self._by_segment: Summary | None = full if segs else None
@@ -445,8 +451,9 @@ class Context:
         if self._by_segment is not None:
             return self._by_segment
         bare = replace(self.binning, numeric={}, categorical={}, seen={})
+        labels, self._labels = self._labels, None  # (their last use)
         return summarize(self.lake, bare, start=min(self.baseline_start, self.start), end=self.end, bucket="1d",
-                         segment=list(self.lake.segments))
+                         segment=list(self.lake.segments), label_lookup=labels)
 
     @cached_property
     def _segment_tallies(self) -> Summary:

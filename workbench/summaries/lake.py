@@ -16,7 +16,7 @@ from workbench.summaries.engine import summarize_frame
 from workbench.summaries.rowpass import LabelLookup
 from workbench.summaries.summary import Summary
 
-__all__ = ["fit_lake_binning", "summarize", "window"]
+__all__ = ["fit_lake_binning", "label_lookup", "summarize", "window"]
 
 
 def window(frame: pl.LazyFrame, start=None, end=None) -> pl.LazyFrame:
@@ -37,6 +37,18 @@ def _reading(lake: Lake):
         raise lake.read_error(exc) from None
 
 
+def label_lookup(lake: Lake) -> LabelLookup | None:
+    """The lake's labels by request id, for :func:`summarize` passes to share; None when the
+    lake's labels are not a table of their own (inline, none, or an LLM lake's feedback) or the
+    engine is Spark (which joins them where the rows are)."""
+    if getattr(lake, "engine", "polars") == "spark" or not lake.has_labels or lake.task == "generation":
+        return None
+    if "label" in lake.predictions().collect_schema().names():
+        return None
+    with _reading(lake):
+        return LabelLookup.from_labels(lake.labels())
+
+
 def fit_lake_binning(lake: Lake, *, start=None, end=None, n_bins: int = 20, top_k: int = 20) -> Binning:
     """Fit bins on the lake's baseline window ``[start, end)``."""
     if getattr(lake, "engine", "polars") == "spark":  # the same bins, fitted where the rows are
@@ -52,8 +64,11 @@ def fit_lake_binning(lake: Lake, *, start=None, end=None, n_bins: int = 20, top_
 
 
 def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str = "1h",
-              segment: str | Sequence[str] | None = None) -> Summary:
+              segment: str | Sequence[str] | None = None, label_lookup: LabelLookup | None = None) -> Summary:
     """Summarise the lake's rows in ``[start, end)`` on ``binning`` (one streaming pass).
+
+    ``label_lookup`` (:func:`label_lookup` of the same lake) lets several passes share the labels
+    read once; by default each pass reads them.
 
     Examples
     --------
@@ -77,7 +92,7 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
         if lake.has_labels and "label" not in cols and lake.task != "generation":  # LLM feedback: summaries.generation
             # labels kept in their own table: attached batch by batch in the one pass, as
             # ``lake.predictions(with_labels=True)`` joins them (64-bit hashes of the ids)
-            labels = LabelLookup.from_labels(lake.labels())
+            labels = label_lookup if label_lookup is not None else LabelLookup.from_labels(lake.labels())
             cols.append("request_id")
         frame = window(frame.select(cols), start, end)
         s = summarize_frame(frame, binning, task=lake.task, bucket=bucket, segment=segment,
