@@ -95,3 +95,56 @@ def test_hourly_binomial_tests_at_once_equal_one_call_per_hour():
     for rate in (0.001, 0.05, 0.4):
         assert _binom_ps(bad, total, rate).tolist() == [_binom_p(b, t, rate) for b, t in zip(bad, total)]
     assert [_rolling_sum(bad, 6)[i] for i in range(5, 48)] == [bad[i - 5:i + 1].sum() for i in range(5, 48)]
+
+
+def _duplicates_by_grouping(ids: pl.LazyFrame) -> pl.DataFrame:
+    """The definition: every row grouped by its id's hash (what duplicate_rows picks out first)."""
+    h = pl.col("request_id").hash()
+    return (ids.group_by(h.alias("__h"))
+            .agg(pl.len().alias("k"), pl.col("timestamp").min().dt.truncate("1h").alias("bucket"),
+                 pl.col("route").sort_by("timestamp").first().alias("route"))
+            .filter(pl.col("k") > 1)
+            .group_by("bucket", "route").agg((pl.col("k") - 1).sum().cast(pl.Float64).alias("dup"))
+            .sort("bucket", "route").collect())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_duplicate_rows_equal_grouping_every_row(seed, monkeypatch):
+    """Repeats found by sorting slices of the hashes, then grouped, equal grouping all rows: ids
+    repeated 2-5 times across batches and hours, null ids, a log with no repeat, and more repeated
+    ids than the bound (grouped among all rows)."""
+    from workbench.evidence import slis
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20_000, 60_000))
+    t0 = dt.datetime(2026, 5, 1, tzinfo=dt.timezone.utc)
+    base = [f"req-{seed}-{i}" for i in range(n)]
+    extra = rng.choice(n, size=int(rng.integers(1, 3_000)), replace=True)  # some ids 2+ times
+    rid = np.array(base + [base[i] for i in extra], dtype=object)
+    rid[rng.random(len(rid)) < 0.001] = None  # null ids hash alike: they count as one id
+    order = rng.permutation(len(rid))
+    ids = pl.LazyFrame({
+        "request_id": pl.Series(rid[order].tolist(), dtype=pl.String),
+        "timestamp": [t0 + dt.timedelta(seconds=int(s)) for s in rng.integers(0, 3 * 86400, len(rid))],
+        "route": rng.choice(["primary", "canary", "shadow"], len(rid)).tolist(),
+    })
+    want = _duplicates_by_grouping(ids)
+    assert want.height > 3
+    assert slis.duplicate_rows(ids).equals(want)
+    monkeypatch.setattr(slis, "_MAX_REPEATED", 10)
+    assert slis.duplicate_rows(ids).equals(want)
+    unique = ids.unique("request_id", keep="first").filter(pl.col("request_id").is_not_null())
+    got = slis.duplicate_rows(unique)
+    assert got.is_empty() and got.schema == want.schema
+
+
+def test_repeated_hashes_match_counting_in_numpy():
+    from workbench.evidence.slis import _repeated_hashes
+
+    rng = np.random.default_rng(5)
+    h = rng.integers(0, 2**63, 50_000, dtype=np.int64).astype(np.uint64) * np.uint64(2)  # every top-bit slice
+    h = np.concatenate([h, h[:700], h[:50], np.array([0, 0, 2**64 - 1, 2**64 - 1], dtype=np.uint64)])
+    values, counts = np.unique(h, return_counts=True)
+    frame = pl.LazyFrame({"__h": rng.permutation(h)})
+    assert _repeated_hashes(frame).tolist() == values[counts > 1].tolist()
+    assert len(_repeated_hashes(pl.LazyFrame({"__h": pl.Series([], dtype=pl.UInt64)}))) == 0
