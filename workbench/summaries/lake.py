@@ -37,13 +37,20 @@ def _reading(lake: Lake):
         raise lake.read_error(exc) from None
 
 
+def _labels_apart(lake: Lake, columns) -> bool:
+    """Whether the lake's labels are a table of their own, attached to the predictions (with
+    ``columns``) by request id: not inline, not absent, not an LLM lake's feedback (which
+    :mod:`workbench.summaries.generation` joins)."""
+    return lake.has_labels and lake.task != "generation" and "label" not in columns
+
+
 def label_lookup(lake: Lake) -> LabelLookup | None:
     """The lake's labels by request id, for :func:`summarize` passes to share; None when the
-    lake's labels are not a table of their own (inline, none, or an LLM lake's feedback) or the
-    engine is Spark (which joins them where the rows are)."""
-    if getattr(lake, "engine", "polars") == "spark" or not lake.has_labels or lake.task == "generation":
+    lake's labels are not a table of their own (:func:`_labels_apart`) or the engine is Spark
+    (which joins them where the rows are)."""
+    if getattr(lake, "engine", "polars") == "spark":
         return None
-    if "label" in lake.predictions().collect_schema().names():
+    if not _labels_apart(lake, lake.predictions().collect_schema().names()):
         return None
     with _reading(lake):
         return LabelLookup.from_labels(lake.labels())
@@ -89,9 +96,9 @@ def summarize(lake: Lake, binning: Binning, *, start=None, end=None, bucket: str
     cols = [c for c in schema.names() if c in wanted]
     labels = None
     with _reading(lake):
-        if lake.has_labels and "label" not in cols and lake.task != "generation":  # LLM feedback: summaries.generation
-            # labels kept in their own table: attached batch by batch in the one pass, as
-            # ``lake.predictions(with_labels=True)`` joins them (64-bit hashes of the ids)
+        if _labels_apart(lake, cols):
+            # attached batch by batch in the one pass, as ``lake.predictions(with_labels=True)``
+            # joins them (64-bit hashes of the ids); read here unless the caller shares a lookup
             labels = label_lookup if label_lookup is not None else LabelLookup.from_labels(lake.labels())
             cols.append("request_id")
         frame = window(frame.select(cols), start, end)
