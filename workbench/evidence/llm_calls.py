@@ -32,6 +32,8 @@ def summarize_llm(lake: Lake, start=None, end=None, *, bucket: str = "1h") -> LL
     lo, hi = lake.time_range()
     start = lo if start is None else parse_time(start, what="start")
     end = parse_time(end, what="end") if end is not None else hi + dt.timedelta(microseconds=1)
+    if getattr(lake, "engine", "polars") == "spark":  # the same summary, computed where the rows are
+        return _summarize_llm_spark(lake, start, end, bucket)
     frame = lake.predictions(with_labels=True)
     names = frame.collect_schema().names()
     signals = signal_exprs(names)
@@ -41,3 +43,14 @@ def summarize_llm(lake: Lake, start=None, end=None, *, bucket: str = "1h") -> LL
     return summarize_calls(frame, start=start, end=end, bucket=bucket, signals=signals,
                            prices=lake.lineage.prices, what=lake.manifest.predictions)
 
+
+
+def _summarize_llm_spark(lake: Lake, start: dt.datetime, end: dt.datetime, bucket: str) -> LLMSummary:
+    from workbench.spark.generation import signal_columns_spark, summarize_calls_spark
+    from workbench.spark.summaries import _reading
+
+    sl = lake.spark_lake
+    df = sl.predictions(with_labels=True)  # Spark reads only the columns the tallies use
+    with _reading(lake):
+        return summarize_calls_spark(df, start=start, end=end, bucket=bucket, collect=sl.to_polars,
+                                     signals=signal_columns_spark(df.columns), prices=lake.lineage.prices)

@@ -10,6 +10,7 @@ personal data) are in :mod:`workbench.evidence.llm_rows`, new topics in
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 
@@ -68,7 +69,11 @@ CITATION_PATTERN = r"\[[A-Za-z0-9][A-Za-z0-9_.:#/-]{0,63}\]\(?"
 
 #: Default share of rows on which ``grounded_share`` is computed (see :func:`signal_exprs`).
 GROUNDED_SAMPLE = 0.125
-_SAMPLE_SEED = 14
+#: The rows of the grounded sample: XXH64 of the request id's UTF-8 bytes with this seed (Spark's
+#: ``xxhash64`` seed, so the Spark engine picks the same rows), as a signed 64-bit number, modulo
+#: 10^6 (floored), below ``GROUNDED_SAMPLE`` x 10^6.
+SAMPLE_HASH_SEED = 42
+_SAMPLE_SEED = 14  # polars' own hash, when the xxhash64 plugin cannot be used
 
 #: The signals and their dtypes, in the order :func:`signal_exprs` returns them.
 SIGNALS: dict[str, pl.DataType] = {
@@ -105,7 +110,7 @@ def _grounded_share(sample: float) -> pl.Expr:
     if sample < 1.0:
         # the key's hash picks the rows; texts of other rows become null *before* tokenising, so
         # their words are never built (a when/then on the result would still compute them all)
-        keep = (pl.col("request_id").hash(_SAMPLE_SEED) % 1_000_000) < int(round(sample * 1_000_000))
+        keep = (_sample_hash(pl.col("request_id")) % 1_000_000) < int(round(sample * 1_000_000))
     resp = pl.when(keep).then(pl.col("response_text"))
     ctx = pl.when(keep).then(pl.col("context_text"))
     words = _content_words(resp)
@@ -113,6 +118,31 @@ def _grounded_share(sample: float) -> pl.Expr:
     found = words.list.set_intersection(_content_words(ctx)).list.len()
     usable = (resp.str.len_bytes() > 0) & (ctx.str.len_bytes() > 0) & (n > 0)
     return pl.when(usable).then(found / n).otherwise(None).cast(pl.Float64).alias("grounded_share")
+
+
+def _sample_hash(col: pl.Expr) -> pl.Expr:
+    """The grounded sample's hash of ``col`` (see :data:`SAMPLE_HASH_SEED`): polars-hash's native
+    XXH64, the function Spark's ``xxhash64`` computes, so both engines sample the same rows;
+    polars' own hash (another sample, as uniform) where the plugin cannot be used."""
+    if _xxhash64_ok():
+        return col.cast(pl.String).nchash.xxhash64(seed=SAMPLE_HASH_SEED).cast(pl.Int64, wrap_numerical=True)
+    return col.hash(_SAMPLE_SEED).cast(pl.Int64, wrap_numerical=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _xxhash64_ok() -> bool:
+    """Whether polars-hash's xxhash64 loads and gives XXH64's values (checked once against values
+    Spark 4's ``xxhash64`` gives with seed 42)."""
+    want = [1423657621850124518, -7444071767201028348, 8569317953039633371]
+    try:
+        import polars_hash  # noqa: F401  (registers the ``nchash`` namespace)
+
+        got = (pl.DataFrame({"v": ["abc", "", "req-1"]})
+               .select(pl.col("v").nchash.xxhash64(seed=SAMPLE_HASH_SEED).cast(pl.Int64, wrap_numerical=True))
+               .to_series().to_list())
+    except Exception:  # ImportError, or a plugin this polars cannot load
+        return False
+    return got == want
 
 
 def _cited(col: str = "response_text") -> pl.Expr:
@@ -134,7 +164,8 @@ def signal_exprs(columns: Collection[str], *, grounded_sample: float = GROUNDED_
         The frame's column names (canonical roles: ``prompt_text``, ``response_text``,
         ``context_text``, ``retrieved_ids``, ``retrieval_scores``, ``request_id``).
     grounded_sample : float, default :data:`GROUNDED_SAMPLE`
-        Share of rows, chosen by a seeded hash of ``request_id`` (all rows without that column),
+        Share of rows, chosen by the XXH64 hash of ``request_id`` (:data:`SAMPLE_HASH_SEED`: the
+        rows the Spark engine picks too; all rows without that column),
         on which ``grounded_share`` is computed; it is null on the others. Word sets are the one
         costly signal (~27 s per million calls with ~1 KB of text on 2 cores, against ~4 s for
         all the others together; benchmarks/README.md); an hourly mean over an eighth of the

@@ -15,7 +15,6 @@ from typing import Any
 
 import polars as pl
 
-from workbench.exceptions import UsageError
 from workbench.lake.files import DataFiles
 from workbench.lake.timestamps import parse_time
 from workbench.spark.masking import mask_column
@@ -48,10 +47,6 @@ class SparkLake:
     """The Spark side of one opened lake: its tables as normalised Spark DataFrames."""
 
     def __init__(self, lake, session, mask_key: bytes) -> None:
-        if lake.task == "generation":
-            raise UsageError("the Spark engine summarises prediction lakes, not LLM call lakes",
-                             column="engine", expected="a binary_classification, multiclass or regression lake",
-                             found="task: generation", hint="open this lake with engine='polars'.")
         self.lake = lake
         self.session = session
         self._key = mask_key
@@ -97,10 +92,12 @@ class SparkLake:
         wanted = list(schema) if columns is None else [c for c in columns if c in schema]
         need_ts = start is not None or end is not None
         labels_joined = with_labels and lake.has_labels and not lake._labels.inline
+        generation = lake.task == "generation"
+        joined = ("feedback", "escalated", "labeled_at") if generation else ("label", "labeled_at")
         out = []
         for c in dict.fromkeys([*wanted, *(["timestamp"] if need_ts else []),
                                 *(["request_id"] if labels_joined else [])]):
-            if labels_joined and c in ("label", "labeled_at"):
+            if labels_joined and c in joined:
                 continue
             src = src_of.get(c, c)
             if src not in have:
@@ -121,7 +118,8 @@ class SparkLake:
                 if "labeled_at" in wanted or columns is None:
                     df = df.withColumn("labeled_at", F.col("timestamp"))
             else:
-                df = df.join(self.latest_labels(), on="request_id", how="left")
+                latest = self.latest_feedback() if generation else self.latest_labels()
+                df = df.join(latest, on="request_id", how="left")
         if columns is not None:
             keep = [c for c in columns if c in df.columns]
             df = df.select(*keep)
@@ -211,6 +209,35 @@ class SparkLake:
         best = F.max_by(F.struct(label.alias("label"), F.col("labeled_at").alias("labeled_at")), key)
         return df.groupBy("request_id").agg(best.alias("__best")).select("request_id", "__best.label",
                                                                          "__best.labeled_at")
+
+    def latest_feedback(self):
+        """A generation lake's feedback, one row per request (as
+        :func:`workbench.lake.tables.latest_feedback`): the latest known feedback (by
+        ``labeled_at``, then the greatest value; a row without feedback never replaces one with
+        it), escalated when any row says so (null when none says either way), the latest time."""
+        from pyspark.sql import functions as F
+
+        lake = self.lake
+        if self._raw_labels is None:
+            self._raw_labels = self._read(lake._labels.files)
+        raw = self._raw_labels
+        mapping = lake.manifest.columns.mapping()
+        rid = mapping["request_id"] if mapping["request_id"] in raw.columns else "request_id"
+        masked = rid in set(lake.manifest.sensitive)
+        cols = [self._normal(raw[f"`{rid}`"], raw.schema[rid].dataType, pl.String, masked).alias("request_id")]
+        for role, dtype, spark in (("feedback", pl.Float64, "double"), ("escalated", pl.Boolean, "boolean")):
+            src = mapping[role]
+            cols.append(self._normal(raw[f"`{src}`"], raw.schema[src].dataType, dtype, False).alias(role)
+                        if src in raw.columns else F.lit(None).cast(spark).alias(role))
+        at = mapping["labeled_at"]
+        cols.append(_timestamp(raw[f"`{at}`"], raw.schema[at].dataType).alias("labeled_at") if at in raw.columns
+                    else F.lit(None).cast("timestamp").alias("labeled_at"))
+        fb = F.col("feedback")
+        # rows without feedback have no ordering value: max_by passes over them
+        latest = F.max_by(fb, F.when(fb.isNotNull(), F.struct(F.col("labeled_at").alias("t"), fb.alias("f"))))
+        return (raw.select(*cols).groupBy("request_id")
+                .agg(latest.alias("feedback"), F.bool_or("escalated").alias("escalated"),
+                     F.max("labeled_at").alias("labeled_at")))
 
     def to_polars(self, df, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
         """Collect a small Spark DataFrame (a sample, a tally) into polars with the lake's dtypes;

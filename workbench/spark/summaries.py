@@ -78,6 +78,8 @@ def fit_lake_binning_spark(lake, *, start=None, end=None, n_bins: int = 20, top_
 def summarize_lake_spark(lake, binning: Binning, *, start=None, end=None, bucket: str = "1h",
                          segment: str | Sequence[str] | None = None) -> Summary:
     """The lake's rows in ``[start, end)`` summarised by Spark on ``binning``."""
+    from workbench.summaries.lake import _labels_apart  # (that module dispatches here)
+
     sl = lake.spark_lake
     segs = [segment] if isinstance(segment, str) else list(segment or ())
     wanted = {"timestamp", "model_version", "route", "fallback", "latency_ms", "score", "prediction", "label",
@@ -85,7 +87,7 @@ def summarize_lake_spark(lake, binning: Binning, *, start=None, end=None, bucket
     schema = dict(lake.schema)
     cols = [c for c in schema if c in wanted]
     labelled = label_schema = None
-    if lake.has_labels and "label" not in schema:
+    if _labels_apart(lake, schema):
         # labels in their own table: the join carries only the keys, score and prediction
         label_schema = {c: schema[c] for c in ("timestamp", "model_version", "route", *segs, "score", "prediction")
                         if c in schema} | {"label": lake.labels().collect_schema()["label"]}
