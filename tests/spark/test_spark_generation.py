@@ -161,3 +161,31 @@ def test_llm_triage_same_findings_as_polars(tmp_path, spark, cause):
     ss = {(h.cause, str(h.subject)): h.score for h in fs.hypotheses}
     assert ss.keys() == sp.keys()
     assert all(abs(ss[k] - sp[k]) <= 0.01 for k in sp), {k: (sp[k], ss[k]) for k in sp if abs(ss[k] - sp[k]) > 0.01}
+
+
+def test_text_onset_passes_equal_polars(spark, tmp_path):
+    """The hourly pattern counts (personal data in answers, not in their prompt; a topic's terms
+    in lower-cased prompts) and the terms' baseline/window rates, counted by Spark, equal polars'."""
+    from types import SimpleNamespace
+
+    from workbench.evidence.pii import PII_PATTERNS
+    from workbench.rca.llm_text_causes import _distinctive, _hourly
+
+    path = tmp_path / "leak"
+    truth = generate_llm_lake(path, cause="pii_leak", seed=7, rows=6_000, days=7)
+    lo, hi = truth.start, truth.end
+    mid = lo + (hi - lo) / 2
+    ctxs = [SimpleNamespace(lake=lake, baseline_start=lo, baseline_end=mid, start=mid, end=hi)
+            for lake in (open_lake(path), open_lake(path, engine="spark", spark=spark))]
+    hits = 0
+    for kind in ("email", "phone", "card", "iban"):
+        a, b = (_hourly(c, "response_text", PII_PATTERNS[kind], unless="prompt_text") for c in ctxs)
+        assert a.height > 100 and a["bucket"].to_list() == b["bucket"].to_list()
+        assert a["n"].to_list() == b["n"].to_list() and a["k"].to_list() == b["k"].to_list(), kind
+        hits += int(a["k"].sum())
+    assert hits > 0  # the leak is there to count
+    a, b = (_hourly(c, "prompt_text", r"\brefund\b|\border\b", lower=True) for c in ctxs)
+    assert a["k"].to_list() == b["k"].to_list() and a["k"].sum() > 0
+    terms = ["refund", "order", "password", "zzzz"]
+    for lift in (0.0, 1.0, 1.2):
+        assert _distinctive(ctxs[0], terms, lift=lift) == _distinctive(ctxs[1], terms, lift=lift)

@@ -49,8 +49,20 @@ class LLMTextThresholds:
 LLM_TEXT_THRESHOLDS = LLMTextThresholds()
 
 
-def _hourly(ctx, hit: pl.Expr) -> pl.DataFrame:
-    lf = window(ctx.lake.predictions(), min(ctx.baseline_start, ctx.start), ctx.end)
+def _hourly(ctx, column: str, pattern: str, *, lower: bool = False, unless: str | None = None) -> pl.DataFrame:
+    """Calls per hour of baseline and window (``n``) and those whose ``column`` matches
+    ``pattern`` (lower-cased first with ``lower``) while ``unless`` does not (``k``): the onset's
+    one pass over every call (on Spark where the rows are)."""
+    lo, hi = min(ctx.baseline_start, ctx.start), ctx.end
+    if getattr(ctx.lake, "engine", "polars") == "spark":
+        from workbench.spark.generation import hourly_matches_spark
+
+        return hourly_matches_spark(ctx.lake, lo, hi, column, pattern, lower=lower, unless=unless)
+    x = pl.col(column).str.to_lowercase() if lower else pl.col(column)
+    hit = x.str.contains(pattern)
+    if unless:
+        hit = hit & ~pl.col(unless).fill_null("").str.contains(pattern)
+    lf = window(ctx.lake.predictions(), lo, hi)
     return (lf.group_by(pl.col("timestamp").dt.truncate("1h").alias("bucket"))
             .agg(pl.len().alias("n"), hit.fill_null(False).sum().alias("k")).sort("bucket")
             .collect(engine="streaming"))
@@ -82,11 +94,8 @@ class LLMPIILeak(Hypothesis):
             new = p < th.alpha and k["share"] > th.rise * b["share"]
             if not new:
                 continue
-            pat = PII_PATTERNS[k["kind"]]
-            hit = pl.col("response_text").str.contains(pat)
-            if "prompt_text" in ctx.lake.schema:
-                hit = hit & ~pl.col("prompt_text").fill_null("").str.contains(pat)
-            h = _hourly(ctx, hit)
+            h = _hourly(ctx, "response_text", PII_PATTERNS[k["kind"]],
+                        unless="prompt_text" if "prompt_text" in ctx.lake.schema else None)
             o = detect_onset(h["bucket"].to_list(), n=h["n"].to_numpy(), events=h["k"].to_numpy()) \
                 if h.height >= 5 else None
             what = _WORDS.get(k["kind"], k["kind"])
@@ -150,7 +159,7 @@ class TopicShift(Hypothesis):
             # (a topic may grow over a day; a step is a one-hour ramp); the window's share of the topic
             # is diluted by the hours before it began, so its size is also read as the ramp's rise
             rx = _distinctive(ctx, list(dict.fromkeys(terms)))
-            h = None if rx is None else _hourly(ctx, pl.col("prompt_text").str.to_lowercase().str.contains(rx))
+            h = None if rx is None else _hourly(ctx, "prompt_text", rx, lower=True)
             if h is not None and h.height >= 5:
                 o = detect_onset(h["bucket"].to_list(), n=h["n"].to_numpy(), events=h["k"].to_numpy(), model="ramp")
                 if o.p_value <= th.alpha and o.before is not None and o.after is not None:
@@ -176,11 +185,17 @@ class TopicShift(Hypothesis):
 def _distinctive(ctx, terms: list[str], lift: float = 5.0) -> str | None:
     """A regex of the ``terms`` at least ``lift`` times as common in the window's prompts as in the
     baseline's (terms the new topic shares with old ones would blur its onset), or None."""
-    lf = window(ctx.lake.predictions(["timestamp", "prompt_text"]), ctx.baseline_start, ctx.end)
-    low = pl.col("prompt_text").str.to_lowercase()
-    rates = (lf.group_by((pl.col("timestamp") >= ctx.start).alias("win"))
-             .agg(*[low.str.contains(rf"\b{re.escape(w)}\b").mean().alias(w) for w in terms])
-             .collect(engine="streaming"))
+    patterns = {w: rf"\b{re.escape(w)}\b" for w in terms}
+    if getattr(ctx.lake, "engine", "polars") == "spark":
+        from workbench.spark.generation import term_rates_spark
+
+        rates = term_rates_spark(ctx.lake, ctx.baseline_start, ctx.start, ctx.end, "prompt_text", patterns)
+    else:
+        lf = window(ctx.lake.predictions(["timestamp", "prompt_text"]), ctx.baseline_start, ctx.end)
+        low = pl.col("prompt_text").str.to_lowercase()
+        rates = (lf.group_by((pl.col("timestamp") >= ctx.start).alias("win"))
+                 .agg(*[low.str.contains(p).mean().alias(w) for w, p in patterns.items()])
+                 .collect(engine="streaming"))
     if rates.height < 2:
         return None
     b = rates.filter(~pl.col("win")).row(0, named=True)

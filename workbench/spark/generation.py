@@ -25,10 +25,13 @@ from workbench.spark.engine import _finite, bucket_micros
 from workbench.summaries.binning import LATENCY_BINS, LATENCY_MIN_MS, LATENCY_RATIO
 from workbench.summaries.generation import _FINISH, GROUP_KEYS, MEASURES, LLMSummary
 
-__all__ = ["signal_columns_spark", "summarize_calls_spark"]
+__all__ = ["UNICODE", "hourly_matches_spark", "signal_columns_spark", "summarize_calls_spark", "term_rates_spark"]
 
+#: prefixed to a pattern with ``\b`` or ``\s``: Java's Unicode classes, as Rust's regex has them
+#: (see :mod:`workbench.spark.pii`)
+UNICODE = "(?U)"
 # leading and trailing white space as polars' ``strip_chars()`` strips it (Unicode white space)
-_STRIP = r"(?U)^\s+|\s+$"
+_STRIP = UNICODE + r"^\s+|\s+$"
 
 
 def _F():
@@ -76,7 +79,7 @@ def signal_columns_spark(columns: Sequence[str], *, grounded_sample: float = GRO
     r = F.col("response_text")
     out = []
     if resp:
-        out.append(F.lower(r).rlike(refusal_regex()).alias("refusal"))
+        out.append(F.lower(r).rlike(UNICODE + refusal_regex()).alias("refusal"))
     if resp and ctx:
         keep = F.lit(True)
         if grounded_sample < 1.0:
@@ -283,3 +286,39 @@ def _latency_bin(col: str):
     idx = F.floor(F.log(v / LATENCY_MIN_MS) / math.log(LATENCY_RATIO)) + 1
     return (F.when(v.isNull(), F.lit(None)).when(v < LATENCY_MIN_MS, F.lit(0))
             .otherwise(F.least(F.greatest(idx, F.lit(1)), F.lit(LATENCY_BINS))).cast("int"))
+
+
+def hourly_matches_spark(lake, start, end, column: str, pattern: str, *, lower: bool = False,
+                         unless: str | None = None) -> pl.DataFrame:
+    """Calls per hour of ``[start, end)`` (``n``) and those whose ``column`` matches ``pattern``
+    (lower-cased first with ``lower``) while ``unless``, when given, does not (``k``): the polars
+    engine's hourly onset pass of the text causes (:mod:`workbench.rca.llm_text_causes`), counted
+    by Spark. Columns ``bucket`` (UTC hour), ``n``, ``k``, by hour."""
+    F = _F()
+    sl = lake.spark_lake
+    df = sl.predictions(["timestamp", column, *([unless] if unless else [])], start=start, end=end)
+    rx = UNICODE + pattern
+    x = F.lower(F.col(column)) if lower else F.col(column)
+    hit = x.rlike(rx)
+    if unless:
+        hit = hit & ~F.coalesce(F.col(unless), F.lit("")).rlike(rx)
+    us = F.unix_micros(F.col("timestamp"))
+    g = df.groupBy((us - F.pmod(us, F.lit(3_600_000_000))).alias("bucket")).agg(
+        F.count(F.lit(1)).alias("n"), F.count(F.when(hit, F.lit(1))).alias("k"))
+    out = sl.to_polars(g, {"bucket": pl.Int64, "n": pl.Int64, "k": pl.Int64})
+    return out.with_columns(_bucket()).sort("bucket")
+
+
+def term_rates_spark(lake, start, split, end, column: str, patterns: dict[str, str]) -> pl.DataFrame:
+    """For the calls of ``[start, split)`` (``win`` false) and ``[split, end)`` (``win`` true),
+    the share of non-null ``column`` values whose lower-cased text matches each pattern (a
+    column per name of ``patterns``), by Spark."""
+    F = _F()
+    sl = lake.spark_lake
+    df = sl.predictions(["timestamp", column], start=start, end=end)
+    low = F.lower(F.col(column))
+    win = F.unix_micros(F.col("timestamp")) >= F.lit(_micros(split))
+    g = df.groupBy(win.alias("win")).agg(*[F.avg(low.rlike(UNICODE + p).cast("double")).alias(f"__t{i}")
+                                           for i, p in enumerate(patterns.values())])
+    out = sl.to_polars(g, {"win": pl.Boolean, **{f"__t{i}": pl.Float64 for i in range(len(patterns))}})
+    return out.rename({f"__t{i}": name for i, name in enumerate(patterns)})
