@@ -189,3 +189,19 @@ def test_text_onset_passes_equal_polars(spark, tmp_path):
     terms = ["refund", "order", "password", "zzzz"]
     for lift in (0.0, 1.0, 1.2):
         assert _distinctive(ctxs[0], terms, lift=lift) == _distinctive(ctxs[1], terms, lift=lift)
+
+
+def test_an_llm_lake_in_a_table_is_refused_by_name(spark, rag_lake, tmp_path):
+    from workbench.exceptions import UsageError
+
+    path = tmp_path / "table-lake"
+    path.mkdir()
+    m = yaml.safe_load((rag_lake / "workbench.yaml").read_text())
+    m["predictions"] = {"table": "analytics.llm_calls"}
+    m.pop("labels")
+    m.pop("lineage")
+    (path / "workbench.yaml").write_text(yaml.safe_dump(m))
+    for engine in ("spark", "polars"):
+        with pytest.raises(UsageError, match="LLM call lake's predictions cannot be a Spark table") as e:
+            open_lake(path, engine=engine, spark=spark if engine == "spark" else None)
+        assert "analytics.llm_calls" in str(e.value)

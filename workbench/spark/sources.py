@@ -47,9 +47,10 @@ def refuse_without_spark(manifest: Manifest, engine: str) -> None:
     if not manifest.spark_sources:
         return
     if manifest.task == "generation":
-        raise UsageError("the Spark engine summarises prediction lakes, not LLM call lakes: an LLM call lake's "
-                         "predictions cannot be a Spark table or URI", column="predictions",
-                         expected="local files for a task: generation lake",
+        raise UsageError("an LLM call lake's predictions cannot be a Spark table or URI: its checks on samples "
+                         "of calls read the lake's files from the driver", column="predictions",
+                         expected="files the driver can read for a task: generation lake (engine='spark' "
+                                  "summarises them where they are)",
                          found=next(iter(manifest.spark_sources.values())).describe())
     if engine == "spark":
         return
