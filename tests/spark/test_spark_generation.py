@@ -191,17 +191,34 @@ def test_text_onset_passes_equal_polars(spark, tmp_path):
         assert _distinctive(ctxs[0], terms, lift=lift) == _distinctive(ctxs[1], terms, lift=lift)
 
 
-def test_an_llm_lake_in_a_table_is_refused_by_name(spark, rag_lake, tmp_path):
+def test_an_llm_lake_in_tables_triages_like_its_files(spark, tmp_path):
+    """Predictions and feedback as Spark views: the summary and the onset passes run on Spark, the
+    checks on samples of calls stream their columns from Spark; the findings are the file lake's.
+    The polars engine refuses such a lake by name."""
+    import uuid
+
     from workbench.exceptions import UsageError
 
-    path = tmp_path / "table-lake"
-    path.mkdir()
-    m = yaml.safe_load((rag_lake / "workbench.yaml").read_text())
-    m["predictions"] = {"table": "analytics.llm_calls"}
-    m.pop("labels")
-    m.pop("lineage")
-    (path / "workbench.yaml").write_text(yaml.safe_dump(m))
-    for engine in ("spark", "polars"):
-        with pytest.raises(UsageError, match="LLM call lake's predictions cannot be a Spark table") as e:
-            open_lake(path, engine=engine, spark=spark if engine == "spark" else None)
-        assert "analytics.llm_calls" in str(e.value)
+    src = tmp_path / "files"
+    truth = generate_llm_lake(src, cause="pii_leak", seed=61, rows=8_000, days=8)
+    since = _since(truth)
+    views = {}
+    for what in ("predictions", "labels"):
+        views[what] = f"wb_llm_{what}_{uuid.uuid4().hex[:8]}"
+        spark.read.parquet(str(src / what)).createOrReplaceTempView(views[what])
+    dst = tmp_path / "tables"
+    dst.mkdir()
+    for d in ("lineage", "metrics"):
+        shutil.copytree(src / d, dst / d)
+    m = yaml.safe_load((src / "workbench.yaml").read_text())
+    m["predictions"], m["labels"] = {"table": views["predictions"]}, {"table": views["labels"]}
+    (dst / "workbench.yaml").write_text(yaml.safe_dump(m))
+    fp = triage(open_lake(src, mask_key="k"), since=since)
+    fs = triage(open_lake(dst, mask_key="k", engine="spark", spark=spark), since=since)
+    assert fp.verdict["cause"] == fs.verdict["cause"] == "pii_leak" and fs.meta["errors"] == []
+    assert fs.top.subject == fp.top.subject and fs.top.onset == fp.top.onset
+    sp = {(h.cause, str(h.subject)): h.score for h in fp.hypotheses}
+    ss = {(h.cause, str(h.subject)): h.score for h in fs.hypotheses}
+    assert ss.keys() == sp.keys() and all(abs(ss[k] - sp[k]) <= 0.01 for k in sp)
+    with pytest.raises(UsageError, match="only Spark reads it"):
+        open_lake(dst)

@@ -449,7 +449,7 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
     files = spark[0] if spark else (resolve_files(root, spec, what="labels", required=manifest.labels_explicit)
                                     if spec else None)
     if manifest.task == "generation":
-        return _load_feedback(files, manifest, masker, preds)
+        return _load_feedback(files, manifest, masker, preds, frame=spark[1] if spark else None)
     if files is None:
         if "label" in preds.roles:
             frame = preds.frame.select("request_id", "label", pl.col("timestamp").alias("labeled_at"))
@@ -486,9 +486,10 @@ def load_labels(root: Path, manifest: Manifest, masker: Masker, preds: Predictio
 
 
 def _load_feedback(files: DataFiles | None, manifest: Manifest, masker: Masker,
-                   preds: PredictionsTable) -> LabelsTable | None:
+                   preds: PredictionsTable, *, frame: pl.LazyFrame | None = None) -> LabelsTable | None:
     """Delayed feedback of a generation lake: ``request_id, feedback, escalated, labeled_at`` from
-    labels/ (either of feedback / escalated may be missing, not both), or inline in predictions."""
+    labels/ (either of feedback / escalated may be missing, not both), or inline in predictions.
+    ``frame``: the labels as Spark gives them (a table or a URI), instead of scanning ``files``."""
     if files is None:
         inline = [r for r in FEEDBACK_ROLES if r in preds.roles]
         if not inline:
@@ -501,7 +502,8 @@ def _load_feedback(files: DataFiles | None, manifest: Manifest, masker: Masker,
     spec = manifest.labels
     role_src = manifest.columns.mapping()
     rid = role_src["request_id"]
-    lf = scan_files(files, string_columns=frozenset({rid, "request_id", role_src["labeled_at"]}))
+    lf = frame if frame is not None else scan_files(files, string_columns=frozenset({rid, "request_id",
+                                                                                      role_src["labeled_at"]}))
     schema = _schema(lf, files)
     names = list(schema)
     rid = rid if rid in schema else "request_id"

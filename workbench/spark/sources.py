@@ -46,12 +46,6 @@ def refuse_without_spark(manifest: Manifest, engine: str) -> None:
     """The polars engine cannot open a lake whose predictions or labels are a Spark table or a URI."""
     if not manifest.spark_sources:
         return
-    if manifest.task == "generation":
-        raise UsageError("an LLM call lake's predictions cannot be a Spark table or URI: its checks on samples "
-                         "of calls read the lake's files from the driver", column="predictions",
-                         expected="files the driver can read for a task: generation lake (engine='spark' "
-                                  "summarises them where they are)",
-                         found=next(iter(manifest.spark_sources.values())).describe())
     if engine == "spark":
         return
     what, src = next(iter(manifest.spark_sources.items()))
