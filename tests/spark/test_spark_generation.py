@@ -18,6 +18,8 @@ from workbench.lake import open_lake
 from workbench.rca import triage
 from workbench.synthetic import LLM_CAUSES, generate_llm_lake
 
+from same_findings import assert_same_findings
+
 KEYS = ["bucket", "model_version", "route", "provider", "request_model", "response_model", "prompt",
         "index_version", "router_decision"]
 
@@ -153,14 +155,7 @@ def test_llm_triage_same_findings_as_polars(tmp_path, spark, cause):
     fp = triage(open_lake(path, mask_key="k"), since=since)
     fs = triage(open_lake(path, mask_key="k", engine="spark", spark=spark), since=since)
     assert fp.meta["errors"] == [] and fs.meta["errors"] == []
-    assert fs.verdict["cause"] == fp.verdict["cause"]
-    assert abs(fs.verdict["score"] - fp.verdict["score"]) <= 0.01
-    if fp.top is not None:
-        assert fs.top.subject == fp.top.subject and fs.top.onset == fp.top.onset
-    sp = {(h.cause, str(h.subject)): h.score for h in fp.hypotheses}
-    ss = {(h.cause, str(h.subject)): h.score for h in fs.hypotheses}
-    assert ss.keys() == sp.keys()
-    assert all(abs(ss[k] - sp[k]) <= 0.01 for k in sp), {k: (sp[k], ss[k]) for k in sp if abs(ss[k] - sp[k]) > 0.01}
+    assert_same_findings(fs, fp)
 
 
 def test_text_onset_passes_equal_polars(spark, tmp_path):
@@ -215,10 +210,7 @@ def test_an_llm_lake_in_tables_triages_like_its_files(spark, tmp_path):
     (dst / "workbench.yaml").write_text(yaml.safe_dump(m))
     fp = triage(open_lake(src, mask_key="k"), since=since)
     fs = triage(open_lake(dst, mask_key="k", engine="spark", spark=spark), since=since)
-    assert fp.verdict["cause"] == fs.verdict["cause"] == "pii_leak" and fs.meta["errors"] == []
-    assert fs.top.subject == fp.top.subject and fs.top.onset == fp.top.onset
-    sp = {(h.cause, str(h.subject)): h.score for h in fp.hypotheses}
-    ss = {(h.cause, str(h.subject)): h.score for h in fs.hypotheses}
-    assert ss.keys() == sp.keys() and all(abs(ss[k] - sp[k]) <= 0.01 for k in sp)
+    assert fp.verdict["cause"] == "pii_leak" and fs.meta["errors"] == []
+    assert_same_findings(fs, fp)
     with pytest.raises(UsageError, match="only Spark reads it"):
         open_lake(dst)

@@ -11,6 +11,8 @@ from workbench.lake import open_lake
 from workbench.rca import triage
 from workbench.synthetic import CAUSES, generate_lake
 
+from same_findings import assert_same_findings
+
 FAST = {"none", "data_drift", "latency_regression"}
 
 
@@ -26,11 +28,4 @@ def test_same_findings_as_polars(tmp_path, spark, cause):
     since = _since(truth)
     fp = triage(open_lake(path, mask_key="k"), since=since)
     fs = triage(open_lake(path, mask_key="k", engine="spark", spark=spark), since=since)
-    assert fs.verdict["cause"] == fp.verdict["cause"]
-    assert abs(fs.verdict["score"] - fp.verdict["score"]) <= 0.01
-    if fp.top is not None:
-        assert fs.top.subject == fp.top.subject and fs.top.onset == fp.top.onset
-    sp = {(h.cause, str(h.subject)): h.score for h in fp.hypotheses}
-    ss = {(h.cause, str(h.subject)): h.score for h in fs.hypotheses}
-    assert ss.keys() == sp.keys()
-    assert all(abs(ss[k] - sp[k]) <= 0.01 for k in sp), {k: (sp[k], ss[k]) for k in sp if abs(ss[k] - sp[k]) > 0.01}
+    assert_same_findings(fs, fp)

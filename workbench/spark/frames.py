@@ -176,21 +176,29 @@ class SparkLake:
         r = r.select(pl.all().cast(pl.Datetime("us")).dt.replace_time_zone("UTC"))
         return r["lo"][0], r["hi"][0]
 
-    def latest_labels(self):
-        """One label per request: the latest ``labeled_at``; ties keep a valid label, then the
-        greatest (as :func:`workbench.lake.tables.latest_labels`)."""
-        from pyspark.sql import functions as F
-
+    def _labels_source(self):
+        """The labels (or feedback) table as Spark reads it, the manifest's role mapping, and the
+        request id column normalised (masked when sensitive)."""
         lake = self.lake
         if self._raw_labels is None:
             self._raw_labels = self._read(lake._labels.files)
         raw = self._raw_labels
         mapping = lake.manifest.columns.mapping()
         rid = mapping["request_id"] if mapping["request_id"] in raw.columns else "request_id"
+        masked = rid in set(lake.manifest.sensitive)
+        return raw, mapping, self._normal(raw[f"`{rid}`"], raw.schema[rid].dataType, pl.String, masked).alias(
+            "request_id")
+
+    def latest_labels(self):
+        """One label per request: the latest ``labeled_at``; ties keep a valid label, then the
+        greatest (as :func:`workbench.lake.tables.latest_labels`)."""
+        from pyspark.sql import functions as F
+
+        lake = self.lake
+        raw, mapping, request_id = self._labels_source()
         lab = mapping["label"] if mapping["label"] in raw.columns else "label"
         lschema = lake._labels.frame.collect_schema()
-        masked = rid in set(lake.manifest.sensitive)
-        cols = [self._normal(raw[f"`{rid}`"], raw.schema[rid].dataType, pl.String, masked).alias("request_id"),
+        cols = [request_id,
                 self._normal(raw[f"`{lab}`"], raw.schema[lab].dataType, lschema["label"], False).alias("label")]
         if "labeled_at" in raw.columns:
             cols.append(_timestamp(raw["labeled_at"], raw.schema["labeled_at"].dataType).alias("labeled_at"))
@@ -217,14 +225,8 @@ class SparkLake:
         it), escalated when any row says so (null when none says either way), the latest time."""
         from pyspark.sql import functions as F
 
-        lake = self.lake
-        if self._raw_labels is None:
-            self._raw_labels = self._read(lake._labels.files)
-        raw = self._raw_labels
-        mapping = lake.manifest.columns.mapping()
-        rid = mapping["request_id"] if mapping["request_id"] in raw.columns else "request_id"
-        masked = rid in set(lake.manifest.sensitive)
-        cols = [self._normal(raw[f"`{rid}`"], raw.schema[rid].dataType, pl.String, masked).alias("request_id")]
+        raw, mapping, request_id = self._labels_source()
+        cols = [request_id]
         for role, dtype, spark in (("feedback", pl.Float64, "double"), ("escalated", pl.Boolean, "boolean")):
             src = mapping[role]
             cols.append(self._normal(raw[f"`{src}`"], raw.schema[src].dataType, dtype, False).alias(role)
