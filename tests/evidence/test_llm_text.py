@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import polars as pl
+import polars_hash  # noqa: F401  (the nchash namespace)
 import pytest
 
 from workbench.evidence.llm_text import REFUSAL_PATTERNS, SIGNALS, signal_exprs
@@ -91,6 +92,24 @@ def test_grounded_share_sample_is_by_request_id_hash():
     assert picked.to_list() == again.to_list()
     # without a request id every row is computed
     assert _signals(df.drop("request_id"), grounded_sample=0.125)["grounded_share"].null_count() == 0
+    # the rows are those whose XXH64 (seed 42: Spark's xxhash64, which picks the same rows) is below
+    # the share, as a signed number modulo 10^6
+    h = df.select(pl.col("request_id").nchash.xxhash64(seed=42).cast(pl.Int64, wrap_numerical=True)).to_series()
+    assert picked.to_list() == ((h % 1_000_000) < 125_000).to_list()
+
+
+def test_grounded_sample_without_the_hash_plugin_uses_polars_hash(monkeypatch):
+    """Where polars-hash cannot load, the sample is polars' own hash: another eighth, as uniform."""
+    from workbench.evidence import llm_text
+
+    monkeypatch.setattr(llm_text, "_xxhash64_ok", lambda: False)
+    n = 4000
+    df = pl.DataFrame({"request_id": [f"r{i}" for i in range(n)], "response_text": ["alpha bravo"] * n,
+                       "context_text": ["alpha"] * n})
+    picked = _signals(df, grounded_sample=0.125)["grounded_share"].is_not_null()
+    assert 0.09 * n < picked.sum() < 0.16 * n
+    want = (df["request_id"].hash(14).cast(pl.Int64, wrap_numerical=True) % 1_000_000) < 125_000
+    assert picked.to_list() == want.to_list()
 
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, 1.5])

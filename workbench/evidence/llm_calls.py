@@ -44,7 +44,6 @@ def summarize_llm(lake: Lake, start=None, end=None, *, bucket: str = "1h") -> LL
                            prices=lake.lineage.prices, what=lake.manifest.predictions)
 
 
-
 def _summarize_llm_spark(lake: Lake, start: dt.datetime, end: dt.datetime, bucket: str) -> LLMSummary:
     from workbench.spark.generation import signal_columns_spark, summarize_calls_spark
     from workbench.spark.summaries import _reading

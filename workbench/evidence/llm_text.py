@@ -18,7 +18,7 @@ import polars as pl
 
 from workbench.evidence.pii import PII_PATTERNS
 
-__all__ = ["CITATION_PATTERN", "EXCERPT_CHARS", "GROUNDED_SAMPLE", "REFUSAL_PATTERNS", "SIGNALS", "STOPWORDS", "WORD_PATTERN", "content_words",
+__all__ = ["CITATION_PATTERN", "EXCERPT_CHARS", "GROUNDED_SAMPLE", "REFUSAL_PATTERNS", "SAMPLE_HASH_SEED", "SIGNALS", "STOPWORDS", "WORD_PATTERN", "content_words",
            "excerpt", "redact", "refusal_regex", "signal_exprs"]
 
 #: Refusal phrases, matched anywhere in the lower-cased response (Rust regex syntax; ``[’']``
