@@ -72,7 +72,7 @@ LAYERS = {
 #: The engine dispatch points: the only files below `spark` that may import it (lazily, inside the
 #: function that hands the work to Spark when a lake is opened with engine="spark").
 _ENGINE_HOOKS = {"workbench/lake/lake.py": "spark", "workbench/summaries/lake.py": "spark",
-                 "workbench/explain/replay.py": "spark"}
+                 "workbench/explain/replay.py": "spark", "workbench/evidence/llm_calls.py": "spark"}
 
 
 def _workbench_imports(path: Path) -> set[str]:
