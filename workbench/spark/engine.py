@@ -353,10 +353,10 @@ def _label_tallies(task: str, schema: dict, has_label: bool) -> list:
     return aggs + [("correct", _cnt(same & is_lab))]
 
 
-def _latency_bin():
-    """:func:`workbench.summaries.binning.latency_bin_expr` in Spark."""
+def _latency_bin(col: str = "latency_ms"):
+    """:func:`workbench.summaries.binning.latency_bin_expr` of ``col`` in Spark."""
     F = _F()
-    x = F.col("latency_ms").cast("double")
+    x = F.col(col).cast("double")
     v = F.when(_finite(x), x)
     idx = F.floor(F.log(v / LATENCY_MIN_MS) / math.log(LATENCY_RATIO)) + 1
     return (F.when(v.isNull(), F.lit(None)).when(v < LATENCY_MIN_MS, F.lit(0))

@@ -21,8 +21,8 @@ import polars as pl
 
 from workbench.evidence.llm_text import (CITATION_PATTERN, GROUNDED_SAMPLE, STOPWORDS, WORD_PATTERN,
                                          refusal_regex)
-from workbench.spark.engine import _finite, bucket_micros
-from workbench.summaries.binning import LATENCY_BINS, LATENCY_MIN_MS, LATENCY_RATIO
+from workbench.spark.engine import _finite, _latency_bin, bucket_micros
+from workbench.spark.frames import _micros
 from workbench.summaries.generation import _FINISH, GROUP_KEYS, MEASURES, LLMSummary
 
 __all__ = ["UNICODE", "hourly_matches_spark", "signal_columns_spark", "summarize_calls_spark", "term_rates_spark"]
@@ -146,12 +146,6 @@ def _cost(prices: pl.DataFrame | None, cols: set[str]):
     return priced
 
 
-def _micros(t) -> int:
-    if t.tzinfo is None:
-        t = t.replace(tzinfo=dt.timezone.utc)
-    return (t - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
-
-
 def _keys(cols: set[str]) -> list:
     """The group keys of :func:`workbench.summaries.generation._keys` (absent roles null)."""
     F = _F()
@@ -218,12 +212,12 @@ def summarize_calls_spark(df, *, start: dt.datetime, end: dt.datetime, collect, 
     if sig_cols:
         df = df.select("*", *sig_cols)
     sig_names = [c for c in df.columns if c not in cols and c != "cost"]
+    have = cols | ({"cost"} if cost is not None else set())
     keyed = df.select("*", (us - F.pmod(us, F.lit(width))).alias("bucket"),
-                      *[k.alias(f"__k{i}") for i, k in enumerate(_keys(cols | ({"cost"} if cost is not None else set())))])
+                      *[k.alias(f"__k{i}") for i, k in enumerate(_keys(have))])
     keyed = keyed.drop(*[k for k in GROUP_KEYS if k in keyed.columns])
     keyed = keyed.withColumnsRenamed({f"__k{i}": k for i, k in enumerate(GROUP_KEYS)})
     types = dict(keyed.dtypes)
-    have = cols | ({"cost"} if cost is not None else set())
     measures = [m for m in MEASURES if m in have] + [s for s in sig_names if types[s] != "boolean"]
     events = _events(have)
     for s in sig_names:
@@ -274,18 +268,6 @@ def summarize_calls_spark(df, *, start: dt.datetime, end: dt.datetime, collect, 
 
 def _bucket() -> pl.Expr:
     return pl.col("bucket").cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
-
-
-def _latency_bin(col: str):
-    """:func:`workbench.summaries.binning.latency_bin_expr` of ``col`` in Spark."""
-    import math
-
-    F = _F()
-    x = F.col(col).cast("double")
-    v = F.when(_finite(x), x)
-    idx = F.floor(F.log(v / LATENCY_MIN_MS) / math.log(LATENCY_RATIO)) + 1
-    return (F.when(v.isNull(), F.lit(None)).when(v < LATENCY_MIN_MS, F.lit(0))
-            .otherwise(F.least(F.greatest(idx, F.lit(1)), F.lit(LATENCY_BINS))).cast("int"))
 
 
 def hourly_matches_spark(lake, start, end, column: str, pattern: str, *, lower: bool = False,
